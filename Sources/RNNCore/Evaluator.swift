@@ -1,0 +1,68 @@
+/// A loss measured without training: nats and bits per character.
+public struct LossSummary: Sendable, Hashable {
+    /// Mean loss per character in nats.
+    public var natsPerCharacter: Double
+    /// Characters the loss covered.
+    public var characters: Int
+    /// Mean loss per character in bits.
+    public var bitsPerCharacter: Double { natsPerCharacter / 0.693_147_180_559_945_3 }
+}
+
+/// Measures a model's loss on a token sequence, with no dropout and no gradient.
+public enum Evaluator {
+    /// The mean next-token loss over `tokens`, laid out as `batchSize` contiguous streams read
+    /// `steps` at a time with the state carried (as the PyTorch reference validates); the last
+    /// chunk of each stream may be shorter, so every position of the streams is counted.
+    ///
+    /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary or the text is shorter
+    ///   than 2 tokens per stream.
+    public static func evaluate(
+        _ model: CharRNN, tokens: [Int32], batchSize: Int = 1, steps: Int = 128
+    ) throws(RNNCoreError) -> LossSummary {
+        let v = model.configuration.vocabularySize
+        guard batchSize > 0, steps > 0 else { throw RNNCoreError(.invalidArgument, "batch and steps must be positive") }
+        let perStream = (tokens.count - 1) / batchSize
+        guard perStream >= 1 else {
+            throw RNNCoreError(.invalidArgument, "need at least \(batchSize + 1) tokens to evaluate, got \(tokens.count)")
+        }
+        for t in tokens where t < 0 || Int(t) >= v {
+            throw RNNCoreError(.invalidArgument, "token \(t) is outside the vocabulary of \(v)")
+        }
+        var state = RecurrentState(model.configuration, batchSize: batchSize)
+        var workspaces: [Int: SequenceWorkspace] = [:]
+        var total = 0.0
+        var count = 0
+        var start = 0
+        var noDropout: RandomGenerator? = nil
+        while start < perStream {
+            let t = min(steps, perStream - start)
+            let ws = workspaces[t] ?? SequenceWorkspace(configuration: model.configuration, batch: batchSize, steps: t, training: false)
+            workspaces[t] = ws
+            var inputs = [Int32](repeating: 0, count: t * batchSize)
+            var targets = inputs
+            for s in 0..<t {
+                for b in 0..<batchSize {
+                    let source = b * perStream + start + s
+                    inputs[s * batchSize + b] = tokens[source]
+                    targets[s * batchSize + b] = tokens[source + 1]
+                }
+            }
+            ws.load(state)
+            model.parameters.withUnsafeBufferPointer { p in
+                inputs.withUnsafeBufferPointer { i in
+                    ws.forward(parameters: p.baseAddress!, inputs: i.baseAddress!, dropout: &noDropout)
+                }
+            }
+            let result = targets.withUnsafeBufferPointer { tg in
+                SoftmaxCrossEntropy.lossAndGradient(
+                    logits: ws.logits.base, rows: t * batchSize, vocabulary: v, targets: tg.baseAddress!,
+                    weights: nil, scale: 1)
+            }
+            ws.store(into: &state)
+            total += result.loss
+            count += t * batchSize
+            start += t
+        }
+        return LossSummary(natsPerCharacter: total / Double(count), characters: count)
+    }
+}

@@ -1,0 +1,30 @@
+/// Whole-gradient operations: norm and clipping.
+public enum GradientMath {
+    /// The L2 norm of `values`, accumulated in Double; NaN or infinite if any element is.
+    public static func norm(_ values: [Float]) -> Double {
+        values.withUnsafeBufferPointer { v in
+            var sum = 0.0
+            for x in v { sum += Double(x) * Double(x) }
+            return sum.squareRoot()
+        }
+    }
+
+    /// Clips `gradients` in place; `norm` is their L2 norm, already computed.
+    public static func clip(_ gradients: inout [Float], _ clipping: GradientClipping, norm: Double) {
+        switch clipping {
+        case .none:
+            break
+        case .value(let limit):
+            gradients.withUnsafeMutableBufferPointer { g in
+                for i in g.indices { g[i] = min(max(g[i], -limit), limit) }
+            }
+        case .norm(let maxNorm):
+            // PyTorch's clip_grad_norm_: scale by maxNorm / (norm + 1e-6) when that is below 1.
+            let factor = Float(Double(maxNorm) / (norm + 1e-6))
+            guard factor < 1 else { return }
+            gradients.withUnsafeMutableBufferPointer { g in
+                for i in g.indices { g[i] *= factor }
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+extension Sampler {
+    /// Picks the next token from the logits in the workspace: argmax, or a draw from the
+    /// tempered softmax restricted by top-k and top-p.
+    func draw() -> Int32 {
+        let v = probabilities.count
+        let logits = workspace.logits.base
+        if options.argmax {
+            var best = 0
+            for j in 1..<v where logits[j] > logits[best] { best = j }
+            return Int32(best)
+        }
+        let invT = 1 / options.temperature
+        var m = logits[0]
+        for j in 1..<v where logits[j] > m { m = logits[j] }
+        let k = options.topK ?? 0
+        let restrict = (k > 0 && k < v) || (options.topP.map { $0 < 1 } ?? false)
+        return probabilities.withUnsafeMutableBufferPointer { p in
+            var total: Float = 0
+            for j in 0..<v {
+                p[j] = _exp((logits[j] - m) * invT)
+                total += p[j]
+            }
+            guard restrict else { return pick(p, total: total, generator: &generator) }
+            return order.withUnsafeMutableBufferPointer { o in
+                for j in 0..<v { o[j] = Int32(j) }
+                Self.sortDescending(o, by: p)
+                var keep = k > 0 ? Swift.min(k, v) : v
+                if let topP = options.topP, topP < 1 {
+                    var cumulative: Float = 0
+                    for rank in 0..<keep {
+                        cumulative += p[Int(o[rank])] / total
+                        if cumulative >= topP {
+                            keep = rank + 1
+                            break
+                        }
+                    }
+                }
+                var kept: Float = 0
+                for rank in 0..<keep { kept += p[Int(o[rank])] }
+                var u = generator.nextUnitFloat() * kept
+                for rank in 0..<keep {
+                    u -= p[Int(o[rank])]
+                    if u < 0 { return o[rank] }
+                }
+                return o[keep - 1]
+            }
+        }
+    }
+
+    /// A draw proportional to `p` (which sums to `total`).
+    private func pick(_ p: UnsafeMutableBufferPointer<Float>, total: Float, generator: inout RandomGenerator) -> Int32 {
+        var u = generator.nextUnitFloat() * total
+        var last = 0
+        for j in 0..<p.count where p[j] > 0 {
+            u -= p[j]
+            last = j
+            if u < 0 { return Int32(j) }
+        }
+        return Int32(last)
+    }
+
+    /// In-place heap sort of `indices` by descending `keys[index]`; allocates nothing.
+    static func sortDescending(_ indices: UnsafeMutableBufferPointer<Int32>, by keys: UnsafeMutableBufferPointer<Float>) {
+        let n = indices.count
+        // A min-heap on keys, so that popping to the back leaves the largest keys in front.
+        func siftDown(_ start: Int, _ end: Int) {
+            var root = start
+            while 2 * root + 1 < end {
+                var child = 2 * root + 1
+                if child + 1 < end, keys[Int(indices[child + 1])] < keys[Int(indices[child])] { child += 1 }
+                if keys[Int(indices[child])] < keys[Int(indices[root])] {
+                    indices.swapAt(root, child)
+                    root = child
+                } else {
+                    return
+                }
+            }
+        }
+        for start in stride(from: n / 2 - 1, through: 0, by: -1) { siftDown(start, n) }
+        for end in stride(from: n - 1, to: 0, by: -1) {
+            indices.swapAt(0, end)
+            siftDown(0, end)
+        }
+    }
+}

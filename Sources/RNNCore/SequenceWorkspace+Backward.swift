@@ -1,0 +1,123 @@
+extension SequenceWorkspace {
+    /// Back-propagates the gradient on the logits (left in ``logits`` by the loss) through the
+    /// decoder, every layer and every step, adding parameter gradients into `g`.
+    ///
+    /// Truncated BPTT: the gradient stops at the carried-in state.
+    ///
+    /// - Parameters:
+    ///   - p: parameters, laid out by ``layout``.
+    ///   - g: gradients with the same layout; added to, not overwritten.
+    ///   - inputs: the `T·B` input tokens of the forward pass.
+    func backward(parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>, inputs: UnsafePointer<Int32>) {
+        precondition(isTraining, "backward needs a training workspace")
+        let v = configuration.vocabularySize
+        let h = configuration.hiddenSize
+        let rows = steps * batch
+        let top = layers[layers.count - 1]
+        // Decoder: dW_out += dLogitsᵀ·top, db_out += Σ dLogits, dTop = dLogits·W_out.
+        BLAS.gemm(
+            transposeA: true, m: v, n: h, k: rows, logits.base, topOutput, beta: 1, g + layout.decoderWeight)
+        addColumnSums(logits.base, rows: rows, columns: v, into: g + layout.decoderBias)
+        BLAS.gemm(m: rows, n: h, k: v, logits.base, p + layout.decoderWeight, top.outputGradient!.base)
+        for l in stride(from: configuration.layers - 1, through: 0, by: -1) {
+            backThroughTime(layer: l, parameters: p)
+            accumulateLayerGradients(layer: l, parameters: p, gradients: g, inputs: inputs)
+        }
+    }
+
+    /// Runs one layer's recurrence backwards, filling `gatesGradient` (and for GRU
+    /// `hiddenPartGradient`) from `outputGradient`.
+    private func backThroughTime(layer l: Int, parameters p: UnsafePointer<Float>) {
+        let buffers = layers[l]
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let n = batch * h
+        let wh = p + layout.layers[l].hiddenWeights
+        let dOut = buffers.outputGradient!.base
+        let da = buffers.gatesGradient!.base
+        let dh = hiddenGradient.base
+        let carried = carriedGradient.base
+        carried.update(repeating: 0, count: n)
+        buffers.cellGradient?.zero()
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            let row = t * batch
+            for i in 0..<n { dh[i] = dOut[row * h + i] + carried[i] }
+            let daT = da + row * width
+            switch configuration.architecture {
+            case .rnnTanh, .rnnReLU:
+                CellKernels.rnnBackward(
+                    relu: configuration.architecture == .rnnReLU, count: n, h: buffers.hidden[(t + 1) * n], dh: dh,
+                    da: daT)
+                if t > 0 { BLAS.gemm(transposeB: true, m: batch, n: h, k: width, daT, wh, carried) }
+            case .lstm:
+                CellKernels.lstmBackward(
+                    batch: batch, hidden: h, gates: buffers.gates[row * width], cPrev: buffers.cell![t * n],
+                    tanhC: buffers.tanhCell![t * n], dh: dh, dc: buffers.cellGradient!.base, da: daT)
+                if t > 0 { BLAS.gemm(transposeB: true, m: batch, n: h, k: width, daT, wh, carried) }
+            case .gru:
+                let dgh = buffers.hiddenPartGradient![row * width]
+                CellKernels.gruBackward(
+                    batch: batch, hidden: h, gates: buffers.gates[row * width],
+                    gh: buffers.hiddenPart![row * width], hPrev: buffers.hidden[t * n], dh: dh, dax: daT, dgh: dgh,
+                    dhDirect: carried)
+                if t > 0 { BLAS.gemm(transposeB: true, m: batch, n: h, k: width, dgh, wh, beta: 1, carried) }
+            }
+        }
+    }
+
+    /// From a layer's gate gradients: `dW_hh`, the biases, `dW_ih`, and the gradient on the
+    /// layer's input (the output gradient of the layer below, or the embedding gradient).
+    private func accumulateLayerGradients(
+        layer l: Int, parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>,
+        inputs: UnsafePointer<Int32>
+    ) {
+        let offsets = layout.layers[l]
+        let buffers = layers[l]
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let rows = steps * batch
+        let da = buffers.gatesGradient!.base
+        let dHiddenPart = buffers.hiddenPartGradient?.base ?? da
+        // dW_hhᵀ += H_prevᵀ·dGH over all steps at once: rows 0..<T·B of `hidden` are h_{t−1}.
+        BLAS.gemm(
+            transposeA: true, m: h, n: width, k: rows, buffers.hidden.base, dHiddenPart, beta: 1,
+            g + offsets.hiddenWeights)
+        addColumnSums(dHiddenPart, rows: rows, columns: width, into: g + offsets.hiddenBias)
+        addColumnSums(da, rows: rows, columns: width, into: g + offsets.inputBias)
+        if let input = layerInput(l) {
+            BLAS.gemm(
+                transposeA: true, m: offsets.inputSize, n: width, k: rows, input, da, beta: 1,
+                g + offsets.inputWeights)
+        } else {
+            for r in 0..<rows {
+                let dst = g + offsets.inputWeights + Int(inputs[r]) * width
+                let src = da + r * width
+                for j in 0..<width { dst[j] += src[j] }
+            }
+        }
+        if l > 0 {
+            let below = layers[l - 1]
+            let dx = below.outputGradient!.base
+            BLAS.gemm(transposeB: true, m: rows, n: h, k: width, da, p + offsets.inputWeights, dx)
+            if let mask = below.dropoutMask {
+                for i in 0..<(rows * h) { dx[i] *= mask[i].pointee }
+            }
+        } else if let embedding = layout.embedding, let dEmbedded = embeddedGradient {
+            let e = configuration.embeddingSize
+            BLAS.gemm(transposeB: true, m: rows, n: e, k: width, da, p + offsets.inputWeights, dEmbedded.base)
+            for r in 0..<rows {
+                let dst = g + embedding.offset + Int(inputs[r]) * e
+                let src = dEmbedded.base + r * e
+                for j in 0..<e { dst[j] += src[j] }
+            }
+        }
+    }
+
+    /// `out[j] += Σ_r m[r, j]`.
+    private func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            let row = m + r * columns
+            for j in 0..<columns { out[j] += row[j] }
+        }
+    }
+}

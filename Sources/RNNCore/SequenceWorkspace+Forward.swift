@@ -1,0 +1,101 @@
+extension SequenceWorkspace {
+    /// Runs the model over `inputs` (`T·B` token indices, time-major) from the loaded state,
+    /// leaving logits in ``logits``.
+    ///
+    /// - Parameters:
+    ///   - p: the parameter buffer, laid out by ``layout``.
+    ///   - dropout: draws the dropout masks; nil runs without dropout (evaluation, sampling).
+    func forward(
+        parameters p: UnsafePointer<Float>, inputs: UnsafePointer<Int32>, dropout: inout RandomGenerator?
+    ) {
+        let h = configuration.hiddenSize
+        let rows = steps * batch
+        if let embedding = layout.embedding, let embedded {
+            let e = configuration.embeddingSize
+            for r in 0..<rows {
+                (embedded.base + r * e).update(from: p + embedding.offset + Int(inputs[r]) * e, count: e)
+            }
+        }
+        for l in 0..<configuration.layers {
+            projectInput(layer: l, parameters: p, inputs: inputs)
+            runRecurrence(layer: l, parameters: p)
+            if let mask = layers[l].dropoutMask, let dropped = layers[l].dropped, dropout != nil {
+                let keep = 1 - configuration.dropout
+                let scale = 1 / keep
+                let out = layers[l].hidden[batch * h]
+                for i in 0..<(rows * h) {
+                    let m: Float = dropout!.nextUnitFloat() < keep ? scale : 0
+                    mask[i].pointee = m
+                    dropped[i].pointee = out[i] * m
+                }
+            } else if let dropped = layers[l].dropped {
+                dropped.base.update(from: layers[l].hidden[batch * h], count: rows * h)
+                layers[l].dropoutMask?.base.update(repeating: 1, count: rows * h)
+            }
+        }
+        decode(parameters: p)
+    }
+
+    /// Fills a layer's `gates` with `x·W_ihᵀ + b_ih` (+ `b_hh` except for GRU) for all steps:
+    /// one product for the whole sequence, or a row gather for one-hot input.
+    private func projectInput(layer l: Int, parameters p: UnsafePointer<Float>, inputs: UnsafePointer<Int32>) {
+        let offsets = layout.layers[l]
+        let width = configuration.architecture.gateCount * configuration.hiddenSize
+        let rows = steps * batch
+        let gates = layers[l].gates.base
+        rowBias.base.update(from: p + offsets.inputBias, count: width)
+        if configuration.architecture != .gru {
+            for j in 0..<width { rowBias.base[j] += p[offsets.hiddenBias + j] }
+        }
+        if let input = layerInput(l) {
+            for r in 0..<rows { (gates + r * width).update(from: rowBias.base, count: width) }
+            BLAS.gemm(m: rows, n: width, k: offsets.inputSize, input, p + offsets.inputWeights, beta: 1, gates)
+        } else {
+            for r in 0..<rows {
+                let row = gates + r * width
+                let w = p + offsets.inputWeights + Int(inputs[r]) * width
+                for j in 0..<width { row[j] = w[j] + rowBias.base[j] }
+            }
+        }
+    }
+
+    /// Steps one layer through time.
+    private func runRecurrence(layer l: Int, parameters p: UnsafePointer<Float>) {
+        let offsets = layout.layers[l]
+        let buffers = layers[l]
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let stateStride = batch * h
+        let wh = p + offsets.hiddenWeights
+        for t in 0..<steps {
+            let a = buffers.gates[t * batch * width]
+            let hPrev = buffers.hidden[t * stateStride]
+            let hNext = buffers.hidden[(t + 1) * stateStride]
+            switch configuration.architecture {
+            case .rnnTanh, .rnnReLU:
+                CellKernels.rnnForward(
+                    relu: configuration.architecture == .rnnReLU, batch: batch, hidden: h, a: a, hPrev: hPrev,
+                    wh: wh, h: hNext)
+            case .lstm:
+                CellKernels.lstmForward(
+                    batch: batch, hidden: h, a: a, hPrev: hPrev, cPrev: buffers.cell![t * stateStride], wh: wh,
+                    h: hNext, c: buffers.cell![(t + 1) * stateStride], tanhC: buffers.tanhCell![t * stateStride])
+            case .gru:
+                CellKernels.gruForward(
+                    batch: batch, hidden: h, a: a, gh: buffers.hiddenPart![t * batch * width], hPrev: hPrev, wh: wh,
+                    bh: p + offsets.hiddenBias, h: hNext)
+            }
+        }
+    }
+
+    /// `logits = top·W_outᵀ + b_out` for every row.
+    private func decode(parameters p: UnsafePointer<Float>) {
+        let v = configuration.vocabularySize
+        let h = configuration.hiddenSize
+        let rows = steps * batch
+        let bias = p + layout.decoderBias
+        for r in 0..<rows { logits[r * v].update(from: bias, count: v) }
+        BLAS.gemm(
+            transposeB: true, m: rows, n: v, k: h, topOutput, p + layout.decoderWeight, beta: 1, logits.base)
+    }
+}

@@ -1,0 +1,2 @@
+import RNNCore
+print("rnnbench")
