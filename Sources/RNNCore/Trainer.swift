@@ -38,6 +38,9 @@ public final class Trainer {
     /// - Throws: ``RNNCoreError`` when the settings are invalid or the optimizer does not fit.
     public init(model: CharRNN, optimizer: Optimizer, settings: TrainingSettings, seed: UInt64 = 0) throws(RNNCoreError) {
         try settings.validate()
+        for name in settings.frozenTensors where model.layout.tensor(named: name) == nil {
+            throw RNNCoreError(.invalidConfiguration, "cannot freeze '\(name)': the model has no such tensor")
+        }
         guard optimizer.moments.allSatisfy({ $0.count == model.parameterCount }) else {
             throw RNNCoreError(.shapeMismatch, "the optimizer state does not match the model's parameters")
         }
@@ -84,6 +87,10 @@ public final class Trainer {
             }
         }
         if let generator { dropoutGenerator = generator }
+        for name in settings.frozenTensors {
+            guard let spec = model.layout.tensor(named: name) else { continue }
+            for i in spec.offset..<(spec.offset + spec.count) { gradients[i] = 0 }
+        }
         var next = state
         ws.store(into: &next)
         return (result.loss, result.weight, next)

@@ -28,21 +28,26 @@ public struct TrainingSettings: Sendable, Hashable, Codable {
     public var clipping: GradientClipping
     /// Summed or mean loss.
     public var reduction: LossReduction
+    /// PyTorch names of tensors that are not updated (their gradient is zeroed).
+    public var frozenTensors: [String]
 
     /// Creates settings; the defaults are char-rnn's apart from the learning rate.
     public init(
         learningRate: Float, learningRateDecay: Float = 1, decayEvery: Int = 1,
-        clipping: GradientClipping = .norm(5), reduction: LossReduction = .mean
+        clipping: GradientClipping = .norm(5), reduction: LossReduction = .mean, frozenTensors: [String] = []
     ) {
         self.learningRate = learningRate
         self.learningRateDecay = learningRateDecay
         self.decayEvery = decayEvery
         self.clipping = clipping
         self.reduction = reduction
+        self.frozenTensors = frozenTensors
     }
 
-    /// min-char-rnn's: lr 0.1, clip to `[-5, 5]`, summed loss.
-    public static let seed = TrainingSettings(learningRate: 0.1, clipping: .value(5), reduction: .sum)
+    /// min-char-rnn's: lr 0.1, clip to `[-5, 5]`, summed loss, and `b_hh` frozen (at zero)
+    /// so that `b_ih` alone plays the seed's single hidden bias `bh`.
+    public static let seed = TrainingSettings(
+        learningRate: 0.1, clipping: .value(5), reduction: .sum, frozenTensors: ["rnn.bias_hh_l0"])
 
     /// The learning rate after `step` updates.
     public func learningRate(atStep step: Int) -> Float {
