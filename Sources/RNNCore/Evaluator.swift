@@ -66,3 +66,26 @@ public enum Evaluator {
         return LossSummary(natsPerCharacter: total / Double(count), characters: count)
     }
 }
+
+extension Evaluator {
+    /// The logits after each of `tokens` (`tokens.count x vocabulary`, row-major), run at
+    /// batch 1 from `state` (zeros when nil), without dropout.
+    ///
+    /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary.
+    public static func logits(_ model: CharRNN, tokens: [Int32], state: RecurrentState? = nil) throws(RNNCoreError) -> [Float] {
+        let v = model.configuration.vocabularySize
+        for t in tokens where t < 0 || Int(t) >= v {
+            throw RNNCoreError(.invalidArgument, "token \(t) is outside the vocabulary of \(v)")
+        }
+        guard !tokens.isEmpty else { return [] }
+        let ws = SequenceWorkspace(configuration: model.configuration, batch: 1, steps: tokens.count, training: false)
+        ws.load(state ?? RecurrentState(model.configuration, batchSize: 1))
+        var noDropout: RandomGenerator? = nil
+        model.parameters.withUnsafeBufferPointer { p in
+            tokens.withUnsafeBufferPointer { i in
+                ws.forward(parameters: p.baseAddress!, inputs: i.baseAddress!, dropout: &noDropout)
+            }
+        }
+        return Array(UnsafeBufferPointer(start: ws.logits.base, count: tokens.count * v))
+    }
+}

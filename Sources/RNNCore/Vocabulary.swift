@@ -36,10 +36,12 @@ public struct Vocabulary: Sendable, Hashable {
         self.init(restoring: [Self.unknownScalar] + distinct.sorted { $0.value < $1.value })
     }
 
-    /// A character vocabulary with exactly these scalars (index 0 is the unknown slot).
+    /// A character vocabulary with exactly these scalars; unseen scalars map to index 0, which
+    /// is U+FFFD in vocabularies rnnd makes (one from elsewhere, such as PyTorch's
+    /// `sorted(set(text))`, lends its first character to the unknown).
     public init(restoring scalars: [Unicode.Scalar]) {
         var index: [Unicode.Scalar: Int32] = [:]
-        for (i, s) in scalars.enumerated() where i > 0 { index[s] = Int32(i) }
+        for (i, s) in scalars.enumerated() where s != Self.unknownScalar && index[s] == nil { index[s] = Int32(i) }
         self.init(kind: .characters, scalars: scalars.isEmpty ? [Self.unknownScalar] : scalars, index: index)
     }
 
