@@ -15,6 +15,9 @@ let package = Package(
         .library(name: "RNNCore", targets: ["RNNCore"]),
         .executable(name: "rnnbench", targets: ["rnnbench"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         .systemLibrary(
             name: "CBLAS",
@@ -33,7 +36,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "rnnbench",
-            dependencies: ["RNNCore"],
+            dependencies: ["RNNCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .target(

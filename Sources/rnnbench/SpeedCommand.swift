@@ -1,0 +1,73 @@
+import ArgumentParser
+import RNNCore
+
+/// Training and batch-1 sampling speed of each named configuration, as `key=value` lines.
+struct SpeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speed", abstract: "Training and sampling characters per second, as key=value lines.")
+
+    @Option(help: "Configurations to run (\(BenchmarkConfiguration.all.map(\.name).joined(separator: ", ")), or all).")
+    var config: [String] = ["all"]
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int = 2
+
+    @Option(help: "Seconds of training to time per configuration.")
+    var seconds: Double = 10
+
+    @Option(help: "Characters to sample per configuration.")
+    var sampleChars: Int = 2000
+
+    @Option(help: "Training text (UTF-8).")
+    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+
+    func run() throws {
+        BLAS.threadCount = threads
+        guard let bytes = readFile(corpus) else { throw ValidationError("cannot read the corpus at \(corpus)") }
+        let text = String(decoding: bytes, as: UTF8.self)
+        let vocabulary = Vocabulary(charactersOf: text)
+        let tokens = vocabulary.encode(text)
+        let names = config == ["all"] ? BenchmarkConfiguration.all.map(\.name) : config
+        for name in names {
+            guard let c = BenchmarkConfiguration.named(name) else { throw ValidationError("no configuration '\(name)'") }
+            try measure(c, vocabulary: vocabulary, tokens: tokens)
+        }
+    }
+
+    private func measure(_ c: BenchmarkConfiguration, vocabulary: Vocabulary, tokens: [Int32]) throws {
+        let configuration = ModelConfiguration(
+            architecture: c.architecture, layers: c.layers, hiddenSize: c.hidden, vocabularySize: vocabulary.count)
+        let model = try CharRNN(configuration: configuration, initialization: c.initialization, seed: 1)
+        let trainer = try Trainer(
+            model: model, optimizer: Optimizer(kind: c.optimizer, parameterCount: model.parameterCount),
+            settings: c.settings)
+        var batcher = try SequenceBatcher(tokens: tokens, batchSize: c.batch, steps: c.steps)
+        for _ in 0..<3 { try trainer.step(batcher.next()) }  // warm-up: workspaces, caches
+        var steps = 0
+        var lossSum = 0.0
+        let start = monotonicSeconds()
+        var elapsed = 0.0
+        while elapsed < seconds {
+            lossSum += try trainer.step(batcher.next()).loss
+            steps += 1
+            elapsed = monotonicSeconds() - start
+        }
+        let trainRate = Double(steps * c.batch * c.steps) / elapsed
+        let options = SamplingOptions(temperature: 0.8, seed: 7, length: sampleChars)
+        let sampler = try Sampler(model: trainer.model, vocabulary: vocabulary, options: options)
+        let sampleStart = monotonicSeconds()
+        var produced = 0
+        while sampler.next() != nil { produced += 1 }
+        let sampleRate = Double(produced) / (monotonicSeconds() - sampleStart)
+        print(
+            "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
+                + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
+                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) peak_rss_mib=\(format(peakResidentMiB()))")
+    }
+}
+
+/// Four decimals.
+func format(_ x: Double) -> String {
+    let scaled = (x * 10_000).rounded() / 10_000
+    return "\(scaled)"
+}
