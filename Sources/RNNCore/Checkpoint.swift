@@ -147,7 +147,8 @@ public struct Checkpoint: Sendable {
         let scalars = values.compactMap { $0.numberValue.flatMap { Unicode.Scalar(UInt32(exactly: $0) ?? 0xD800) } }
         guard scalars.count == values.count, scalars.count == size else {
             throw RNNCoreError(
-                .shapeMismatch, "the vocabulary metadata lists \(values.count) valid code points; the model has \(size) symbols")
+                .shapeMismatch,
+                "the vocabulary metadata lists \(values.count) valid code points; the model has \(size) symbols")
         }
         return Vocabulary(restoring: scalars)
     }

@@ -23,7 +23,8 @@ public enum Evaluator {
         guard batchSize > 0, steps > 0 else { throw RNNCoreError(.invalidArgument, "batch and steps must be positive") }
         let perStream = (tokens.count - 1) / batchSize
         guard perStream >= 1 else {
-            throw RNNCoreError(.invalidArgument, "need at least \(batchSize + 1) tokens to evaluate, got \(tokens.count)")
+            throw RNNCoreError(
+                .invalidArgument, "need at least \(batchSize + 1) tokens to evaluate, got \(tokens.count)")
         }
         for t in tokens where t < 0 || Int(t) >= v {
             throw RNNCoreError(.invalidArgument, "token \(t) is outside the vocabulary of \(v)")
@@ -36,7 +37,9 @@ public enum Evaluator {
         var noDropout: RandomGenerator? = nil
         while start < perStream {
             let t = min(steps, perStream - start)
-            let ws = workspaces[t] ?? SequenceWorkspace(configuration: model.configuration, batch: batchSize, steps: t, training: false)
+            let ws =
+                workspaces[t]
+                ?? SequenceWorkspace(configuration: model.configuration, batch: batchSize, steps: t, training: false)
             workspaces[t] = ws
             var inputs = [Int32](repeating: 0, count: t * batchSize)
             var targets = inputs
@@ -72,7 +75,9 @@ extension Evaluator {
     /// batch 1 from `state` (zeros when nil), without dropout.
     ///
     /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary.
-    public static func logits(_ model: CharRNN, tokens: [Int32], state: RecurrentState? = nil) throws(RNNCoreError) -> [Float] {
+    public static func logits(_ model: CharRNN, tokens: [Int32], state: RecurrentState? = nil) throws(RNNCoreError)
+        -> [Float]
+    {
         let v = model.configuration.vocabularySize
         for t in tokens where t < 0 || Int(t) >= v {
             throw RNNCoreError(.invalidArgument, "token \(t) is outside the vocabulary of \(v)")

@@ -43,7 +43,8 @@ public struct ModelConfiguration: Sendable, Hashable, Codable {
         func check(_ ok: Bool, _ message: String) throws(RNNCoreError) {
             if !ok { throw RNNCoreError(.invalidConfiguration, message) }
         }
-        try check((1...Self.maximumLayers).contains(layers), "layers must be in 1...\(Self.maximumLayers), got \(layers)")
+        try check(
+            (1...Self.maximumLayers).contains(layers), "layers must be in 1...\(Self.maximumLayers), got \(layers)")
         try check(
             (1...Self.maximumHiddenSize).contains(hiddenSize),
             "hidden size must be in 1...\(Self.maximumHiddenSize), got \(hiddenSize)")

@@ -14,7 +14,9 @@ public enum OptimizerCheckpoint {
     }
 
     /// The file's bytes for `optimizer`, whose moments are laid out by `layout`.
-    public static func encode(_ optimizer: Optimizer, layout: ParameterLayout, metadata: [String: String] = [:]) -> [UInt8] {
+    public static func encode(_ optimizer: Optimizer, layout: ParameterLayout, metadata: [String: String] = [:])
+        -> [UInt8]
+    {
         var meta = metadata
         meta["format"] = "rnnd-optimizer"
         meta["format_version"] = String(Checkpoint.formatVersion)
@@ -58,9 +60,11 @@ public enum OptimizerCheckpoint {
         case "sgd": kind = .sgd(momentum: try number("momentum"))
         case "adagrad": kind = .adagrad(epsilon: try number("epsilon"))
         case "rmsprop": kind = .rmsprop(alpha: try number("alpha"), epsilon: try number("epsilon"))
-        case "adam": kind = .adam(beta1: try number("beta1"), beta2: try number("beta2"), epsilon: try number("epsilon"))
+        case "adam":
+            kind = .adam(beta1: try number("beta1"), beta2: try number("beta2"), epsilon: try number("epsilon"))
         default:
-            throw RNNCoreError(.malformedCheckpoint, "optimizer state names no known optimizer: \(meta["optimizer"] ?? "none")")
+            throw RNNCoreError(
+                .malformedCheckpoint, "optimizer state names no known optimizer: \(meta["optimizer"] ?? "none")")
         }
         guard let stepText = meta["step"], let step = Int(stepText), step >= 0 else {
             throw RNNCoreError(.malformedCheckpoint, "optimizer metadata 'step' is missing or not a count")

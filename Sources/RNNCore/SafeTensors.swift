@@ -31,7 +31,9 @@ public struct SafeTensors: Sendable {
     /// - Throws: ``RNNCoreError`` `.malformedCheckpoint` naming what is wrong: a truncated
     ///   file, a bad header, a byte range outside the data or not matching dtype and shape.
     public init(parsing bytes: [UInt8]) throws(RNNCoreError) {
-        func bad(_ what: String) -> RNNCoreError { RNNCoreError(.malformedCheckpoint, "not a valid safetensors file: \(what)") }
+        func bad(_ what: String) -> RNNCoreError {
+            RNNCoreError(.malformedCheckpoint, "not a valid safetensors file: \(what)")
+        }
         guard bytes.count >= 8 else { throw bad("\(bytes.count) bytes is shorter than the 8-byte header length") }
         var n: UInt64 = 0
         for k in 0..<8 { n |= UInt64(bytes[k]) << (8 * UInt64(k)) }
@@ -71,7 +73,8 @@ public struct SafeTensors: Sendable {
                 return (p, acc.1 || o)
             }
             guard !overflow, elements.multipliedReportingOverflow(by: size) == (range.count, false) else {
-                throw bad("tensor '\(name)' has \(range.count) bytes but shape \(shape) of \(dtype) needs \(elements * size)")
+                throw bad(
+                    "tensor '\(name)' has \(range.count) bytes but shape \(shape) of \(dtype) needs \(elements * size)")
             }
             entries[name] = Entry(dtype: dtype, shape: shape, range: range)
             covered += range.count
@@ -99,33 +102,57 @@ public struct SafeTensors: Sendable {
             let base = raw.baseAddress! + e.range.lowerBound
             switch e.dtype {
             case "F32":
-                return (0..<count).map { Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                return (0..<count).map {
+                    Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                }
             case "F64":
-                return (0..<count).map { Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+                return (0..<count).map {
+                    Float(
+                        Double(
+                            bitPattern: UInt64(
+                                littleEndian: base.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))))
+                }
             case "BF16":
-                return (0..<count).map { Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16) }
+                return (0..<count).map {
+                    Float(
+                        bitPattern: UInt32(
+                            UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))) << 16)
+                }
             default:
-                return (0..<count).map { Float(Float16(bitPattern: UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)))) }
+                return (0..<count).map {
+                    Float(
+                        Float16(
+                            bitPattern: UInt16(
+                                littleEndian: base.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self))))
+                }
             }
         }
     }
 
     /// Serializes F32 tensors and metadata, in the given order, with the header padded with
     /// spaces to a multiple of 8 bytes as the reference writer does.
-    public static func serialize(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String]) -> [UInt8] {
+    public static func serialize(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String])
+        -> [UInt8]
+    {
         var members: [(String, JSONValue)] = []
         if !metadata.isEmpty {
-            members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+            members.append(
+                ("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
         }
         var offset = 0
         for t in tensors {
-            precondition(t.shape.reduce(1, *) == t.values.count, "shape \(t.shape) does not match \(t.values.count) values")
+            precondition(
+                t.shape.reduce(1, *) == t.values.count, "shape \(t.shape) does not match \(t.values.count) values")
             let end = offset + 4 * t.values.count
-            members.append((t.name, .object([
-                ("dtype", .string("F32")),
-                ("shape", .array(t.shape.map { .number(Double($0)) })),
-                ("data_offsets", .array([.number(Double(offset)), .number(Double(end))])),
-            ])))
+            members.append(
+                (
+                    t.name,
+                    .object([
+                        ("dtype", .string("F32")),
+                        ("shape", .array(t.shape.map { .number(Double($0)) })),
+                        ("data_offsets", .array([.number(Double(offset)), .number(Double(end))])),
+                    ])
+                ))
             offset = end
         }
         var header = Array(JSONValue.object(members).serialized().utf8)

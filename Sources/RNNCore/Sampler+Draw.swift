@@ -60,7 +60,8 @@ extension Sampler {
     }
 
     /// In-place heap sort of `indices` by descending `keys[index]`; allocates nothing.
-    static func sortDescending(_ indices: UnsafeMutableBufferPointer<Int32>, by keys: UnsafeMutableBufferPointer<Float>) {
+    static func sortDescending(_ indices: UnsafeMutableBufferPointer<Int32>, by keys: UnsafeMutableBufferPointer<Float>)
+    {
         let n = indices.count
         // A min-heap on keys, so that popping to the back leaves the largest keys in front.
         func siftDown(_ start: Int, _ end: Int) {

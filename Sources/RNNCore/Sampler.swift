@@ -31,12 +31,15 @@ public final class Sampler: IteratorProtocol, Sequence {
     ///   - state: a state to continue from (batch 1); nil starts from zeros.
     /// - Throws: ``RNNCoreError`` when an option is out of range or the vocabulary does not
     ///   match the model.
-    public init(model: CharRNN, vocabulary: Vocabulary, options: SamplingOptions, state: RecurrentState? = nil) throws(RNNCoreError) {
+    public init(model: CharRNN, vocabulary: Vocabulary, options: SamplingOptions, state: RecurrentState? = nil)
+        throws(RNNCoreError)
+    {
         try options.validate()
         guard vocabulary.count == model.configuration.vocabularySize else {
             throw RNNCoreError(
                 .shapeMismatch,
-                "the vocabulary has \(vocabulary.count) symbols but the model expects \(model.configuration.vocabularySize)")
+                "the vocabulary has \(vocabulary.count) symbols but the model expects \(model.configuration.vocabularySize)"
+            )
         }
         self.model = model
         self.vocabulary = vocabulary

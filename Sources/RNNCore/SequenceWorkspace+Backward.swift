@@ -8,7 +8,9 @@ extension SequenceWorkspace {
     ///   - p: parameters, laid out by ``layout``.
     ///   - g: gradients with the same layout; added to, not overwritten.
     ///   - inputs: the `T·B` input tokens of the forward pass.
-    func backward(parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>, inputs: UnsafePointer<Int32>) {
+    func backward(
+        parameters p: UnsafePointer<Float>, gradients g: UnsafeMutablePointer<Float>, inputs: UnsafePointer<Int32>
+    ) {
         precondition(isTraining, "backward needs a training workspace")
         let v = configuration.vocabularySize
         let h = configuration.hiddenSize
@@ -114,7 +116,9 @@ extension SequenceWorkspace {
     }
 
     /// `out[j] += Σ_r m[r, j]`.
-    private func addColumnSums(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    private func addColumnSums(
+        _ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>
+    ) {
         for r in 0..<rows {
             let row = m + r * columns
             for j in 0..<columns { out[j] += row[j] }

@@ -36,7 +36,8 @@ public final class Trainer {
     ///   - optimizer: a fresh or resumed optimizer sized for `model`.
     ///   - seed: seeds the dropout masks.
     /// - Throws: ``RNNCoreError`` when the settings are invalid or the optimizer does not fit.
-    public init(model: CharRNN, optimizer: Optimizer, settings: TrainingSettings, seed: UInt64 = 0) throws(RNNCoreError) {
+    public init(model: CharRNN, optimizer: Optimizer, settings: TrainingSettings, seed: UInt64 = 0) throws(RNNCoreError)
+    {
         try settings.validate()
         for name in settings.frozenTensors where model.layout.tensor(named: name) == nil {
             throw RNNCoreError(.invalidConfiguration, "cannot freeze '\(name)': the model has no such tensor")
@@ -55,7 +56,9 @@ public final class Trainer {
     /// Computes loss and gradient of `batch` from the carried state, without updating.
     /// Leaves the gradient (unclipped) in ``gradients`` and returns the loss and the state
     /// after the batch.
-    public func lossAndGradient(_ batch: TokenBatch) throws(RNNCoreError) -> (loss: Double, characters: Double, state: RecurrentState) {
+    public func lossAndGradient(_ batch: TokenBatch) throws(RNNCoreError) -> (
+        loss: Double, characters: Double, state: RecurrentState
+    ) {
         let configuration = model.configuration
         try batch.validate(vocabularySize: configuration.vocabularySize)
         if state.batchSize != batch.batchSize || batch.resetsState {

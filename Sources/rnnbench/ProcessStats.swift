@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Peak resident memory of this process in MiB (`getrusage`'s `ru_maxrss`).

@@ -29,7 +29,9 @@ struct SpeedCommand: ParsableCommand {
         let tokens = vocabulary.encode(text)
         let names = config == ["all"] ? BenchmarkConfiguration.all.map(\.name) : config
         for name in names {
-            guard let c = BenchmarkConfiguration.named(name) else { throw ValidationError("no configuration '\(name)'") }
+            guard let c = BenchmarkConfiguration.named(name) else {
+                throw ValidationError("no configuration '\(name)'")
+            }
             try measure(c, vocabulary: vocabulary, tokens: tokens)
         }
     }
@@ -62,7 +64,8 @@ struct SpeedCommand: ParsableCommand {
         print(
             "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
                 + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
-                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) peak_rss_mib=\(format(peakResidentMiB()))")
+                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) peak_rss_mib=\(format(peakResidentMiB()))"
+        )
     }
 }
 

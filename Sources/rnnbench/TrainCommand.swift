@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import RNNCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Trains a model on a corpus for a time budget, reports validation loss, prints a sample.
 struct TrainCommand: ParsableCommand {
@@ -37,7 +38,9 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         BLAS.threadCount = threads
         guard let bytes = readFile(corpus) else { throw ValidationError("cannot read the corpus at \(corpus)") }
-        guard let architecture = CellArchitecture(rawValue: arch) else { throw ValidationError("unknown --arch \(arch)") }
+        guard let architecture = CellArchitecture(rawValue: arch) else {
+            throw ValidationError("unknown --arch \(arch)")
+        }
         let text = String(decoding: bytes, as: UTF8.self)
         let vocabulary = Vocabulary(charactersOf: text)
         let tokens = vocabulary.encode(text)
@@ -67,12 +70,15 @@ struct TrainCommand: ParsableCommand {
             let t = monotonicSeconds() - start
             if t >= nextReport {
                 let rate = Double(report.step * batch * seq) / t
-                print("t=\(Int(t))s step=\(report.step) epoch=\(batcher.epoch) train_loss=\(format(recent.reduce(0, +) / Double(recent.count))) chars_per_s=\(Int(rate))")
+                print(
+                    "t=\(Int(t))s step=\(report.step) epoch=\(batcher.epoch) train_loss=\(format(recent.reduce(0, +) / Double(recent.count))) chars_per_s=\(Int(rate))"
+                )
                 nextReport += 10
             }
         }
         let trained = monotonicSeconds() - start
-        let validation = try Evaluator.evaluate(trainer.model, tokens: Array(tokens[split...]), batchSize: batch, steps: seq)
+        let validation = try Evaluator.evaluate(
+            trainer.model, tokens: Array(tokens[split...]), batchSize: batch, steps: seq)
         print(
             "result seconds=\(format(trained)) steps=\(trainer.optimizer.step) val_loss=\(format(validation.natsPerCharacter)) "
                 + "val_bits_per_char=\(format(validation.bitsPerCharacter)) uniform_loss=\(format(_logUniform(vocabulary.count))) "

@@ -22,7 +22,9 @@ import Testing
         for length in [0, 7, 8, 20, bytes.count / 2, bytes.count - 1] {
             let error = try #require(refusal(Array(bytes.prefix(length))), "length \(length) was accepted")
             #expect(error.code == .malformedCheckpoint)
-            #expect(error.message.contains("truncated") || error.message.contains("shorter") || error.message.contains("JSON"))
+            #expect(
+                error.message.contains("truncated") || error.message.contains("shorter")
+                    || error.message.contains("JSON"))
         }
     }
 
@@ -52,12 +54,14 @@ import Testing
 
     @Test func newerFormatVersionsAreRefused() throws {
         let model = try CharRNN(
-            configuration: ModelConfiguration(architecture: .gru, layers: 1, hiddenSize: 4, vocabularySize: 256), seed: 1)
+            configuration: ModelConfiguration(architecture: .gru, layers: 1, hiddenSize: 4, vocabularySize: 256),
+            seed: 1)
         var checkpoint = Checkpoint(model: model, vocabulary: .bytes)
         checkpoint.metadata["x"] = "1"
         var bytes = checkpoint.encoded()
         let needle = Array("\"format_version\":\"1\"".utf8)
-        let start = try #require((0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
+        let start = try #require(
+            (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle })
         bytes[start + needle.count - 2] = UInt8(ascii: "9")
         let error = try #require(refusal(bytes))
         #expect(error.code == .unsupportedCheckpoint)

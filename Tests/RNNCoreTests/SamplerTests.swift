@@ -20,7 +20,9 @@ import Testing
     static let characters = Vocabulary(charactersOf: text)
     static let model = Result { try trained(characters) }
 
-    func sample(_ options: SamplingOptions, model: CharRNN? = nil, vocabulary: Vocabulary = characters) throws -> (String, Sampler) {
+    func sample(_ options: SamplingOptions, model: CharRNN? = nil, vocabulary: Vocabulary = characters) throws -> (
+        String, Sampler
+    ) {
         let sampler = try Sampler(model: model ?? Self.model.get(), vocabulary: vocabulary, options: options)
         var out = String.UnicodeScalarView()
         while let s = sampler.next() { out.append(s) }
@@ -55,7 +57,8 @@ import Testing
         // With k = 2 only the two most likely symbols can ever follow; the untrained model's
         // choices are spread, so a wide sample shows at most 2 distinct successors of a prefix.
         let model = try CharRNN(
-            configuration: ModelConfiguration(architecture: .gru, layers: 1, hiddenSize: 8, vocabularySize: Self.characters.count),
+            configuration: ModelConfiguration(
+                architecture: .gru, layers: 1, hiddenSize: 8, vocabularySize: Self.characters.count),
             initialization: .uniform(scale: 0.01), seed: 3)
         var firsts = Set<Unicode.Scalar>()
         for seed in 0..<64 as Range<UInt64> {
@@ -84,14 +87,16 @@ import Testing
 
     @Test func byteVocabularyAssemblesMultiByteCharacters() throws {
         let model = try Self.trained(.bytes)
-        let (text, _) = try sample(SamplingOptions(argmax: true, prime: "abcabcabd ", length: 4), model: model, vocabulary: .bytes)
+        let (text, _) = try sample(
+            SamplingOptions(argmax: true, prime: "abcabcabd ", length: 4), model: model, vocabulary: .bytes)
         #expect(text == "你好🙂\n")
     }
 
     @Test func badOptionsAreRefused() throws {
         for options in [
             SamplingOptions(temperature: 0), SamplingOptions(temperature: .nan), SamplingOptions(temperature: -1),
-            SamplingOptions(topK: -1), SamplingOptions(topP: 0), SamplingOptions(topP: 1.5), SamplingOptions(stop: [""]),
+            SamplingOptions(topK: -1), SamplingOptions(topP: 0), SamplingOptions(topP: 1.5),
+            SamplingOptions(stop: [""]),
             SamplingOptions(length: -1),
         ] {
             #expect(throws: RNNCoreError.self) { try sample(options) }

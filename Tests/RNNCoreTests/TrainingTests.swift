@@ -50,7 +50,8 @@ import _RNNTestSupport
 
     @Test func nonFiniteStepsAreRefusedAndChangeNothing() throws {
         let vocabulary = Vocabulary(charactersOf: Self.text)
-        let configuration = ModelConfiguration(architecture: .gru, layers: 2, hiddenSize: 8, vocabularySize: vocabulary.count)
+        let configuration = ModelConfiguration(
+            architecture: .gru, layers: 2, hiddenSize: 8, vocabularySize: vocabulary.count)
         var model = try CharRNN(configuration: configuration, seed: 3)
         let trainer0 = try Trainer(
             model: model, optimizer: Optimizer(kind: .defaultAdam, parameterCount: model.parameterCount),
@@ -107,7 +108,8 @@ import _RNNTestSupport
     @Test func validationLossIsMeasuredOnHeldOutText() throws {
         let (trainer, _, _) = try Self.run(.defaultAdam, settings: TrainingSettings(learningRate: 1e-2), steps: 80)
         let vocabulary = Vocabulary(charactersOf: Self.text)
-        let summary = try Evaluator.evaluate(trainer.model, tokens: vocabulary.encode(Self.text), batchSize: 4, steps: 30)
+        let summary = try Evaluator.evaluate(
+            trainer.model, tokens: vocabulary.encode(Self.text), batchSize: 4, steps: 30)
         #expect(summary.characters == ((Self.text.unicodeScalars.count - 1) / 4) * 4)
         #expect(summary.natsPerCharacter < log(Double(vocabulary.count)) / 2)
         #expect(abs(summary.bitsPerCharacter - summary.natsPerCharacter / log(2)) < 1e-9)

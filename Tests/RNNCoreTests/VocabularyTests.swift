@@ -40,12 +40,14 @@ import Testing
         // Train on text without "z", grow, then train on text with it: the model learns that
         // "z" follows "y", and everything it knew stays in place.
         var vocabulary = Vocabulary(charactersOf: "xy")
-        let configuration = ModelConfiguration(architecture: .lstm, layers: 2, hiddenSize: 16, vocabularySize: vocabulary.count)
+        let configuration = ModelConfiguration(
+            architecture: .lstm, layers: 2, hiddenSize: 16, vocabularySize: vocabulary.count)
         let model = try CharRNN(configuration: configuration, seed: 9)
         let trainer = try Trainer(
             model: model, optimizer: Optimizer(kind: .defaultAdam, parameterCount: model.parameterCount),
             settings: TrainingSettings(learningRate: 2e-2))
-        var batcher = try SequenceBatcher(tokens: vocabulary.encode(String(repeating: "xy", count: 50)), batchSize: 2, steps: 10)
+        var batcher = try SequenceBatcher(
+            tokens: vocabulary.encode(String(repeating: "xy", count: 50)), batchSize: 2, steps: 10)
         for _ in 0..<20 { try trainer.step(batcher.next()) }
         let before = trainer.model
         let beforeMoments = trainer.optimizer.moments
@@ -69,7 +71,8 @@ import Testing
         var grownBatcher = try SequenceBatcher(tokens: vocabulary.encode(text), batchSize: 2, steps: 10)
         for _ in 0..<200 { try trainer.step(grownBatcher.next()) }
         let sampler = try Sampler(
-            model: trainer.model, vocabulary: vocabulary, options: SamplingOptions(argmax: true, prime: "xyzxy", length: 1))
+            model: trainer.model, vocabulary: vocabulary,
+            options: SamplingOptions(argmax: true, prime: "xyzxy", length: 1))
         #expect(sampler.next() == "z")
     }
 }

@@ -13,7 +13,9 @@ public func randomBatch(
 
 /// A recurrent state filled with values in `(-0.5, 0.5)`, so that tests exercise the
 /// carried-in state rather than zeros.
-public func randomState(_ configuration: ModelConfiguration, batchSize: Int, generator: inout RandomGenerator) -> RecurrentState {
+public func randomState(_ configuration: ModelConfiguration, batchSize: Int, generator: inout RandomGenerator)
+    -> RecurrentState
+{
     var state = RecurrentState(configuration, batchSize: batchSize)
     for i in state.values.indices { state.values[i] = generator.nextUnitFloat() - 0.5 }
     return state

@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`.
+PREFIX ?= /usr/local
+CORPUS ?= ../shared/corpora/tinyshakespeare.txt
+SECONDS ?= 120
+
+.PHONY: setup build release run test lint bench clean
+
+setup:
+	scripts/setup
+
+build: setup
+	swift build
+
+release: setup
+	swift build -c release
+
+# The main job: train a 2x128 LSTM on the corpus for $(SECONDS) s, report validation loss,
+# print a sample.
+run: release
+	.build/release/rnnbench train --corpus $(CORPUS) --seconds $(SECONDS)
+
+# Every test, and the format check.
+test: setup lint
+	swift build --build-tests
+	swift test
+
+lint:
+	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests
+
+# Speed of the benchmark configurations, as key=value lines (release build).
+bench: release
+	.build/release/rnnbench speed --corpus $(CORPUS)
+
+clean:
+	rm -rf .build
