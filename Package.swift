@@ -8,6 +8,10 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The engine is optimized in debug builds too: its SIMD kernels are 50 times slower
+/// unoptimized, which made the numeric tests (thousands of forward passes) crawl.
+let coreSettings: [SwiftSetting] = strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "rnnd",
     platforms: [.macOS(.v14)],
@@ -32,7 +36,7 @@ let package = Package(
         .target(
             name: "RNNCore",
             dependencies: ["CBLAS"],
-            swiftSettings: strictSettings
+            swiftSettings: coreSettings
         ),
         .executableTarget(
             name: "rnnbench",

@@ -16,7 +16,7 @@ enum CellKernels {
         if relu {
             for i in 0..<n { h[i] = max(a[i], 0) }
         } else {
-            for i in 0..<n { h[i] = _tanh(a[i]) }
+            VectorMath.tanh(a, h, count: n)
         }
     }
 
@@ -31,21 +31,14 @@ enum CellKernels {
         for b in 0..<batch {
             let row = a + b * gh
             let s = b * hidden
+            VectorMath.sigmoid(row, row, count: 2 * hidden)
+            VectorMath.tanh(row + 2 * hidden, row + 2 * hidden, count: hidden)
+            VectorMath.sigmoid(row + 3 * hidden, row + 3 * hidden, count: hidden)
             for j in 0..<hidden {
-                let i = _sigmoid(row[j])
-                let f = _sigmoid(row[hidden + j])
-                let g = _tanh(row[2 * hidden + j])
-                let o = _sigmoid(row[3 * hidden + j])
-                row[j] = i
-                row[hidden + j] = f
-                row[2 * hidden + j] = g
-                row[3 * hidden + j] = o
-                let cNew = f * cPrev[s + j] + i * g
-                let t = _tanh(cNew)
-                c[s + j] = cNew
-                tanhC[s + j] = t
-                h[s + j] = o * t
+                c[s + j] = row[hidden + j] * cPrev[s + j] + row[j] * row[2 * hidden + j]
             }
+            VectorMath.tanh(c + s, tanhC + s, count: hidden)
+            for j in 0..<hidden { h[s + j] = row[3 * hidden + j] * tanhC[s + j] }
         }
     }
 
@@ -63,14 +56,14 @@ enum CellKernels {
             let row = a + b * width
             let hrow = gh + b * width
             let s = b * hidden
+            for j in 0..<(2 * hidden) { row[j] += hrow[j] }
+            VectorMath.sigmoid(row, row, count: 2 * hidden)
+            let n = row + 2 * hidden
+            for j in 0..<hidden { n[j] += row[j] * hrow[2 * hidden + j] }
+            VectorMath.tanh(n, n, count: hidden)
             for j in 0..<hidden {
-                let r = _sigmoid(row[j] + hrow[j])
-                let z = _sigmoid(row[hidden + j] + hrow[hidden + j])
-                let n = _tanh(row[2 * hidden + j] + r * hrow[2 * hidden + j])
-                row[j] = r
-                row[hidden + j] = z
-                row[2 * hidden + j] = n
-                h[s + j] = (1 - z) * n + z * hPrev[s + j]
+                let z = row[hidden + j]
+                h[s + j] = (1 - z) * n[j] + z * hPrev[s + j]
             }
         }
     }

@@ -15,11 +15,10 @@ extension Sampler {
         let k = options.topK ?? 0
         let restrict = (k > 0 && k < v) || (options.topP.map { $0 < 1 } ?? false)
         return probabilities.withUnsafeMutableBufferPointer { p in
+            for j in 0..<v { p[j] = (logits[j] - m) * invT }
+            VectorMath.exp(p.baseAddress!, p.baseAddress!, count: v)
             var total: Float = 0
-            for j in 0..<v {
-                p[j] = _exp((logits[j] - m) * invT)
-                total += p[j]
-            }
+            for j in 0..<v { total += p[j] }
             guard restrict else { return pick(p, total: total, generator: &generator) }
             return order.withUnsafeMutableBufferPointer { o in
                 for j in 0..<v { o[j] = Int32(j) }

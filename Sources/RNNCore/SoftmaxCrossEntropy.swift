@@ -23,12 +23,10 @@ enum SoftmaxCrossEntropy {
             let target = Int(targets[r])
             // −log p = log Σ e^{x−m} − (x_target − m), taken before p[target] can underflow to 0.
             let targetShifted = row[target] - m
+            for j in 0..<v { row[j] -= m }
+            VectorMath.exp(row, row, count: v)
             var sum: Float = 0
-            for j in 0..<v {
-                let e = _exp(row[j] - m)
-                row[j] = e
-                sum += e
-            }
+            for j in 0..<v { sum += row[j] }
             loss += Double(w) * (Double(_log(sum)) - Double(targetShifted))
             total += Double(w)
             let k = w * scale / sum
