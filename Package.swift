@@ -17,10 +17,16 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "RNNCore", targets: ["RNNCore"]),
+        .library(name: "RNNProtocol", targets: ["RNNProtocol"]),
+        .library(name: "RNNClient", targets: ["RNNClient"]),
+        .executable(name: "rnnd", targets: ["rnnd"]),
         .executable(name: "rnnbench", targets: ["rnnbench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +44,27 @@ let package = Package(
             dependencies: ["CBLAS"],
             swiftSettings: coreSettings
         ),
+        .target(name: "RNNProtocol", swiftSettings: strictSettings),
+        .target(
+            name: "RNNDaemon",
+            dependencies: [
+                "RNNCore", "RNNProtocol", "CSystemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(name: "RNNClient", dependencies: ["RNNProtocol"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "rnnd",
+            dependencies: [
+                "RNNDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "rnnbench",
             dependencies: ["RNNCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -47,6 +74,11 @@ let package = Package(
             name: "_RNNTestSupport",
             dependencies: ["RNNCore"],
             path: "Tests/_RNNTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RNNDaemonTests",
+            dependencies: ["RNNDaemon", "RNNProtocol", "RNNClient"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import RNNProtocol
+import TOMLKit
+
+/// rnnd's configuration: a TOML file with a safe default for every field; flags override it.
+///
+/// ```toml
+/// [paths]
+/// state_directory = "/var/lib/rnnd"
+/// socket_directory = "/run/rnnd"
+/// corpus_directories = ["/srv/corpora"]
+/// import_directories = []
+/// export_directories = []
+///
+/// [limits]
+/// max_message_bytes = 1048576
+/// max_connections = 256
+/// max_loaded_models = 8
+/// idle_unload_seconds = 0        # 0 = never
+/// max_sample_length = 100000
+/// max_jobs = 4
+/// max_vocabulary = 4096
+/// max_feed_bytes = 16777216      # per train.feed call
+/// max_spool_bytes = 268435456    # unlearnt text per model
+///
+/// [training]
+/// blas_threads = 0               # 0 = one per core
+/// autosave_seconds = 60
+/// ```
+public struct DaemonConfiguration: Sendable, Hashable {
+    public struct Paths: Sendable, Hashable {
+        public var stateDirectory: String?
+        public var socketDirectory: String?
+        public var corpusDirectories: [String] = []
+        public var importDirectories: [String] = []
+        public var exportDirectories: [String] = []
+        public init() {}
+    }
+
+    public struct Limits: Sendable, Hashable {
+        public var maxMessageBytes = 1 << 20
+        public var maxConnections = 256
+        public var maxLoadedModels = 8
+        public var idleUnloadSeconds: Double = 0
+        public var maxSampleLength = 100_000
+        public var maxJobs = 4
+        public var maxVocabulary = 4096
+        public var maxFeedBytes = 16 << 20
+        public var maxSpoolBytes = 256 << 20
+        public init() {}
+    }
+
+    public struct Training: Sendable, Hashable {
+        public var blasThreads = 0
+        public var autosaveSeconds: Double = 60
+        public init() {}
+    }
+
+    public var paths = Paths()
+    public var limits = Limits()
+    public var training = Training()
+
+    public init() {}
+
+    /// Reads a TOML file; every absent field keeps its default.
+    ///
+    /// - Throws: ``DaemonError`` saying which line or field is wrong.
+    public static func load(path: String) throws(DaemonError) -> DaemonConfiguration {
+        let text = String(decoding: try FileIO.read(path), as: UTF8.self)
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw DaemonError(.invalidParams, "\(path):\(error.source.begin.line): invalid TOML: \(error.description)")
+        } catch {
+            throw DaemonError(.invalidParams, "\(path): \(error)")
+        }
+        try checkKeys(table, path: path)
+        var c = DaemonConfiguration()
+        let reader = TOMLReader(table: table, path: path)
+        try reader.string("paths", "state_directory") { c.paths.stateDirectory = $0 }
+        try reader.string("paths", "socket_directory") { c.paths.socketDirectory = $0 }
+        try reader.strings("paths", "corpus_directories") { c.paths.corpusDirectories = $0 }
+        try reader.strings("paths", "import_directories") { c.paths.importDirectories = $0 }
+        try reader.strings("paths", "export_directories") { c.paths.exportDirectories = $0 }
+        try reader.int("limits", "max_message_bytes") { c.limits.maxMessageBytes = $0 }
+        try reader.int("limits", "max_connections") { c.limits.maxConnections = $0 }
+        try reader.int("limits", "max_loaded_models") { c.limits.maxLoadedModels = $0 }
+        try reader.double("limits", "idle_unload_seconds") { c.limits.idleUnloadSeconds = $0 }
+        try reader.int("limits", "max_sample_length") { c.limits.maxSampleLength = $0 }
+        try reader.int("limits", "max_jobs") { c.limits.maxJobs = $0 }
+        try reader.int("limits", "max_vocabulary") { c.limits.maxVocabulary = $0 }
+        try reader.int("limits", "max_feed_bytes") { c.limits.maxFeedBytes = $0 }
+        try reader.int("limits", "max_spool_bytes") { c.limits.maxSpoolBytes = $0 }
+        try reader.int("training", "blas_threads") { c.training.blasThreads = $0 }
+        try reader.double("training", "autosave_seconds") { c.training.autosaveSeconds = $0 }
+        try c.validate()
+        return c
+    }
+
+    /// Refuses unknown sections and keys, so that a typo is not silently ignored.
+    private static func checkKeys(_ table: TOMLTable, path: String) throws(DaemonError) {
+        let known: [String: Set<String>] = [
+            "paths": ["state_directory", "socket_directory", "corpus_directories", "import_directories", "export_directories"],
+            "limits": [
+                "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",
+                "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes",
+            ],
+            "training": ["blas_threads", "autosave_seconds"],
+        ]
+        for section in table.keys {
+            guard let keys = known[section] else {
+                throw DaemonError(.invalidParams, "\(path): unknown section [\(section)]; known: \(known.keys.sorted())")
+            }
+            guard let inner = table[section]?.table else {
+                throw DaemonError(.invalidParams, "\(path): [\(section)] must be a table")
+            }
+            for key in inner.keys where !keys.contains(key) {
+                throw DaemonError(.invalidParams, "\(path): unknown key \(section).\(key); known: \(keys.sorted())")
+            }
+        }
+    }
+
+    /// Throws when a limit is out of range.
+    public func validate() throws(DaemonError) {
+        func positive(_ value: Int, _ name: String) throws(DaemonError) {
+            if value < 1 { throw DaemonError(.invalidParams, "limits.\(name) must be at least 1, got \(value)") }
+        }
+        try positive(limits.maxMessageBytes, "max_message_bytes")
+        try positive(limits.maxConnections, "max_connections")
+        try positive(limits.maxLoadedModels, "max_loaded_models")
+        try positive(limits.maxSampleLength, "max_sample_length")
+        try positive(limits.maxJobs, "max_jobs")
+        try positive(limits.maxVocabulary, "max_vocabulary")
+        try positive(limits.maxFeedBytes, "max_feed_bytes")
+        try positive(limits.maxSpoolBytes, "max_spool_bytes")
+        if limits.idleUnloadSeconds < 0 || training.autosaveSeconds <= 0 || training.blasThreads < 0 {
+            throw DaemonError(.invalidParams, "idle_unload_seconds >= 0, autosave_seconds > 0 and blas_threads >= 0 are required")
+        }
+    }
+
+    /// The state folder: the configured one, else `$STATE_DIRECTORY` (systemd), else
+    /// /var/lib/rnnd for root, else `$XDG_STATE_HOME/rnnd` or ~/.local/state/rnnd.
+    public var resolvedStateDirectory: String {
+        if let s = paths.stateDirectory { return s }
+        let env = ProcessEnvironment.self
+        if let s = env["STATE_DIRECTORY"]?.split(separator: ":").first { return String(s) }
+        if getuid() == 0 { return "/var/lib/rnnd" }
+        if let x = env["XDG_STATE_HOME"], !x.isEmpty { return x + "/rnnd" }
+        return (env["HOME"] ?? "/tmp") + "/.local/state/rnnd"
+    }
+
+    /// The socket folder: the configured one, else `$RUNTIME_DIRECTORY` (systemd), else
+    /// /run/rnnd for root, else `$XDG_RUNTIME_DIR/rnnd`.
+    public var resolvedSocketDirectory: String {
+        if let s = paths.socketDirectory { return s }
+        let env = ProcessEnvironment.self
+        if let s = env["RUNTIME_DIRECTORY"]?.split(separator: ":").first { return String(s) }
+        if getuid() == 0 { return "/run/rnnd" }
+        if let x = env["XDG_RUNTIME_DIR"], !x.isEmpty { return x + "/rnnd" }
+        return "/tmp/rnnd-\(getuid())"
+    }
+}
+
+/// Environment variables, read through libc.
+enum ProcessEnvironment {
+    static subscript(name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        return String(cString: v)
+    }
+}
+
+/// Typed reads of `[section] key` from a TOML table, with errors naming the key.
+private struct TOMLReader {
+    let table: TOMLTable
+    let path: String
+
+    func value(_ section: String, _ key: String) -> (any TOMLValueConvertible)? {
+        table[section]?.table?[key]
+    }
+
+    func fail(_ section: String, _ key: String, _ what: String) -> DaemonError {
+        DaemonError(.invalidParams, "\(path): \(section).\(key) must be \(what)")
+    }
+
+    func string(_ section: String, _ key: String, _ set: (String) -> Void) throws(DaemonError) {
+        guard let v = value(section, key) else { return }
+        guard let s = v.string else { throw fail(section, key, "a string") }
+        set(s)
+    }
+
+    func strings(_ section: String, _ key: String, _ set: ([String]) -> Void) throws(DaemonError) {
+        guard let v = value(section, key) else { return }
+        guard let a = v.array else { throw fail(section, key, "an array of strings") }
+        var out: [String] = []
+        for item in a {
+            guard let s = item.string else { throw fail(section, key, "an array of strings") }
+            out.append(s)
+        }
+        set(out)
+    }
+
+    func int(_ section: String, _ key: String, _ set: (Int) -> Void) throws(DaemonError) {
+        guard let v = value(section, key) else { return }
+        guard let i = v.int else { throw fail(section, key, "an integer") }
+        set(i)
+    }
+
+    func double(_ section: String, _ key: String, _ set: (Double) -> Void) throws(DaemonError) {
+        guard let v = value(section, key) else { return }
+        guard let d = v.double ?? v.int.map(Double.init) else { throw fail(section, key, "a number") }
+        set(d)
+    }
+}

@@ -1,0 +1,173 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import RNNProtocol
+
+/// Durable file operations on POSIX: atomic replacement and fsynced appends.
+enum FileIO {
+    /// `strerror` of the current errno.
+    static func lastError() -> String { String(cString: strerror(errno)) }
+
+    /// Reads a whole file.
+    static func read(_ path: String) throws(DaemonError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DaemonError(.storageError, "cannot read \(path): \(lastError())")
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// Reads `count` bytes (or fewer at the end) from `offset`.
+    static func read(_ path: String, offset: Int, count: Int) throws(DaemonError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
+        defer { close(fd) }
+        var out = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DaemonError(.storageError, "cannot read \(path): \(lastError())")
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return Array(out[0..<done])
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DaemonError) {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DaemonError(.storageError, "cannot write \(path): \(lastError())")
+            }
+            done += n
+        }
+    }
+
+    /// Replaces `path` atomically: write a temporary file beside it, fsync it, rename it over
+    /// `path`, fsync the folder. A crash leaves either the old file or the new one, whole.
+    static func atomicWrite(_ bytes: [UInt8], to path: String) throws(DaemonError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DaemonError(.storageError, "cannot create \(temporary): \(lastError())") }
+        do throws(DaemonError) {
+            try writeAll(fd, bytes, path: temporary)
+            guard fsync(fd) == 0 else { throw DaemonError(.storageError, "cannot fsync \(temporary): \(lastError())") }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let message = lastError()
+            unlink(temporary)
+            throw DaemonError(.storageError, "cannot rename \(temporary) to \(path): \(message)")
+        }
+        try syncDirectory(of: path)
+    }
+
+    /// fsyncs the folder holding `path`, so that a rename or creation in it is durable.
+    static func syncDirectory(of path: String) throws(DaemonError) {
+        let folder = parent(of: path)
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(folder): \(lastError())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw DaemonError(.storageError, "cannot fsync \(folder): \(lastError())") }
+    }
+
+    /// Appends `bytes` to `path` (created if needed) and fsyncs before returning.
+    static func appendDurably(_ bytes: [UInt8], to path: String) throws(DaemonError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
+        defer { close(fd) }
+        let before = lseek(fd, 0, SEEK_END)
+        do throws(DaemonError) {
+            try writeAll(fd, bytes, path: path)
+            guard fsync(fd) == 0 else { throw DaemonError(.storageError, "cannot fsync \(path): \(lastError())") }
+        } catch {
+            // Nothing half-written stays behind a refusal: cut the file back.
+            _ = ftruncate(fd, before)
+            _ = fsync(fd)
+            throw error
+        }
+    }
+
+    /// The size of `path`, or 0 when it does not exist.
+    static func size(_ path: String) -> Int {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : 0
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Creates `path` and its parents with `mode`.
+    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(DaemonError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw DaemonError(.storageError, "cannot create folder \(current): \(lastError())")
+            }
+        }
+    }
+
+    /// Entries of a folder (names only), or [] when it cannot be read.
+    static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Removes a folder and everything in it.
+    static func removeTree(_ path: String) {
+        for name in list(path) {
+            let child = path + "/" + name
+            var st = stat()
+            if lstat(child, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+        }
+        rmdir(path)
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// `path` with `.` and `..` resolved lexically and symlinks resolved where it exists.
+    static func canonical(_ path: String) -> String {
+        if let resolved = realpath(path, nil) {
+            defer { free(resolved) }
+            return String(cString: resolved)
+        }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,98 @@
+import RNNCore
+import RNNProtocol
+
+/// The state folder: one folder per model under `models/`, holding `model.safetensors`
+/// (weights, vocabulary, and the ``ModelRecord`` in its metadata), `optimizer.safetensors`
+/// and the feed spool. Every write is atomic.
+struct ModelStore: Sendable {
+    let root: String
+
+    var modelsFolder: String { root + "/models" }
+    func folder(_ name: String) -> String { modelsFolder + "/" + name }
+    func modelPath(_ name: String) -> String { folder(name) + "/model.safetensors" }
+    func optimizerPath(_ name: String) -> String { folder(name) + "/optimizer.safetensors" }
+
+    /// Names of every model folder with a checkpoint.
+    func modelNames() -> [String] {
+        FileIO.list(modelsFolder).filter { ModelName.isValid($0) && FileIO.exists(modelPath($0)) }
+    }
+
+    /// Writes the optimizer state, then the model (whose record names the optimizer's step),
+    /// each atomically; a crash between the two leaves a model whose optimizer is one save
+    /// behind, which ``load`` notices and resets.
+    func save(_ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, name: String) throws(DaemonError) -> Int {
+        try FileIO.makeDirectories(folder(name))
+        let optimizerBytes = OptimizerCheckpoint.encode(
+            optimizer, layout: model.layout, metadata: ["model_steps": String(record.steps)])
+        try FileIO.atomicWrite(optimizerBytes, to: optimizerPath(name))
+        let bytes = Checkpoint(model: model, vocabulary: vocabulary, metadata: ["rnnd": Self.encode(record)]).encoded()
+        try FileIO.atomicWrite(bytes, to: modelPath(name))
+        return bytes.count
+    }
+
+    /// Reads a model back.
+    ///
+    /// - Throws: ``DaemonError`` `.modelUnloadable` with the reason when the checkpoint is
+    ///   truncated, malformed or inconsistent.
+    func load(_ name: String) throws(DaemonError) -> (CharRNN, Vocabulary, Optimizer, ModelRecord, warning: String?) {
+        let bytes = try FileIO.read(modelPath(name))
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint(decoding: bytes)
+        } catch {
+            throw DaemonError(.modelUnloadable, "model '\(name)' cannot be loaded: \(error.message)")
+        }
+        guard let text = checkpoint.metadata["rnnd"], let record = Self.decode(text) else {
+            throw DaemonError(.modelUnloadable, "model '\(name)' has no rnnd record in its checkpoint metadata")
+        }
+        var warning: String?
+        var optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
+        if let optimizerBytes = try? FileIO.read(optimizerPath(name)) {
+            do {
+                let saved = try OptimizerCheckpoint.decode(optimizerBytes, layout: checkpoint.model.layout)
+                let file = try SafeTensors(parsing: optimizerBytes)
+                if file.metadata["model_steps"] == String(record.steps) {
+                    optimizer = saved
+                } else {
+                    warning = "optimizer state of '\(name)' is from another save; moments restart from zero"
+                }
+            } catch {
+                warning = "optimizer state of '\(name)' is unreadable (\(error.message)); moments restart from zero"
+            }
+        }
+        return (checkpoint.model, checkpoint.vocabulary, optimizer, record, warning)
+    }
+
+    func delete(_ name: String) { FileIO.removeTree(folder(name)) }
+
+    static func encode(_ record: ModelRecord) -> String {
+        JSONCoding.line(JSONCoding.value(record))
+    }
+
+    static func decode(_ text: String) -> ModelRecord? {
+        guard let value = try? JSONCoding.parse(Array(text.utf8)) else { return nil }
+        return try? JSONCoding.decode(ModelRecord.self, from: value)
+    }
+}
+
+/// Model names: `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`, so no name can leave the state folder.
+enum ModelName {
+    static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (1...64).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
+        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    static func check(_ name: String) throws(DaemonError) {
+        guard isValid(name) else {
+            throw DaemonError(
+                .invalidParams,
+                "invalid model name \"\(name.prefix(80))\": use 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+                details: ["parameter": .string("model")])
+        }
+    }
+
+    private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (0x30...0x39).contains(b) || (0x41...0x5A).contains(b) || (0x61...0x7A).contains(b)
+    }
+}

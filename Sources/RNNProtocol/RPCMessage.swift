@@ -1,0 +1,106 @@
+/// A JSON-RPC 2.0 request or notification (a request without an id).
+public struct RPCRequest: Sendable, Hashable {
+    /// The method name.
+    public var method: String
+    /// By-name (object) or by-position (array) parameters.
+    public var params: JSON?
+    /// The id; nil makes this a notification, which is never answered.
+    public var id: RPCID?
+
+    public init(method: String, params: JSON? = nil, id: RPCID?) {
+        self.method = method
+        self.params = params
+        self.id = id
+    }
+
+    /// The request as a JSON object.
+    public var json: JSON {
+        var o: [String: JSON] = ["jsonrpc": .string("2.0"), "method": .string(method)]
+        if let params { o["params"] = params }
+        if let id { o["id"] = JSON(id) }
+        return .object(o)
+    }
+
+    /// Validates a decoded JSON value as a request object, as the specification defines it.
+    ///
+    /// - Throws: ``RPCError`` `-32600` saying which member is wrong.
+    public init(validating value: JSON) throws(RPCError) {
+        guard let o = value.objectValue else {
+            throw RPCError(.invalidRequest, "a request must be a JSON object")
+        }
+        guard o["jsonrpc"] == .string("2.0") else {
+            throw RPCError(.invalidRequest, "the request must have \"jsonrpc\": \"2.0\"")
+        }
+        guard let method = o["method"]?.stringValue else {
+            throw RPCError(.invalidRequest, "the request must have a string \"method\"")
+        }
+        if let params = o["params"] {
+            switch params {
+            case .object, .array: break
+            default: throw RPCError(.invalidRequest, "\"params\" must be an object or an array")
+            }
+        }
+        var id: RPCID?
+        if let raw = o["id"] {
+            switch raw {
+            case .string(let s): id = .string(s)
+            case .number(let n): id = .number(n)
+            case .null: id = .null
+            default: throw RPCError(.invalidRequest, "\"id\" must be a string, a number or null")
+            }
+        }
+        for key in o.keys where !["jsonrpc", "method", "params", "id"].contains(key) {
+            throw RPCError(.invalidRequest, "unknown request member \"\(key)\"")
+        }
+        self.init(method: method, params: o["params"], id: id)
+    }
+}
+
+/// A JSON-RPC 2.0 response: a result or an error for the request with `id`.
+public struct RPCResponse: Sendable, Hashable {
+    /// The request's id (null when it could not be read).
+    public var id: RPCID
+    /// The outcome.
+    public var outcome: Result<JSON, RPCError>
+
+    public init(id: RPCID, outcome: Result<JSON, RPCError>) {
+        self.id = id
+        self.outcome = outcome
+    }
+
+    /// The response as a JSON object.
+    public var json: JSON {
+        var o: [String: JSON] = ["jsonrpc": .string("2.0"), "id": JSON(id)]
+        switch outcome {
+        case .success(let r): o["result"] = r
+        case .failure(let e):
+            var err: [String: JSON] = ["code": .number(Double(e.code)), "message": .string(e.message)]
+            if let data = e.data { err["data"] = data }
+            o["error"] = .object(err)
+        }
+        return .object(o)
+    }
+
+    /// Reads a response object.
+    ///
+    /// - Throws: ``RPCError`` when the value is not a response.
+    public init(parsing value: JSON) throws(RPCError) {
+        guard let o = value.objectValue, o["jsonrpc"] == .string("2.0") else {
+            throw RPCError(.invalidRequest, "not a JSON-RPC 2.0 response")
+        }
+        let id: RPCID =
+            switch o["id"] {
+            case .string(let s)?: .string(s)
+            case .number(let n)?: .number(n)
+            default: .null
+            }
+        if let e = o["error"]?.objectValue {
+            var error = RPCError(.internalError, e["message"]?.stringValue ?? "")
+            error.code = Int(e["code"]?.numberValue ?? -32603)
+            error.data = e["data"]
+            self.init(id: id, outcome: .failure(error))
+        } else {
+            self.init(id: id, outcome: .success(o["result"] ?? .null))
+        }
+    }
+}
