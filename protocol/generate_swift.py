@@ -98,6 +98,13 @@ for m in doc["methods"]:
     out.append("}")
     out.append("")
 
+raw = open(os.path.join(ROOT, "protocol", "openrpc.json")).read()
+assert '"""#' not in raw
+out.append("/// protocol/openrpc.json as it was when this file was generated; `rpc.discover` returns it.")
+out.append('public let openRPCDocumentText = #"""')
+out.append(raw.rstrip("\n"))
+out.append('"""#')
+out.append("")
 out.append("/// Every method of the contract.")
 out.append("public let rpcMethods: [RPCMethodDescription] = [")
 out.extend(entries)

@@ -866,6 +866,1639 @@ public enum TrainFeed {
     public typealias Result = FeedResult
 }
 
+/// protocol/openrpc.json as it was when this file was generated; `rpc.discover` returns it.
+public let openRPCDocumentText = #"""
+{
+  "openrpc": "1.2.6",
+  "info": {
+    "title": "rnnd",
+    "version": "0.1.0",
+    "description": "JSON-RPC 2.0 over Unix sockets, one message per line. Methods marked x-read-only are served on the read-only socket too; every method is served on the admin socket."
+  },
+  "methods": [
+    {
+      "name": "rpc.discover",
+      "summary": "This document: every method, its parameters, results and errors.",
+      "params": [],
+      "result": {
+        "name": "rpc_discover_result",
+        "schema": {
+          "type": "object"
+        }
+      },
+      "errors": [],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "daemon.status",
+      "summary": "Version, uptime, models, memory, running jobs and limits.",
+      "params": [],
+      "result": {
+        "name": "daemon_status_result",
+        "schema": {
+          "$ref": "#/components/schemas/StatusReport"
+        }
+      },
+      "errors": [],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "daemon.shutdown",
+      "summary": "Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.",
+      "params": [],
+      "result": {
+        "name": "daemon_shutdown_result",
+        "schema": {
+          "$ref": "#/components/schemas/ShutdownResult"
+        }
+      },
+      "errors": [],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.create",
+      "summary": "Create a model and load it.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "architecture",
+          "description": "The recurrent cell.",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "enum": [
+              "rnn-tanh",
+              "rnn-relu",
+              "lstm",
+              "gru"
+            ],
+            "default": "lstm"
+          }
+        },
+        {
+          "name": "layers",
+          "description": "Stacked layers.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 16,
+            "default": 2
+          }
+        },
+        {
+          "name": "hidden_size",
+          "description": "Hidden state width.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 8192,
+            "default": 128
+          }
+        },
+        {
+          "name": "embedding_size",
+          "description": "Learned embedding width; 0 = one-hot input.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 0
+          }
+        },
+        {
+          "name": "dropout",
+          "description": "Dropout between layers while training.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMaximum": 1,
+            "default": 0
+          }
+        },
+        {
+          "name": "vocabulary",
+          "description": "bytes (256 symbols, any input) or the characters of `corpus` plus an unknown slot.",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "enum": [
+              "bytes",
+              "characters"
+            ],
+            "default": "characters"
+          }
+        },
+        {
+          "name": "corpus",
+          "description": "Text whose characters make the vocabulary (characters vocabularies; empty = start with only the unknown slot and grow).",
+          "required": false,
+          "schema": {
+            "$ref": "#/components/schemas/CorpusSpec"
+          }
+        },
+        {
+          "name": "max_vocabulary",
+          "description": "How far a characters vocabulary may grow (default: the daemon's limit).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        {
+          "name": "optimizer",
+          "description": "Update rule.",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "enum": [
+              "sgd",
+              "adagrad",
+              "rmsprop",
+              "adam"
+            ],
+            "default": "rmsprop"
+          }
+        },
+        {
+          "name": "learning_rate",
+          "description": "Base learning rate.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 0.002
+          }
+        },
+        {
+          "name": "momentum",
+          "description": "SGD momentum.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "minimum": 0,
+            "default": 0.9
+          }
+        },
+        {
+          "name": "alpha",
+          "description": "RMSProp smoothing.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "default": 0.95
+          }
+        },
+        {
+          "name": "beta1",
+          "description": "Adam's first-moment decay.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "default": 0.9
+          }
+        },
+        {
+          "name": "beta2",
+          "description": "Adam's second-moment decay.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "default": 0.999
+          }
+        },
+        {
+          "name": "epsilon",
+          "description": "Optimizer epsilon.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "default": 1e-08
+          }
+        },
+        {
+          "name": "clip",
+          "description": "Gradient clipping: by global norm, per element, or none.",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "enum": [
+              "norm",
+              "value",
+              "none"
+            ],
+            "default": "norm"
+          }
+        },
+        {
+          "name": "clip_value",
+          "description": "The norm or element bound.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 5
+          }
+        },
+        {
+          "name": "learning_rate_decay",
+          "description": "Multiply the learning rate by this every `learning_rate_decay_every` steps.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1,
+            "default": 1
+          }
+        },
+        {
+          "name": "learning_rate_decay_every",
+          "description": "Steps between decays.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 1000
+          }
+        },
+        {
+          "name": "initialization",
+          "description": "charrnn: U(-0.08, 0.08); gaussian: N(0, 0.01²) as min-char-rnn; pytorch: U(±1/sqrt(hidden)).",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "enum": [
+              "charrnn",
+              "gaussian",
+              "pytorch"
+            ],
+            "default": "charrnn"
+          }
+        },
+        {
+          "name": "batch_size",
+          "description": "Default streams per batch for training.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 50
+          }
+        },
+        {
+          "name": "seq_length",
+          "description": "Default steps per batch (truncated BPTT length).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 50
+          }
+        },
+        {
+          "name": "seed",
+          "description": "Seed of the initial weights and dropout (default: random).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 0
+          }
+        }
+      ],
+      "result": {
+        "name": "model_create_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelDetails"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelExists"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        },
+        {
+          "$ref": "#/components/errors/PathNotAllowed"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.list",
+      "summary": "Every model: loaded or not, state, size.",
+      "params": [],
+      "result": {
+        "name": "model_list_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelListing"
+        }
+      },
+      "errors": [],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.info",
+      "summary": "Hyperparameters, parameter count, memory, counters, loss history, sampling defaults, feed backlog.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_info_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelDetails"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.delete",
+      "summary": "Delete a model and its files (cancels its jobs).",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_delete_result",
+        "schema": {
+          "$ref": "#/components/schemas/Done"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.load",
+      "summary": "Load a model into memory.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_load_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelDetails"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelUnloadable"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.unload",
+      "summary": "Checkpoint a model if changed and drop it from memory.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_unload_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelDetails"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelBusy"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.save",
+      "summary": "Checkpoint a model now (atomic: temp file, fsync, rename, fsync folder).",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_save_result",
+        "schema": {
+          "$ref": "#/components/schemas/SaveResult"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.import",
+      "summary": "Create a model from a safetensors file in PyTorch's state_dict layout (path in an allowed folder).",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "path",
+          "description": "Absolute path of the .safetensors file.",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_import_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelDetails"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelExists"
+        },
+        {
+          "$ref": "#/components/errors/PathNotAllowed"
+        },
+        {
+          "$ref": "#/components/errors/ModelUnloadable"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.export",
+      "summary": "Write a model as safetensors in PyTorch's state_dict layout (path in an allowed folder).",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "path",
+          "description": "Absolute path to write.",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_export_result",
+        "schema": {
+          "$ref": "#/components/schemas/SaveResult"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/PathNotAllowed"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "sample",
+      "summary": "Sample text from a model.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "temperature",
+          "description": "Divides the logits.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 1
+          }
+        },
+        {
+          "name": "top_k",
+          "description": "Keep the k most likely characters (0 = all).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 0
+          }
+        },
+        {
+          "name": "top_p",
+          "description": "Keep the smallest set reaching this probability.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1
+          }
+        },
+        {
+          "name": "argmax",
+          "description": "Always take the most likely character.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": false
+          }
+        },
+        {
+          "name": "seed",
+          "description": "Seed of the draws (default: random, reported in the result).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 0
+          }
+        },
+        {
+          "name": "prime",
+          "description": "Text fed first to warm the hidden state; not repeated.",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "default": ""
+          }
+        },
+        {
+          "name": "stop",
+          "description": "Stop when the text ends with one of these (not emitted).",
+          "required": false,
+          "schema": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        },
+        {
+          "name": "length",
+          "description": "Characters to produce at most.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 200
+          }
+        },
+        {
+          "name": "stream",
+          "description": "Send the text as `sample.chunk` notifications while it is produced.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": false
+          }
+        }
+      ],
+      "result": {
+        "name": "sample_result",
+        "schema": {
+          "$ref": "#/components/schemas/SampleResult"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        }
+      ],
+      "x-read-only": true,
+      "x-notifications": {
+        "method": "sample.chunk",
+        "params": {
+          "$ref": "#/components/schemas/SampleChunk"
+        }
+      },
+      "paramStructure": "either"
+    },
+    {
+      "name": "evaluate",
+      "summary": "Loss of a model on a text, in nats and bits per character.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "text",
+          "description": "The text.",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "result": {
+        "name": "evaluate_result",
+        "schema": {
+          "$ref": "#/components/schemas/EvaluateResult"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "train.start",
+      "summary": "Start a training job; returns its id (with stream, streams progress and answers at the end).",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "corpus",
+          "description": "What to train on.",
+          "required": true,
+          "schema": {
+            "$ref": "#/components/schemas/CorpusSpec"
+          }
+        },
+        {
+          "name": "steps",
+          "description": "Stop after this many steps.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        {
+          "name": "epochs",
+          "description": "Stop after this many passes over the training split.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0
+          }
+        },
+        {
+          "name": "seconds",
+          "description": "Stop after this much time.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0
+          }
+        },
+        {
+          "name": "batch_size",
+          "description": "Streams per batch (default: the model's).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        {
+          "name": "seq_length",
+          "description": "Steps per batch (default: the model's).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        {
+          "name": "learning_rate",
+          "description": "Override the model's learning rate.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0
+          }
+        },
+        {
+          "name": "clip_value",
+          "description": "Override the model's clipping bound.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0
+          }
+        },
+        {
+          "name": "validation_fraction",
+          "description": "Contiguous tail of the corpus held out for validation.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMaximum": 1,
+            "default": 0.1
+          }
+        },
+        {
+          "name": "validate_every",
+          "description": "Steps between validation-loss measurements.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 100
+          }
+        },
+        {
+          "name": "checkpoint_every",
+          "description": "Steps between autosaves.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 500
+          }
+        },
+        {
+          "name": "stream",
+          "description": "Send `train.progress` notifications and answer when the job ends.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": false
+          }
+        }
+      ],
+      "result": {
+        "name": "train_start_result",
+        "schema": {
+          "$ref": "#/components/schemas/JobInfo"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelBusy"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        },
+        {
+          "$ref": "#/components/errors/PathNotAllowed"
+        }
+      ],
+      "x-read-only": false,
+      "x-notifications": {
+        "method": "train.progress",
+        "params": {
+          "$ref": "#/components/schemas/JobInfo"
+        }
+      },
+      "paramStructure": "either"
+    },
+    {
+      "name": "train.status",
+      "summary": "A job's progress.",
+      "params": [
+        {
+          "name": "job",
+          "description": "The job id.",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "result": {
+        "name": "train_status_result",
+        "schema": {
+          "$ref": "#/components/schemas/JobInfo"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/JobNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "train.cancel",
+      "summary": "Cancel a job after its current step; the model keeps what it learnt.",
+      "params": [
+        {
+          "name": "job",
+          "description": "The job id.",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "result": {
+        "name": "train_cancel_result",
+        "schema": {
+          "$ref": "#/components/schemas/JobInfo"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/JobNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "train.list",
+      "summary": "Every job since the daemon started.",
+      "params": [],
+      "result": {
+        "name": "train_list_result",
+        "schema": {
+          "$ref": "#/components/schemas/JobList"
+        }
+      },
+      "errors": [],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "train.feed",
+      "summary": "Online training: append text to the model's spool (fsynced before the answer); a background learner trains on it.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+          }
+        },
+        {
+          "name": "text",
+          "description": "UTF-8 text.",
+          "required": true,
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "result": {
+        "name": "train_feed_result",
+        "schema": {
+          "$ref": "#/components/schemas/FeedResult"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    }
+  ],
+  "components": {
+    "schemas": {
+      "CorpusSpec": {
+        "type": "object",
+        "description": "A source of training text: inline `text`, or a `file` in an allowed folder.",
+        "properties": {
+          "text": {
+            "type": "string"
+          },
+          "file": {
+            "type": "string"
+          }
+        },
+        "required": [],
+        "additionalProperties": false
+      },
+      "Limits": {
+        "type": "object",
+        "description": "Configured limits.",
+        "properties": {
+          "max_message_bytes": {
+            "type": "integer"
+          },
+          "max_connections": {
+            "type": "integer"
+          },
+          "max_loaded_models": {
+            "type": "integer"
+          },
+          "max_sample_length": {
+            "type": "integer"
+          },
+          "max_jobs": {
+            "type": "integer"
+          },
+          "max_vocabulary": {
+            "type": "integer"
+          },
+          "idle_unload_seconds": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "max_message_bytes",
+          "max_connections",
+          "max_loaded_models",
+          "max_sample_length",
+          "max_jobs",
+          "max_vocabulary",
+          "idle_unload_seconds"
+        ],
+        "additionalProperties": false
+      },
+      "StatusReport": {
+        "type": "object",
+        "description": "Daemon status.",
+        "properties": {
+          "version": {
+            "type": "string"
+          },
+          "pid": {
+            "type": "integer"
+          },
+          "uptime_seconds": {
+            "type": "number"
+          },
+          "models_total": {
+            "type": "integer"
+          },
+          "models_loaded": {
+            "type": "integer"
+          },
+          "jobs_running": {
+            "type": "integer"
+          },
+          "resident_bytes": {
+            "type": "integer"
+          },
+          "state_directory": {
+            "type": "string"
+          },
+          "limits": {
+            "$ref": "#/components/schemas/Limits"
+          }
+        },
+        "required": [
+          "version",
+          "pid",
+          "uptime_seconds",
+          "models_total",
+          "models_loaded",
+          "jobs_running",
+          "resident_bytes",
+          "state_directory",
+          "limits"
+        ],
+        "additionalProperties": false
+      },
+      "ShutdownResult": {
+        "type": "object",
+        "description": "Shutdown accepted.",
+        "properties": {
+          "stopping": {
+            "type": "boolean"
+          }
+        },
+        "required": [
+          "stopping"
+        ],
+        "additionalProperties": false
+      },
+      "Done": {
+        "type": "object",
+        "description": "The action was done.",
+        "properties": {
+          "done": {
+            "type": "boolean"
+          }
+        },
+        "required": [
+          "done"
+        ],
+        "additionalProperties": false
+      },
+      "LossPoint": {
+        "type": "object",
+        "description": "One point of the loss history.",
+        "properties": {
+          "step": {
+            "type": "integer"
+          },
+          "loss": {
+            "type": "number"
+          },
+          "validation_loss": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "step",
+          "loss"
+        ],
+        "additionalProperties": false
+      },
+      "ModelSummary": {
+        "type": "object",
+        "description": "A model in the list.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "architecture": {
+            "type": "string"
+          },
+          "layers": {
+            "type": "integer"
+          },
+          "hidden_size": {
+            "type": "integer"
+          },
+          "parameters": {
+            "type": "integer"
+          },
+          "loaded": {
+            "type": "boolean"
+          },
+          "state": {
+            "type": "string"
+          },
+          "steps": {
+            "type": "integer"
+          },
+          "last_used": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "name",
+          "architecture",
+          "layers",
+          "hidden_size",
+          "parameters",
+          "loaded",
+          "state",
+          "steps"
+        ],
+        "additionalProperties": false
+      },
+      "ModelListing": {
+        "type": "object",
+        "description": "Every model.",
+        "properties": {
+          "models": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ModelSummary"
+            }
+          }
+        },
+        "required": [
+          "models"
+        ],
+        "additionalProperties": false
+      },
+      "ModelDetails": {
+        "type": "object",
+        "description": "Everything about a model.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "architecture": {
+            "type": "string"
+          },
+          "layers": {
+            "type": "integer"
+          },
+          "hidden_size": {
+            "type": "integer"
+          },
+          "embedding_size": {
+            "type": "integer"
+          },
+          "dropout": {
+            "type": "number"
+          },
+          "vocabulary": {
+            "type": "string"
+          },
+          "vocabulary_size": {
+            "type": "integer"
+          },
+          "max_vocabulary": {
+            "type": "integer"
+          },
+          "parameters": {
+            "type": "integer"
+          },
+          "bytes_in_memory": {
+            "type": "integer"
+          },
+          "loaded": {
+            "type": "boolean"
+          },
+          "state": {
+            "type": "string"
+          },
+          "optimizer": {
+            "type": "string"
+          },
+          "learning_rate": {
+            "type": "number"
+          },
+          "clip": {
+            "type": "string"
+          },
+          "clip_value": {
+            "type": "number"
+          },
+          "batch_size": {
+            "type": "integer"
+          },
+          "seq_length": {
+            "type": "integer"
+          },
+          "steps": {
+            "type": "integer"
+          },
+          "characters_seen": {
+            "type": "integer"
+          },
+          "last_loss": {
+            "type": "number"
+          },
+          "last_validation_loss": {
+            "type": "number"
+          },
+          "loss_history": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/LossPoint"
+            }
+          },
+          "feed_backlog_bytes": {
+            "type": "integer"
+          },
+          "feed_total_bytes": {
+            "type": "integer"
+          },
+          "sampling_defaults": {
+            "$ref": "#/components/schemas/SamplingDefaults"
+          },
+          "error": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "architecture",
+          "layers",
+          "hidden_size",
+          "embedding_size",
+          "dropout",
+          "vocabulary",
+          "vocabulary_size",
+          "max_vocabulary",
+          "parameters",
+          "bytes_in_memory",
+          "loaded",
+          "state",
+          "optimizer",
+          "learning_rate",
+          "clip",
+          "clip_value",
+          "batch_size",
+          "seq_length",
+          "steps",
+          "characters_seen",
+          "loss_history",
+          "feed_backlog_bytes",
+          "feed_total_bytes",
+          "sampling_defaults"
+        ],
+        "additionalProperties": false
+      },
+      "SamplingDefaults": {
+        "type": "object",
+        "description": "Sampling defaults.",
+        "properties": {
+          "temperature": {
+            "type": "number"
+          },
+          "length": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "temperature",
+          "length"
+        ],
+        "additionalProperties": false
+      },
+      "SaveResult": {
+        "type": "object",
+        "description": "Where a model was written.",
+        "properties": {
+          "path": {
+            "type": "string"
+          },
+          "bytes": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "path",
+          "bytes"
+        ],
+        "additionalProperties": false
+      },
+      "SampleChunk": {
+        "type": "object",
+        "description": "Text produced so far (notification params).",
+        "properties": {
+          "id": {},
+          "text": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "id",
+          "text"
+        ],
+        "additionalProperties": false
+      },
+      "SampleResult": {
+        "type": "object",
+        "description": "Sampled text and statistics.",
+        "properties": {
+          "text": {
+            "type": "string"
+          },
+          "characters": {
+            "type": "integer"
+          },
+          "characters_per_second": {
+            "type": "number"
+          },
+          "stop_reason": {
+            "type": "string"
+          },
+          "seed": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "text",
+          "characters",
+          "characters_per_second",
+          "stop_reason",
+          "seed"
+        ],
+        "additionalProperties": false
+      },
+      "EvaluateResult": {
+        "type": "object",
+        "description": "Loss on a text.",
+        "properties": {
+          "loss": {
+            "type": "number"
+          },
+          "bits_per_character": {
+            "type": "number"
+          },
+          "characters": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "loss",
+          "bits_per_character",
+          "characters"
+        ],
+        "additionalProperties": false
+      },
+      "JobInfo": {
+        "type": "object",
+        "description": "A training job.",
+        "properties": {
+          "job": {
+            "type": "string"
+          },
+          "model": {
+            "type": "string"
+          },
+          "state": {
+            "type": "string"
+          },
+          "step": {
+            "type": "integer"
+          },
+          "total_steps": {
+            "type": "integer"
+          },
+          "epoch": {
+            "type": "number"
+          },
+          "loss": {
+            "type": "number"
+          },
+          "validation_loss": {
+            "type": "number"
+          },
+          "characters_per_second": {
+            "type": "number"
+          },
+          "elapsed_seconds": {
+            "type": "number"
+          },
+          "eta_seconds": {
+            "type": "number"
+          },
+          "error": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "job",
+          "model",
+          "state",
+          "step",
+          "elapsed_seconds"
+        ],
+        "additionalProperties": false
+      },
+      "JobList": {
+        "type": "object",
+        "description": "Jobs.",
+        "properties": {
+          "jobs": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/JobInfo"
+            }
+          }
+        },
+        "required": [
+          "jobs"
+        ],
+        "additionalProperties": false
+      },
+      "FeedResult": {
+        "type": "object",
+        "description": "What the spool accepted.",
+        "properties": {
+          "accepted_bytes": {
+            "type": "integer"
+          },
+          "backlog_bytes": {
+            "type": "integer"
+          },
+          "new_characters": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "accepted_bytes",
+          "backlog_bytes",
+          "new_characters"
+        ],
+        "additionalProperties": false
+      }
+    },
+    "errors": {
+      "InvalidParams": {
+        "code": -32602,
+        "message": "A parameter is unknown, missing, of the wrong type or out of range.",
+        "data": {
+          "reason": "invalid_params"
+        }
+      },
+      "ModelNotFound": {
+        "code": -32001,
+        "message": "No model of that name.",
+        "data": {
+          "reason": "model_not_found"
+        }
+      },
+      "ModelExists": {
+        "code": -32002,
+        "message": "A model of that name exists.",
+        "data": {
+          "reason": "model_exists"
+        }
+      },
+      "ModelBusy": {
+        "code": -32003,
+        "message": "The model is training.",
+        "data": {
+          "reason": "model_busy"
+        }
+      },
+      "JobNotFound": {
+        "code": -32005,
+        "message": "No job with that id.",
+        "data": {
+          "reason": "job_not_found"
+        }
+      },
+      "LimitReached": {
+        "code": -32006,
+        "message": "A configured limit was reached.",
+        "data": {
+          "reason": "limit_reached"
+        }
+      },
+      "StorageError": {
+        "code": -32007,
+        "message": "Writing to the state directory failed.",
+        "data": {
+          "reason": "storage_error"
+        }
+      },
+      "ModelUnloadable": {
+        "code": -32008,
+        "message": "The checkpoint could not be loaded.",
+        "data": {
+          "reason": "model_unloadable"
+        }
+      },
+      "PathNotAllowed": {
+        "code": -32010,
+        "message": "The path is outside the configured folders.",
+        "data": {
+          "reason": "path_not_allowed"
+        }
+      }
+    }
+  }
+}
+"""#
+
 /// Every method of the contract.
 public let rpcMethods: [RPCMethodDescription] = [
         RPCMethodDescription(name: "rpc.discover", isReadOnly: true, parameters: RPCDiscover.Params.fields),

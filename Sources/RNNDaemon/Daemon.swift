@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Dispatch
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import RNNCore
+import RNNProtocol
+
+/// The rnnd service: binds the admin and read-only sockets, loads the saved models, serves
+/// JSON-RPC until SIGTERM, SIGINT or `daemon.shutdown`, then checkpoints and returns.
+public final class Daemon: Sendable {
+    let configuration: DaemonConfiguration
+    let logger: Logger
+    private let stopSignal: AsyncStream<Void>
+    private let stopContinuation: AsyncStream<Void>.Continuation
+
+    public init(configuration: DaemonConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
+    }
+
+    /// The admin socket's path.
+    public var adminSocketPath: String { configuration.resolvedSocketDirectory + "/rnnd.sock" }
+    /// The read-only socket's path.
+    public var readOnlySocketPath: String { configuration.resolvedSocketDirectory + "/rnnd-ro.sock" }
+
+    /// Asks the daemon to stop.
+    public func requestStop() { stopContinuation.yield() }
+
+    /// Serves until asked to stop; returns after every model is checkpointed.
+    public func run() async throws {
+        let stateDirectory = configuration.resolvedStateDirectory
+        let socketDirectory = configuration.resolvedSocketDirectory
+        try FileIO.makeDirectories(stateDirectory + "/models")
+        try FileIO.makeDirectories(socketDirectory, mode: 0o755)
+        let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
+        BLAS.threadCount = threads
+        let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
+        pool.start()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let registry = ModelRegistry(configuration: configuration, pool: pool, logger: logger)
+        await registry.loadSavedModels()
+        let document = try Self.loadOpenRPCDocument()
+        let handlers = Handlers(
+            registry: registry, configuration: configuration, pool: pool, logger: logger, started: .now,
+            openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() })
+        let dispatcher = Dispatcher(handlers: handlers, logger: logger)
+        let counter = ConnectionCounter(limit: configuration.limits.maxConnections)
+        let admin = try await bind(adminSocketPath, mode: 0o600, readOnly: false, dispatcher: dispatcher, counter: counter, group: group)
+        let readOnly = try await bind(readOnlySocketPath, mode: 0o666, readOnly: true, dispatcher: dispatcher, counter: counter, group: group)
+        logger.info("rnnd \(rnndVersion) serving \(adminSocketPath) (admin) and \(readOnlySocketPath) (read-only); state in \(stateDirectory)")
+        let signals = installSignalHandlers()
+        let idleTimer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                await registry.unloadIdle()
+            }
+        }
+        for await _ in stopSignal { break }
+        logger.info("stopping: no new connections; finishing steps and checkpointing")
+        idleTimer.cancel()
+        for s in signals { s.cancel() }
+        try? await admin.close()
+        try? await readOnly.close()
+        await registry.shutdown()
+        unlink(adminSocketPath)
+        unlink(readOnlySocketPath)
+        try? await group.shutdownGracefully()
+        try? await pool.shutdownGracefully()
+        logger.info("stopped")
+    }
+
+    private func bind(
+        _ path: String, mode: mode_t, readOnly: Bool, dispatcher: Dispatcher, counter: ConnectionCounter,
+        group: MultiThreadedEventLoopGroup
+    ) async throws -> any Channel {
+        let maximum = configuration.limits.maxMessageBytes
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: maximum)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            .get()
+        chmod(path, mode)
+        return channel
+    }
+
+    private func installSignalHandlers() -> [any DispatchSourceSignal] {
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [weak self] in self?.requestStop() }
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGHUP, SIG_IGN)
+        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let logger = logger
+        hup.setEventHandler { logger.info("SIGHUP: configuration reload is applied at the next start (limits are read once)") }
+        hup.resume()
+        sources.append(hup)
+        signal(SIGPIPE, SIG_IGN)
+        return sources
+    }
+
+    /// protocol/openrpc.json, compiled into the binary.
+    static func loadOpenRPCDocument() throws -> JSON {
+        try JSONCoding.parse(Array(openRPCDocumentText.utf8))
+    }
+}

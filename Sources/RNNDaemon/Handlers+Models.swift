@@ -1,0 +1,168 @@
+import Logging
+import RNNCore
+import RNNProtocol
+
+/// The methods that create, list, describe and move models.
+extension Handlers {
+    func create(_ p: ModelCreate.Params) async throws(DaemonError) -> ModelDetails {
+        try ModelName.check(p.model)
+        if await registry.hosts[p.model] != nil {
+            throw DaemonError(.modelExists, "a model named '\(p.model)' exists; pick another name or model.delete it first")
+        }
+        guard let architecture = CellArchitecture(rawValue: p.architecture ?? "lstm") else {
+            throw invalid("architecture", "must be one of rnn-tanh, rnn-relu, lstm, gru")
+        }
+        let maxVocabulary = p.maxVocabulary ?? limits.maxVocabulary
+        guard maxVocabulary <= limits.maxVocabulary else {
+            throw invalid("max_vocabulary", "must be at most \(limits.maxVocabulary) (limits.max_vocabulary)")
+        }
+        let vocabulary: Vocabulary
+        switch p.vocabulary ?? "characters" {
+        case "bytes": vocabulary = .bytes
+        case "characters":
+            let text = try p.corpus.map { (spec) throws(DaemonError) in try readCorpus(spec) } ?? []
+            vocabulary = Vocabulary(charactersOf: String(decoding: text, as: UTF8.self))
+            guard vocabulary.count <= maxVocabulary else {
+                throw invalid("corpus", "has \(vocabulary.count) distinct characters, more than max_vocabulary \(maxVocabulary)")
+            }
+        default: throw invalid("vocabulary", "must be bytes or characters")
+        }
+        let optimizer = p.optimizer ?? "rmsprop"
+        guard ["sgd", "adagrad", "rmsprop", "adam"].contains(optimizer) else {
+            throw invalid("optimizer", "must be one of sgd, adagrad, rmsprop, adam")
+        }
+        let clip = p.clip ?? "norm"
+        guard ["norm", "value", "none"].contains(clip) else { throw invalid("clip", "must be norm, value or none") }
+        let initializationName = p.initialization ?? "charrnn"
+        let initialization: ParameterInitialization
+        switch initializationName {
+        case "charrnn": initialization = .charRNN
+        case "gaussian": initialization = .gaussian(standardDeviation: 0.01)
+        case "pytorch": initialization = .pytorchDefault
+        default: throw invalid("initialization", "must be charrnn, gaussian or pytorch")
+        }
+        try positive(p.batchSize, "batch_size", max: 4096)
+        try positive(p.seqLength, "seq_length", max: 100_000)
+        try positive(p.learningRateDecayEvery, "learning_rate_decay_every", max: Int.max)
+        let randomSeed = Int(await registry.nextSeed())
+        let seed = try p.seed.map { (s) throws(DaemonError) -> Int in
+            guard s >= 0, s < 1 << 53 else { throw invalid("seed", "must be in 0...2^53") }
+            return s
+        } ?? randomSeed
+        var record = ModelRecord(
+            optimizer: optimizer, learningRate: p.learningRate ?? (optimizer == "adagrad" ? 0.1 : 2e-3),
+            momentum: p.momentum ?? 0.9, alpha: p.alpha ?? 0.95, beta1: p.beta1 ?? 0.9, beta2: p.beta2 ?? 0.999,
+            epsilon: p.epsilon ?? 1e-8, clip: clip, clipValue: p.clipValue ?? 5,
+            learningRateDecay: p.learningRateDecay ?? 1, learningRateDecayEvery: p.learningRateDecayEvery ?? 1000,
+            initialization: initializationName, batchSize: p.batchSize ?? 50, seqLength: p.seqLength ?? 50,
+            maxVocabulary: maxVocabulary, seed: seed)
+        record.spoolConsumed = 0
+        do {
+            try record.trainingSettings.validate()
+        } catch {
+            throw DaemonError(.invalidParams, error.message)
+        }
+        let configuration = ModelConfiguration(
+            architecture: architecture, layers: p.layers ?? 2, hiddenSize: p.hiddenSize ?? 128,
+            vocabularySize: vocabulary.count, embeddingSize: p.embeddingSize ?? 0, dropout: Float(p.dropout ?? 0))
+        let model: CharRNN
+        do {
+            model = try CharRNN(configuration: configuration, initialization: initialization, seed: UInt64(seed))
+        } catch {
+            throw DaemonError(.invalidParams, error.message)
+        }
+        let optimizerState = Optimizer(kind: record.optimizerKind, parameterCount: model.parameterCount)
+        let store = await registry.store
+        let saveRecord = record
+        let finalVocabulary = vocabulary
+        try await blocking { () throws(DaemonError) in
+            _ = try store.save(model, vocabulary: finalVocabulary, optimizer: optimizerState, record: saveRecord, name: p.model)
+        }
+        if await registry.hosts[p.model] != nil {
+            throw DaemonError(.modelExists, "a model named '\(p.model)' was created meanwhile")
+        }
+        let host = try await registry.start(
+            name: p.model, model: model, vocabulary: vocabulary, optimizer: optimizerState, record: record)
+        await registry.add(host)
+        logger.info("created model \(p.model)", metadata: ["model": "\(p.model)"])
+        return host.details
+    }
+
+    func list() async -> ModelListing {
+        ModelListing(models: await registry.hosts.values.sorted { $0.name < $1.name }.map(\.summary))
+    }
+
+    func info(_ name: String) async throws(DaemonError) -> ModelDetails {
+        try await registry.host(name).details
+    }
+
+    func delete(_ name: String) async throws(DaemonError) -> Done {
+        let host = try await registry.host(name)
+        host.currentWorker?.currentJob?.cancel()
+        await registry.unloadWorker(host)
+        await registry.remove(name)
+        let store = await registry.store
+        try await blocking { () throws(DaemonError) in store.delete(name) }
+        logger.info("deleted model \(name)", metadata: ["model": "\(name)"])
+        return Done(done: true)
+    }
+
+    func load(_ name: String) async throws(DaemonError) -> ModelDetails {
+        try await registry.loadedHost(name).details
+    }
+
+    func unload(_ name: String) async throws(DaemonError) -> ModelDetails {
+        let host = try await registry.host(name)
+        if let job = host.currentWorker?.currentJob {
+            throw DaemonError(.modelBusy, "model '\(name)' is training (job \(job.id)); train.cancel it first")
+        }
+        await registry.unloadWorker(host)
+        return host.details
+    }
+
+    func save(_ name: String) async throws(DaemonError) -> SaveResult {
+        let host = try await registry.loadedHost(name)
+        guard let worker = host.currentWorker else { throw DaemonError(.modelBusy, "model '\(name)' is being unloaded") }
+        let bytes = try await worker.perform { (w) throws(DaemonError) in try w.save() }
+        return SaveResult(path: host.store.modelPath(name), bytes: bytes)
+    }
+
+    func importModel(_ p: ModelImport.Params) async throws(DaemonError) -> ModelDetails {
+        try ModelName.check(p.model)
+        if await registry.hosts[p.model] != nil {
+            throw DaemonError(.modelExists, "a model named '\(p.model)' exists; pick another name")
+        }
+        let path = try allowedPath(p.path, in: configuration.paths.importDirectories, what: "import")
+        let bytes = try await blocking { () throws(DaemonError) in try FileIO.read(path) }
+        let checkpoint: Checkpoint
+        do {
+            checkpoint = try Checkpoint(decoding: bytes)
+        } catch {
+            throw DaemonError(.modelUnloadable, "\(path) cannot be imported: \(error.message)")
+        }
+        let importSeed = Int(await registry.nextSeed())
+        let record = ModelRecord(
+            optimizer: "rmsprop", learningRate: 2e-3, momentum: 0.9, alpha: 0.95, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+            clip: "norm", clipValue: 5, learningRateDecay: 1, learningRateDecayEvery: 1000, initialization: "charrnn",
+            batchSize: 50, seqLength: 50, maxVocabulary: max(limits.maxVocabulary, checkpoint.vocabulary.count),
+            seed: importSeed)
+        let optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
+        let store = await registry.store
+        try await blocking { () throws(DaemonError) in
+            _ = try store.save(checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer, record: record, name: p.model)
+        }
+        let host = try await registry.start(
+            name: p.model, model: checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer, record: record)
+        await registry.add(host)
+        return host.details
+    }
+
+    func export(_ p: ModelExport.Params) async throws(DaemonError) -> SaveResult {
+        let host = try await registry.loadedHost(p.model)
+        let path = try allowedPath(p.path, in: configuration.paths.exportDirectories, what: "export")
+        guard let snapshot = host.snapshot else { throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded") }
+        let bytes = Checkpoint(model: snapshot.model, vocabulary: snapshot.vocabulary).encoded()
+        try await blocking { () throws(DaemonError) in try FileIO.atomicWrite(bytes, to: path) }
+        return SaveResult(path: path, bytes: bytes.count)
+    }
+}

@@ -1,0 +1,74 @@
+import RNNCore
+import RNNProtocol
+
+/// `sample` and `evaluate`: they read the published snapshot on the thread pool, so they
+/// never wait for a training step and never change which models are loaded.
+extension Handlers {
+    func sample(_ p: Sample.Params, notify: (@Sendable (JSON) -> Void)?) async throws(DaemonError) -> SampleResult {
+        let host = try await registry.host(p.model)
+        guard let snapshot = host.snapshot else {
+            if let reason = host.failureReason { throw DaemonError(.modelUnloadable, reason) }
+            throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first")
+        }
+        let length = p.length ?? 200
+        guard (0...limits.maxSampleLength).contains(length) else {
+            throw invalid("length", "must be in 0...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
+        }
+        if let t = p.temperature, !(t > 0 && t.isFinite && t <= 1e6) { throw invalid("temperature", "must be a number in (0, 1e6]") }
+        if let k = p.topK, k < 0 { throw invalid("top_k", "must be >= 0") }
+        if let top = p.topP, !(top > 0 && top <= 1) { throw invalid("top_p", "must be in (0, 1]") }
+        if let seed = p.seed, seed < 0 { throw invalid("seed", "must be >= 0") }
+        if let stop = p.stop, stop.contains("") || stop.count > 64 { throw invalid("stop", "must hold 1 to 64 non-empty strings") }
+        if let prime = p.prime, prime.utf8.count > 1 << 20 { throw invalid("prime", "must be at most 1 MiB") }
+        let randomSeed = await registry.nextSeed()
+        let seed = p.seed.map(UInt64.init) ?? randomSeed
+        let options = SamplingOptions(
+            temperature: Float(p.temperature ?? 1), topK: p.topK, topP: p.topP.map(Float.init), argmax: p.argmax ?? false,
+            seed: seed, prime: p.prime ?? "", stop: p.stop ?? [], length: length)
+        return try await blocking { () throws(DaemonError) -> SampleResult in
+            let sampler: Sampler
+            do {
+                sampler = try Sampler(model: snapshot.model, vocabulary: snapshot.vocabulary, options: options)
+            } catch {
+                throw DaemonError(.invalidParams, (error as? RNNCoreError)?.message ?? "\(error)")
+            }
+            let start = ContinuousClock.now
+            var text = String.UnicodeScalarView()
+            var pending = String.UnicodeScalarView()
+            var lastFlush = ContinuousClock.now
+            var count = 0
+            while let scalar = sampler.next() {
+                text.append(scalar)
+                count += 1
+                guard let notify else { continue }
+                pending.append(scalar)
+                if pending.count >= 64 || seconds(since: lastFlush) >= 0.02 {
+                    notify(.object(["text": .string(String(pending))]))
+                    pending = String.UnicodeScalarView()
+                    lastFlush = .now
+                }
+            }
+            if let notify, !pending.isEmpty { notify(.object(["text": .string(String(pending))])) }
+            let elapsed = seconds(since: start)
+            return SampleResult(
+                text: String(text), characters: count, charactersPerSecond: Double(count) / max(elapsed, 1e-9),
+                stopReason: sampler.stopReason?.rawValue ?? "length", seed: Int(seed))
+        }
+    }
+
+    func evaluate(_ p: Evaluate.Params) async throws(DaemonError) -> EvaluateResult {
+        let host = try await registry.host(p.model)
+        guard let snapshot = host.snapshot else { throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first") }
+        let tokens = snapshot.vocabulary.encode(p.text)
+        guard tokens.count >= 2 else { throw invalid("text", "must have at least 2 characters") }
+        return try await blocking { () throws(DaemonError) -> EvaluateResult in
+            do {
+                let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
+                return EvaluateResult(
+                    loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter, characters: summary.characters)
+            } catch {
+                throw DaemonError(.invalidParams, (error as? RNNCoreError)?.message ?? "\(error)")
+            }
+        }
+    }
+}

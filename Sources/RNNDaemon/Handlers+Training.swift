@@ -1,0 +1,72 @@
+import Logging
+import RNNCore
+import RNNProtocol
+
+/// `train.*`: jobs run on the model's worker thread; these methods start, watch and stop them.
+extension Handlers {
+    func trainStart(_ p: TrainStart.Params, notify: (@Sendable (JSON) -> Void)?) async throws(DaemonError) -> JobInfo {
+        if let s = p.steps, s < 1 { throw invalid("steps", "must be >= 1") }
+        if let e = p.epochs, !(e > 0 && e.isFinite) { throw invalid("epochs", "must be a positive number") }
+        if let s = p.seconds, !(s > 0 && s.isFinite) { throw invalid("seconds", "must be a positive number") }
+        try positive(p.batchSize, "batch_size", max: 4096)
+        try positive(p.seqLength, "seq_length", max: 100_000)
+        try positive(p.validateEvery, "validate_every", max: Int.max)
+        try positive(p.checkpointEvery, "checkpoint_every", max: Int.max)
+        if let f = p.validationFraction, !(f >= 0 && f < 1) { throw invalid("validation_fraction", "must be in [0, 1)") }
+        if let lr = p.learningRate, !(lr > 0 && lr.isFinite) { throw invalid("learning_rate", "must be a positive number") }
+        if let c = p.clipValue, !(c > 0 && c.isFinite) { throw invalid("clip_value", "must be a positive number") }
+        guard await registry.runningJobs < limits.maxJobs else {
+            throw DaemonError(
+                .limitReached, "\(limits.maxJobs) jobs are running (limits.max_jobs); wait for one to end or cancel one")
+        }
+        let text = try readCorpus(p.corpus)
+        let host = try await registry.loadedHost(p.model)
+        guard let worker = host.currentWorker else { throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded") }
+        let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, text: text)
+        if let notify {
+            job.observe { info, final in if !final { notify(JSONCoding.value(info)) } }
+        }
+        try worker.submit(job)
+        await registry.register(job)
+        logger.info("started \(job.id) on \(p.model)", metadata: ["model": "\(p.model)", "job": "\(job.id)"])
+        if notify != nil {
+            let info = await job.finished()
+            if info.state == TrainingJob.State.failed.rawValue {
+                throw DaemonError(.trainingFailed, info.error ?? "the job failed", details: ["job": .string(job.id)])
+            }
+            return info
+        }
+        return job.snapshot
+    }
+
+    func trainStatus(_ id: String) async throws(DaemonError) -> JobInfo {
+        try await registry.job(id).snapshot
+    }
+
+    func trainCancel(_ id: String) async throws(DaemonError) -> JobInfo {
+        let job = try await registry.job(id)
+        job.cancel()
+        return job.snapshot
+    }
+
+    func trainList() async -> JobList {
+        JobList(jobs: await registry.allJobs.map(\.snapshot))
+    }
+
+    func feed(_ p: TrainFeed.Params) async throws(DaemonError) -> FeedResult {
+        let bytes = Array(p.text.utf8)
+        guard bytes.count <= limits.maxFeedBytes else {
+            throw invalid("text", "is \(bytes.count) bytes; one call takes at most \(limits.maxFeedBytes) (limits.max_feed_bytes)")
+        }
+        let host = try await registry.loadedHost(p.model)
+        guard let worker = host.currentWorker, let snapshot = host.snapshot else {
+            throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
+        }
+        let unseen = snapshot.vocabulary.unseenScalars(in: p.text).count
+        let (_, backlog) = try await blocking { () throws(DaemonError) in
+            try host.appendToSpool(bytes, limit: limits.maxSpoolBytes)
+        }
+        worker.wake()
+        return FeedResult(acceptedBytes: bytes.count, backlogBytes: backlog, newCharacters: unseen)
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Logging
+import NIOPosix
+import RNNCore
+import RNNProtocol
+
+/// Implements every method of protocol/openrpc.json on top of the registry, translating
+/// between wire types (RNNProtocol) and engine types (RNNCore).
+struct Handlers: Sendable {
+    let registry: ModelRegistry
+    let configuration: DaemonConfiguration
+    let pool: NIOThreadPool
+    let logger: Logger
+    let started: ContinuousClock.Instant
+    let openRPCDocument: JSON
+    /// Asks the daemon to shut down (checkpointing everything) after answering.
+    let requestShutdown: @Sendable () -> Void
+
+    var limits: DaemonConfiguration.Limits { configuration.limits }
+
+    /// A `-32602` naming the parameter.
+    func invalid(_ parameter: String, _ what: String) -> DaemonError {
+        DaemonError(.invalidParams, "parameter \"\(parameter)\" \(what)", details: ["parameter": .string(parameter)])
+    }
+
+    func positive(_ value: Int?, _ parameter: String, max: Int) throws(DaemonError) {
+        if let value, value < 1 || value > max { throw invalid(parameter, "must be in 1...\(max), got \(value)") }
+    }
+
+    /// Runs blocking work (file I/O, checkpoint encoding) on the thread pool.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(DaemonError) -> T) async throws(DaemonError) -> T {
+        let result: Result<T, DaemonError>
+        do {
+            result = try await pool.runIfActive { () -> Result<T, DaemonError> in
+                do throws(DaemonError) { return .success(try body()) } catch { return .failure(error) }
+            }
+        } catch {
+            throw DaemonError(.shuttingDown, "rnnd is shutting down")
+        }
+        return try result.get()
+    }
+
+    /// `path` if it is absolute and lies inside one of `folders` once `..` and symlinks are
+    /// resolved.
+    func allowedPath(_ path: String, in folders: [String], what: String) throws(DaemonError) -> String {
+        guard path.hasPrefix("/"), !path.utf8.contains(0) else {
+            throw DaemonError(.pathNotAllowed, "the \(what) path must be absolute, got \"\(path.prefix(200))\"")
+        }
+        let resolved = FileIO.canonical(path)
+        let parent = FileIO.canonical(FileIO.parent(of: path)) + "/" + (path.split(separator: "/").last.map(String.init) ?? "")
+        for folder in folders {
+            let root = FileIO.canonical(folder)
+            for candidate in [resolved, parent] where candidate.hasPrefix(root + "/") {
+                return candidate
+            }
+        }
+        throw DaemonError(
+            .pathNotAllowed,
+            "\(path) is outside the folders allowed for \(what) (\(folders.isEmpty ? "none configured" : folders.joined(separator: ", "))); "
+                + "add its folder to paths.\(what)_directories in the configuration",
+            details: ["path": .string(path)])
+    }
+
+    /// The bytes of a corpus: inline text, or a file in an allowed corpus folder.
+    func readCorpus(_ spec: CorpusSpec) throws(DaemonError) -> [UInt8] {
+        switch (spec.text, spec.file) {
+        case (let text?, nil): return Array(text.utf8)
+        case (nil, let file?):
+            let path = try allowedPath(file, in: configuration.paths.corpusDirectories, what: "corpus")
+            let bytes = try FileIO.read(path)
+            guard String(validating: bytes, as: UTF8.self) != nil else {
+                throw DaemonError(.invalidParams, "\(file) is not valid UTF-8 text")
+            }
+            return bytes
+        default:
+            throw invalid("corpus", "must have exactly one of \"text\" or \"file\"")
+        }
+    }
+
+    func status() async -> StatusReport {
+        let hosts = await registry.hosts.values
+        return StatusReport(
+            version: rnndVersion, pid: Int(getpid()), uptimeSeconds: seconds(since: started), modelsTotal: hosts.count,
+            modelsLoaded: hosts.filter(\.isLoaded).count, jobsRunning: await registry.runningJobs,
+            residentBytes: residentBytes(), stateDirectory: configuration.resolvedStateDirectory,
+            limits: Limits(
+                maxMessageBytes: limits.maxMessageBytes, maxConnections: limits.maxConnections,
+                maxLoadedModels: limits.maxLoadedModels, maxSampleLength: limits.maxSampleLength, maxJobs: limits.maxJobs,
+                maxVocabulary: limits.maxVocabulary, idleUnloadSeconds: limits.idleUnloadSeconds))
+    }
+}
+
+/// The daemon's version.
+public let rnndVersion = "0.1.0"
+
+/// Resident set size from /proc/self/statm.
+func residentBytes() -> Int {
+    guard let bytes = try? FileIO.read("/proc/self/statm") else { return 0 }
+    let fields = String(decoding: bytes, as: UTF8.self).split(separator: " ")
+    guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}

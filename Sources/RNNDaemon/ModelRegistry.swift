@@ -1,0 +1,170 @@
+import Logging
+import NIOPosix
+import RNNCore
+import RNNProtocol
+
+/// Every model the daemon knows, loaded or not, and every job since it started. An actor:
+/// it orders creation, deletion, loading and unloading; the CPU work itself runs on each
+/// model's worker thread or on the blocking thread pool, never here.
+actor ModelRegistry {
+    let configuration: DaemonConfiguration
+    let store: ModelStore
+    let pool: NIOThreadPool
+    let logger: Logger
+    private(set) var hosts: [String: ModelHost] = [:]
+    private(set) var jobs: [String: TrainingJob] = [:]
+    private var jobOrder: [String] = []
+    private var nextJob = 1
+    private var seedGenerator = SplitMix64(state: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
+    var isStopping = false
+
+    init(configuration: DaemonConfiguration, pool: NIOThreadPool, logger: Logger) {
+        self.configuration = configuration
+        self.store = ModelStore(root: configuration.resolvedStateDirectory)
+        self.pool = pool
+        self.logger = logger
+    }
+
+    var limits: DaemonConfiguration.Limits { configuration.limits }
+
+    /// Finds every saved model and loads as many as the limit allows; an unreadable one is
+    /// reported and kept as failed, the others load.
+    func loadSavedModels() async {
+        for name in store.modelNames() {
+            do {
+                let host = try await loadFromDisk(name)
+                hosts[name] = host
+                logger.info("loaded model \(name)", metadata: ["model": "\(name)"])
+            } catch {
+                hosts[name] = ModelHost(failedName: name, store: store, reason: error.message)
+                logger.error("model \(name) is unloadable: \(error.message)", metadata: ["model": "\(name)"])
+            }
+        }
+    }
+
+    func host(_ name: String) throws(DaemonError) -> ModelHost {
+        try ModelName.check(name)
+        guard let host = hosts[name] else {
+            throw DaemonError(
+                .modelNotFound, "no model named '\(name)'; model.list shows the models, model.create makes one",
+                details: ["model": .string(name)])
+        }
+        return host
+    }
+
+    /// The host with its worker running, loading it (and unloading the least recently used
+    /// idle model when at the limit) if needed.
+    func loadedHost(_ name: String) async throws(DaemonError) -> ModelHost {
+        let host = try host(name)
+        if host.isLoaded { return host }
+        try await makeRoom()
+        let loaded = try await loadFromDisk(name)
+        if let current = hosts[name], current.isLoaded { return current }  // loaded meanwhile
+        hosts[name] = loaded
+        return loaded
+    }
+
+    private func makeRoom() async throws(DaemonError) {
+        let loaded = hosts.values.filter(\.isLoaded)
+        guard loaded.count >= limits.maxLoadedModels else { return }
+        let idle = loaded.filter { $0.currentWorker?.currentJob == nil }.min { $0.lastUsed < $1.lastUsed }
+        guard let victim = idle else {
+            throw DaemonError(
+                .limitReached,
+                "\(loaded.count) models are loaded and all are training (limits.max_loaded_models = \(limits.maxLoadedModels)); "
+                    + "unload one or raise the limit")
+        }
+        await unloadWorker(victim)
+    }
+
+    private func loadFromDisk(_ name: String) async throws(DaemonError) -> ModelHost {
+        let store = store
+        let loaded: Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError>
+        do {
+            loaded = try await pool.runIfActive { () -> Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError> in
+                do throws(DaemonError) {
+                    let (m, v, o, r, w) = try store.load(name)
+                    return .success((m, v, o, r, w))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw DaemonError(.internalError, "rnnd is shutting down")
+        }
+        let (model, vocabulary, optimizer, record, warning) = try loaded.get()
+        if let warning { logger.warning("\(warning)", metadata: ["model": "\(name)"]) }
+        return try start(name: name, model: model, vocabulary: vocabulary, optimizer: optimizer, record: record)
+    }
+
+    /// Wraps a model in a host with a running worker.
+    func start(name: String, model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord) throws(DaemonError) -> ModelHost {
+        let trainer: Trainer
+        do {
+            trainer = try Trainer(
+                model: model, optimizer: optimizer, settings: record.trainingSettings, seed: UInt64(record.seed))
+        } catch {
+            throw DaemonError(.modelUnloadable, "model '\(name)' has invalid settings: \(error.message)")
+        }
+        let host = hosts[name] ?? ModelHost(name: name, store: store, model: model, vocabulary: vocabulary, record: record)
+        let worker = ModelWorker(
+            host: host, trainer: trainer, vocabulary: vocabulary, record: record,
+            autosaveSeconds: configuration.training.autosaveSeconds, logger: logger)
+        host.attach(worker, snapshot: worker.snapshot)
+        host.publish(worker.snapshot, record: record, learned: worker.learned, activity: "idle")
+        worker.start()
+        return host
+    }
+
+    func unloadWorker(_ host: ModelHost) async {
+        guard let worker = host.currentWorker else { return }
+        await worker.stop()
+        host.detach()
+        logger.info("unloaded model \(host.name)", metadata: ["model": "\(host.name)"])
+    }
+
+    func add(_ host: ModelHost) { hosts[host.name] = host }
+    func remove(_ name: String) { hosts[name] = nil }
+
+    func nextSeed() -> UInt64 { seedGenerator.next() >> 12 }
+
+    // MARK: Jobs
+
+    func register(_ job: TrainingJob) {
+        jobs[job.id] = job
+        jobOrder.append(job.id)
+        if jobOrder.count > 1000 { jobs[jobOrder.removeFirst()] = nil }
+    }
+
+    func newJobID() -> String {
+        defer { nextJob += 1 }
+        return "job-\(nextJob)"
+    }
+
+    func job(_ id: String) throws(DaemonError) -> TrainingJob {
+        guard let job = jobs[id] else {
+            throw DaemonError(.jobNotFound, "no job '\(id)'; train.list shows the jobs", details: ["job": .string(id)])
+        }
+        return job
+    }
+
+    var allJobs: [TrainingJob] { jobOrder.compactMap { jobs[$0] } }
+    var runningJobs: Int { jobs.values.filter { !$0.isDone }.count }
+
+    /// Stops every worker (each finishes its step, interrupts its job and saves).
+    func shutdown() async {
+        isStopping = true
+        for host in hosts.values { await unloadWorker(host) }
+    }
+
+    /// Unloads models unused for longer than the idle limit.
+    func unloadIdle() async {
+        guard limits.idleUnloadSeconds > 0 else { return }
+        for host in hosts.values where host.isLoaded && host.currentWorker?.currentJob == nil
+            && seconds(since: host.lastUsed) > limits.idleUnloadSeconds && host.spoolEnd - (host.details.feedBacklogBytes) >= 0
+            && host.details.feedBacklogBytes == 0
+        {
+            await unloadWorker(host)
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import NIOConcurrencyHelpers
+import Logging
+import NIOCore
+import RNNProtocol
+
+/// One client connection: each line goes to the dispatcher off the event loop; responses
+/// and stream notifications are written back as lines.
+final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
+    // @unchecked: NIO calls the handler on its channel's event loop only; the tasks it
+    // starts touch only `channel` (Sendable) and the Sendable dispatcher.
+    typealias InboundIn = LineFrame
+    typealias OutboundOut = ByteBuffer
+
+    let dispatcher: Dispatcher
+    let readOnly: Bool
+    let connections: ConnectionCounter
+    private var entered = false
+    /// Requests still being handled; with the client's input closed, the connection closes
+    /// once they are answered (so `echo request | socat` gets its answer).
+    private var outstanding = 0
+    private var inputClosed = false
+
+    init(dispatcher: Dispatcher, readOnly: Bool, connections: ConnectionCounter) {
+        self.dispatcher = dispatcher
+        self.readOnly = readOnly
+        self.connections = connections
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        entered = connections.enter()
+        if !entered {
+            let error = RPCError(
+                .limitReached, "too many connections (limits.max_connections = \(connections.limit)); try again later")
+            write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
+            context.close(promise: nil)
+            return
+        }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if entered { connections.leave() }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let channel = context.channel
+        switch unwrapInboundIn(data) {
+        case .tooLong(let limit):
+            let error = RPCError(
+                .messageTooLarge, "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
+            let line = JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
+            channel.writeAndFlush(Self.buffer(line, channel.allocator)).whenComplete { _ in channel.close(promise: nil) }
+        case .line(let buffer):
+            let bytes = Array(buffer.readableBytesView)
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
+            let dispatcher = dispatcher
+            let readOnly = readOnly
+            let peer = channel.remoteAddress.map { "\($0)" } ?? "unix"
+            // Each request runs as its own task so that a long one (a streamed sample or
+            // training job) does not hold up the next line on the same connection.
+            outstanding += 1
+            let loop = context.eventLoop
+            let finished = loop.makePromise(of: Void.self)
+            finished.futureResult.whenComplete { [self] _ in
+                outstanding -= 1
+                if inputClosed && outstanding == 0 { channel.close(promise: nil) }
+            }
+            Task {
+                let response = await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer) { line in
+                    Self.write(line, to: channel)
+                }
+                if let response {
+                    channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in finished.succeed() }
+                } else {
+                    finished.succeed()
+                }
+            }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case ChannelEvent.inputClosed = event {
+            inputClosed = true
+            if outstanding == 0 { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func write(_ line: String, to channel: any Channel) { Self.write(line, to: channel) }
+
+    static func write(_ line: String, to channel: any Channel) {
+        channel.writeAndFlush(buffer(line, channel.allocator), promise: nil)
+    }
+
+    static func buffer(_ line: String, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: line.utf8.count + 1)
+        buffer.writeString(line)
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        return buffer
+    }
+}
+
+/// Counts open connections against the limit.
+final class ConnectionCounter: @unchecked Sendable {
+    // @unchecked: `count` is guarded by `lock`.
+    let limit: Int
+    private let lock = NIOLockedValueBox(0)
+    init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        lock.withLockedValue { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func leave() { lock.withLockedValue { $0 -= 1 } }
+}

@@ -1,0 +1,85 @@
+import NIOConcurrencyHelpers
+import RNNCore
+import RNNProtocol
+
+/// One `train.start` job: its parameters, its progress, and a cancel flag that the model's
+/// worker checks between steps. Shared between the worker and RPC handlers under a lock.
+final class TrainingJob: @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `lock`.
+    enum State: String { case queued, running, finished, cancelled, failed, interrupted }
+
+    let id: String
+    let model: String
+    let parameters: TrainStart.Params
+    let tokens: [UInt8]
+    private let lock = NIOLock()
+    private var info: JobInfo
+    private var cancelRequested = false
+    private var listeners: [@Sendable (JobInfo, _ final: Bool) -> Void] = []
+    private var waiters: [CheckedContinuation<JobInfo, Never>] = []
+    let started = ContinuousClock.now
+
+    init(id: String, model: String, parameters: TrainStart.Params, text: [UInt8]) {
+        self.id = id
+        self.model = model
+        self.parameters = parameters
+        self.tokens = text
+        self.info = JobInfo(job: id, model: model, state: State.queued.rawValue, step: 0, elapsedSeconds: 0)
+        info.totalSteps = parameters.steps
+    }
+
+    var snapshot: JobInfo { lock.withLock { info } }
+    var isCancelled: Bool { lock.withLock { cancelRequested } }
+    var isDone: Bool { lock.withLock { ![State.queued.rawValue, State.running.rawValue].contains(info.state) } }
+
+    func cancel() { lock.withLock { cancelRequested = true } }
+
+    /// Calls `listener` with every progress update and, last, with the final state.
+    func observe(_ listener: @escaping @Sendable (JobInfo, _ final: Bool) -> Void) {
+        lock.withLock { listeners.append(listener) }
+    }
+
+    /// Waits until the job ends.
+    func finished() async -> JobInfo {
+        await withCheckedContinuation { continuation in
+            let done: JobInfo? = lock.withLock {
+                if ![State.queued.rawValue, State.running.rawValue].contains(info.state) { return info }
+                waiters.append(continuation)
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    /// Updates the progress (on the worker thread) and tells listeners.
+    func update(_ change: (inout JobInfo) -> Void, notify: Bool) {
+        let (current, targets) = lock.withLock { () -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void]) in
+            change(&info)
+            info.elapsedSeconds = seconds(since: started)
+            return (info, notify ? listeners : [])
+        }
+        for t in targets { t(current, false) }
+    }
+
+    /// Ends the job in `state`, with `error` if it failed.
+    func finish(_ state: State, error: String? = nil) {
+        let (current, targets, continuations) = lock.withLock {
+            () -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void], [CheckedContinuation<JobInfo, Never>]) in
+            info.state = state.rawValue
+            info.error = error
+            info.etaSeconds = nil
+            info.elapsedSeconds = seconds(since: started)
+            let w = waiters
+            waiters = []
+            return (info, listeners, w)
+        }
+        for t in targets { t(current, true) }
+        for c in continuations { c.resume(returning: current) }
+    }
+}
+
+/// Seconds elapsed since `start`.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+}

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Logging
+import RNNDaemon
+
+/// `rnnd`: the daemon. Parses flags, reads the configuration, runs ``Daemon``.
+@main
+struct RNNDCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rnnd",
+        abstract: "Keep character-level RNN models warm: sample and train them over JSON-RPC on Unix sockets.",
+        discussion: """
+            Without a configuration file every limit has a safe default. As a normal user the sockets go in \
+            $XDG_RUNTIME_DIR/rnnd and the state in $XDG_STATE_HOME/rnnd (~/.local/state/rnnd); as root in \
+            /run/rnnd and /var/lib/rnnd; under systemd in $RUNTIME_DIRECTORY and $STATE_DIRECTORY.
+            """)
+
+    @Option(help: "TOML configuration file.")
+    var config: String?
+
+    @Option(help: "State folder (overrides the configuration).")
+    var stateDir: String?
+
+    @Option(help: "Socket folder (overrides the configuration).")
+    var socketDir: String?
+
+    @Option(help: "BLAS threads for training (0 = one per core).")
+    var blasThreads: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Print the configuration in effect and exit.")
+    var printConfig = false
+
+    mutating func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown --log-level \(logLevel)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var configuration = DaemonConfiguration()
+        if let config {
+            do {
+                configuration = try DaemonConfiguration.load(path: config)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        if let stateDir { configuration.paths.stateDirectory = stateDir }
+        if let socketDir { configuration.paths.socketDirectory = socketDir }
+        if let blasThreads { configuration.training.blasThreads = blasThreads }
+        if printConfig {
+            print("state_directory = \(configuration.resolvedStateDirectory)")
+            print("socket_directory = \(configuration.resolvedSocketDirectory)")
+            print("limits = \(configuration.limits)")
+            return
+        }
+        let daemon = Daemon(configuration: configuration, logger: Logger(label: "rnnd"))
+        try await daemon.run()
+    }
+}
