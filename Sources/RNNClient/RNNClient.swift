@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+public import RNNProtocol
+
+/// A blocking JSON-RPC client of rnnd's Unix socket: one connection, one request at a time,
+/// stream notifications handed to a callback as they arrive. Used by rnnctl and the tests.
+public final class RNNClient {
+    /// Why a call could not be made or was refused.
+    public enum Failure: Error, CustomStringConvertible {
+        /// No daemon answers at the path.
+        case unreachable(path: String, reason: String)
+        /// The connection broke.
+        case connectionLost(String)
+        /// The daemon answered with an error.
+        case daemon(RPCError)
+
+        public var description: String {
+            switch self {
+            case .unreachable(let path, let reason): "rnnd is not running at \(path) (\(reason))"
+            case .connectionLost(let reason): "the connection to rnnd was lost: \(reason)"
+            case .daemon(let error): error.message
+            }
+        }
+    }
+
+    /// The socket path.
+    public let path: String
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private var nextID = 1
+
+    /// Connects to the socket at `path`.
+    ///
+    /// - Throws: ``Failure/unreachable(path:reason:)`` when nothing listens there.
+    public init(path: String) throws(Failure) {
+        self.path = path
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw .unreachable(path: path, reason: "the path is too long for a Unix socket")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard result == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw .unreachable(path: path, reason: reason)
+        }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Calls `method` and returns its result.
+    ///
+    /// - Parameters:
+    ///   - onNotification: called with each notification (method, params) that arrives
+    ///     before the response, for streamed methods.
+    /// - Throws: ``Failure/daemon(_:)`` with the daemon's error, or a connection failure.
+    @discardableResult
+    public func call(
+        _ method: String, _ params: [String: JSON] = [:], onNotification: ((String, JSON) -> Void)? = nil
+    ) throws(Failure) -> JSON {
+        let id = nextID
+        nextID += 1
+        let request = RPCRequest(method: method, params: .object(params), id: .number(Double(id)))
+        try send(JSONCoding.line(request.json))
+        while true {
+            let line = try readLine()
+            let value: JSON
+            do {
+                value = try JSONCoding.parse(line)
+            } catch {
+                throw .connectionLost("the daemon sent a line that is not JSON")
+            }
+            if let name = value["method"]?.stringValue, value["id"] == nil {
+                onNotification?(name, value["params"] ?? .null)
+                continue
+            }
+            let response: RPCResponse
+            do {
+                response = try RPCResponse(parsing: value)
+            } catch {
+                throw .connectionLost("the daemon sent something that is not a response")
+            }
+            switch response.outcome {
+            case .success(let result): return result
+            case .failure(let error): throw .daemon(error)
+            }
+        }
+    }
+
+    /// Sends one raw line (a newline is added).
+    public func send(_ line: String) throws(Failure) {
+        let bytes = Array(line.utf8) + [0x0A]
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .connectionLost(String(cString: strerror(errno)))
+            }
+            done += n
+        }
+    }
+
+    /// Reads one line (without its newline).
+    public func readLine() throws(Failure) -> [UInt8] {
+        while true {
+            if let newline = buffer.firstIndex(of: 0x0A) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .connectionLost(String(cString: strerror(errno)))
+            }
+            if n == 0 { throw .connectionLost("the daemon closed the connection") }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Half-closes the connection (no more requests); answers can still be read.
+    public func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
+}
