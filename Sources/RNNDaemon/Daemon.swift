@@ -12,16 +12,24 @@ import RNNProtocol
 /// The rnnd service: binds the admin and read-only sockets, loads the saved models, serves
 /// JSON-RPC until SIGTERM, SIGINT or `daemon.shutdown`, then checkpoints and returns.
 public final class Daemon: Sendable {
-    let configuration: DaemonConfiguration
+    let settings: ConfigurationBox
     let logger: Logger
     private let stopSignal: AsyncStream<Void>
     private let stopContinuation: AsyncStream<Void>.Continuation
 
-    public init(configuration: DaemonConfiguration, logger: Logger) {
-        self.configuration = configuration
+    /// - Parameters:
+    ///   - configurationPath: the file SIGHUP re-reads, if any.
+    ///   - overrides: command-line settings, reapplied after each reload.
+    public init(
+        configuration: DaemonConfiguration, configurationPath: String? = nil,
+        overrides: @escaping @Sendable (inout DaemonConfiguration) -> Void = { _ in }, logger: Logger
+    ) {
+        self.settings = ConfigurationBox(configuration, path: configurationPath, overrides: overrides)
         self.logger = logger
         (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
     }
+
+    var configuration: DaemonConfiguration { settings.current }
 
     /// The admin socket's path.
     public var adminSocketPath: String { configuration.resolvedSocketDirectory + "/rnnd.sock" }
@@ -42,14 +50,14 @@ public final class Daemon: Sendable {
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let registry = ModelRegistry(configuration: configuration, pool: pool, logger: logger)
+        let registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
         await registry.loadSavedModels()
         let document = try Self.loadOpenRPCDocument()
         let handlers = Handlers(
-            registry: registry, configuration: configuration, pool: pool, logger: logger, started: .now,
+            registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
             openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() })
         let dispatcher = Dispatcher(handlers: handlers, logger: logger)
-        let counter = ConnectionCounter(limit: configuration.limits.maxConnections)
+        let counter = ConnectionCounter(settings: settings)
         let admin = try await bind(adminSocketPath, mode: 0o600, readOnly: false, dispatcher: dispatcher, counter: counter, group: group)
         let readOnly = try await bind(readOnlySocketPath, mode: 0o666, readOnly: true, dispatcher: dispatcher, counter: counter, group: group)
         logger.info("rnnd \(rnndVersion) serving \(adminSocketPath) (admin) and \(readOnlySocketPath) (read-only); state in \(stateDirectory)")
@@ -78,12 +86,13 @@ public final class Daemon: Sendable {
         _ path: String, mode: mode_t, readOnly: Bool, dispatcher: Dispatcher, counter: ConnectionCounter,
         group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
-        let maximum = configuration.limits.maxMessageBytes
+        let settings = settings
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let maximum = settings.current.limits.maxMessageBytes
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: maximum)))
                     try channel.pipeline.syncOperations.addHandler(
                         RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
@@ -107,7 +116,15 @@ public final class Daemon: Sendable {
         signal(SIGHUP, SIG_IGN)
         let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         let logger = logger
-        hup.setEventHandler { logger.info("SIGHUP: configuration reload is applied at the next start (limits are read once)") }
+        let settings = settings
+        hup.setEventHandler {
+            do throws(DaemonError) {
+                let fresh = try settings.reload()
+                logger.info("SIGHUP: configuration reloaded from \(settings.path ?? "defaults"); limits now \(fresh.limits)")
+            } catch {
+                logger.error("SIGHUP: the configuration was not reloaded, the old one stays in force: \(error.message)")
+            }
+        }
         hup.resume()
         sources.append(hup)
         signal(SIGPIPE, SIG_IGN)

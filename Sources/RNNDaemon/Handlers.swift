@@ -10,7 +10,7 @@ import RNNProtocol
 /// between wire types (RNNProtocol) and engine types (RNNCore).
 struct Handlers: Sendable {
     let registry: ModelRegistry
-    let configuration: DaemonConfiguration
+    let settings: ConfigurationBox
     let pool: NIOThreadPool
     let logger: Logger
     let started: ContinuousClock.Instant
@@ -18,6 +18,7 @@ struct Handlers: Sendable {
     /// Asks the daemon to shut down (checkpointing everything) after answering.
     let requestShutdown: @Sendable () -> Void
 
+    var configuration: DaemonConfiguration { settings.current }
     var limits: DaemonConfiguration.Limits { configuration.limits }
 
     /// A `-32602` naming the parameter.

@@ -7,7 +7,7 @@ import RNNProtocol
 /// it orders creation, deletion, loading and unloading; the CPU work itself runs on each
 /// model's worker thread or on the blocking thread pool, never here.
 actor ModelRegistry {
-    let configuration: DaemonConfiguration
+    let settings: ConfigurationBox
     let store: ModelStore
     let pool: NIOThreadPool
     let logger: Logger
@@ -18,13 +18,14 @@ actor ModelRegistry {
     private var seedGenerator = SplitMix64(state: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
     var isStopping = false
 
-    init(configuration: DaemonConfiguration, pool: NIOThreadPool, logger: Logger) {
-        self.configuration = configuration
-        self.store = ModelStore(root: configuration.resolvedStateDirectory)
+    init(settings: ConfigurationBox, pool: NIOThreadPool, logger: Logger) {
+        self.settings = settings
+        self.store = ModelStore(root: settings.current.resolvedStateDirectory)
         self.pool = pool
         self.logger = logger
     }
 
+    var configuration: DaemonConfiguration { settings.current }
     var limits: DaemonConfiguration.Limits { configuration.limits }
 
     /// Finds every saved model and loads as many as the limit allows; an unreadable one is

@@ -107,14 +107,16 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 /// Counts open connections against the limit.
-final class ConnectionCounter: @unchecked Sendable {
-    // @unchecked: `count` is guarded by `lock`.
-    let limit: Int
+final class ConnectionCounter: Sendable {
+    let settings: ConfigurationBox
     private let lock = NIOLockedValueBox(0)
-    init(limit: Int) { self.limit = limit }
+    init(settings: ConfigurationBox) { self.settings = settings }
+
+    var limit: Int { settings.current.limits.maxConnections }
 
     func enter() -> Bool {
-        lock.withLockedValue { count in
+        let limit = limit
+        return lock.withLockedValue { count in
             guard count < limit else { return false }
             count += 1
             return true

@@ -49,16 +49,21 @@ struct RNNDCommand: AsyncParsableCommand {
                 throw ValidationError(error.message)
             }
         }
-        if let stateDir { configuration.paths.stateDirectory = stateDir }
-        if let socketDir { configuration.paths.socketDirectory = socketDir }
-        if let blasThreads { configuration.training.blasThreads = blasThreads }
+        let (stateDir, socketDir, blasThreads) = (stateDir, socketDir, blasThreads)
+        let overrides: @Sendable (inout DaemonConfiguration) -> Void = { c in
+            if let stateDir { c.paths.stateDirectory = stateDir }
+            if let socketDir { c.paths.socketDirectory = socketDir }
+            if let blasThreads { c.training.blasThreads = blasThreads }
+        }
+        overrides(&configuration)
         if printConfig {
             print("state_directory = \(configuration.resolvedStateDirectory)")
             print("socket_directory = \(configuration.resolvedSocketDirectory)")
             print("limits = \(configuration.limits)")
             return
         }
-        let daemon = Daemon(configuration: configuration, logger: Logger(label: "rnnd"))
+        let daemon = Daemon(
+            configuration: configuration, configurationPath: config, overrides: overrides, logger: Logger(label: "rnnd"))
         try await daemon.run()
     }
 }
