@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "RNNProtocol", targets: ["RNNProtocol"]),
         .library(name: "RNNClient", targets: ["RNNClient"]),
         .executable(name: "rnnd", targets: ["rnnd"]),
+        .executable(name: "rnnctl", targets: ["rnnctl"]),
         .executable(name: "rnnbench", targets: ["rnnbench"]),
     ],
     dependencies: [
@@ -63,6 +64,13 @@ let package = Package(
             dependencies: [
                 "RNNDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "rnnctl",
+            dependencies: [
+                "RNNClient", "RNNProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,0 +1,94 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import ArgumentParser
+import RNNClient
+import RNNProtocol
+
+/// Flags every verb takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "rnnd's socket (default: $RNND_SOCKET, /run/rnnd/rnnd.sock, $XDG_RUNTIME_DIR/rnnd/rnnd.sock).")
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the daemon's JSON result instead of text, for scripts.")
+    var json = false
+
+    /// The socket path to use.
+    var socketPath: String {
+        if let socket { return socket }
+        if let env = getenv("RNND_SOCKET").map({ String(cString: $0) }), !env.isEmpty { return env }
+        if access("/run/rnnd/rnnd.sock", F_OK) == 0 { return "/run/rnnd/rnnd.sock" }
+        if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty {
+            return runtime + "/rnnd/rnnd.sock"
+        }
+        return "/tmp/rnnd-\(getuid())/rnnd.sock"
+    }
+
+    /// A connection, or exit 69 with what to do.
+    func connect() throws -> RNNClient {
+        let path = socketPath
+        do {
+            return try RNNClient(path: path)
+        } catch {
+            // The admin socket may be closed to us while the read-only one is open.
+            let readOnly = path.hasSuffix("/rnnd.sock") ? String(path.dropLast(9)) + "rnnd-ro.sock" : nil
+            if let readOnly, access(path, F_OK) == 0, let client = try? RNNClient(path: readOnly) { return client }
+            let reason: String
+            if case .unreachable(_, let why) = error { reason = why } else { reason = "\(error)" }
+            printError(
+                "rnnctl: rnnd is not running at \(path) (\(reason)); start it with `rnnd` "
+                    + "(or `systemctl start rnnd.socket`), or point --socket / RNND_SOCKET at its socket")
+            throw ExitCode(69)
+        }
+    }
+
+    /// Calls a method; a refusal is printed and exits 1.
+    @discardableResult
+    func call(
+        _ client: RNNClient, _ method: String, _ params: [String: JSON] = [:],
+        onNotification: ((String, JSON) -> Void)? = nil
+    ) throws -> JSON {
+        do {
+            return try client.call(method, params, onNotification: onNotification)
+        } catch .daemon(let error) {
+            if json {
+                print(JSONCoding.line(.object(["error": JSONCoding.value(error)])))
+            } else {
+                printError("rnnctl: \(error.message)")
+            }
+            throw ExitCode(1)
+        } catch {
+            printError("rnnctl: \(error)")
+            throw ExitCode(69)
+        }
+    }
+
+    /// Prints `value` as JSON when --json, else runs `text`.
+    func output(_ value: JSON, text: () -> Void) {
+        if json { print(JSONCoding.line(value)) } else { text() }
+    }
+}
+
+func printError(_ message: String) {
+    writeStandardError(message + "\n")
+}
+
+/// Writes `text` to stdout at once (streamed output); `print` output is flushed first.
+func writeNow(_ text: String) {
+    writeAll(1, text)
+}
+
+/// Writes `text` to stderr at once.
+func writeStandardError(_ text: String) {
+    writeAll(2, text)
+}
+
+private func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        bytes = bytes.dropFirst(n)
+    }
+}

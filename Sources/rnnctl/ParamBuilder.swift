@@ -1,0 +1,39 @@
+import RNNProtocol
+
+/// Builds a params object, leaving out options that were not given.
+struct ParamBuilder {
+    private(set) var params: [String: JSON] = [:]
+
+    mutating func set(_ key: String, _ value: String?) { if let value { params[key] = .string(value) } }
+    mutating func set(_ key: String, _ value: Int?) { if let value { params[key] = .number(Double(value)) } }
+    mutating func set(_ key: String, _ value: Double?) { if let value { params[key] = .number(value) } }
+    mutating func set(_ key: String, _ value: Bool?) { if let value { params[key] = .bool(value) } }
+    mutating func set(_ key: String, _ value: JSON?) { if let value { params[key] = value } }
+}
+
+extension JSON {
+    var int: Int? { numberValue.map { Int($0) } }
+    var text: String {
+        switch self {
+        case .string(let s): s
+        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(format4(n))
+        case .bool(let b): b ? "yes" : "no"
+        case .null: "-"
+        default: JSONCoding.line(self)
+        }
+    }
+}
+
+/// A number with 4 significant decimals.
+func format4(_ x: Double) -> String {
+    let scaled = (x * 10_000).rounded() / 10_000
+    return "\(scaled)"
+}
+
+/// A corpus spec from --corpus: a file path (absolute or relative) or, with --text, inline.
+func corpusSpec(_ corpus: String?, text: String?) -> JSON? {
+    if let text { return .object(["text": .string(text)]) }
+    guard let corpus else { return nil }
+    if corpus.hasPrefix("/") { return .object(["file": .string(corpus)]) }
+    return .object(["file": .string(currentDirectory() + "/" + corpus)])
+}

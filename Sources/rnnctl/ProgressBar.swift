@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import RNNProtocol
+
+/// One line on stderr, redrawn in place: step of total, a bar, loss, validation loss,
+/// characters per second, ETA. Plain lines when stderr is not a terminal.
+struct ProgressBar {
+    let enabled: Bool
+
+    func draw(_ info: JSON) {
+        guard enabled else { return }
+        let step = info["step"]?.int ?? 0
+        var line = "step \(step)"
+        if let total = info["total_steps"]?.int, total > 0 {
+            let width = 24
+            let filled = min(width, step * width / total)
+            line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(step)/\(total)"
+        }
+        if let loss = info["loss"]?.numberValue { line += "  loss \(format4(loss))" }
+        if let v = info["validation_loss"]?.numberValue { line += "  val \(format4(v))" }
+        if let rate = info["characters_per_second"]?.numberValue { line += "  \(Int(rate)) chars/s" }
+        if let eta = info["eta_seconds"]?.numberValue { line += "  eta \(duration(eta))" }
+        if stderrIsTerminal {
+            writeStandardError("\r\u{1B}[2K" + line)
+        } else {
+            writeStandardError(line + "\n")
+        }
+    }
+
+    func finish() {
+        if enabled && stderrIsTerminal { writeStandardError("\n") }
+    }
+}

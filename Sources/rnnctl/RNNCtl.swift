@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `rnnctl`: the command-line client of rnnd. It knows the protocol, nothing else.
+@main
+struct RNNCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rnnctl",
+        abstract: "Talk to rnnd: create, train, feed and sample character-level RNN models.",
+        discussion: """
+            The socket is --socket, else $RNND_SOCKET, else /run/rnnd/rnnd.sock when it exists, else \
+            $XDG_RUNTIME_DIR/rnnd/rnnd.sock. Exit codes: 0 done, 1 rnnd refused the request, \
+            64 usage error, 69 rnnd not reachable.
+            """,
+        subcommands: [
+            StatusCommand.self, PsCommand.self, ListCommand.self, ShowCommand.self, CreateCommand.self, RmCommand.self,
+            LoadCommand.self, UnloadCommand.self, SaveCommand.self, ImportCommand.self, ExportCommand.self,
+            SampleCommand.self, EvalCommand.self, TrainCommand.self, JobsCommand.self, CancelCommand.self,
+            FeedCommand.self, StatsCommand.self, CallCommand.self,
+        ])
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import RNNProtocol
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Everything about one model.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The model.") var model: String
+
+    func run() throws {
+        let r = try global.call(try global.connect(), "model.info", ["model": .string(model)])
+        global.output(r) {
+            let keys = [
+                "name", "state", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary",
+                "vocabulary_size", "max_vocabulary", "parameters", "bytes_in_memory", "optimizer", "learning_rate", "clip",
+                "clip_value", "batch_size", "seq_length", "steps", "characters_seen", "last_loss", "last_validation_loss",
+                "feed_backlog_bytes", "feed_total_bytes", "error",
+            ]
+            for key in keys { if let v = r[key] { print(pad(key + ":", 22) + v.text) } }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import RNNProtocol
+
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Draw a model's loss history in the terminal.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The model.") var model: String
+    @Option(help: "Width of the plot in characters.") var width: Int = 60
+
+    func run() throws {
+        let r = try global.call(try global.connect(), "model.info", ["model": .string(model)])
+        let history = r["loss_history"]?.arrayValue ?? []
+        global.output(.object(["model": .string(model), "loss_history": .array(history)])) {
+            let losses = history.compactMap { $0["loss"]?.numberValue }
+            let validation = history.compactMap { $0["validation_loss"]?.numberValue }
+            guard let first = losses.first, let last = losses.last else {
+                print("\(model): no training yet")
+                return
+            }
+            let steps = history.compactMap { $0["step"]?.int }
+            print("\(model): \(steps.last ?? 0) steps, loss \(format4(first)) -> \(format4(last)) nats/char")
+            print("train " + sparkline(losses, width: width) + " \(format4(last))")
+            if let v = validation.last { print("valid " + sparkline(validation, width: width) + " \(format4(v))") }
+        }
+    }
+}
+
+/// `values` resampled to `width` columns and drawn with ▁▂▃▄▅▆▇█ (low is good).
+func sparkline(_ values: [Double], width: Int) -> String {
+    guard !values.isEmpty else { return "" }
+    let columns = min(width, values.count)
+    let ticks = Array("▁▂▃▄▅▆▇█")
+    let lo = values.min()!, hi = values.max()!
+    var out = ""
+    for c in 0..<columns {
+        let start = c * values.count / columns
+        let end = max(start + 1, (c + 1) * values.count / columns)
+        let mean = values[start..<end].reduce(0, +) / Double(end - start)
+        let level = hi > lo ? Int(((mean - lo) / (hi - lo) * Double(ticks.count - 1)).rounded()) : 0
+        out.append(ticks[level])
+    }
+    return out
+}

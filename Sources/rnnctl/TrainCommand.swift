@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import ArgumentParser
+import Dispatch
+import RNNClient
+import RNNProtocol
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train", abstract: "Start a training job; --follow shows a live progress bar.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The model.") var model: String
+    @Option(help: "The training text file (in a folder rnnd allows).") var corpus: String?
+    @Option(help: "Inline training text.") var text: String?
+    @Option(help: "Stop after this many steps.") var steps: Int?
+    @Option(help: "Stop after this many epochs.") var epochs: Double?
+    @Option(help: "Stop after this many seconds.") var seconds: Double?
+    @Option(help: "Streams per batch.") var batch: Int?
+    @Option(help: "Steps per batch.") var seq: Int?
+    @Option(help: "Learning rate for this job.") var lr: Double?
+    @Option(help: "Held-out fraction for validation.") var validationFraction: Double?
+    @Option(help: "Steps between validation measurements.") var validateEvery: Int?
+    @Option(help: "Steps between checkpoints.") var checkpointEvery: Int?
+    @Flag(help: "Show progress until the job ends (Ctrl-C stops following; the job goes on).") var follow = false
+    @Flag(help: "With --follow, Ctrl-C cancels the job.") var cancelOnInterrupt = false
+
+    func validate() throws {
+        if corpus == nil && text == nil { throw ValidationError("give --corpus FILE or --text TEXT") }
+        if cancelOnInterrupt && !follow { throw ValidationError("--cancel-on-interrupt needs --follow") }
+    }
+
+    func run() throws {
+        var p = ParamBuilder()
+        p.set("model", model)
+        p.set("corpus", corpusSpec(corpus, text: text))
+        p.set("steps", steps)
+        p.set("epochs", epochs)
+        p.set("seconds", seconds)
+        p.set("batch_size", batch)
+        p.set("seq_length", seq)
+        p.set("learning_rate", lr)
+        p.set("validation_fraction", validationFraction)
+        p.set("validate_every", validateEvery)
+        p.set("checkpoint_every", checkpointEvery)
+        p.set("stream", follow)
+        let client = try global.connect()
+        if follow { installInterruptHandler() }
+        let bar = ProgressBar(enabled: follow && !global.json)
+        let r = try global.call(client, "train.start", p.params) { method, info in
+            guard method == "train.progress" else { return }
+            FollowState.job.withLock { $0 = info["job"]?.stringValue }
+            if global.json { print(JSONCoding.line(info)) } else { bar.draw(info) }
+        }
+        bar.finish()
+        global.output(r) {
+            if follow {
+                print(
+                    "\(r["job"]?.text ?? "") \(r["state"]?.text ?? ""): \(r["step"]?.text ?? "?") steps, "
+                        + "loss \(r["loss"]?.text ?? "-"), validation loss \(r["validation_loss"]?.text ?? "-")")
+            } else {
+                print("\(r["job"]?.text ?? "") started on \(model); rnnctl jobs shows it")
+            }
+        }
+    }
+
+    /// Ctrl-C while following: stop following, and with --cancel-on-interrupt cancel the job.
+    private func installInterruptHandler() {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let cancel = cancelOnInterrupt
+        let path = global.socketPath
+        source.setEventHandler {
+            if cancel, let job = FollowState.job.withLock({ $0 }) {
+                if let c = try? RNNClient(path: path) { _ = try? c.call("train.cancel", ["job": .string(job)]) }
+                writeStandardError("\nrnnctl: cancelled \(job)\n")
+                Glibc.exit(130)
+            }
+            writeStandardError("\nrnnctl: stopped following; the job goes on (rnnctl jobs, rnnctl cancel JOB)\n")
+            Glibc.exit(130)
+        }
+        source.resume()
+        FollowState.source.withLock { $0 = source }
+    }
+}
+
+/// State shared with the SIGINT handler.
+enum FollowState {
+    static let job = Locked<String?>(nil)
+    static let source = Locked<(any DispatchSourceSignal)?>(nil)
+}
+
+/// A value behind a lock, for the signal handler.
+final class Locked<Value>: @unchecked Sendable {
+    // @unchecked: `value` is guarded by `lock`.
+    private var value: Value
+    private var lock = pthread_mutex_t()
+    init(_ value: Value) {
+        self.value = value
+        pthread_mutex_init(&lock, nil)
+    }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return body(&value)
+    }
+}
