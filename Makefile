@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 CORPUS ?= ../shared/corpora/tinyshakespeare.txt
 SECONDS ?= 120
 
-.PHONY: setup build release run test lint bench clean
+.PHONY: setup build release run train-demo test lint bench clean
 
 setup:
 	scripts/setup
@@ -14,15 +14,20 @@ build: setup
 release: setup
 	swift build -c release
 
-# The main job: train a 2x128 LSTM on the corpus for $(SECONDS) s, report validation loss,
-# print a sample.
+# The main job: rnnd in the foreground, on the user's sockets and state folder.
 run: release
+	.build/release/rnnd
+
+# Train a 2x128 LSTM on the corpus for $(SECONDS) s without the daemon, report validation
+# loss, print a sample.
+train-demo: release
 	.build/release/rnnbench train --corpus $(CORPUS) --seconds $(SECONDS)
 
-# Every test, and the format check.
+# Every test: the format check, the Swift suites (engine, daemon, rnnctl), the shell client.
 test: setup lint
 	swift build --build-tests
 	swift test
+	bats Tests/clients
 
 lint:
 	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

@@ -1,7 +1,8 @@
+public import RNNProtocol
+
 #if canImport(Glibc)
     import Glibc
 #endif
-public import RNNProtocol
 
 /// A blocking JSON-RPC client of rnnd's Unix socket: one connection, one request at a time,
 /// stream notifications handed to a callback as they arrive. Used by rnnctl and the tests.
@@ -48,7 +49,9 @@ public final class RNNClient {
             for (i, b) in bytes.enumerated() { raw[i] = b }
         }
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard result == 0 else {
             let reason = String(cString: strerror(errno))
@@ -104,7 +107,9 @@ public final class RNNClient {
         let bytes = Array(line.utf8) + [0x0A]
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress! + done, bytes.count - done, Int32(MSG_NOSIGNAL))
+            }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .connectionLost(String(cString: strerror(errno)))

@@ -9,7 +9,10 @@ final class ConfigurationBox: Sendable {
     /// Command-line overrides, reapplied after each reload.
     let overrides: @Sendable (inout DaemonConfiguration) -> Void
 
-    init(_ configuration: DaemonConfiguration, path: String?, overrides: @escaping @Sendable (inout DaemonConfiguration) -> Void) {
+    init(
+        _ configuration: DaemonConfiguration, path: String?,
+        overrides: @escaping @Sendable (inout DaemonConfiguration) -> Void
+    ) {
         box = NIOLockedValueBox(configuration)
         self.path = path
         self.overrides = overrides

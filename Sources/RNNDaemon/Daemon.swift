@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Dispatch
 import Foundation
 public import Logging
@@ -8,6 +5,10 @@ import NIOCore
 import NIOPosix
 import RNNCore
 import RNNProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The rnnd service: binds the admin and read-only sockets, loads the saved models, serves
 /// JSON-RPC until SIGTERM, SIGINT or `daemon.shutdown`, then checkpoints and returns.
@@ -58,9 +59,13 @@ public final class Daemon: Sendable {
             openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() })
         let dispatcher = Dispatcher(handlers: handlers, logger: logger)
         let counter = ConnectionCounter(settings: settings)
-        let admin = try await bind(adminSocketPath, mode: 0o600, readOnly: false, dispatcher: dispatcher, counter: counter, group: group)
-        let readOnly = try await bind(readOnlySocketPath, mode: 0o666, readOnly: true, dispatcher: dispatcher, counter: counter, group: group)
-        logger.info("rnnd \(rnndVersion) serving \(adminSocketPath) (admin) and \(readOnlySocketPath) (read-only); state in \(stateDirectory)")
+        let admin = try await bind(
+            adminSocketPath, mode: 0o600, readOnly: false, dispatcher: dispatcher, counter: counter, group: group)
+        let readOnly = try await bind(
+            readOnlySocketPath, mode: 0o666, readOnly: true, dispatcher: dispatcher, counter: counter, group: group)
+        logger.info(
+            "rnnd \(rnndVersion) serving \(adminSocketPath) (admin) and \(readOnlySocketPath) (read-only); state in \(stateDirectory)"
+        )
         let signals = installSignalHandlers()
         let idleTimer = Task {
             while !Task.isCancelled {
@@ -93,7 +98,8 @@ public final class Daemon: Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let maximum = settings.current.limits.maxMessageBytes
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: maximum)))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFramer(maximumBytes: maximum)))
                     try channel.pipeline.syncOperations.addHandler(
                         RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
                 }
@@ -120,7 +126,8 @@ public final class Daemon: Sendable {
         hup.setEventHandler {
             do throws(DaemonError) {
                 let fresh = try settings.reload()
-                logger.info("SIGHUP: configuration reloaded from \(settings.path ?? "defaults"); limits now \(fresh.limits)")
+                logger.info(
+                    "SIGHUP: configuration reloaded from \(settings.path ?? "defaults"); limits now \(fresh.limits)")
             } catch {
                 logger.error("SIGHUP: the configuration was not reloaded, the old one stays in force: \(error.message)")
             }

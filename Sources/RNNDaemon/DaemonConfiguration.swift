@@ -1,8 +1,9 @@
+import RNNProtocol
+import TOMLKit
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import RNNProtocol
-import TOMLKit
 
 /// rnnd's configuration: a TOML file with a safe default for every field; flags override it.
 ///
@@ -103,7 +104,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     /// Refuses unknown sections and keys, so that a typo is not silently ignored.
     private static func checkKeys(_ table: TOMLTable, path: String) throws(DaemonError) {
         let known: [String: Set<String>] = [
-            "paths": ["state_directory", "socket_directory", "corpus_directories", "import_directories", "export_directories"],
+            "paths": [
+                "state_directory", "socket_directory", "corpus_directories", "import_directories", "export_directories",
+            ],
             "limits": [
                 "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",
                 "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes",
@@ -112,7 +115,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         ]
         for section in table.keys {
             guard let keys = known[section] else {
-                throw DaemonError(.invalidParams, "\(path): unknown section [\(section)]; known: \(known.keys.sorted())")
+                throw DaemonError(
+                    .invalidParams, "\(path): unknown section [\(section)]; known: \(known.keys.sorted())")
             }
             guard let inner = table[section]?.table else {
                 throw DaemonError(.invalidParams, "\(path): [\(section)] must be a table")
@@ -137,7 +141,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try positive(limits.maxFeedBytes, "max_feed_bytes")
         try positive(limits.maxSpoolBytes, "max_spool_bytes")
         if limits.idleUnloadSeconds < 0 || training.autosaveSeconds <= 0 || training.blasThreads < 0 {
-            throw DaemonError(.invalidParams, "idle_unload_seconds >= 0, autosave_seconds > 0 and blas_threads >= 0 are required")
+            throw DaemonError(
+                .invalidParams, "idle_unload_seconds >= 0, autosave_seconds > 0 and blas_threads >= 0 are required")
         }
     }
 

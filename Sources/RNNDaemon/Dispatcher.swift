@@ -10,7 +10,9 @@ struct Dispatcher: Sendable {
 
     /// The response line for `line` (nil when nothing is to be answered). `send` writes a
     /// line at once (stream notifications).
-    func handle(line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async -> String? {
+    func handle(line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async
+        -> String?
+    {
         let value: JSON
         do {
             value = try JSONCoding.parse(line)
@@ -20,11 +22,14 @@ struct Dispatcher: Sendable {
         if case .array(let items) = value {
             guard !items.isEmpty else {
                 return JSONCoding.line(
-                    RPCResponse(id: .null, outcome: .failure(RPCError(.invalidRequest, "a batch must not be empty"))).json)
+                    RPCResponse(id: .null, outcome: .failure(RPCError(.invalidRequest, "a batch must not be empty")))
+                        .json)
             }
             guard items.count <= 1000 else {
                 return JSONCoding.line(
-                    RPCResponse(id: .null, outcome: .failure(RPCError(.limitReached, "a batch holds at most 1000 requests"))).json)
+                    RPCResponse(
+                        id: .null, outcome: .failure(RPCError(.limitReached, "a batch holds at most 1000 requests"))
+                    ).json)
             }
             var responses: [JSON] = []
             for item in items {
@@ -37,7 +42,9 @@ struct Dispatcher: Sendable {
         return await handle(value, readOnly: readOnly, peer: peer, send: send).map { JSONCoding.line($0.json) }
     }
 
-    private func handle(_ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async -> RPCResponse? {
+    private func handle(_ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async
+        -> RPCResponse?
+    {
         let request: RPCRequest
         do {
             request = try RPCRequest(validating: value)
@@ -55,7 +62,9 @@ struct Dispatcher: Sendable {
         return RPCResponse(id: id, outcome: outcome)
     }
 
-    private func call(_ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async -> Result<JSON, RPCError> {
+    private func call(_ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void)
+        async -> Result<JSON, RPCError>
+    {
         guard let method = rpcMethods.first(where: { $0.name == request.method }) else {
             return .failure(
                 RPCError(
@@ -88,13 +97,16 @@ struct Dispatcher: Sendable {
         } catch let error as RPCError {
             return .failure(error)
         } catch {
-            logger.error("internal error in \(method.name): \(error)", metadata: ["id": "\(request.id?.description ?? "none")"])
+            logger.error(
+                "internal error in \(method.name): \(error)", metadata: ["id": "\(request.id?.description ?? "none")"])
             return .failure(RPCError(.internalError, "internal error; the daemon's log has the details"))
         }
     }
 
     /// Decodes parameters and calls the handler of `name`.
-    private func route(_ name: String, _ params: JSON?, notify: (@Sendable (String, JSON) -> Void)?) async throws -> JSON {
+    private func route(_ name: String, _ params: JSON?, notify: (@Sendable (String, JSON) -> Void)?) async throws
+        -> JSON
+    {
         let h = handlers
         switch name {
         case RPCDiscover.name:
@@ -120,12 +132,15 @@ struct Dispatcher: Sendable {
         case ModelExport.name: return JSONCoding.value(try await h.export(.decode(params)))
         case Sample.name:
             let p = try Sample.Params.decode(params)
-            let stream = p.stream == true ? notify.map { n in { @Sendable (text: JSON) in n(Sample.notification, text) } } : nil
+            let stream =
+                p.stream == true ? notify.map { n in { @Sendable (text: JSON) in n(Sample.notification, text) } } : nil
             return JSONCoding.value(try await h.sample(p, notify: stream))
         case Evaluate.name: return JSONCoding.value(try await h.evaluate(.decode(params)))
         case TrainStart.name:
             let p = try TrainStart.Params.decode(params)
-            let stream = p.stream == true ? notify.map { n in { @Sendable (info: JSON) in n(TrainStart.notification, info) } } : nil
+            let stream =
+                p.stream == true
+                ? notify.map { n in { @Sendable (info: JSON) in n(TrainStart.notification, info) } } : nil
             return JSONCoding.value(try await h.trainStart(p, notify: stream))
         case TrainStatus.name: return JSONCoding.value(try await h.trainStatus(TrainStatus.Params.decode(params).job))
         case TrainCancel.name: return JSONCoding.value(try await h.trainCancel(TrainCancel.Params.decode(params).job))

@@ -1,7 +1,8 @@
+import RNNProtocol
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import RNNProtocol
 
 /// Durable file operations on POSIX: atomic replacement and fsynced appends.
 enum FileIO {

@@ -7,7 +7,8 @@ extension Handlers {
     func create(_ p: ModelCreate.Params) async throws(DaemonError) -> ModelDetails {
         try ModelName.check(p.model)
         if await registry.hosts[p.model] != nil {
-            throw DaemonError(.modelExists, "a model named '\(p.model)' exists; pick another name or model.delete it first")
+            throw DaemonError(
+                .modelExists, "a model named '\(p.model)' exists; pick another name or model.delete it first")
         }
         guard let architecture = CellArchitecture(rawValue: p.architecture ?? "lstm") else {
             throw invalid("architecture", "must be one of rnn-tanh, rnn-relu, lstm, gru")
@@ -23,7 +24,8 @@ extension Handlers {
             let text = try p.corpus.map { (spec) throws(DaemonError) in try readCorpus(spec) } ?? []
             vocabulary = Vocabulary(charactersOf: String(decoding: text, as: UTF8.self))
             guard vocabulary.count <= maxVocabulary else {
-                throw invalid("corpus", "has \(vocabulary.count) distinct characters, more than max_vocabulary \(maxVocabulary)")
+                throw invalid(
+                    "corpus", "has \(vocabulary.count) distinct characters, more than max_vocabulary \(maxVocabulary)")
             }
         default: throw invalid("vocabulary", "must be bytes or characters")
         }
@@ -45,10 +47,11 @@ extension Handlers {
         try positive(p.seqLength, "seq_length", max: 100_000)
         try positive(p.learningRateDecayEvery, "learning_rate_decay_every", max: Int.max)
         let randomSeed = Int(await registry.nextSeed())
-        let seed = try p.seed.map { (s) throws(DaemonError) -> Int in
-            guard s >= 0, s < 1 << 53 else { throw invalid("seed", "must be in 0...2^53") }
-            return s
-        } ?? randomSeed
+        let seed =
+            try p.seed.map { (s) throws(DaemonError) -> Int in
+                guard s >= 0, s < 1 << 53 else { throw invalid("seed", "must be in 0...2^53") }
+                return s
+            } ?? randomSeed
         var record = ModelRecord(
             optimizer: optimizer, learningRate: p.learningRate ?? (optimizer == "adagrad" ? 0.1 : 2e-3),
             momentum: p.momentum ?? 0.9, alpha: p.alpha ?? 0.95, beta1: p.beta1 ?? 0.9, beta2: p.beta2 ?? 0.999,
@@ -76,7 +79,8 @@ extension Handlers {
         let saveRecord = record
         let finalVocabulary = vocabulary
         try await blocking { () throws(DaemonError) in
-            _ = try store.save(model, vocabulary: finalVocabulary, optimizer: optimizerState, record: saveRecord, name: p.model)
+            _ = try store.save(
+                model, vocabulary: finalVocabulary, optimizer: optimizerState, record: saveRecord, name: p.model)
         }
         if await registry.hosts[p.model] != nil {
             throw DaemonError(.modelExists, "a model named '\(p.model)' was created meanwhile")
@@ -122,7 +126,9 @@ extension Handlers {
 
     func save(_ name: String) async throws(DaemonError) -> SaveResult {
         let host = try await registry.loadedHost(name)
-        guard let worker = host.currentWorker else { throw DaemonError(.modelBusy, "model '\(name)' is being unloaded") }
+        guard let worker = host.currentWorker else {
+            throw DaemonError(.modelBusy, "model '\(name)' is being unloaded")
+        }
         let bytes = try await worker.perform { (w) throws(DaemonError) in try w.save() }
         return SaveResult(path: host.store.modelPath(name), bytes: bytes)
     }
@@ -142,17 +148,21 @@ extension Handlers {
         }
         let importSeed = Int(await registry.nextSeed())
         let record = ModelRecord(
-            optimizer: "rmsprop", learningRate: 2e-3, momentum: 0.9, alpha: 0.95, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+            optimizer: "rmsprop", learningRate: 2e-3, momentum: 0.9, alpha: 0.95, beta1: 0.9, beta2: 0.999,
+            epsilon: 1e-8,
             clip: "norm", clipValue: 5, learningRateDecay: 1, learningRateDecayEvery: 1000, initialization: "charrnn",
             batchSize: 50, seqLength: 50, maxVocabulary: max(limits.maxVocabulary, checkpoint.vocabulary.count),
             seed: importSeed)
         let optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
         let store = await registry.store
         try await blocking { () throws(DaemonError) in
-            _ = try store.save(checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer, record: record, name: p.model)
+            _ = try store.save(
+                checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer, record: record, name: p.model
+            )
         }
         let host = try await registry.start(
-            name: p.model, model: checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer, record: record)
+            name: p.model, model: checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer,
+            record: record)
         await registry.add(host)
         return host.details
     }
@@ -160,7 +170,9 @@ extension Handlers {
     func export(_ p: ModelExport.Params) async throws(DaemonError) -> SaveResult {
         let host = try await registry.loadedHost(p.model)
         let path = try allowedPath(p.path, in: configuration.paths.exportDirectories, what: "export")
-        guard let snapshot = host.snapshot else { throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded") }
+        guard let snapshot = host.snapshot else {
+            throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
+        }
         let bytes = Checkpoint(model: snapshot.model, vocabulary: snapshot.vocabulary).encoded()
         try await blocking { () throws(DaemonError) in try FileIO.atomicWrite(bytes, to: path) }
         return SaveResult(path: path, bytes: bytes.count)

@@ -12,18 +12,24 @@ extension Handlers {
         }
         let length = p.length ?? 200
         guard (0...limits.maxSampleLength).contains(length) else {
-            throw invalid("length", "must be in 0...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
+            throw invalid(
+                "length", "must be in 0...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
         }
-        if let t = p.temperature, !(t > 0 && t.isFinite && t <= 1e6) { throw invalid("temperature", "must be a number in (0, 1e6]") }
+        if let t = p.temperature, !(t > 0 && t.isFinite && t <= 1e6) {
+            throw invalid("temperature", "must be a number in (0, 1e6]")
+        }
         if let k = p.topK, k < 0 { throw invalid("top_k", "must be >= 0") }
         if let top = p.topP, !(top > 0 && top <= 1) { throw invalid("top_p", "must be in (0, 1]") }
         if let seed = p.seed, seed < 0 { throw invalid("seed", "must be >= 0") }
-        if let stop = p.stop, stop.contains("") || stop.count > 64 { throw invalid("stop", "must hold 1 to 64 non-empty strings") }
+        if let stop = p.stop, stop.contains("") || stop.count > 64 {
+            throw invalid("stop", "must hold 1 to 64 non-empty strings")
+        }
         if let prime = p.prime, prime.utf8.count > 1 << 20 { throw invalid("prime", "must be at most 1 MiB") }
         let randomSeed = await registry.nextSeed()
         let seed = p.seed.map(UInt64.init) ?? randomSeed
         let options = SamplingOptions(
-            temperature: Float(p.temperature ?? 1), topK: p.topK, topP: p.topP.map(Float.init), argmax: p.argmax ?? false,
+            temperature: Float(p.temperature ?? 1), topK: p.topK, topP: p.topP.map(Float.init),
+            argmax: p.argmax ?? false,
             seed: seed, prime: p.prime ?? "", stop: p.stop ?? [], length: length)
         return try await blocking { () throws(DaemonError) -> SampleResult in
             let sampler: Sampler
@@ -58,14 +64,17 @@ extension Handlers {
 
     func evaluate(_ p: Evaluate.Params) async throws(DaemonError) -> EvaluateResult {
         let host = try await registry.host(p.model)
-        guard let snapshot = host.snapshot else { throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first") }
+        guard let snapshot = host.snapshot else {
+            throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first")
+        }
         let tokens = snapshot.vocabulary.encode(p.text)
         guard tokens.count >= 2 else { throw invalid("text", "must have at least 2 characters") }
         return try await blocking { () throws(DaemonError) -> EvaluateResult in
             do {
                 let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
                 return EvaluateResult(
-                    loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter, characters: summary.characters)
+                    loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter,
+                    characters: summary.characters)
             } catch {
                 throw DaemonError(.invalidParams, (error as? RNNCoreError)?.message ?? "\(error)")
             }

@@ -12,16 +12,23 @@ extension Handlers {
         try positive(p.seqLength, "seq_length", max: 100_000)
         try positive(p.validateEvery, "validate_every", max: Int.max)
         try positive(p.checkpointEvery, "checkpoint_every", max: Int.max)
-        if let f = p.validationFraction, !(f >= 0 && f < 1) { throw invalid("validation_fraction", "must be in [0, 1)") }
-        if let lr = p.learningRate, !(lr > 0 && lr.isFinite) { throw invalid("learning_rate", "must be a positive number") }
+        if let f = p.validationFraction, !(f >= 0 && f < 1) {
+            throw invalid("validation_fraction", "must be in [0, 1)")
+        }
+        if let lr = p.learningRate, !(lr > 0 && lr.isFinite) {
+            throw invalid("learning_rate", "must be a positive number")
+        }
         if let c = p.clipValue, !(c > 0 && c.isFinite) { throw invalid("clip_value", "must be a positive number") }
         guard await registry.runningJobs < limits.maxJobs else {
             throw DaemonError(
-                .limitReached, "\(limits.maxJobs) jobs are running (limits.max_jobs); wait for one to end or cancel one")
+                .limitReached, "\(limits.maxJobs) jobs are running (limits.max_jobs); wait for one to end or cancel one"
+            )
         }
         let text = try readCorpus(p.corpus)
         let host = try await registry.loadedHost(p.model)
-        guard let worker = host.currentWorker else { throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded") }
+        guard let worker = host.currentWorker else {
+            throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
+        }
         let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, text: text)
         if let notify {
             job.observe { info, final in if !final { notify(JSONCoding.value(info)) } }
@@ -56,7 +63,9 @@ extension Handlers {
     func feed(_ p: TrainFeed.Params) async throws(DaemonError) -> FeedResult {
         let bytes = Array(p.text.utf8)
         guard bytes.count <= limits.maxFeedBytes else {
-            throw invalid("text", "is \(bytes.count) bytes; one call takes at most \(limits.maxFeedBytes) (limits.max_feed_bytes)")
+            throw invalid(
+                "text", "is \(bytes.count) bytes; one call takes at most \(limits.maxFeedBytes) (limits.max_feed_bytes)"
+            )
         }
         let host = try await registry.loadedHost(p.model)
         guard let worker = host.currentWorker, let snapshot = host.snapshot else {

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Logging
 import NIOPosix
 import RNNCore
 import RNNProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Implements every method of protocol/openrpc.json on top of the registry, translating
 /// between wire types (RNNProtocol) and engine types (RNNCore).
@@ -50,7 +51,8 @@ struct Handlers: Sendable {
             throw DaemonError(.pathNotAllowed, "the \(what) path must be absolute, got \"\(path.prefix(200))\"")
         }
         let resolved = FileIO.canonical(path)
-        let parent = FileIO.canonical(FileIO.parent(of: path)) + "/" + (path.split(separator: "/").last.map(String.init) ?? "")
+        let parent =
+            FileIO.canonical(FileIO.parent(of: path)) + "/" + (path.split(separator: "/").last.map(String.init) ?? "")
         for folder in folders {
             let root = FileIO.canonical(folder)
             for candidate in [resolved, parent] where candidate.hasPrefix(root + "/") {
@@ -88,7 +90,8 @@ struct Handlers: Sendable {
             residentBytes: residentBytes(), stateDirectory: configuration.resolvedStateDirectory,
             limits: Limits(
                 maxMessageBytes: limits.maxMessageBytes, maxConnections: limits.maxConnections,
-                maxLoadedModels: limits.maxLoadedModels, maxSampleLength: limits.maxSampleLength, maxJobs: limits.maxJobs,
+                maxLoadedModels: limits.maxLoadedModels, maxSampleLength: limits.maxSampleLength,
+                maxJobs: limits.maxJobs,
                 maxVocabulary: limits.maxVocabulary, idleUnloadSeconds: limits.idleUnloadSeconds))
     }
 }

@@ -41,7 +41,9 @@ struct LineFramer: ByteToMessageDecoder {
         return .needMoreData
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
+        -> DecodingState
+    {
         // A last line without its newline is still a message.
         if !overflowed, buffer.readableBytes > 0, buffer.readableBytes <= maximumBytes {
             let line = buffer.readSlice(length: buffer.readableBytes)!

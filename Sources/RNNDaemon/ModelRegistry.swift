@@ -82,7 +82,8 @@ actor ModelRegistry {
         let store = store
         let loaded: Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError>
         do {
-            loaded = try await pool.runIfActive { () -> Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError> in
+            loaded = try await pool.runIfActive {
+                () -> Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError> in
                 do throws(DaemonError) {
                     let (m, v, o, r, w) = try store.load(name)
                     return .success((m, v, o, r, w))
@@ -99,7 +100,9 @@ actor ModelRegistry {
     }
 
     /// Wraps a model in a host with a running worker.
-    func start(name: String, model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord) throws(DaemonError) -> ModelHost {
+    func start(name: String, model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord)
+        throws(DaemonError) -> ModelHost
+    {
         let trainer: Trainer
         do {
             trainer = try Trainer(
@@ -107,7 +110,8 @@ actor ModelRegistry {
         } catch {
             throw DaemonError(.modelUnloadable, "model '\(name)' has invalid settings: \(error.message)")
         }
-        let host = hosts[name] ?? ModelHost(name: name, store: store, model: model, vocabulary: vocabulary, record: record)
+        let host =
+            hosts[name] ?? ModelHost(name: name, store: store, model: model, vocabulary: vocabulary, record: record)
         let worker = ModelWorker(
             host: host, trainer: trainer, vocabulary: vocabulary, record: record,
             autosaveSeconds: configuration.training.autosaveSeconds, logger: logger)
@@ -161,8 +165,10 @@ actor ModelRegistry {
     /// Unloads models unused for longer than the idle limit.
     func unloadIdle() async {
         guard limits.idleUnloadSeconds > 0 else { return }
-        for host in hosts.values where host.isLoaded && host.currentWorker?.currentJob == nil
-            && seconds(since: host.lastUsed) > limits.idleUnloadSeconds && host.spoolEnd - (host.details.feedBacklogBytes) >= 0
+        for host in hosts.values
+        where host.isLoaded && host.currentWorker?.currentJob == nil
+            && seconds(since: host.lastUsed) > limits.idleUnloadSeconds
+            && host.spoolEnd - (host.details.feedBacklogBytes) >= 0
             && host.details.feedBacklogBytes == 0
         {
             await unloadWorker(host)

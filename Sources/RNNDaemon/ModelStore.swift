@@ -20,7 +20,9 @@ struct ModelStore: Sendable {
     /// Writes the optimizer state, then the model (whose record names the optimizer's step),
     /// each atomically; a crash between the two leaves a model whose optimizer is one save
     /// behind, which ``load`` notices and resets.
-    func save(_ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, name: String) throws(DaemonError) -> Int {
+    func save(_ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, name: String)
+        throws(DaemonError) -> Int
+    {
         try FileIO.makeDirectories(folder(name))
         let optimizerBytes = OptimizerCheckpoint.encode(
             optimizer, layout: model.layout, metadata: ["model_steps": String(record.steps)])
@@ -80,7 +82,9 @@ enum ModelName {
     static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard (1...64).contains(bytes.count), isAlphanumeric(bytes[0]) else { return false }
-        return bytes.allSatisfy { isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return bytes.allSatisfy {
+            isAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-")
+        }
     }
 
     static func check(_ name: String) throws(DaemonError) {

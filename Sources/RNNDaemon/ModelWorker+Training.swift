@@ -98,7 +98,8 @@ extension ModelWorker {
         }
         if !validation.isEmpty && validation.count > 1 {
             let loss = try? Evaluator.evaluate(
-                trainer.model, tokens: validation, batchSize: min(batch, max(1, (validation.count - 1) / 2)), steps: steps
+                trainer.model, tokens: validation, batchSize: min(batch, max(1, (validation.count - 1) / 2)),
+                steps: steps
             ).natsPerCharacter
             if let loss {
                 record.record(step: record.steps, loss: smoothed ?? 0, validationLoss: loss)
@@ -140,7 +141,9 @@ extension ModelWorker {
                     guard let report = try? trainer.step(batcher.next()) else { break }
                     record.steps += 1
                     record.charactersSeen += batch * steps
-                    if record.steps % 10 == 0 { record.record(step: record.steps, loss: report.loss, validationLoss: nil) }
+                    if record.steps % 10 == 0 {
+                        record.record(step: record.steps, loss: report.loss, validationLoss: nil)
+                    }
                 }
             }
         }

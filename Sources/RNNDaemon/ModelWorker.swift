@@ -28,7 +28,10 @@ final class ModelWorker: @unchecked Sendable {
     let logger: Logger
     private var generator: RandomGenerator
 
-    init(host: ModelHost, trainer: Trainer, vocabulary: Vocabulary, record: ModelRecord, autosaveSeconds: Double, logger: Logger) {
+    init(
+        host: ModelHost, trainer: Trainer, vocabulary: Vocabulary, record: ModelRecord, autosaveSeconds: Double,
+        logger: Logger
+    ) {
         self.host = host
         self.trainer = trainer
         self.vocabulary = vocabulary
@@ -54,7 +57,8 @@ final class ModelWorker: @unchecked Sendable {
             condition.lock()
             if stopped {
                 condition.unlock()
-                continuation.resume(returning: .failure(DaemonError(.modelBusy, "model '\(host.name)' is being unloaded")))
+                continuation.resume(
+                    returning: .failure(DaemonError(.modelBusy, "model '\(host.name)' is being unloaded")))
                 return
             }
             queue.append { worker in
@@ -143,7 +147,9 @@ final class ModelWorker: @unchecked Sendable {
                 try? save()
             }
         }
-        if let current = currentJob { current.finish(.interrupted, error: "rnnd stopped; the model keeps what it learnt") }
+        if let current = currentJob {
+            current.finish(.interrupted, error: "rnnd stopped; the model keeps what it learnt")
+        }
         if dirty {
             do { try save() } catch { logger.error("final save of \(host.name) failed: \(error.message)") }
         }

@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RNNProtocol
 
@@ -48,9 +48,11 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         switch unwrapInboundIn(data) {
         case .tooLong(let limit):
             let error = RPCError(
-                .messageTooLarge, "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
+                .messageTooLarge,
+                "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
             let line = JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
-            channel.writeAndFlush(Self.buffer(line, channel.allocator)).whenComplete { _ in channel.close(promise: nil) }
+            channel.writeAndFlush(Self.buffer(line, channel.allocator)).whenComplete { _ in channel.close(promise: nil)
+            }
         case .line(let buffer):
             let bytes = Array(buffer.readableBytesView)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
@@ -71,7 +73,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                     Self.write(line, to: channel)
                 }
                 if let response {
-                    channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in finished.succeed() }
+                    channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in
+                        finished.succeed()
+                    }
                 } else {
                     finished.succeed()
                 }

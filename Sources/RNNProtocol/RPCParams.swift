@@ -23,7 +23,9 @@ extension RPCParams {
         case .array(let a)?:
             guard a.count <= fields.count else {
                 throw RPCError(
-                    .invalidParams, "expected at most \(fields.count) positional parameters (\(fields.joined(separator: ", "))), got \(a.count)")
+                    .invalidParams,
+                    "expected at most \(fields.count) positional parameters (\(fields.joined(separator: ", "))), got \(a.count)"
+                )
             }
             object = Dictionary(uniqueKeysWithValues: zip(fields, a))
         default:
@@ -38,18 +40,24 @@ extension RPCParams {
         do {
             return try JSONCoding.decode(Self.self, from: .object(object))
         } catch let DecodingError.keyNotFound(key, _) {
-            throw RPCError(.invalidParams, "missing parameter \"\(JSONCoding.snakeCase(key.stringValue))\"", details: ["parameter": .string(key.stringValue)])
+            throw RPCError(
+                .invalidParams, "missing parameter \"\(JSONCoding.snakeCase(key.stringValue))\"",
+                details: ["parameter": .string(key.stringValue)])
         } catch let DecodingError.typeMismatch(type, context) {
             let name = context.codingPath.map { JSONCoding.snakeCase($0.stringValue) }.joined(separator: ".")
             throw RPCError(
-                .invalidParams, "parameter \"\(name)\" must be \(Self.describe(type))", details: ["parameter": .string(name)])
+                .invalidParams, "parameter \"\(name)\" must be \(Self.describe(type))",
+                details: ["parameter": .string(name)])
         } catch let DecodingError.valueNotFound(type, context) {
             let name = context.codingPath.map { JSONCoding.snakeCase($0.stringValue) }.joined(separator: ".")
             throw RPCError(
-                .invalidParams, "parameter \"\(name)\" must be \(Self.describe(type)), not null", details: ["parameter": .string(name)])
+                .invalidParams, "parameter \"\(name)\" must be \(Self.describe(type)), not null",
+                details: ["parameter": .string(name)])
         } catch let DecodingError.dataCorrupted(context) {
             let name = context.codingPath.map { JSONCoding.snakeCase($0.stringValue) }.joined(separator: ".")
-            throw RPCError(.invalidParams, "parameter \"\(name)\": \(context.debugDescription)", details: ["parameter": .string(name)])
+            throw RPCError(
+                .invalidParams, "parameter \"\(name)\": \(context.debugDescription)",
+                details: ["parameter": .string(name)])
         } catch {
             throw RPCError(.invalidParams, "invalid parameters: \(error)")
         }

@@ -44,7 +44,8 @@ struct CreateCommand: ParsableCommand {
         global.output(r) {
             print(
                 "created \(model): \(r["architecture"]?.text ?? "") \(r["layers"]?.text ?? "")x\(r["hidden_size"]?.text ?? ""), "
-                    + "\(r["parameters"]?.text ?? "?") parameters, vocabulary \(r["vocabulary"]?.text ?? "") (\(r["vocabulary_size"]?.text ?? "?"))")
+                    + "\(r["parameters"]?.text ?? "?") parameters, vocabulary \(r["vocabulary"]?.text ?? "") (\(r["vocabulary_size"]?.text ?? "?"))"
+            )
         }
     }
 }

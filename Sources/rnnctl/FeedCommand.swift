@@ -1,8 +1,9 @@
+import ArgumentParser
+import RNNProtocol
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import ArgumentParser
-import RNNProtocol
 
 struct FeedCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +45,9 @@ struct FeedCommand: ParsableCommand {
             if eof { break }
         }
         let summary: JSON = .object(["accepted_bytes": .number(Double(accepted)), "calls": .number(Double(calls))])
-        global.output(summary) { writeStandardError("fed \(accepted) bytes to \(model) in \(calls) calls; all acknowledged\n") }
+        global.output(summary) {
+            writeStandardError("fed \(accepted) bytes to \(model) in \(calls) calls; all acknowledged\n")
+        }
     }
 }
 

@@ -1,13 +1,16 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import ArgumentParser
 import RNNClient
 import RNNProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Flags every verb takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: "rnnd's socket (default: $RNND_SOCKET, /run/rnnd/rnnd.sock, $XDG_RUNTIME_DIR/rnnd/rnnd.sock).")
+    @Option(
+        name: .long,
+        help: "rnnd's socket (default: $RNND_SOCKET, /run/rnnd/rnnd.sock, $XDG_RUNTIME_DIR/rnnd/rnnd.sock).")
     var socket: String?
 
     @Flag(name: .long, help: "Print the daemon's JSON result instead of text, for scripts.")

@@ -13,7 +13,8 @@ struct ListCommand: ParsableCommand {
                 print(
                     pad(m["name"]?.text ?? "", 20) + pad(m["architecture"]?.text ?? "", 10)
                         + pad("\(m["layers"]?.text ?? "?")x\(m["hidden_size"]?.text ?? "?")", 10)
-                        + pad(m["parameters"]?.text ?? "", 12) + pad(m["state"]?.text ?? "", 10) + (m["steps"]?.text ?? ""))
+                        + pad(m["parameters"]?.text ?? "", 12) + pad(m["state"]?.text ?? "", 10)
+                        + (m["steps"]?.text ?? ""))
             }
         }
     }

@@ -29,11 +29,14 @@ struct LoadCommand: SimpleModelVerb {
     static let method = "model.load"
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
-    static func describe(_ model: String, _ r: JSON) -> String { "loaded \(model) (\(bytes(r["bytes_in_memory"]?.int ?? 0)))" }
+    static func describe(_ model: String, _ r: JSON) -> String {
+        "loaded \(model) (\(bytes(r["bytes_in_memory"]?.int ?? 0)))"
+    }
 }
 
 struct UnloadCommand: SimpleModelVerb {
-    static let configuration = CommandConfiguration(commandName: "unload", abstract: "Checkpoint a model and drop it from memory.")
+    static let configuration = CommandConfiguration(
+        commandName: "unload", abstract: "Checkpoint a model and drop it from memory.")
     static let method = "model.unload"
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
@@ -51,27 +54,35 @@ struct SaveCommand: SimpleModelVerb {
 }
 
 struct ImportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create a model from a PyTorch-layout safetensors file.")
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Create a model from a PyTorch-layout safetensors file.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The new model's name.") var model: String
     @Argument(help: "The .safetensors file (in a folder rnnd allows).") var path: String
 
     func run() throws {
         let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-        let r = try global.call(try global.connect(), "model.import", ["model": .string(model), "path": .string(absolute)])
-        global.output(r) { print("imported \(model): \(r["architecture"]?.text ?? "") \(r["layers"]?.text ?? "")x\(r["hidden_size"]?.text ?? "")") }
+        let r = try global.call(
+            try global.connect(), "model.import", ["model": .string(model), "path": .string(absolute)])
+        global.output(r) {
+            print(
+                "imported \(model): \(r["architecture"]?.text ?? "") \(r["layers"]?.text ?? "")x\(r["hidden_size"]?.text ?? "")"
+            )
+        }
     }
 }
 
 struct ExportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "export", abstract: "Write a model as PyTorch-layout safetensors.")
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Write a model as PyTorch-layout safetensors.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
     @Argument(help: "Where to write (in a folder rnnd allows).") var path: String
 
     func run() throws {
         let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-        let r = try global.call(try global.connect(), "model.export", ["model": .string(model), "path": .string(absolute)])
+        let r = try global.call(
+            try global.connect(), "model.export", ["model": .string(model), "path": .string(absolute)])
         global.output(r) { print("exported \(model) to \(r["path"]?.text ?? "") (\(bytes(r["bytes"]?.int ?? 0)))") }
     }
 }
@@ -106,7 +117,8 @@ struct JobsCommand: ParsableCommand {
 }
 
 struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eval", abstract: "Loss of a model on a text (argument, or stdin with -).")
+    static let configuration = CommandConfiguration(
+        commandName: "eval", abstract: "Loss of a model on a text (argument, or stdin with -).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
     @Argument(help: "The text, or - for stdin.") var text: String
@@ -115,13 +127,16 @@ struct EvalCommand: ParsableCommand {
         let input = text == "-" ? readAllStandardInput() : text
         let r = try global.call(try global.connect(), "evaluate", ["model": .string(model), "text": .string(input)])
         global.output(r) {
-            print("\(r["loss"]?.text ?? "?") nats/char, \(r["bits_per_character"]?.text ?? "?") bits/char over \(r["characters"]?.text ?? "?") characters")
+            print(
+                "\(r["loss"]?.text ?? "?") nats/char, \(r["bits_per_character"]?.text ?? "?") bits/char over \(r["characters"]?.text ?? "?") characters"
+            )
         }
     }
 }
 
 struct CallCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "call", abstract: "Call any method with JSON params and print the JSON result.")
+    static let configuration = CommandConfiguration(
+        commandName: "call", abstract: "Call any method with JSON params and print the JSON result.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The method, e.g. daemon.status.") var method: String
     @Argument(help: "Params as a JSON object.") var params: String = "{}"

@@ -1,7 +1,8 @@
+import RNNProtocol
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import RNNProtocol
 
 /// One line on stderr, redrawn in place: step of total, a bar, loss, validation loss,
 /// characters per second, ETA. Plain lines when stderr is not a terminal.
@@ -15,7 +16,9 @@ struct ProgressBar {
         if let total = info["total_steps"]?.int, total > 0 {
             let width = 24
             let filled = min(width, step * width / total)
-            line = "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(step)/\(total)"
+            line =
+                "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                + "] \(step)/\(total)"
         }
         if let loss = info["loss"]?.numberValue { line += "  loss \(format4(loss))" }
         if let v = info["validation_loss"]?.numberValue { line += "  val \(format4(v))" }

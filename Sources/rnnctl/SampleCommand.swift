@@ -2,7 +2,8 @@ import ArgumentParser
 import RNNProtocol
 
 struct SampleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "sample", abstract: "Sample text; it appears as it is produced.")
+    static let configuration = CommandConfiguration(
+        commandName: "sample", abstract: "Sample text; it appears as it is produced.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
     @Option(help: "Temperature (> 0).") var temperature: Double?

@@ -11,8 +11,10 @@ struct ShowCommand: ParsableCommand {
         global.output(r) {
             let keys = [
                 "name", "state", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary",
-                "vocabulary_size", "max_vocabulary", "parameters", "bytes_in_memory", "optimizer", "learning_rate", "clip",
-                "clip_value", "batch_size", "seq_length", "steps", "characters_seen", "last_loss", "last_validation_loss",
+                "vocabulary_size", "max_vocabulary", "parameters", "bytes_in_memory", "optimizer", "learning_rate",
+                "clip",
+                "clip_value", "batch_size", "seq_length", "steps", "characters_seen", "last_loss",
+                "last_validation_loss",
                 "feed_backlog_bytes", "feed_total_bytes", "error",
             ]
             for key in keys { if let v = r[key] { print(pad(key + ":", 22) + v.text) } }

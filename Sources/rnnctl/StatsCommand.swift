@@ -2,7 +2,8 @@ import ArgumentParser
 import RNNProtocol
 
 struct StatsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stats", abstract: "Draw a model's loss history in the terminal.")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Draw a model's loss history in the terminal.")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
     @Option(help: "Width of the plot in characters.") var width: Int = 60

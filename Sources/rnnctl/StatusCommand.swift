@@ -2,14 +2,19 @@ import ArgumentParser
 import RNNProtocol
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "The daemon: version, uptime, models, memory, jobs.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "The daemon: version, uptime, models, memory, jobs.")
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let r = try global.call(try global.connect(), "daemon.status")
         global.output(r) {
-            print("rnnd \(r["version"]?.text ?? "?") (pid \(r["pid"]?.text ?? "?")), up \(r["uptime_seconds"]?.numberValue.map { duration($0) } ?? "?")")
-            print("models: \(r["models_loaded"]?.text ?? "0") loaded of \(r["models_total"]?.text ?? "0"); jobs running: \(r["jobs_running"]?.text ?? "0")")
+            print(
+                "rnnd \(r["version"]?.text ?? "?") (pid \(r["pid"]?.text ?? "?")), up \(r["uptime_seconds"]?.numberValue.map { duration($0) } ?? "?")"
+            )
+            print(
+                "models: \(r["models_loaded"]?.text ?? "0") loaded of \(r["models_total"]?.text ?? "0"); jobs running: \(r["jobs_running"]?.text ?? "0")"
+            )
             print("memory: \(bytes(r["resident_bytes"]?.int ?? 0)); state: \(r["state_directory"]?.text ?? "?")")
         }
     }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import ArgumentParser
 import Dispatch
 import RNNClient
 import RNNProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,6 +53,7 @@ struct TrainCommand: ParsableCommand {
             FollowState.job.withLock { $0 = info["job"]?.stringValue }
             if global.json { print(JSONCoding.line(info)) } else { bar.draw(info) }
         }
+        if follow { bar.draw(r) }  // the bar ends where the job ended
         bar.finish()
         global.output(r) {
             if follow {

@@ -63,7 +63,8 @@ struct RNNDCommand: AsyncParsableCommand {
             return
         }
         let daemon = Daemon(
-            configuration: configuration, configurationPath: config, overrides: overrides, logger: Logger(label: "rnnd"))
+            configuration: configuration, configurationPath: config, overrides: overrides, logger: Logger(label: "rnnd")
+        )
         try await daemon.run()
     }
 }

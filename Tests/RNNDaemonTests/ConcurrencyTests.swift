@@ -12,12 +12,16 @@ import Testing
         let admin = try daemon.client()
         try admin.call(
             "model.create",
-            ["model": .string("busy"), "hidden_size": .number(128), "layers": .number(2),
-             "corpus": .object(["text": .string(shakespeare(20_000))]), "seed": .number(1)])
+            [
+                "model": .string("busy"), "hidden_size": .number(128), "layers": .number(2),
+                "corpus": .object(["text": .string(shakespeare(20_000))]), "seed": .number(1),
+            ])
         let job = try admin.call(
             "train.start",
-            ["model": .string("busy"), "corpus": .object(["text": .string(shakespeare(100_000))]),
-             "seconds": .number(60), "batch_size": .number(32), "seq_length": .number(64)])
+            [
+                "model": .string("busy"), "corpus": .object(["text": .string(shakespeare(100_000))]),
+                "seconds": .number(60), "batch_size": .number(32), "seq_length": .number(64),
+            ])
         let id = try #require(job["job"]?.stringValue)
 
         let results = NSLock()
@@ -28,7 +32,8 @@ import Testing
                 let client = try daemon.client(readOnly: true)
                 for round in 0..<5 {
                     let r = try client.call(
-                        "sample", ["model": .string("busy"), "length": .number(200), "seed": .number(Double(i * 10 + round))])
+                        "sample",
+                        ["model": .string("busy"), "length": .number(200), "seed": .number(Double(i * 10 + round))])
                     guard r["characters"]?.int == 200 else { throw DaemonTestError("short sample: \(r)") }
                     results.lock()
                     answered += 1
@@ -56,8 +61,11 @@ import Testing
         for (name, arch) in [("a", "rnn-tanh"), ("b", "rnn-relu"), ("c", "gru"), ("d", "lstm")] {
             try client.call(
                 "model.create",
-                ["model": .string(name), "architecture": .string(arch), "hidden_size": .number(16), "layers": .number(2),
-                 "vocabulary": .string("bytes")])
+                [
+                    "model": .string(name), "architecture": .string(arch), "hidden_size": .number(16),
+                    "layers": .number(2),
+                    "vocabulary": .string("bytes"),
+                ])
         }
         let list = try #require(try client.call("model.list")["models"]?.arrayValue)
         #expect(list.compactMap { $0["name"]?.stringValue } == ["a", "b", "c", "d"])

@@ -9,7 +9,8 @@ import Testing
         defer { daemon.stop() }
         let client = try daemon.client()
         #expect(try client.call("daemon.status")["limits"]?["max_sample_length"]?.int == 100_000)
-        let text = try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[limits]\nmax_sample_length = 10\n"
+        let text =
+            try String(contentsOfFile: daemon.configPath, encoding: .utf8) + "\n[limits]\nmax_sample_length = 10\n"
         try text.write(toFile: daemon.configPath, atomically: true, encoding: .utf8)
         kill(daemon.process.processIdentifier, SIGHUP)
         let deadline = Date().addingTimeInterval(10)
@@ -20,8 +21,11 @@ import Testing
             usleep(10_000)
         }
         #expect(limit == 10)
-        try client.call("model.create", ["model": .string("m"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
-        #expect(throws: RNNClient.Failure.self) { try client.call("sample", ["model": .string("m"), "length": .number(11)]) }
+        try client.call(
+            "model.create", ["model": .string("m"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+        #expect(throws: RNNClient.Failure.self) {
+            try client.call("sample", ["model": .string("m"), "length": .number(11)])
+        }
     }
 
     @Test(arguments: [

@@ -30,8 +30,9 @@ import Testing
     }
 
     @Test func theCompiledInDocumentIsTheFile() throws {
-        #expect(try JSONCoding.parse(Array(openRPCDocumentText.utf8)) == Self.document(),
-                "run python3 protocol/generate_swift.py after editing protocol/openrpc.json")
+        #expect(
+            try JSONCoding.parse(Array(openRPCDocumentText.utf8)) == Self.document(),
+            "run python3 protocol/generate_swift.py after editing protocol/openrpc.json")
     }
 
     @Test func everyErrorCodeOfTheDocumentExistsInCode() throws {
@@ -39,12 +40,15 @@ import Testing
         for (name, error) in errors {
             let code = Int(try #require(error["code"]?.numberValue))
             let reason = error["data"]?["reason"]?.stringValue
-            #expect(RPCErrorCode.all.contains { $0.code == code && $0.reason == reason }, "\(name) \(code) \(reason ?? "")")
+            #expect(
+                RPCErrorCode.all.contains { $0.code == code && $0.reason == reason }, "\(name) \(code) \(reason ?? "")")
         }
     }
 
     @Test func theDocumentIsValidOpenRPC() throws {
-        let schema = Self.root.deletingLastPathComponent().appendingPathComponent("shared/specs/openrpc-meta-schema.json").path
+        let schema = Self.root.deletingLastPathComponent().appendingPathComponent(
+            "shared/specs/openrpc-meta-schema.json"
+        ).path
         let bundled = Self.root.appendingPathComponent("protocol/openrpc-meta-schema.json").path
         let schemaPath = FileManager.default.fileExists(atPath: schema) ? schema : bundled
         let process = Process()

@@ -112,11 +112,14 @@ struct DaemonTestError: Error, CustomStringConvertible {
 /// A slice of tinyshakespeare (../shared/corpora), or a stand-in when it is absent.
 func shakespeare(_ bytes: Int) -> String {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpora/tinyshakespeare.txt")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "shared/corpora/tinyshakespeare.txt")
     if let data = FileManager.default.contents(atPath: path.path) {
         return String(decoding: data.prefix(bytes), as: UTF8.self)
     }
-    return String(String(repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n\n", count: bytes / 60 + 1).prefix(bytes))
+    return String(
+        String(repeating: "First Citizen:\nBefore we proceed any further, hear me speak.\n\n", count: bytes / 60 + 1)
+            .prefix(bytes))
 }
 
 extension JSON {

@@ -12,17 +12,23 @@ import Testing
         let client = try daemon.client()
         let created = try client.call(
             "model.create",
-            ["model": .string("bard"), "architecture": .string("lstm"), "layers": .number(2), "hidden_size": .number(64),
-             "corpus": .object(["file": .string(corpus)]), "seed": .number(7), "learning_rate": .number(0.005),
-             "optimizer": .string("adam")])
+            [
+                "model": .string("bard"), "architecture": .string("lstm"), "layers": .number(2),
+                "hidden_size": .number(64),
+                "corpus": .object(["file": .string(corpus)]), "seed": .number(7), "learning_rate": .number(0.005),
+                "optimizer": .string("adam"),
+            ])
         #expect(created["name"] == .string("bard"))
         #expect(created["vocabulary_size"]?.int ?? 0 > 40)
 
         var progress = 0
         let finished = try client.call(
             "train.start",
-            ["model": .string("bard"), "corpus": .object(["file": .string(corpus)]), "steps": .number(300),
-             "batch_size": .number(16), "seq_length": .number(32), "validate_every": .number(100), "stream": .bool(true)]
+            [
+                "model": .string("bard"), "corpus": .object(["file": .string(corpus)]), "steps": .number(300),
+                "batch_size": .number(16), "seq_length": .number(32), "validate_every": .number(100),
+                "stream": .bool(true),
+            ]
         ) { method, params in
             if method == "train.progress" && params["job"] != nil { progress += 1 }
         }
@@ -32,7 +38,9 @@ import Testing
         let validation = try #require(finished["validation_loss"]?.numberValue)
         #expect(validation < 3.0, "validation loss after 300 steps: \(validation) (uniform is about 4.1)")
 
-        let request: [String: JSON] = ["model": .string("bard"), "length": .number(120), "seed": .number(42), "prime": .string("ROMEO:\n")]
+        let request: [String: JSON] = [
+            "model": .string("bard"), "length": .number(120), "seed": .number(42), "prime": .string("ROMEO:\n"),
+        ]
         let first = try client.call("sample", request)
         let text = try #require(first["text"]?.stringValue)
         #expect(text.unicodeScalars.count == 120)
@@ -80,13 +88,19 @@ import Testing
         let client = try daemon.client()
         try client.call(
             "model.create",
-            ["model": .string("g"), "architecture": .string("gru"), "hidden_size": .number(32), "layers": .number(1),
-             "vocabulary": .string("bytes"), "seed": .number(3)])
+            [
+                "model": .string("g"), "architecture": .string("gru"), "hidden_size": .number(32), "layers": .number(1),
+                "vocabulary": .string("bytes"), "seed": .number(3),
+            ])
         try client.call(
             "train.start",
-            ["model": .string("g"), "corpus": .object(["text": .string(shakespeare(5000))]), "steps": .number(20),
-             "batch_size": .number(4), "seq_length": .number(16), "stream": .bool(true)])
-        let request: [String: JSON] = ["model": .string("g"), "length": .number(80), "seed": .number(9), "temperature": .number(0.7)]
+            [
+                "model": .string("g"), "corpus": .object(["text": .string(shakespeare(5000))]), "steps": .number(20),
+                "batch_size": .number(4), "seq_length": .number(16), "stream": .bool(true),
+            ])
+        let request: [String: JSON] = [
+            "model": .string("g"), "length": .number(80), "seed": .number(9), "temperature": .number(0.7),
+        ]
         let text = try client.call("sample", request)["text"]
         #expect(daemon.stop() == 0)
         try daemon.start()

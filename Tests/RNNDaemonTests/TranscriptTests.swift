@@ -12,12 +12,15 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("protocol/examples")
 
     static var files: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".jsonl") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".jsonl") }
+            .sorted()
     }
 
     @Test func everySpecificationExampleHasATranscript() {
         for section in 1...12 {
-            #expect(Self.files.contains { $0.hasPrefix("spec-7.\(section)-") }, "no transcript for section 7 example \(section)")
+            #expect(
+                Self.files.contains { $0.hasPrefix("spec-7.\(section)-") },
+                "no transcript for section 7 example \(section)")
         }
     }
 

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# rnnd.sh: a shell client of rnnd over socat and jq.
+#
+# As a command:   rnnd.sh call daemon.status
+#                 rnnd.sh call model.create '{"model":"m1","hidden_size":64}'
+#                 rnnd.sh sample m1 [LENGTH] [TEMPERATURE] [SEED]
+#                 rnnd.sh train m1 /path/in/allowed/folder.txt [STEPS]
+#                 tail -f app.log | rnnd.sh feed m1
+#                 rnnd.sh status | rnnd.sh list
+# As a library:   source rnnd.sh; rnnd_call daemon.status; rnnd_sample m1 100
+#
+# The socket is $RNND_SOCKET, else /run/rnnd/rnnd.sock when it exists, else
+# $XDG_RUNTIME_DIR/rnnd/rnnd.sock. Streams (sample, train) are printed as they arrive.
+# Exit codes: 0 done, 1 rnnd refused the request, 64 usage error, 69 rnnd not reachable.
+# Needs: bash, socat, jq.
+
+rnnd_socket() {
+  if [ -n "${RNND_SOCKET:-}" ]; then printf '%s\n' "$RNND_SOCKET"
+  elif [ -S /run/rnnd/rnnd.sock ]; then printf '%s\n' /run/rnnd/rnnd.sock
+  elif [ -n "${XDG_RUNTIME_DIR:-}" ]; then printf '%s\n' "$XDG_RUNTIME_DIR/rnnd/rnnd.sock"
+  else printf '/tmp/rnnd-%s/rnnd.sock\n' "$(id -u)"
+  fi
+}
+
+# rnnd_call METHOD [PARAMS_JSON]: prints the result as JSON (unless RNND_PRINT_RESULT=0);
+# notifications go to rnnd_on_notification (default: print sample text and training
+# progress as they come).
+rnnd_call() {
+  local method=${1:?usage: rnnd_call METHOD [PARAMS_JSON]} params=${2:-"{}"} socket request
+  socket=$(rnnd_socket)
+  if ! request=$(jq -cn --arg m "$method" --argjson p "$params" '{jsonrpc:"2.0",method:$m,params:$p,id:1}' 2>/dev/null); then
+    echo "rnnd.sh: params must be JSON, got: $params" >&2
+    return 64
+  fi
+  if [ ! -S "$socket" ]; then
+    echo "rnnd.sh: rnnd is not running at $socket; start it with rnnd (or systemctl start rnnd.socket), or set RNND_SOCKET" >&2
+    return 69
+  fi
+  local status=0 line
+  while IFS= read -r line; do
+    if [ "$line" = "RNND_SH_CONNECT_FAILED" ]; then
+      echo "rnnd.sh: rnnd is not answering at $socket; start it with rnnd (or systemctl start rnnd.socket)" >&2
+      status=69
+    elif jq -e 'has("id")' >/dev/null <<<"$line"; then
+      if jq -e 'has("error")' >/dev/null <<<"$line"; then
+        jq -r '"rnnd.sh: " + .error.message' <<<"$line" >&2
+        status=1
+      elif [ "${RNND_PRINT_RESULT:-1}" = 1 ]; then
+        jq -c '.result' <<<"$line"
+      fi
+    else
+      rnnd_on_notification "$line"
+    fi
+  done < <(printf '%s\n' "$request" | socat -t 86400 - "UNIX-CONNECT:$socket" 2>/dev/null || echo RNND_SH_CONNECT_FAILED)
+  return $status
+}
+
+# Prints a stream notification: sample text as it comes, training progress on stderr.
+rnnd_on_notification() {
+  local method
+  method=$(jq -r '.method' <<<"$1")
+  case "$method" in
+    sample.chunk) jq -j '.params.text' <<<"$1" ;;
+    train.progress) jq -r '.params | "step \(.step)\(if .total_steps then "/\(.total_steps)" else "" end) loss \(.loss // "-") val \(.validation_loss // "-")"' <<<"$1" >&2 ;;
+    *) printf '%s\n' "$1" >&2 ;;
+  esac
+}
+
+rnnd_status() {
+  local out
+  out=$(rnnd_call daemon.status) || return $?
+  jq -r '"rnnd \(.version): \(.models_loaded)/\(.models_total) models loaded, \(.jobs_running) jobs running"' <<<"$out"
+}
+
+rnnd_list() {
+  local out
+  out=$(rnnd_call model.list) || return $?
+  jq -r '.models[] | "\(.name)\t\(.architecture) \(.layers)x\(.hidden_size)\t\(.state)\t\(.steps) steps"' <<<"$out"
+}
+
+# rnnd_sample MODEL [LENGTH] [TEMPERATURE] [SEED]: text, streamed.
+rnnd_sample() {
+  local model=${1:?usage: rnnd_sample MODEL [LENGTH] [TEMPERATURE] [SEED]} params
+  params=$(jq -cn --arg m "$model" --arg l "${2:-200}" --arg t "${3:-1}" --arg s "${4:-}" \
+    '{model:$m,length:($l|tonumber),temperature:($t|tonumber),stream:true} + (if $s == "" then {} else {seed:($s|tonumber)} end)') || return 64
+  RNND_PRINT_RESULT=0 rnnd_call sample "$params" || return $?
+  echo
+}
+
+# rnnd_train MODEL FILE [STEPS]: trains, printing progress, and prints the final job.
+rnnd_train() {
+  local model=${1:?usage: rnnd_train MODEL FILE [STEPS]} file=${2:?usage: rnnd_train MODEL FILE [STEPS]} params
+  case "$file" in /*) ;; *) file="$PWD/$file" ;; esac
+  params=$(jq -cn --arg m "$model" --arg f "$file" --arg s "${3:-}" \
+    '{model:$m,corpus:{file:$f},stream:true} + (if $s == "" then {} else {steps:($s|tonumber)} end)') || return 64
+  local out
+  out=$(rnnd_call train.start "$params") || return $?
+  jq -r '"\(.job) \(.state): \(.step) steps, loss \(.loss // "-"), validation loss \(.validation_loss // "-")"' <<<"$out"
+}
+
+# rnnd_feed MODEL [FILE]: feeds FILE, or stdin line by line (so tail -f works).
+rnnd_feed() {
+  local model=${1:?usage: rnnd_feed MODEL [FILE]} total=0 line params out
+  if [ -n "${2:-}" ] && [ "$2" != - ]; then
+    params=$(jq -cn --arg m "$model" --rawfile t "$2" '{model:$m,text:$t}') || return 64
+    out=$(rnnd_call train.feed "$params") || return $?
+    total=$(jq -r '.accepted_bytes' <<<"$out")
+  else
+    while IFS= read -r line || [ -n "$line" ]; do
+      params=$(jq -cn --arg m "$model" --arg t "$line"$'\n' '{model:$m,text:$t}')
+      out=$(rnnd_call train.feed "$params") || return $?
+      total=$((total + $(jq -r '.accepted_bytes' <<<"$out")))
+    done
+  fi
+  echo "fed $total bytes to $model" >&2
+}
+
+rnnd_main() {
+  local verb=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$verb" in
+    call) rnnd_call "$@" ;;
+    status) rnnd_status ;;
+    list) rnnd_list ;;
+    sample) rnnd_sample "$@" ;;
+    train) rnnd_train "$@" ;;
+    feed) rnnd_feed "$@" ;;
+    -h|--help|help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
+    *) echo "rnnd.sh: unknown verb '$verb'; try: call, status, list, sample, train, feed, help" >&2; return 64 ;;
+  esac
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  set -u
+  rnnd_main "$@"
+  exit $?
+fi
