@@ -1,9 +1,12 @@
 # The two commands of the README: `make run` and `make test`.
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BIN ?= .build/release
 CORPUS ?= ../shared/corpora/tinyshakespeare.txt
 SECONDS ?= 120
 
-.PHONY: setup build release run train-demo test lint bench clean
+.PHONY: setup build release run train-demo test lint bench install clean
 
 setup:
 	scripts/setup
@@ -28,6 +31,7 @@ test: setup lint
 	swift build --build-tests
 	swift test
 	bats Tests/clients
+	Tests/systemd/run
 
 lint:
 	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests
@@ -35,6 +39,26 @@ lint:
 # Speed of the benchmark configurations, as key=value lines (release build).
 bench: release
 	.build/release/rnnbench speed --corpus $(CORPUS)
+
+# Binaries, units, default configuration, completions, man pages and the shell client,
+# under $(DESTDIR)$(PREFIX) (units and configuration as systemd and rnnd expect them).
+install: $(if $(filter .build/release,$(BIN)),release,build)
+	install -Dm755 $(BIN)/rnnd $(DESTDIR)$(PREFIX)/bin/rnnd
+	install -Dm755 $(BIN)/rnnctl $(DESTDIR)$(PREFIX)/bin/rnnctl
+	install -Dm755 clients/rnnd.sh $(DESTDIR)$(PREFIX)/bin/rnnd.sh
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in rnnd.service rnnd.socket rnnd-ro.socket; do \
+	  sed -e 's|/usr/local/bin/|$(PREFIX)/bin/|g' -e 's|/etc/rnnd/|$(SYSCONFDIR)/rnnd/|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$u; done
+	install -Dm644 systemd/rnnd.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/rnnd.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/rnnd/rnnd.toml || install -Dm644 systemd/rnnd.toml $(DESTDIR)$(SYSCONFDIR)/rnnd/rnnd.toml
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(BIN)/rnnctl --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/rnnctl
+	$(BIN)/rnnctl --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_rnnctl
+	$(BIN)/rnnctl --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/rnnctl.fish
+	install -Dm644 docs/man/man1/rnnctl.1 $(DESTDIR)$(PREFIX)/share/man/man1/rnnctl.1
+	install -Dm644 docs/man/man1/rnnd.1 $(DESTDIR)$(PREFIX)/share/man/man1/rnnd.1
 
 clean:
 	rm -rf .build

@@ -59,14 +59,41 @@ public final class Daemon: Sendable {
             openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() })
         let dispatcher = Dispatcher(handlers: handlers, logger: logger)
         let counter = ConnectionCounter(settings: settings)
-        let admin = try await bind(
-            adminSocketPath, mode: 0o600, readOnly: false, dispatcher: dispatcher, counter: counter, group: group)
-        let readOnly = try await bind(
-            readOnlySocketPath, mode: 0o666, readOnly: true, dispatcher: dispatcher, counter: counter, group: group)
+        let activated = SocketActivation.listeningSockets()
+        let admin = try await serve(
+            adminSocketPath, activated: activated["admin"], mode: 0o600, readOnly: false, dispatcher: dispatcher,
+            counter: counter, group: group)
+        let readOnly = try await serve(
+            readOnlySocketPath, activated: activated["readonly"], mode: 0o666, readOnly: true, dispatcher: dispatcher,
+            counter: counter, group: group)
+        let how = activated.isEmpty ? "bound" : "from systemd (\(activated.keys.sorted().joined(separator: ", ")))"
+        let adminPath = admin.localAddress?.pathname ?? adminSocketPath
+        let readOnlyPath = readOnly.localAddress?.pathname ?? readOnlySocketPath
         logger.info(
-            "rnnd \(rnndVersion) serving \(adminSocketPath) (admin) and \(readOnlySocketPath) (read-only); state in \(stateDirectory)"
+            "rnnd \(rnndVersion) serving \(adminPath) (admin) and \(readOnlyPath) (read-only), \(how); state in \(stateDirectory)"
         )
-        let signals = installSignalHandlers()
+        let notifier = SystemdNotifier()
+        notifier.ready(status: await registry.statusLine())
+        let signals = installSignalHandlers(notifier: notifier, registry: registry)
+        let statusTask = Task {
+            var last = ""
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                let line = await registry.statusLine()
+                if line != last { notifier.status(line) }
+                last = line
+            }
+        }
+        let watchdogTask = notifier.watchdogInterval.map { interval in
+            Task {
+                // Keep-alives only while the event loop and every worker thread answer.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval / 3)
+                    guard (try? await group.next().submit({}).get()) != nil else { continue }
+                    if await registry.workersAlive(within: interval) { notifier.watchdog() }
+                }
+            }
+        }
         let idleTimer = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(10))
@@ -75,24 +102,28 @@ public final class Daemon: Sendable {
         }
         for await _ in stopSignal { break }
         logger.info("stopping: no new connections; finishing steps and checkpointing")
+        notifier.stopping()
+        statusTask.cancel()
+        watchdogTask?.cancel()
         idleTimer.cancel()
         for s in signals { s.cancel() }
         try? await admin.close()
         try? await readOnly.close()
         await registry.shutdown()
-        unlink(adminSocketPath)
-        unlink(readOnlySocketPath)
+        if activated["admin"] == nil { unlink(adminSocketPath) }
+        if activated["readonly"] == nil { unlink(readOnlySocketPath) }
         try? await group.shutdownGracefully()
         try? await pool.shutdownGracefully()
         logger.info("stopped")
     }
 
-    private func bind(
-        _ path: String, mode: mode_t, readOnly: Bool, dispatcher: Dispatcher, counter: ConnectionCounter,
-        group: MultiThreadedEventLoopGroup
+    /// Serves the socket systemd passed (`activated`), or binds `path` itself.
+    private func serve(
+        _ path: String, activated: Int32?, mode: mode_t, readOnly: Bool, dispatcher: Dispatcher,
+        counter: ConnectionCounter, group: MultiThreadedEventLoopGroup
     ) async throws -> any Channel {
         let settings = settings
-        let channel = try await ServerBootstrap(group: group)
+        let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
@@ -104,13 +135,16 @@ public final class Daemon: Sendable {
                         RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
                 }
             }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
-            .get()
+        if let activated {
+            return try await bootstrap.withBoundSocket(activated).get()
+        }
+        let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         chmod(path, mode)
         return channel
     }
 
-    private func installSignalHandlers() -> [any DispatchSourceSignal] {
+    private func installSignalHandlers(notifier: SystemdNotifier, registry: ModelRegistry) -> [any DispatchSourceSignal]
+    {
         var sources: [any DispatchSourceSignal] = []
         for sig in [SIGTERM, SIGINT] {
             signal(sig, SIG_IGN)
@@ -124,6 +158,10 @@ public final class Daemon: Sendable {
         let logger = logger
         let settings = settings
         hup.setEventHandler {
+            notifier.reloading()
+            defer {
+                Task { notifier.ready(status: await registry.statusLine()) }
+            }
             do throws(DaemonError) {
                 let fresh = try settings.reload()
                 logger.info(

@@ -79,7 +79,8 @@ struct Dispatcher: Sendable {
                     details: ["method": .string(method.name)]))
         }
         if !method.isReadOnly {
-            logger.info("admin call \(method.name) from \(peer)", metadata: ["peer": "\(peer)"])
+            logger.info(
+                "admin call \(method.name) from \(peer)", metadata: ["peer": "\(peer)", "method": "\(method.name)"])
         }
         let notify: (@Sendable (String, JSON) -> Void)? =
             request.id.map { id in

@@ -156,6 +156,25 @@ actor ModelRegistry {
     var allJobs: [TrainingJob] { jobOrder.compactMap { jobs[$0] } }
     var runningJobs: Int { jobs.values.filter { !$0.isDone }.count }
 
+    /// Whether every worker thread came round within `limit` (a hung one stops the watchdog).
+    func workersAlive(within limit: Duration) -> Bool {
+        hosts.values.allSatisfy { host in
+            guard let worker = host.currentWorker else { return true }
+            return ContinuousClock.now - worker.lastBeat < limit
+        }
+    }
+
+    /// The status line systemd shows: models loaded, jobs running, training speed.
+    func statusLine() -> String {
+        let loaded = hosts.values.filter(\.isLoaded).count
+        let running = jobs.values.filter { !$0.isDone }
+        let rate = running.compactMap { $0.snapshot.charactersPerSecond }.reduce(0, +)
+        var line =
+            "\(loaded) model\(loaded == 1 ? "" : "s") loaded, \(running.count) job\(running.count == 1 ? "" : "s") running"
+        if rate > 0 { line += ", \(Int(rate)) chars/s" }
+        return line
+    }
+
     /// Stops every worker (each finishes its step, interrupts its job and saves).
     func shutdown() async {
         isStopping = true

@@ -17,6 +17,8 @@ final class ModelWorker: @unchecked Sendable {
     private var stopRequested = false
     private var stopped = false
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// When the thread last came round its loop or finished a step (for the watchdog).
+    private var beat = ContinuousClock.now
 
     var trainer: Trainer
     var vocabulary: Vocabulary
@@ -118,6 +120,13 @@ final class ModelWorker: @unchecked Sendable {
         }
     }
 
+    /// When the worker thread last showed it is alive.
+    var lastBeat: ContinuousClock.Instant {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped ? .now : beat
+    }
+
     var isStopping: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -129,8 +138,10 @@ final class ModelWorker: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
+            beat = .now
             while queue.isEmpty && !stopRequested && (job == nil || job!.isDone) && !hasBacklog && !autosaveDue {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+                beat = .now
             }
             let commands = queue
             queue = []
@@ -167,6 +178,7 @@ final class ModelWorker: @unchecked Sendable {
     /// Runs pending commands between steps; returns true when the worker must stop.
     func betweenSteps() -> Bool {
         condition.lock()
+        beat = .now
         let commands = queue
         queue = []
         let stopping = stopRequested

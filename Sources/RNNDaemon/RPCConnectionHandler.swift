@@ -3,6 +3,10 @@ import NIOConcurrencyHelpers
 import NIOCore
 import RNNProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One client connection: each line goes to the dispatcher off the event loop; responses
 /// and stream notifications are written back as lines.
 final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
@@ -19,6 +23,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// once they are answered (so `echo request | socat` gets its answer).
     private var outstanding = 0
     private var inputClosed = false
+    /// The peer's credentials once known ("unix" until then).
+    private var peer = "unix"
 
     init(dispatcher: Dispatcher, readOnly: Bool, connections: ConnectionCounter) {
         self.dispatcher = dispatcher
@@ -34,6 +40,13 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
             context.close(promise: nil)
             return
+        }
+        if !readOnly, let provider = context.channel as? any SocketOptionProvider {
+            // SO_PEERCRED: who is on the other end of the admin socket, for the log.
+            provider.unsafeGetSocketOption(level: .socket, name: NIOBSDSocket.Option(rawValue: 17))  // SO_PEERCRED
+                .whenSuccess { [self] (credentials: PeerCredentials) in
+                    peer = "pid \(credentials.pid) uid \(credentials.uid) gid \(credentials.gid)"
+                }
         }
         context.fireChannelActive()
     }
@@ -58,7 +71,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
             let dispatcher = dispatcher
             let readOnly = readOnly
-            let peer = channel.remoteAddress.map { "\($0)" } ?? "unix"
+            let peer = peer
             // Each request runs as its own task so that a long one (a streamed sample or
             // training job) does not hold up the next line on the same connection.
             outstanding += 1
@@ -128,4 +141,11 @@ final class ConnectionCounter: Sendable {
     }
 
     func leave() { lock.withLockedValue { $0 -= 1 } }
+}
+
+/// Linux's `struct ucred` (SO_PEERCRED), declared here because Glibc's is behind _GNU_SOURCE.
+struct PeerCredentials {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
 }

@@ -2,6 +2,10 @@ import ArgumentParser
 import Logging
 import RNNDaemon
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `rnnd`: the daemon. Parses flags, reads the configuration, runs ``Daemon``.
 @main
 struct RNNDCommand: AsyncParsableCommand {
@@ -16,6 +20,9 @@ struct RNNDCommand: AsyncParsableCommand {
 
     @Option(help: "TOML configuration file.")
     var config: String?
+
+    @Flag(help: "Use the defaults when the --config file does not exist (the shipped unit does).")
+    var configOptional = false
 
     @Option(help: "State folder (overrides the configuration).")
     var stateDir: String?
@@ -36,13 +43,26 @@ struct RNNDCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("unknown --log-level \(logLevel)")
         }
+        // The journal under systemd; `<N>`-prefixed stderr when not on a terminal; plain text on one.
+        let journal = journalIsAvailable
+        let terminal = isatty(2) == 1
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            if journal {
+                var handler = JournalLogHandler()
+                handler.logLevel = level
+                return handler
+            } else if terminal {
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            var handler = PriorityPrefixLogHandler()
             handler.logLevel = level
             return handler
         }
         var configuration = DaemonConfiguration()
-        if let config {
+        let configPath = config.flatMap { path in configOptional && access(path, F_OK) != 0 ? nil : path }
+        if let config = configPath {
             do {
                 configuration = try DaemonConfiguration.load(path: config)
             } catch {
@@ -63,7 +83,8 @@ struct RNNDCommand: AsyncParsableCommand {
             return
         }
         let daemon = Daemon(
-            configuration: configuration, configurationPath: config, overrides: overrides, logger: Logger(label: "rnnd")
+            configuration: configuration, configurationPath: configPath, overrides: overrides,
+            logger: Logger(label: "rnnd")
         )
         try await daemon.run()
     }

@@ -34,7 +34,10 @@ final class DaemonProcess: @unchecked Sendable {
         }
     }
 
-    init(config extra: String = "") throws {
+    let environment: [String: String]
+
+    init(config extra: String = "", environment: [String: String] = [:]) throws {
+        self.environment = environment
         root = FileManager.default.temporaryDirectory.appendingPathComponent("rnnd-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: root.path + "/corpora", withIntermediateDirectories: true)
         configPath = root.path + "/rnnd.toml"
@@ -65,6 +68,9 @@ final class DaemonProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = try Self.binary
         process.arguments = ["--config", configPath, "--log-level", "info"]
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
