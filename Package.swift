@@ -46,10 +46,11 @@ let package = Package(
             swiftSettings: coreSettings
         ),
         .target(name: "RNNProtocol", swiftSettings: strictSettings),
+        .target(name: "Corpora", dependencies: ["RNNCore"], swiftSettings: strictSettings),
         .target(
             name: "RNNDaemon",
             dependencies: [
-                "RNNCore", "RNNProtocol", "CSystemd",
+                "RNNCore", "RNNProtocol", "CSystemd", "Corpora",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -83,6 +84,11 @@ let package = Package(
             name: "_RNNTestSupport",
             dependencies: ["RNNCore"],
             path: "Tests/_RNNTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CorporaTests",
+            dependencies: ["Corpora", "RNNCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(

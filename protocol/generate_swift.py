@@ -12,9 +12,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 doc = json.load(open(os.path.join(ROOT, "protocol", "openrpc.json")))
 
 
+SWIFT_KEYWORDS = {"default", "case", "class", "enum", "func", "import", "in", "init", "let", "var", "repeat", "return", "self", "struct", "switch", "where", "while"}
+
+
 def camel(name):
     head, *rest = name.split("_")
-    return head + "".join(w[:1].upper() + w[1:] for w in rest)
+    out = head + "".join(w[:1].upper() + w[1:] for w in rest)
+    return f"`{out}`" if out in SWIFT_KEYWORDS else out
 
 
 def type_name(method):
@@ -57,7 +61,7 @@ def struct(name, props, required, doc_line, conformance="Codable, Sendable, Hash
     if args:
         lines.append(f"    public init({', '.join(args)}) {{")
         for pname, _ in props:
-            lines.append(f"        self.{camel(pname)} = {camel(pname)}")
+            lines.append(f"        self.{camel(pname).strip('`')} = {camel(pname)}")
         lines.append("    }")
     else:
         lines.append("    public init() {}")

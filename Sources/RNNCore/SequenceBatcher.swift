@@ -5,6 +5,8 @@
 public struct SequenceBatcher: Sendable {
     /// The tokens being walked.
     public let tokens: [Int32]
+    /// One loss weight per token (the weight of predicting it), or nil for all ones.
+    public let weights: [Float]?
     /// Streams per batch.
     public let batchSize: Int
     /// Steps per batch.
@@ -18,8 +20,13 @@ public struct SequenceBatcher: Sendable {
     /// Completed passes over the data.
     public private(set) var epoch = 0
 
+    /// - Parameters:
+    ///   - weights: per token, the weight of predicting it (a loss mask); nil counts all.
     /// - Throws: ``RNNCoreError`` when the data is too short for even one batch.
-    public init(tokens: [Int32], batchSize: Int, steps: Int) throws(RNNCoreError) {
+    public init(tokens: [Int32], weights: [Float]? = nil, batchSize: Int, steps: Int) throws(RNNCoreError) {
+        if let weights, weights.count != tokens.count {
+            throw RNNCoreError(.shapeMismatch, "\(weights.count) weights for \(tokens.count) tokens")
+        }
         guard batchSize > 0, steps > 0 else {
             throw RNNCoreError(.invalidArgument, "batch size and steps must be positive")
         }
@@ -31,6 +38,7 @@ public struct SequenceBatcher: Sendable {
                     + "need at least \(batchSize * steps + 1)")
         }
         self.tokens = tokens
+        self.weights = weights
         self.batchSize = batchSize
         self.steps = steps
         self.streamLength = perStream
@@ -47,14 +55,17 @@ public struct SequenceBatcher: Sendable {
         position += 1
         var inputs = [Int32](repeating: 0, count: batchSize * steps)
         var targets = inputs
+        var batchWeights: [Float]? = weights.map { _ in [Float](repeating: 0, count: batchSize * steps) }
         for t in 0..<steps {
             for b in 0..<batchSize {
                 let source = b * streamLength + k * steps + t
                 inputs[t * batchSize + b] = tokens[source]
                 targets[t * batchSize + b] = tokens[source + 1]
+                if let weights { batchWeights?[t * batchSize + b] = weights[source + 1] }
             }
         }
         return TokenBatch(
-            batchSize: batchSize, steps: steps, inputs: inputs, targets: targets, resetsState: k == 0)
+            batchSize: batchSize, steps: steps, inputs: inputs, targets: targets, weights: batchWeights,
+            resetsState: k == 0)
     }
 }

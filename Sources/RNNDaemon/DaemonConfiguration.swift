@@ -37,6 +37,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         public var corpusDirectories: [String] = []
         public var importDirectories: [String] = []
         public var exportDirectories: [String] = []
+        /// Folders whose executables are corpus plugins.
+        public var pluginDirectories: [String] = []
         public init() {}
     }
 
@@ -50,6 +52,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         public var maxVocabulary = 4096
         public var maxFeedBytes = 16 << 20
         public var maxSpoolBytes = 256 << 20
+        /// A corpus plugin's lifetime, output and silence bounds.
+        public var pluginSeconds: Double = 3600
+        public var pluginBytes = 1 << 30
+        public var pluginIdleSeconds: Double = 60
         public init() {}
     }
 
@@ -95,6 +101,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.int("limits", "max_vocabulary") { c.limits.maxVocabulary = $0 }
         try reader.int("limits", "max_feed_bytes") { c.limits.maxFeedBytes = $0 }
         try reader.int("limits", "max_spool_bytes") { c.limits.maxSpoolBytes = $0 }
+        try reader.strings("paths", "plugin_directories") { c.paths.pluginDirectories = $0 }
+        try reader.double("limits", "plugin_seconds") { c.limits.pluginSeconds = $0 }
+        try reader.int("limits", "plugin_bytes") { c.limits.pluginBytes = $0 }
+        try reader.double("limits", "plugin_idle_seconds") { c.limits.pluginIdleSeconds = $0 }
         try reader.int("training", "blas_threads") { c.training.blasThreads = $0 }
         try reader.double("training", "autosave_seconds") { c.training.autosaveSeconds = $0 }
         try c.validate()
@@ -109,7 +119,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ],
             "limits": [
                 "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",
-                "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes",
+                "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes", "plugin_seconds", "plugin_bytes",
+                "plugin_idle_seconds",
             ],
             "training": ["blas_threads", "autosave_seconds"],
         ]

@@ -149,6 +149,9 @@ struct Dispatcher: Sendable {
             _ = try TrainList.Params.decode(params)
             return JSONCoding.value(await h.trainList())
         case TrainFeed.name: return JSONCoding.value(try await h.feed(.decode(params)))
+        case CorpusList.name:
+            _ = try CorpusList.Params.decode(params)
+            return JSONCoding.value(await h.corpusList())
         default:
             throw RPCError(.methodNotFound, "no method \"\(name)\"")
         }

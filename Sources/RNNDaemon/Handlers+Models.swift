@@ -21,8 +21,9 @@ extension Handlers {
         switch p.vocabulary ?? "characters" {
         case "bytes": vocabulary = .bytes
         case "characters":
-            let text = try p.corpus.map { (spec) throws(DaemonError) in try readCorpus(spec) } ?? []
-            vocabulary = Vocabulary(charactersOf: String(decoding: text, as: UTF8.self))
+            var text = ""
+            if let spec = p.corpus { text = try await corpusPrefix(spec, limit: 16 << 20) }
+            vocabulary = Vocabulary(charactersOf: text)
             guard vocabulary.count <= maxVocabulary else {
                 throw invalid(
                     "corpus", "has \(vocabulary.count) distinct characters, more than max_vocabulary \(maxVocabulary)")

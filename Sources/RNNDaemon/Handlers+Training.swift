@@ -24,12 +24,12 @@ extension Handlers {
                 .limitReached, "\(limits.maxJobs) jobs are running (limits.max_jobs); wait for one to end or cancel one"
             )
         }
-        let text = try readCorpus(p.corpus)
+        let opener = try corpusOpener(p.corpus)
         let host = try await registry.loadedHost(p.model)
         guard let worker = host.currentWorker else {
             throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
         }
-        let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, text: text)
+        let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, opener: opener)
         if let notify {
             job.observe { info, final in if !final { notify(JSONCoding.value(info)) } }
         }

@@ -66,22 +66,6 @@ struct Handlers: Sendable {
             details: ["path": .string(path)])
     }
 
-    /// The bytes of a corpus: inline text, or a file in an allowed corpus folder.
-    func readCorpus(_ spec: CorpusSpec) throws(DaemonError) -> [UInt8] {
-        switch (spec.text, spec.file) {
-        case (let text?, nil): return Array(text.utf8)
-        case (nil, let file?):
-            let path = try allowedPath(file, in: configuration.paths.corpusDirectories, what: "corpus")
-            let bytes = try FileIO.read(path)
-            guard String(validating: bytes, as: UTF8.self) != nil else {
-                throw DaemonError(.invalidParams, "\(file) is not valid UTF-8 text")
-            }
-            return bytes
-        default:
-            throw invalid("corpus", "must have exactly one of \"text\" or \"file\"")
-        }
-    }
-
     func status() async -> StatusReport {
         let hosts = await registry.hosts.values
         return StatusReport(

@@ -1,27 +1,85 @@
+import Corpora
 import Logging
 import RNNCore
 import RNNProtocol
 
 extension ModelWorker {
     /// Runs a `train.start` job step by step until it reaches its budget, is cancelled,
-    /// fails, or the daemon stops.
+    /// fails, or the daemon stops. The corpus is read in windows (a 1 GB file is never in
+    /// memory at once); the last `validation_fraction` of each window is held out.
     func runJob(_ job: TrainingJob) {
         let p = job.parameters
         job.update({ $0.state = TrainingJob.State.running.rawValue }, notify: true)
-        let text = String(decoding: job.tokens, as: UTF8.self)
+        var run = JobRun(job: job, record: record)
+        var source: any CorpusSource
+        do {
+            source = try job.opener()
+        } catch {
+            finishJob(job, .failed, error: "the corpus cannot be opened: \(error.message)")
+            return
+        }
+        defer { source.close() }
+        publish(activity: "training")
+        while true {
+            let window: (text: String, mask: [Bool]?)
+            do {
+                window = try Self.readWindow(&source, bytes: Self.windowBytes)
+            } catch {
+                finishJob(job, .failed, error: error.message)
+                return
+            }
+            if window.text.isEmpty {
+                // The end of a finite corpus: an epoch is done.
+                guard run.windowsThisEpoch > 0 else {
+                    finishJob(job, .failed, error: "the corpus is empty")
+                    return
+                }
+                run.epoch += 1
+                if run.stopsAtEpochEnd(p) { break }
+                source.close()
+                do {
+                    source = try job.opener()
+                } catch {
+                    finishJob(job, .failed, error: "the corpus cannot be reopened: \(error.message)")
+                    return
+                }
+                run.windowsThisEpoch = 0
+                continue
+            }
+            run.windowsThisEpoch += 1
+            switch trainWindow(window.text, mask: window.mask, job: job, run: &run) {
+            case .continue: continue
+            case .budgetReached: break
+            case .ended: return
+            }
+            break
+        }
+        if let loss = run.lastValidation {
+            job.update({ $0.validationLoss = loss }, notify: false)
+        }
+        finishJob(job, .finished)
+    }
+
+    enum WindowOutcome { case `continue`, budgetReached, ended }
+
+    /// One pass over a window of the corpus.
+    private func trainWindow(_ text: String, mask: [Bool]?, job: TrainingJob, run: inout JobRun) -> WindowOutcome {
+        let p = job.parameters
         _ = growVocabulary(for: text)
         let tokens = vocabulary.encode(text)
+        let weights = mask.map { Self.tokenWeights($0, text: text, bytes: vocabulary.kind == .bytes) }
         let validationCount = Int(Double(tokens.count) * (p.validationFraction ?? 0.1))
-        let train = Array(tokens[..<(tokens.count - validationCount)])
-        let validation = Array(tokens[(tokens.count - validationCount)...].prefix(50_000))
+        let trainCount = tokens.count - validationCount
+        let train = Array(tokens[..<trainCount])
+        let validation = Array(tokens[trainCount...].prefix(50_000))
         var batch = p.batchSize ?? record.batchSize
         var steps = p.seqLength ?? record.seqLength
         if train.count - 1 < batch * steps { batch = max(1, (train.count - 1) / steps) }
         if train.count - 1 < batch * steps { steps = train.count - 1 }
-        guard steps >= 1, var batcher = try? SequenceBatcher(tokens: train, batchSize: batch, steps: steps) else {
-            job.finish(.failed, error: "the corpus has \(tokens.count) characters for training; at least 2 are needed")
-            return
-        }
+        guard steps >= 1,
+            var batcher = try? SequenceBatcher(
+                tokens: train, weights: weights.map { Array($0[..<trainCount]) }, batchSize: batch, steps: steps)
+        else { return .continue }  // a window too small to train on
         let savedSettings = trainer.settings
         if let lr = p.learningRate { trainer.settings.learningRate = Float(lr) }
         if let clip = p.clipValue {
@@ -31,82 +89,109 @@ extension ModelWorker {
             }
         }
         defer { trainer.settings = savedSettings }
-        let totalSteps = p.steps ?? p.epochs.map { max(1, Int(($0 * Double(batcher.batchesPerEpoch)).rounded())) }
-        let budgetSeconds = p.seconds
+        if run.totalSteps == nil, let epochs = p.epochs, run.windowsThisEpoch == 1, run.epoch == 0, tokens.count < Self.windowBytes / 2 {
+            // A corpus that fits one window: the epoch budget is a step count.
+            run.totalSteps = max(1, Int((epochs * Double(batcher.batchesPerEpoch)).rounded()))
+        }
         let validateEvery = p.validateEvery ?? 100
         let checkpointEvery = p.checkpointEvery ?? 500
-        let started = ContinuousClock.now
-        var jobSteps = 0
-        var smoothed: Double?
-        var lastNotice = ContinuousClock.now
         let charsPerStep = batch * steps
-        publish(activity: "training")
-        while true {
-            if betweenSteps() { return }  // the thread's exit path interrupts the job
+        for _ in 0..<batcher.batchesPerEpoch {
+            if betweenSteps() { return .ended }
             if job.isCancelled {
                 finishJob(job, .cancelled)
-                return
+                return .ended
             }
-            let elapsed = seconds(since: started)
-            if let totalSteps, jobSteps >= totalSteps { break }
-            if let budgetSeconds, elapsed >= budgetSeconds { break }
-            if totalSteps == nil && budgetSeconds == nil && batcher.epoch >= 1 { break }
+            if run.budgetReached(p) { return .budgetReached }
             let report: StepReport
             do {
                 report = try trainer.step(batcher.next())
             } catch {
                 finishJob(job, .failed, error: error.message)
-                return
+                return .ended
             }
-            jobSteps += 1
+            run.steps += 1
             record.steps += 1
             record.charactersSeen += charsPerStep
             dirty = true
-            smoothed = smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
+            run.smoothed = run.smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
             var validationLoss: Double?
-            if !validation.isEmpty && validation.count > 1 && jobSteps % validateEvery == 0 {
-                validationLoss = try? Evaluator.evaluate(
-                    trainer.model, tokens: validation, batchSize: min(batch, max(1, (validation.count - 1) / 2)),
-                    steps: steps
-                ).natsPerCharacter
+            if validation.count > 1 && run.steps % validateEvery == 0 {
+                validationLoss = evaluate(validation, batch: batch, steps: steps)
+                run.lastValidation = validationLoss
             }
             if validationLoss != nil || record.steps % 10 == 0 {
-                record.record(step: record.steps, loss: smoothed ?? report.loss, validationLoss: validationLoss)
+                record.record(step: record.steps, loss: run.smoothed ?? report.loss, validationLoss: validationLoss)
             }
             publish(activity: "training")
-            let now = seconds(since: started)
-            let rate = Double(jobSteps * charsPerStep) / max(now, 1e-9)
-            let notify = validationLoss != nil || seconds(since: lastNotice) >= 0.5
-            if notify { lastNotice = .now }
+            let now = seconds(since: run.started)
+            let rate = Double(run.steps * charsPerStep) / max(now, 1e-9)
+            let notify = validationLoss != nil || seconds(since: run.lastNotice) >= 0.5
+            if notify { run.lastNotice = .now }
+            let snapshot = run
+            let fraction = Double(batcher.position) / Double(max(1, batcher.batchesPerEpoch))
             job.update(
                 { info in
-                    info.step = jobSteps
-                    info.totalSteps = totalSteps
-                    info.epoch = Double(batcher.epoch) + Double(batcher.position) / Double(batcher.batchesPerEpoch)
-                    info.loss = smoothed
+                    info.step = snapshot.steps
+                    info.totalSteps = snapshot.totalSteps
+                    info.epoch = Double(snapshot.epoch) + (snapshot.windowsThisEpoch == 1 ? fraction : 0)
+                    info.loss = snapshot.smoothed
                     if let validationLoss { info.validationLoss = validationLoss }
                     info.charactersPerSecond = rate
-                    if let totalSteps {
-                        info.etaSeconds = Double(totalSteps - jobSteps) * now / Double(jobSteps)
-                    } else if let budgetSeconds {
-                        info.etaSeconds = max(0, budgetSeconds - now)
+                    if let total = snapshot.totalSteps {
+                        info.etaSeconds = Double(total - snapshot.steps) * now / Double(snapshot.steps)
+                    } else if let budget = p.seconds {
+                        info.etaSeconds = max(0, budget - now)
                     }
                 }, notify: notify)
-            if jobSteps % checkpointEvery == 0 {
+            if run.steps % checkpointEvery == 0 {
                 do { try save() } catch { logger.error("autosave of \(host.name) failed: \(error.message)") }
             }
         }
-        if !validation.isEmpty && validation.count > 1 {
-            let loss = try? Evaluator.evaluate(
-                trainer.model, tokens: validation, batchSize: min(batch, max(1, (validation.count - 1) / 2)),
-                steps: steps
-            ).natsPerCharacter
-            if let loss {
-                record.record(step: record.steps, loss: smoothed ?? 0, validationLoss: loss)
-                job.update({ $0.validationLoss = loss }, notify: false)
+        if validation.count > 1, run.lastValidation == nil || run.steps % validateEvery != 0 {
+            run.lastValidation = evaluate(validation, batch: batch, steps: steps)
+            if let loss = run.lastValidation {
+                record.record(step: record.steps, loss: run.smoothed ?? 0, validationLoss: loss)
             }
         }
-        finishJob(job, .finished)
+        return .continue
+    }
+
+    private func evaluate(_ validation: [Int32], batch: Int, steps: Int) -> Double? {
+        try? Evaluator.evaluate(
+            trainer.model, tokens: validation, batchSize: min(batch, max(1, (validation.count - 1) / 2)), steps: steps
+        ).natsPerCharacter
+    }
+
+    static let windowBytes = 4 << 20
+
+    /// About `bytes` of text (and its loss mask) from the source; empty at its end.
+    static func readWindow(_ source: inout any CorpusSource, bytes: Int) throws(CorpusError) -> (text: String, mask: [Bool]?) {
+        var text = ""
+        var mask: [Bool]?
+        var size = 0
+        while size < bytes, let chunk = try source.next(maximumBytes: min(1 << 20, bytes - size)) {
+            if let m = chunk.lossMask {
+                if mask == nil { mask = [Bool](repeating: true, count: text.unicodeScalars.count) }
+                mask! += m
+            } else if mask != nil {
+                mask! += [Bool](repeating: true, count: chunk.text.unicodeScalars.count)
+            }
+            text += chunk.text
+            size += chunk.text.utf8.count
+        }
+        return (text, mask)
+    }
+
+    /// Per-token weights from a per-character mask (a byte vocabulary repeats each
+    /// character's weight over its UTF-8 bytes).
+    static func tokenWeights(_ mask: [Bool], text: String, bytes: Bool) -> [Float] {
+        guard bytes else { return mask.map { $0 ? 1 : 0 } }
+        var out: [Float] = []
+        for (scalar, counted) in zip(text.unicodeScalars, mask) {
+            out += [Float](repeating: counted ? 1 : 0, count: UTF8.width(scalar))
+        }
+        return out
     }
 
     private func finishJob(_ job: TrainingJob, _ state: TrainingJob.State, error: String? = nil) {
@@ -161,5 +246,34 @@ extension ModelWorker {
         let lead = bytes[start - 1]
         let need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
         return bytes.count - (start - 1) >= need ? bytes[...] : bytes[..<(start - 1)]
+    }
+}
+
+/// The progress of one job across windows and epochs.
+struct JobRun {
+    let started = ContinuousClock.now
+    var lastNotice = ContinuousClock.now
+    var steps = 0
+    var epoch = 0
+    var windowsThisEpoch = 0
+    var totalSteps: Int?
+    var smoothed: Double?
+    var lastValidation: Double?
+
+    init(job: TrainingJob, record: ModelRecord) {
+        totalSteps = job.parameters.steps
+    }
+
+    /// Whether the step or time budget is spent.
+    func budgetReached(_ p: TrainStart.Params) -> Bool {
+        if let totalSteps, steps >= totalSteps { return true }
+        if let budget = p.seconds, seconds(since: started) >= budget { return true }
+        return false
+    }
+
+    /// Whether the job ends with the epoch just completed (no other budget: one epoch).
+    func stopsAtEpochEnd(_ p: TrainStart.Params) -> Bool {
+        if let epochs = p.epochs { return Double(epoch) >= epochs }
+        return p.steps == nil && p.seconds == nil
     }
 }

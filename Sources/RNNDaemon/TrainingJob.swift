@@ -11,7 +11,8 @@ final class TrainingJob: @unchecked Sendable {
     let id: String
     let model: String
     let parameters: TrainStart.Params
-    let tokens: [UInt8]
+    /// Opens the job's corpus (again for each epoch of a finite one).
+    let opener: CorpusOpener
     private let lock = NIOLock()
     private var info: JobInfo
     private var cancelRequested = false
@@ -19,11 +20,11 @@ final class TrainingJob: @unchecked Sendable {
     private var waiters: [CheckedContinuation<JobInfo, Never>] = []
     let started = ContinuousClock.now
 
-    init(id: String, model: String, parameters: TrainStart.Params, text: [UInt8]) {
+    init(id: String, model: String, parameters: TrainStart.Params, opener: @escaping CorpusOpener) {
         self.id = id
         self.model = model
         self.parameters = parameters
-        self.tokens = text
+        self.opener = opener
         self.info = JobInfo(job: id, model: model, state: State.queued.rawValue, step: 0, elapsedSeconds: 0)
         info.totalSteps = parameters.steps
     }

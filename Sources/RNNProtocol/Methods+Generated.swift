@@ -2,15 +2,24 @@
 
 // swift-format-ignore-file
 
-/// A source of training text: inline `text`, or a `file` in an allowed folder.
+/// A source of training text: exactly one of inline `text`, a `file` or `dir` in an allowed folder, the learning-to-execute generator `l2e`, or a `plugin` with its `params`.
 public struct CorpusSpec: Codable, Sendable, Hashable {
     public var text: String?
     public var file: String?
+    public var dir: String?
+    public var l2e: L2ESpec?
+    public var plugin: String?
+    /// The plugin's parameters (values as strings, numbers or booleans).
+    public var params: JSON?
 
     /// Creates a value with every field.
-    public init(text: String? = nil, file: String? = nil) {
+    public init(text: String? = nil, file: String? = nil, dir: String? = nil, l2e: L2ESpec? = nil, plugin: String? = nil, params: JSON? = nil) {
         self.text = text
         self.file = file
+        self.dir = dir
+        self.l2e = l2e
+        self.plugin = plugin
+        self.params = params
     }
 }
 
@@ -317,6 +326,84 @@ public struct FeedResult: Codable, Sendable, Hashable {
         self.acceptedBytes = acceptedBytes
         self.backlogBytes = backlogBytes
         self.newCharacters = newCharacters
+    }
+}
+
+/// Learning to Execute (Zaremba and Sutskever, 2014): programs, addition or copy.
+public struct L2ESpec: Codable, Sendable, Hashable {
+    public var task: String?
+    public var length: Int?
+    public var nesting: Int?
+    public var curriculum: String?
+    public var curriculumSamples: Int?
+    public var split: String?
+    public var seed: Int?
+    public var answerOnlyLoss: Bool?
+    public var reverseAnswer: Bool?
+    public var reverseInput: Bool?
+    public var doubleInput: Bool?
+    public var samples: Int?
+
+    /// Creates a value with every field.
+    public init(task: String? = nil, length: Int? = nil, nesting: Int? = nil, curriculum: String? = nil, curriculumSamples: Int? = nil, split: String? = nil, seed: Int? = nil, answerOnlyLoss: Bool? = nil, reverseAnswer: Bool? = nil, reverseInput: Bool? = nil, doubleInput: Bool? = nil, samples: Int? = nil) {
+        self.task = task
+        self.length = length
+        self.nesting = nesting
+        self.curriculum = curriculum
+        self.curriculumSamples = curriculumSamples
+        self.split = split
+        self.seed = seed
+        self.answerOnlyLoss = answerOnlyLoss
+        self.reverseAnswer = reverseAnswer
+        self.reverseInput = reverseInput
+        self.doubleInput = doubleInput
+        self.samples = samples
+    }
+}
+
+/// One parameter of a corpus plugin.
+public struct PluginParameter: Codable, Sendable, Hashable {
+    public var name: String
+    public var type: String
+    public var `default`: String?
+    public var description: String?
+
+    /// Creates a value with every field.
+    public init(name: String, type: String, `default`: String? = nil, description: String? = nil) {
+        self.name = name
+        self.type = type
+        self.default = `default`
+        self.description = description
+    }
+}
+
+/// A corpus plugin as it describes itself.
+public struct PluginInfo: Codable, Sendable, Hashable {
+    public var name: String
+    public var description: String
+    public var path: String
+    public var parameters: [PluginParameter]
+
+    /// Creates a value with every field.
+    public init(name: String, description: String, path: String, parameters: [PluginParameter]) {
+        self.name = name
+        self.description = description
+        self.path = path
+        self.parameters = parameters
+    }
+}
+
+/// Built-in corpus kinds and the plugins found.
+public struct CorpusCatalog: Codable, Sendable, Hashable {
+    public var builtins: [String]
+    public var plugins: [PluginInfo]
+    public var problems: [String]
+
+    /// Creates a value with every field.
+    public init(builtins: [String], plugins: [PluginInfo], problems: [String]) {
+        self.builtins = builtins
+        self.plugins = plugins
+        self.problems = problems
     }
 }
 
@@ -866,6 +953,24 @@ public enum TrainFeed {
     public typealias Result = FeedResult
 }
 
+/// `corpus.list`: Built-in corpus kinds and the corpus plugins of the configured folders, with their parameters.
+public enum CorpusList {
+    /// The method name on the wire.
+    public static let name = "corpus.list"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = true
+    /// The parameters.
+    public struct Params: RPCParams {
+        /// Wire names, in by-position order.
+        public static let fields: [String] = []
+
+        /// Creates a value with every field.
+        public init() {}
+    }
+    /// The result.
+    public typealias Result = CorpusCatalog
+}
+
 /// protocol/openrpc.json as it was when this file was generated; `rpc.discover` returns it.
 public let openRPCDocumentText = #"""
 {
@@ -1200,6 +1305,9 @@ public let openRPCDocumentText = #"""
         },
         {
           "$ref": "#/components/errors/StorageError"
+        },
+        {
+          "$ref": "#/components/errors/CorpusFailed"
         }
       ],
       "x-read-only": false,
@@ -1787,6 +1895,9 @@ public let openRPCDocumentText = #"""
         },
         {
           "$ref": "#/components/errors/PathNotAllowed"
+        },
+        {
+          "$ref": "#/components/errors/CorpusFailed"
         }
       ],
       "x-read-only": false,
@@ -1916,19 +2027,46 @@ public let openRPCDocumentText = #"""
       ],
       "x-read-only": false,
       "paramStructure": "either"
+    },
+    {
+      "name": "corpus.list",
+      "summary": "Built-in corpus kinds and the corpus plugins of the configured folders, with their parameters.",
+      "params": [],
+      "result": {
+        "name": "corpus_list_result",
+        "schema": {
+          "$ref": "#/components/schemas/CorpusCatalog"
+        }
+      },
+      "errors": [],
+      "x-read-only": true,
+      "paramStructure": "either"
     }
   ],
   "components": {
     "schemas": {
       "CorpusSpec": {
         "type": "object",
-        "description": "A source of training text: inline `text`, or a `file` in an allowed folder.",
+        "description": "A source of training text: exactly one of inline `text`, a `file` or `dir` in an allowed folder, the learning-to-execute generator `l2e`, or a `plugin` with its `params`.",
         "properties": {
           "text": {
             "type": "string"
           },
           "file": {
             "type": "string"
+          },
+          "dir": {
+            "type": "string"
+          },
+          "l2e": {
+            "$ref": "#/components/schemas/L2ESpec"
+          },
+          "plugin": {
+            "type": "string"
+          },
+          "params": {
+            "type": "object",
+            "description": "The plugin's parameters (values as strings, numbers or booleans)."
           }
         },
         "required": [],
@@ -2428,6 +2566,154 @@ public let openRPCDocumentText = #"""
           "new_characters"
         ],
         "additionalProperties": false
+      },
+      "L2ESpec": {
+        "type": "object",
+        "description": "Learning to Execute (Zaremba and Sutskever, 2014): programs, addition or copy.",
+        "properties": {
+          "task": {
+            "type": "string",
+            "enum": [
+              "program",
+              "addition",
+              "copy"
+            ]
+          },
+          "length": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 9
+          },
+          "nesting": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10
+          },
+          "curriculum": {
+            "type": "string",
+            "enum": [
+              "baseline",
+              "naive",
+              "mixed",
+              "combined"
+            ]
+          },
+          "curriculum_samples": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "split": {
+            "type": "string",
+            "enum": [
+              "train",
+              "validation",
+              "test"
+            ]
+          },
+          "seed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "answer_only_loss": {
+            "type": "boolean"
+          },
+          "reverse_answer": {
+            "type": "boolean"
+          },
+          "reverse_input": {
+            "type": "boolean"
+          },
+          "double_input": {
+            "type": "boolean"
+          },
+          "samples": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        "required": [],
+        "additionalProperties": false
+      },
+      "PluginParameter": {
+        "type": "object",
+        "description": "One parameter of a corpus plugin.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "type": {
+            "type": "string"
+          },
+          "default": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "name",
+          "type"
+        ],
+        "additionalProperties": false
+      },
+      "PluginInfo": {
+        "type": "object",
+        "description": "A corpus plugin as it describes itself.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": "string"
+          },
+          "path": {
+            "type": "string"
+          },
+          "parameters": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/PluginParameter"
+            }
+          }
+        },
+        "required": [
+          "name",
+          "description",
+          "path",
+          "parameters"
+        ],
+        "additionalProperties": false
+      },
+      "CorpusCatalog": {
+        "type": "object",
+        "description": "Built-in corpus kinds and the plugins found.",
+        "properties": {
+          "builtins": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          },
+          "plugins": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/PluginInfo"
+            }
+          },
+          "problems": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        },
+        "required": [
+          "builtins",
+          "plugins",
+          "problems"
+        ],
+        "additionalProperties": false
       }
     },
     "errors": {
@@ -2493,6 +2779,13 @@ public let openRPCDocumentText = #"""
         "data": {
           "reason": "path_not_allowed"
         }
+      },
+      "CorpusFailed": {
+        "code": -32013,
+        "message": "The corpus could not be read (a plugin failed, a file is not UTF-8).",
+        "data": {
+          "reason": "corpus_failed"
+        }
       }
     }
   }
@@ -2520,4 +2813,5 @@ public let rpcMethods: [RPCMethodDescription] = [
         RPCMethodDescription(name: "train.cancel", isReadOnly: false, parameters: TrainCancel.Params.fields),
         RPCMethodDescription(name: "train.list", isReadOnly: true, parameters: TrainList.Params.fields),
         RPCMethodDescription(name: "train.feed", isReadOnly: false, parameters: TrainFeed.Params.fields),
+        RPCMethodDescription(name: "corpus.list", isReadOnly: true, parameters: CorpusList.Params.fields),
 ]

@@ -46,11 +46,12 @@ public struct RPCErrorCode: Sendable, Hashable {
     public static let pathNotAllowed = RPCErrorCode(code: -32010, reason: "path_not_allowed")
     public static let messageTooLarge = RPCErrorCode(code: -32011, reason: "message_too_large")
     public static let shuttingDown = RPCErrorCode(code: -32012, reason: "shutting_down")
+    public static let corpusFailed = RPCErrorCode(code: -32013, reason: "corpus_failed")
 
     /// Every code, for documentation and tests.
     public static let all: [RPCErrorCode] = [
         .parseError, .invalidRequest, .methodNotFound, .invalidParams, .internalError, .modelNotFound, .modelExists,
         .modelBusy, .readOnly, .jobNotFound, .limitReached, .storageError, .modelUnloadable, .trainingFailed,
-        .pathNotAllowed, .messageTooLarge, .shuttingDown,
+        .pathNotAllowed, .messageTooLarge, .shuttingDown, .corpusFailed,
     ]
 }
