@@ -74,9 +74,10 @@ public struct CorpusPlugin: Sendable {
     }
 }
 
-/// A running plugin's stdout, with its lifetime, size and silence bounded.
+/// A running plugin's stdout, with its lifetime, size and silence bounded. The plugin runs
+/// in a process group of its own, so that stopping it stops whatever it started too.
 struct PluginStream: @unchecked Sendable {
-    // @unchecked: owned by one reader; the Process is only touched through it.
+    // @unchecked: owned by one reader at a time.
     struct Limits: Sendable {
         var seconds: Double
         var bytes: Int
@@ -84,9 +85,9 @@ struct PluginStream: @unchecked Sendable {
     }
 
     let path: String
-    private let process: Process
+    private let pid: pid_t
     private let fd: Int32
-    private let errors: Pipe
+    private let errorFD: Int32
     private let limits: Limits
     private let started = Date()
     private var total = 0
@@ -95,23 +96,41 @@ struct PluginStream: @unchecked Sendable {
     init(path: String, arguments: [String], limits: Limits) throws(CorpusError) {
         self.path = path
         self.limits = limits
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        errors = Pipe()
-        process.standardOutput = out
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw CorpusError("cannot start plugin \(path): \(error.localizedDescription)")
+        var out: [Int32] = [0, 0]
+        var err: [Int32] = [0, 0]
+        guard pipe(&out) == 0, pipe(&err) == 0 else {
+            throw CorpusError("cannot make pipes for plugin \(path): \(String(cString: strerror(errno)))")
         }
-        fd = out.fileHandleForReading.fileDescriptor
+        // rnnd's other children must not inherit these; dup2 in the child clears the flag.
+        for fd in out + err { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        close(out[1])
+        close(err[1])
+        guard status == 0 else {
+            close(out[0])
+            close(err[0])
+            throw CorpusError("cannot start plugin \(path): \(String(cString: strerror(status)))")
+        }
+        pid = child
+        fd = out[0]
+        errorFD = err[0]
     }
 
-    /// Up to `maximumBytes` of output; nil when the plugin ended well or reached its size bound.
+    /// Up to `maximumBytes` of output; nil when the plugin ended well or reached a bound.
     mutating func read(maximumBytes: Int) throws(CorpusError) -> [UInt8]? {
         guard !done else { return nil }
         if total >= limits.bytes {
@@ -124,38 +143,60 @@ struct PluginStream: @unchecked Sendable {
             return nil  // its lifetime is up: the corpus ends there
         }
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let wait = Int32(min(remaining, limits.idleSeconds) * 1000)
-        let ready = poll(&poller, 1, max(1, wait))
+        let ready = poll(&poller, 1, max(1, Int32(min(remaining, limits.idleSeconds) * 1000)))
         if ready == 0 {
             stop()
             if Date().timeIntervalSince(started) >= limits.seconds { return nil }
-            throw CorpusError("plugin \(path) wrote nothing for \(Int(limits.idleSeconds)) s and was stopped")
+            throw CorpusError("plugin \(path) wrote nothing for \(limits.idleSeconds) s and was stopped")
         }
-        var buffer = [UInt8](repeating: 0, count: min(maximumBytes, limits.bytes - total))
+        var buffer = [UInt8](repeating: 0, count: max(1, min(maximumBytes, limits.bytes - total)))
         let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
         if n > 0 {
             total += n
             return Array(buffer[0..<n])
         }
-        done = true
-        process.waitUntilExit()
-        if process.terminationReason == .uncaughtSignal || process.terminationStatus != 0 {
-            let tail = String(decoding: errors.fileHandleForReading.availableData.suffix(300), as: UTF8.self)
-            throw CorpusError(
-                "plugin \(path) failed (exit \(process.terminationStatus))\(tail.isEmpty ? "" : ": \(tail.trimmingCharacters(in: .whitespacesAndNewlines))")")
+        let tail = errorTail()
+        let status = reap()
+        if status != 0 {
+            throw CorpusError("plugin \(path) failed (exit \(status))\(tail.isEmpty ? "" : ": \(tail)")")
         }
         return nil
     }
 
-    /// Ends the plugin: SIGTERM, then SIGKILL if it lingers.
-    mutating func stop() {
+    /// The last bytes the plugin wrote on stderr.
+    private func errorTail() -> String {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var poller = pollfd(fd: errorFD, events: Int16(POLLIN), revents: 0)
+        while poll(&poller, 1, 100) > 0 {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(errorFD, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            out += buffer[0..<n]
+            if out.count > 1 << 16 { out.removeFirst(out.count - 4096) }
+        }
+        return String(decoding: out.suffix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Waits for the plugin and returns its exit status (128 + signal when killed).
+    private mutating func reap() -> Int32 {
         done = true
-        guard process.isRunning else { return }
-        process.terminate()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        close(fd)
+        close(errorFD)
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+
+    /// Ends the plugin and its process group: SIGTERM, then SIGKILL two seconds later.
+    mutating func stop() {
+        guard !done else { return }
+        kill(-pid, SIGTERM)
+        var status: Int32 = 0
         let deadline = Date().addingTimeInterval(2)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
+        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(10_000) }
+        kill(-pid, SIGKILL)
+        _ = reap()
     }
 }
 
