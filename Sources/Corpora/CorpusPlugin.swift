@@ -1,7 +1,8 @@
+public import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
-public import Foundation
 
 /// What a plugin says of itself (`NAME --describe`).
 public struct PluginDescription: Sendable, Hashable, Codable {
@@ -35,12 +36,18 @@ public struct CorpusPlugin: Sendable {
                     description: p["description"] as? String, default: p["default"].map { "\($0)" })
             }
             decoded = PluginDescription(
-                name: raw["name"] as? String ?? "", description: raw["description"] as? String ?? "", parameters: parameters)
+                name: raw["name"] as? String ?? "", description: raw["description"] as? String ?? "",
+                parameters: parameters)
         } catch {
             throw CorpusError("\(path) --describe did not print JSON")
         }
-        guard !decoded.name.isEmpty, decoded.parameters.allSatisfy({ ["string", "integer", "number", "boolean"].contains($0.type) && !$0.name.isEmpty })
-        else { throw CorpusError("\(path) --describe needs a name and parameters typed string, integer, number or boolean") }
+        guard !decoded.name.isEmpty,
+            decoded.parameters.allSatisfy({
+                ["string", "integer", "number", "boolean"].contains($0.type) && !$0.name.isEmpty
+            })
+        else {
+            throw CorpusError("\(path) --describe needs a name and parameters typed string, integer, number or boolean")
+        }
         description = decoded
     }
 
@@ -50,7 +57,8 @@ public struct CorpusPlugin: Sendable {
         for (name, value) in values.sorted(by: { $0.key < $1.key }) {
             guard let parameter = description.parameters.first(where: { $0.name == name }) else {
                 throw CorpusError(
-                    "plugin \(description.name) has no parameter \"\(name)\"; it takes: \(description.parameters.map(\.name).joined(separator: ", "))")
+                    "plugin \(description.name) has no parameter \"\(name)\"; it takes: \(description.parameters.map(\.name).joined(separator: ", "))"
+                )
             }
             let ok: Bool =
                 switch parameter.type {
@@ -59,7 +67,9 @@ public struct CorpusPlugin: Sendable {
                 case "boolean": ["true", "false"].contains(value)
                 default: true
                 }
-            guard ok else { throw CorpusError("plugin parameter \"\(name)\" must be a \(parameter.type), got \"\(value)\"") }
+            guard ok else {
+                throw CorpusError("plugin parameter \"\(name)\" must be a \(parameter.type), got \"\(value)\"")
+            }
             arguments += ["--\(name)", value]
         }
         return arguments
@@ -67,7 +77,8 @@ public struct CorpusPlugin: Sendable {
 
     /// Runs a command to completion within `seconds` and returns its stdout.
     static func run(_ path: String, _ arguments: [String], seconds: Double) throws(CorpusError) -> [UInt8] {
-        var stream = try PluginStream(path: path, arguments: arguments, limits: .init(seconds: seconds, bytes: 1 << 20, idleSeconds: seconds))
+        var stream = try PluginStream(
+            path: path, arguments: arguments, limits: .init(seconds: seconds, bytes: 1 << 20, idleSeconds: seconds))
         var out: [UInt8] = []
         while let chunk = try stream.read(maximumBytes: 1 << 16) { out += chunk }
         return out
@@ -207,7 +218,9 @@ public struct PluginCorpus: CorpusSource {
     private var carry: [UInt8] = []
 
     /// Starts `plugin` with `parameters`, bounded by `seconds`, `bytes` and `idleSeconds`.
-    public init(plugin: CorpusPlugin, parameters: [String: String], seconds: Double, bytes: Int, idleSeconds: Double) throws(CorpusError) {
+    public init(plugin: CorpusPlugin, parameters: [String: String], seconds: Double, bytes: Int, idleSeconds: Double)
+        throws(CorpusError)
+    {
         self.plugin = plugin
         stream = try PluginStream(
             path: plugin.path, arguments: try plugin.arguments(parameters),
@@ -216,7 +229,9 @@ public struct PluginCorpus: CorpusSource {
 
     public mutating func next(maximumBytes: Int) throws(CorpusError) -> CorpusChunk? {
         guard let bytes = try stream.read(maximumBytes: maximumBytes) else {
-            guard carry.isEmpty else { throw CorpusError("plugin \(plugin.description.name) ended inside a UTF-8 character") }
+            guard carry.isEmpty else {
+                throw CorpusError("plugin \(plugin.description.name) ended inside a UTF-8 character")
+            }
             return nil
         }
         var all = carry + bytes
@@ -242,7 +257,8 @@ public enum PluginCatalog {
         for folder in folders {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder))?.sorted() ?? [] {
                 let path = folder + "/" + name
-                guard !name.hasPrefix("."), name != "README.md", FileManager.default.isExecutableFile(atPath: path) else { continue }
+                guard !name.hasPrefix("."), name != "README.md", FileManager.default.isExecutableFile(atPath: path)
+                else { continue }
                 do {
                     let plugin = try CorpusPlugin(path: path)
                     if plugins[plugin.description.name] == nil { plugins[plugin.description.name] = plugin }

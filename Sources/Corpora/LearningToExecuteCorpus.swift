@@ -108,7 +108,8 @@ public struct LearningToExecuteCorpus: CorpusSource {
     /// `print(A+B)@S.`
     private mutating func addition(_ length: Int) -> String {
         let a = number(length), b = number(length)
-        let input = "print(\(options.reverseInput ? String(String(a).reversed()) : String(a))+\(options.reverseInput ? String(String(b).reversed()) : String(b)))"
+        let input =
+            "print(\(options.reverseInput ? String(String(a).reversed()) : String(a))+\(options.reverseInput ? String(String(b).reversed()) : String(b)))"
         return (options.doubleInput ? input + input : input) + "@" + answer(String(a + b)) + "."
     }
 

@@ -16,9 +16,14 @@ public enum Evaluator {
     ///
     /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary or the text is shorter
     ///   than 2 tokens per stream.
+    ///
+    /// - Parameter weights: per token, the weight of predicting it (a loss mask); nil counts all.
     public static func evaluate(
-        _ model: CharRNN, tokens: [Int32], batchSize: Int = 1, steps: Int = 128
+        _ model: CharRNN, tokens: [Int32], weights: [Float]? = nil, batchSize: Int = 1, steps: Int = 128
     ) throws(RNNCoreError) -> LossSummary {
+        if let weights, weights.count != tokens.count {
+            throw RNNCoreError(.shapeMismatch, "\(weights.count) weights for \(tokens.count) tokens")
+        }
         let v = model.configuration.vocabularySize
         guard batchSize > 0, steps > 0 else { throw RNNCoreError(.invalidArgument, "batch and steps must be positive") }
         let perStream = (tokens.count - 1) / batchSize
@@ -43,11 +48,13 @@ public enum Evaluator {
             workspaces[t] = ws
             var inputs = [Int32](repeating: 0, count: t * batchSize)
             var targets = inputs
+            var rowWeights = [Float](repeating: 1, count: t * batchSize)
             for s in 0..<t {
                 for b in 0..<batchSize {
                     let source = b * perStream + start + s
                     inputs[s * batchSize + b] = tokens[source]
                     targets[s * batchSize + b] = tokens[source + 1]
+                    if let weights { rowWeights[s * batchSize + b] = weights[source + 1] }
                 }
             }
             ws.load(state)
@@ -57,16 +64,18 @@ public enum Evaluator {
                 }
             }
             let result = targets.withUnsafeBufferPointer { tg in
-                SoftmaxCrossEntropy.lossAndGradient(
-                    logits: ws.logits.base, rows: t * batchSize, vocabulary: v, targets: tg.baseAddress!,
-                    weights: nil, scale: 1)
+                rowWeights.withUnsafeBufferPointer { w in
+                    SoftmaxCrossEntropy.lossAndGradient(
+                        logits: ws.logits.base, rows: t * batchSize, vocabulary: v, targets: tg.baseAddress!,
+                        weights: weights == nil ? nil : w.baseAddress, scale: 1)
+                }
             }
             ws.store(into: &state)
             total += result.loss
-            count += t * batchSize
+            count += Int(result.weight.rounded())
             start += t
         }
-        return LossSummary(natsPerCharacter: total / Double(count), characters: count)
+        return LossSummary(natsPerCharacter: total / Double(max(count, 1)), characters: count)
     }
 }
 

@@ -116,6 +116,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         let known: [String: Set<String>] = [
             "paths": [
                 "state_directory", "socket_directory", "corpus_directories", "import_directories", "export_directories",
+                "plugin_directories",
             ],
             "limits": [
                 "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",

@@ -28,7 +28,9 @@ extension Handlers {
         if let l2e = spec.l2e {
             var options = LearningToExecuteCorpus.Options()
             if let t = l2e.task {
-                guard let task = LearningToExecuteCorpus.Task(rawValue: t) else { throw invalid("corpus.l2e.task", "must be program, addition or copy") }
+                guard let task = LearningToExecuteCorpus.Task(rawValue: t) else {
+                    throw invalid("corpus.l2e.task", "must be program, addition or copy")
+                }
                 options.task = task
             }
             if let c = l2e.curriculum {
@@ -38,7 +40,9 @@ extension Handlers {
                 options.curriculum = curriculum
             }
             if let s = l2e.split {
-                guard let split = LearningToExecuteCorpus.Split(rawValue: s) else { throw invalid("corpus.l2e.split", "must be train, validation or test") }
+                guard let split = LearningToExecuteCorpus.Split(rawValue: s) else {
+                    throw invalid("corpus.l2e.split", "must be train, validation or test")
+                }
                 options.split = split
             }
             options.length = l2e.length ?? options.length
@@ -96,7 +100,9 @@ extension Handlers {
                 var source = try opener()
                 defer { source.close() }
                 var text = ""
-                while text.utf8.count < limit, let chunk = try source.next(maximumBytes: min(1 << 20, limit - text.utf8.count)) {
+                while text.utf8.count < limit,
+                    let chunk = try source.next(maximumBytes: min(1 << 20, limit - text.utf8.count))
+                {
                     text += chunk.text
                 }
                 return text
@@ -109,13 +115,15 @@ extension Handlers {
     func corpusList() async -> CorpusCatalog {
         let folders = configuration.paths.pluginDirectories
         let scanned = try? await blocking { () throws(DaemonError) in PluginCatalog.scan(folders) }
-        let plugins = (scanned?.plugins ?? [:]).values.sorted { $0.description.name < $1.description.name }.map { plugin in
+        let plugins = (scanned?.plugins ?? [:]).values.sorted { $0.description.name < $1.description.name }.map {
+            plugin in
             PluginInfo(
                 name: plugin.description.name, description: plugin.description.description, path: plugin.path,
                 parameters: plugin.description.parameters.map {
                     PluginParameter(name: $0.name, type: $0.type, default: $0.default, description: $0.description)
                 })
         }
-        return CorpusCatalog(builtins: ["text", "file", "dir", "l2e", "feed"], plugins: plugins, problems: scanned?.problems ?? [])
+        return CorpusCatalog(
+            builtins: ["text", "file", "dir", "l2e", "feed"], plugins: plugins, problems: scanned?.problems ?? [])
     }
 }

@@ -72,6 +72,7 @@ extension ModelWorker {
         let trainCount = tokens.count - validationCount
         let train = Array(tokens[..<trainCount])
         let validation = Array(tokens[trainCount...].prefix(50_000))
+        let validationWeights = weights.map { Array($0[trainCount...].prefix(50_000)) }
         var batch = p.batchSize ?? record.batchSize
         var steps = p.seqLength ?? record.seqLength
         if train.count - 1 < batch * steps { batch = max(1, (train.count - 1) / steps) }
@@ -89,7 +90,9 @@ extension ModelWorker {
             }
         }
         defer { trainer.settings = savedSettings }
-        if run.totalSteps == nil, let epochs = p.epochs, run.windowsThisEpoch == 1, run.epoch == 0, tokens.count < Self.windowBytes / 2 {
+        if run.totalSteps == nil, let epochs = p.epochs, run.windowsThisEpoch == 1, run.epoch == 0,
+            tokens.count < Self.windowBytes / 2
+        {
             // A corpus that fits one window: the epoch budget is a step count.
             run.totalSteps = max(1, Int((epochs * Double(batcher.batchesPerEpoch)).rounded()))
         }
@@ -117,7 +120,7 @@ extension ModelWorker {
             run.smoothed = run.smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
             var validationLoss: Double?
             if validation.count > 1 && run.steps % validateEvery == 0 {
-                validationLoss = evaluate(validation, batch: batch, steps: steps)
+                validationLoss = evaluate(validation, weights: validationWeights, batch: batch, steps: steps)
                 run.lastValidation = validationLoss
             }
             if validationLoss != nil || record.steps % 10 == 0 {
@@ -149,7 +152,7 @@ extension ModelWorker {
             }
         }
         if validation.count > 1, run.lastValidation == nil || run.steps % validateEvery != 0 {
-            run.lastValidation = evaluate(validation, batch: batch, steps: steps)
+            run.lastValidation = evaluate(validation, weights: validationWeights, batch: batch, steps: steps)
             if let loss = run.lastValidation {
                 record.record(step: record.steps, loss: run.smoothed ?? 0, validationLoss: loss)
             }
@@ -157,16 +160,20 @@ extension ModelWorker {
         return .continue
     }
 
-    private func evaluate(_ validation: [Int32], batch: Int, steps: Int) -> Double? {
+    private func evaluate(_ validation: [Int32], weights: [Float]?, batch: Int, steps: Int) -> Double? {
         try? Evaluator.evaluate(
-            trainer.model, tokens: validation, batchSize: min(batch, max(1, (validation.count - 1) / 2)), steps: steps
+            trainer.model, tokens: validation, weights: weights,
+            batchSize: min(batch, max(1, (validation.count - 1) / 2)),
+            steps: steps
         ).natsPerCharacter
     }
 
     static let windowBytes = 4 << 20
 
     /// About `bytes` of text (and its loss mask) from the source; empty at its end.
-    static func readWindow(_ source: inout any CorpusSource, bytes: Int) throws(CorpusError) -> (text: String, mask: [Bool]?) {
+    static func readWindow(_ source: inout any CorpusSource, bytes: Int) throws(CorpusError) -> (
+        text: String, mask: [Bool]?
+    ) {
         var text = ""
         var mask: [Bool]?
         var size = 0

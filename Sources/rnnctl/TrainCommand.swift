@@ -14,6 +14,12 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "The model.") var model: String
     @Option(help: "The training text file (in a folder rnnd allows).") var corpus: String?
     @Option(help: "Inline training text.") var text: String?
+    @Option(help: "A corpus plugin (rnnctl corpora lists them).") var plugin: String?
+    @Option(help: "A plugin parameter as name=value (repeatable).") var param: [String] = []
+    @Option(help: "The learning-to-execute generator: program, addition or copy.") var l2e: String?
+    @Option(help: "learning-to-execute: literal digits.") var l2eLength: Int?
+    @Option(help: "learning-to-execute: nesting.") var l2eNesting: Int?
+    @Option(help: "learning-to-execute: baseline, naive, mixed or combined.") var curriculum: String?
     @Option(help: "Stop after this many steps.") var steps: Int?
     @Option(help: "Stop after this many epochs.") var epochs: Double?
     @Option(help: "Stop after this many seconds.") var seconds: Double?
@@ -27,14 +33,16 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "With --follow, Ctrl-C cancels the job.") var cancelOnInterrupt = false
 
     func validate() throws {
-        if corpus == nil && text == nil { throw ValidationError("give --corpus FILE or --text TEXT") }
+        if [corpus != nil, text != nil, plugin != nil, l2e != nil].filter({ $0 }).count != 1 {
+            throw ValidationError("give one of --corpus FILE, --text TEXT, --plugin NAME or --l2e TASK")
+        }
         if cancelOnInterrupt && !follow { throw ValidationError("--cancel-on-interrupt needs --follow") }
     }
 
     func run() throws {
         var p = ParamBuilder()
         p.set("model", model)
-        p.set("corpus", corpusSpec(corpus, text: text))
+        p.set("corpus", try corpusJSON())
         p.set("steps", steps)
         p.set("epochs", epochs)
         p.set("seconds", seconds)
@@ -64,6 +72,30 @@ struct TrainCommand: ParsableCommand {
                 print("\(r["job"]?.text ?? "") started on \(model); rnnctl jobs shows it")
             }
         }
+    }
+
+    /// The corpus spec the options name.
+    private func corpusJSON() throws -> JSON? {
+        if let plugin {
+            var params: [String: JSON] = [:]
+            for pair in param {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { throw ValidationError("--param takes name=value, got \(pair)") }
+                params[parts[0]] = JSON.string(parts[1])
+            }
+            let spec: [String: JSON] = ["plugin": .string(plugin), "params": .object(params)]
+            return JSON.object(spec)
+        }
+        if let l2e {
+            var spec = ParamBuilder()
+            spec.set("task", l2e)
+            spec.set("length", l2eLength)
+            spec.set("nesting", l2eNesting)
+            spec.set("curriculum", curriculum)
+            let object: [String: JSON] = ["l2e": .object(spec.params)]
+            return JSON.object(object)
+        }
+        return corpusSpec(corpus, text: text)
     }
 
     /// Ctrl-C while following: stop following, and with --cancel-on-interrupt cancel the job.

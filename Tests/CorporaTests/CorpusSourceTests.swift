@@ -45,7 +45,8 @@ import Testing
     }
 
     @Test func aFolderIsEveryFileInOrder() throws {
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
         _ = try write("b.txt", Data("second\n".utf8))
         _ = try write("a.txt", Data("first\n".utf8))
         _ = try write("sub/c.txt", Data("third\n".utf8))
@@ -63,10 +64,13 @@ import Testing
         let tree = try #require(found["source-tree"])
         let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/CBLAS").path
-        var corpus = try PluginCorpus(plugin: tree, parameters: ["root": sources, "extensions": "h"], seconds: 30, bytes: 1 << 20, idleSeconds: 10)
+        var corpus = try PluginCorpus(
+            plugin: tree, parameters: ["root": sources, "extensions": "h"], seconds: 30, bytes: 1 << 20, idleSeconds: 10
+        )
         #expect(try drain(&corpus, chunk: 100) == "// FILE: shim.h\n#include <cblas.h>\n\n")
         let command = try #require(found["command-output"])
-        var echo = try PluginCorpus(plugin: command, parameters: ["command": "printf 'a\\nb\\n'"], seconds: 30, bytes: 1 << 20, idleSeconds: 10)
+        var echo = try PluginCorpus(
+            plugin: command, parameters: ["command": "printf 'a\\nb\\n'"], seconds: 30, bytes: 1 << 20, idleSeconds: 10)
         #expect(try drain(&echo, chunk: 100) == "a\nb\n")
         #expect(throws: CorpusError.self) { try tree.arguments(["nope": "1"]) }
         #expect(throws: CorpusError.self) { try tree.arguments(["repeat": "maybe"]) }

@@ -8,7 +8,9 @@ import Testing
     /// Runs programs through Python and returns what they print.
     func python(_ programs: [LearningToExecute.Program]) throws -> [String] {
         let source = programs.map { p in
-            "def f():\n" + (p.lines + ["print(\(p.expression))"]).map { "    " + $0.replacingOccurrences(of: ";", with: "") }.joined(separator: "\n") + "\nf()\n"
+            "def f():\n"
+                + (p.lines + ["print(\(p.expression))"]).map { "    " + $0.replacingOccurrences(of: ";", with: "") }
+                .joined(separator: "\n") + "\nf()\n"
         }.joined()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

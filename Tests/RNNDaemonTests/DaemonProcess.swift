@@ -36,7 +36,7 @@ final class DaemonProcess: @unchecked Sendable {
 
     let environment: [String: String]
 
-    init(config extra: String = "", environment: [String: String] = [:]) throws {
+    init(config extra: String = "", environment: [String: String] = [:], pluginFolders: [String] = []) throws {
         self.environment = environment
         root = FileManager.default.temporaryDirectory.appendingPathComponent("rnnd-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: root.path + "/corpora", withIntermediateDirectories: true)
@@ -48,6 +48,7 @@ final class DaemonProcess: @unchecked Sendable {
             corpus_directories = ["\(root.path)/corpora"]
             import_directories = ["\(root.path)/corpora"]
             export_directories = ["\(root.path)/corpora"]
+            plugin_directories = [\(pluginFolders.map { "\"\($0)\"" }.joined(separator: ", "))]
             [training]
             blas_threads = 1
             autosave_seconds = 1
