@@ -14,17 +14,17 @@ public struct TextCorpus: CorpusSource {
 }
 
 /// Cutting UTF-8 byte runs at character boundaries.
-enum UTF8Boundary {
+public enum UTF8Boundary {
     /// The end of a run of at most `maximumBytes` from `start` that does not split a character
     /// (at least one whole character, so progress is always made).
-    static func cut(_ bytes: [UInt8], from start: Int, maximumBytes: Int) -> Int {
+    public static func cut(_ bytes: [UInt8], from start: Int, maximumBytes: Int) -> Int {
         var end = min(bytes.count, start + max(4, maximumBytes))
         while end < bytes.count && end > start && bytes[end] & 0xC0 == 0x80 { end -= 1 }
         return end
     }
 
     /// The length of the longest prefix of `bytes` made of whole characters.
-    static func wholePrefix(_ bytes: ArraySlice<UInt8>) -> Int {
+    public static func wholePrefix(_ bytes: ArraySlice<UInt8>) -> Int {
         var start = bytes.endIndex
         while start > bytes.startIndex && bytes.endIndex - start < 4 && bytes[start - 1] & 0xC0 == 0x80 { start -= 1 }
         guard start > bytes.startIndex else { return bytes.count }

@@ -218,7 +218,7 @@ extension ModelWorker {
             logger.error("cannot read the spool of \(host.name): \(error.message)")
             return
         }
-        let chunk = Self.completeUTF8Prefix(bytes)
+        let chunk = bytes[..<UTF8Boundary.wholePrefix(bytes[...])]
         guard chunk.count >= 2 else { return }
         let text = String(decoding: chunk, as: UTF8.self)
         _ = growVocabulary(for: text)
@@ -244,16 +244,6 @@ extension ModelWorker {
         publish(activity: "idle")
     }
 
-    /// The longest prefix of `bytes` that ends on a whole UTF-8 character.
-    static func completeUTF8Prefix(_ bytes: [UInt8]) -> ArraySlice<UInt8> {
-        var start = bytes.count
-        // Find where the last character starts (at most 3 continuation bytes back).
-        while start > 0 && bytes.count - start < 4 && bytes[start - 1] & 0xC0 == 0x80 { start -= 1 }
-        guard start > 0 else { return bytes[...] }
-        let lead = bytes[start - 1]
-        let need = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
-        return bytes.count - (start - 1) >= need ? bytes[...] : bytes[..<(start - 1)]
-    }
 }
 
 /// The progress of one job across windows and epochs.
