@@ -7,7 +7,7 @@ public struct LearningToExecuteCorpus: CorpusSource {
     public enum Task: String, Sendable, CaseIterable { case program, addition, copy }
     /// The paper's curricula: `baseline` always at the target difficulty; `naive` from the
     /// easiest up to the target; `mixed` each sample at a random difficulty up to the
-    /// target; `combined` half naive, half mixed.
+    /// target; `combined` one sample in five a mixed draw, the rest at the naive level.
     public enum Curriculum: String, Sendable, CaseIterable { case baseline, naive, mixed, combined }
     public enum Split: String, Sendable, CaseIterable { case train, validation, test }
 
@@ -74,7 +74,7 @@ public struct LearningToExecuteCorpus: CorpusSource {
         case .baseline: return target
         case .naive: return naive()
         case .mixed: return mixed()
-        case .combined: return g.next() % 2 == 0 ? naive() : mixed()
+        case .combined: return g.next() % 5 == 0 ? mixed() : naive()
         }
     }
 
