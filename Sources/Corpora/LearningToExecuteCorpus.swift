@@ -5,8 +5,9 @@ public import RNNCore
 /// split decided by a hash of each sample's text, so the sets never share a sample.
 public struct LearningToExecuteCorpus: CorpusSource {
     public enum Task: String, Sendable, CaseIterable { case program, addition, copy }
-    /// The paper's curricula: `baseline` always at the target difficulty; `naive` from the
-    /// easiest up to the target; `mixed` each sample at a random difficulty up to the
+    /// The paper's curricula: `baseline` always at the target difficulty; `naive` from (1, 1),
+    /// raised by ``advance()`` when the trainer sees the level learnt (validation accuracy
+    /// above 95% or training stalled); `mixed` each sample at a random difficulty up to the
     /// target; `combined` one sample in five a mixed draw, the rest at the naive level.
     public enum Curriculum: String, Sendable, CaseIterable { case baseline, naive, mixed, combined }
     public enum Split: String, Sendable, CaseIterable { case train, validation, test }
@@ -16,7 +17,7 @@ public struct LearningToExecuteCorpus: CorpusSource {
         public var length = 4
         public var nesting = 3
         public var curriculum: Curriculum = .baseline
-        /// Samples over which `naive` climbs to the target.
+        /// Kept for the wire format; the naive level is raised by feedback, not by count.
         public var curriculumSamples = 100_000
         public var split: Split = .train
         public var seed: UInt64 = 1
@@ -33,13 +34,48 @@ public struct LearningToExecuteCorpus: CorpusSource {
     public let options: Options
     private var generator: SplitMix64
     private var produced = 0
+    /// The naive curriculum's level (length, nesting), raised by ``advance()``.
+    public private(set) var level: (length: Int, nesting: Int) = (1, 1)
 
-    public init(_ options: Options) throws(CorpusError) {
+    /// - Parameter level: where a naive curriculum resumes (from a checkpoint); nil starts at (1, 1).
+    public init(_ options: Options, level: (length: Int, nesting: Int)? = nil) throws(CorpusError) {
         guard (1...9).contains(options.length), (1...10).contains(options.nesting) else {
             throw CorpusError("l2e needs length in 1...9 and nesting in 1...10")
         }
         self.options = options
         self.generator = SplitMix64(state: options.seed)
+        if let level {
+            self.level = (min(max(1, level.length), options.length), min(max(1, level.nesting), options.nesting))
+        }
+    }
+
+    /// Whether the curriculum has a level that feedback raises.
+    public var hasLevels: Bool { options.curriculum == .naive || options.curriculum == .combined }
+
+    /// Raises the naive level: length first, then nesting (the paper's order). Returns false
+    /// at the target.
+    @discardableResult
+    public mutating func advance() -> Bool {
+        if level.length < options.length {
+            level.length += 1
+        } else if level.nesting < options.nesting {
+            level.nesting += 1
+        } else {
+            return false
+        }
+        return true
+    }
+
+    /// Held-out samples at the current level (the validation split), for measuring it.
+    public func validationSamples(_ count: Int, seed: UInt64) -> [String] {
+        var options = self.options
+        options.split = .validation
+        options.curriculum = .baseline
+        options.length = hasLevels ? level.length : options.length
+        options.nesting = hasLevels ? level.nesting : options.nesting
+        options.seed = seed
+        guard var corpus = try? LearningToExecuteCorpus(options) else { return [] }
+        return (0..<count).map { _ in corpus.nextSample() }
     }
 
     public mutating func next(maximumBytes: Int) throws(CorpusError) -> CorpusChunk? {
@@ -63,10 +99,7 @@ public struct LearningToExecuteCorpus: CorpusSource {
     /// The difficulty of the next sample under the curriculum.
     func difficulty(_ g: inout SplitMix64) -> (length: Int, nesting: Int) {
         let target = (options.length, options.nesting)
-        func naive() -> (Int, Int) {
-            let progress = min(1, Double(produced) / Double(max(1, options.curriculumSamples)))
-            return (1 + Int(progress * Double(target.0 - 1)), 1 + Int(progress * Double(target.1 - 1)))
-        }
+        func naive() -> (Int, Int) { level }
         func mixed() -> (Int, Int) {
             (Int(g.next() % UInt64(target.0)) + 1, Int(g.next() % UInt64(target.1)) + 1)
         }

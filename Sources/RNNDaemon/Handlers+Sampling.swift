@@ -1,3 +1,4 @@
+import Corpora
 import RNNCore
 import RNNProtocol
 
@@ -67,7 +68,9 @@ extension Handlers {
         guard let snapshot = host.snapshot else {
             throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first")
         }
-        let tokens = snapshot.vocabulary.encode(p.text)
+        guard (p.text == nil) != (p.corpus == nil) else { throw invalid("text", "give exactly one of text or corpus") }
+        if let spec = p.corpus { return try await evaluateAnswers(snapshot, spec: spec, samples: p.samples ?? 500) }
+        let tokens = snapshot.vocabulary.encode(p.text ?? "")
         guard tokens.count >= 2 else { throw invalid("text", "must have at least 2 characters") }
         return try await blocking { () throws(DaemonError) -> EvaluateResult in
             do {
@@ -77,6 +80,37 @@ extension Handlers {
                     characters: summary.characters)
             } catch {
                 throw DaemonError(.invalidParams, (error as? RNNCoreError)?.message ?? "\(error)")
+            }
+        }
+    }
+}
+
+extension Handlers {
+    /// Loss, answer accuracy and greedy exact match on samples of an l2e corpus.
+    func evaluateAnswers(_ snapshot: PublishedModel, spec: CorpusSpec, samples: Int) async throws(DaemonError) -> EvaluateResult {
+        guard spec.l2e != nil else { throw invalid("corpus", "must be an l2e corpus for answer accuracy") }
+        guard (1...100_000).contains(samples) else { throw invalid("samples", "must be in 1...100000") }
+        let opener = try corpusOpener(spec)
+        return try await blocking { () throws(DaemonError) -> EvaluateResult in
+            do {
+                var source = try opener()
+                var lines: [String] = []
+                while lines.count < samples, let chunk = try source.next(maximumBytes: 1 << 16) {
+                    lines += chunk.text.split(separator: "\n").map(String.init)
+                }
+                lines = Array(lines.prefix(samples))
+                let accuracy = try AnswerAccuracy.measure(snapshot.model, vocabulary: snapshot.vocabulary, samples: lines)
+                let text = lines.joined(separator: "\n") + "\n"
+                let loss = try Evaluator.evaluate(snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256)
+                return EvaluateResult(
+                    loss: loss.natsPerCharacter, bitsPerCharacter: loss.bitsPerCharacter, characters: loss.characters,
+                    answerAccuracy: accuracy.characterAccuracy, exactMatch: accuracy.exactMatch, samples: accuracy.samples)
+            } catch let error as CorpusError {
+                throw DaemonError(.corpusFailed, error.message)
+            } catch let error as RNNCoreError {
+                throw DaemonError(.invalidParams, error.message)
+            } catch {
+                throw DaemonError(.internalError, "\(error)")
             }
         }
     }

@@ -28,6 +28,8 @@ struct ModelRecord: Sendable, Codable, Hashable {
     var spoolConsumed = 0
     /// Total bytes ever accepted by `train.feed`.
     var spoolTotal = 0
+    /// The naive curriculum's level (length, nesting) reached, resumed by the next l2e job.
+    var curriculumLevel: [Int]?
 
     static let historyLimit = 2000
 

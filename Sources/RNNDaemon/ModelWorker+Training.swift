@@ -19,11 +19,18 @@ extension ModelWorker {
             return
         }
         defer { source.close() }
+        if let l2e = source as? LearningToExecuteCorpus, l2e.hasLevels, let saved = record.curriculumLevel, saved.count == 2,
+            let resumed = try? LearningToExecuteCorpus(l2e.options, level: (saved[0], saved[1]))
+        {
+            source = resumed  // the curriculum goes on where the last job left it
+        }
+        // Generated samples come in small windows, so that a raised curriculum level shows soon.
+        let windowBytes = source is LearningToExecuteCorpus ? 32 << 10 : Self.windowBytes
         publish(activity: "training")
         while true {
             let window: (text: String, mask: [Bool]?)
             do {
-                window = try Self.readWindow(&source, bytes: Self.windowBytes)
+                window = try Self.readWindow(&source, bytes: windowBytes)
             } catch {
                 finishJob(job, .failed, error: error.message)
                 return
@@ -47,7 +54,7 @@ extension ModelWorker {
                 continue
             }
             run.windowsThisEpoch += 1
-            switch trainWindow(window.text, mask: window.mask, job: job, run: &run) {
+            switch trainWindow(window.text, mask: window.mask, job: job, run: &run, source: &source) {
             case .continue: continue
             case .budgetReached: break
             case .ended: return
@@ -63,7 +70,9 @@ extension ModelWorker {
     enum WindowOutcome { case `continue`, budgetReached, ended }
 
     /// One pass over a window of the corpus.
-    private func trainWindow(_ text: String, mask: [Bool]?, job: TrainingJob, run: inout JobRun) -> WindowOutcome {
+    private func trainWindow(
+        _ text: String, mask: [Bool]?, job: TrainingJob, run: inout JobRun, source: inout any CorpusSource
+    ) -> WindowOutcome {
         let p = job.parameters
         _ = growVocabulary(for: text)
         let tokens = vocabulary.encode(text)
@@ -122,6 +131,7 @@ extension ModelWorker {
             if validation.count > 1 && run.steps % validateEvery == 0 {
                 validationLoss = evaluate(validation, weights: validationWeights, batch: batch, steps: steps)
                 run.lastValidation = validationLoss
+                measureCurriculum(&source, job: job, run: &run)
             }
             if validationLoss != nil || record.steps % 10 == 0 {
                 record.record(step: record.steps, loss: run.smoothed ?? report.loss, validationLoss: validationLoss)
@@ -158,6 +168,39 @@ extension ModelWorker {
             }
         }
         return .continue
+    }
+
+    /// For learning-to-execute: the answer accuracy at the current level, and the naive
+    /// curriculum raised when it passes 95% or has stopped improving for three checks.
+    private func measureCurriculum(_ source: inout any CorpusSource, job: TrainingJob, run: inout JobRun) {
+        guard var l2e = source as? LearningToExecuteCorpus else { return }
+        let samples = l2e.validationSamples(200, seed: UInt64(run.steps))
+        guard let accuracy = try? AnswerAccuracy.measure(trainer.model, vocabulary: vocabulary, samples: samples) else { return }
+        if l2e.hasLevels {
+            if accuracy.characterAccuracy > run.bestAccuracy + 0.005 {
+                run.bestAccuracy = accuracy.characterAccuracy
+                run.stalledChecks = 0
+            } else {
+                run.stalledChecks += 1
+            }
+            if accuracy.characterAccuracy >= 0.95 || run.stalledChecks >= 3, l2e.advance() {
+                run.bestAccuracy = 0
+                run.stalledChecks = 0
+                logger.info(
+                    "curriculum of \(host.name) raised to length \(l2e.level.length), nesting \(l2e.level.nesting)",
+                    metadata: ["model": "\(host.name)", "job": "\(job.id)"])
+            }
+            record.curriculumLevel = [l2e.level.length, l2e.level.nesting]
+            source = l2e
+        }
+        let level = l2e.hasLevels ? l2e.level : (l2e.options.length, l2e.options.nesting)
+        job.update(
+            { info in
+                info.answerAccuracy = accuracy.characterAccuracy
+                info.exactMatch = accuracy.exactMatch
+                info.curriculumLength = level.0
+                info.curriculumNesting = level.1
+            }, notify: true)
     }
 
     private func evaluate(_ validation: [Int32], weights: [Float]?, batch: Int, steps: Int) -> Double? {
@@ -256,6 +299,8 @@ struct JobRun {
     var totalSteps: Int?
     var smoothed: Double?
     var lastValidation: Double?
+    var bestAccuracy = 0.0
+    var stalledChecks = 0
 
     init(job: TrainingJob, record: ModelRecord) {
         totalSteps = job.parameters.steps

@@ -264,12 +264,20 @@ public struct EvaluateResult: Codable, Sendable, Hashable {
     public var loss: Double
     public var bitsPerCharacter: Double
     public var characters: Int
+    /// Teacher-forced per-character accuracy of the answers (with an l2e corpus).
+    public var answerAccuracy: Double?
+    /// Greedy exact match of the answers (with an l2e corpus).
+    public var exactMatch: Double?
+    public var samples: Int?
 
     /// Creates a value with every field.
-    public init(loss: Double, bitsPerCharacter: Double, characters: Int) {
+    public init(loss: Double, bitsPerCharacter: Double, characters: Int, answerAccuracy: Double? = nil, exactMatch: Double? = nil, samples: Int? = nil) {
         self.loss = loss
         self.bitsPerCharacter = bitsPerCharacter
         self.characters = characters
+        self.answerAccuracy = answerAccuracy
+        self.exactMatch = exactMatch
+        self.samples = samples
     }
 }
 
@@ -287,9 +295,13 @@ public struct JobInfo: Codable, Sendable, Hashable {
     public var elapsedSeconds: Double
     public var etaSeconds: Double?
     public var error: String?
+    public var curriculumLength: Int?
+    public var curriculumNesting: Int?
+    public var answerAccuracy: Double?
+    public var exactMatch: Double?
 
     /// Creates a value with every field.
-    public init(job: String, model: String, state: String, step: Int, totalSteps: Int? = nil, epoch: Double? = nil, loss: Double? = nil, validationLoss: Double? = nil, charactersPerSecond: Double? = nil, elapsedSeconds: Double, etaSeconds: Double? = nil, error: String? = nil) {
+    public init(job: String, model: String, state: String, step: Int, totalSteps: Int? = nil, epoch: Double? = nil, loss: Double? = nil, validationLoss: Double? = nil, charactersPerSecond: Double? = nil, elapsedSeconds: Double, etaSeconds: Double? = nil, error: String? = nil, curriculumLength: Int? = nil, curriculumNesting: Int? = nil, answerAccuracy: Double? = nil, exactMatch: Double? = nil) {
         self.job = job
         self.model = model
         self.state = state
@@ -302,6 +314,10 @@ public struct JobInfo: Codable, Sendable, Hashable {
         self.elapsedSeconds = elapsedSeconds
         self.etaSeconds = etaSeconds
         self.error = error
+        self.curriculumLength = curriculumLength
+        self.curriculumNesting = curriculumNesting
+        self.answerAccuracy = answerAccuracy
+        self.exactMatch = exactMatch
     }
 }
 
@@ -781,7 +797,7 @@ public enum Sample {
     public static let notification = "sample.chunk"
 }
 
-/// `evaluate`: Loss of a model on a text, in nats and bits per character.
+/// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
 public enum Evaluate {
     /// The method name on the wire.
     public static let name = "evaluate"
@@ -790,16 +806,22 @@ public enum Evaluate {
     /// The parameters.
     public struct Params: RPCParams {
         /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "text"]
+        public static let fields: [String] = ["model", "text", "corpus", "samples"]
         /// The model's name.
         public var model: String
-        /// The text.
-        public var text: String
+        /// The text (or give corpus).
+        public var text: String?
+        /// An l2e corpus (usually its test split) to draw samples from.
+        public var corpus: CorpusSpec?
+        /// How many corpus samples to measure (default 500).
+        public var samples: Int?
 
         /// Creates a value with every field.
-        public init(model: String, text: String) {
+        public init(model: String, text: String? = nil, corpus: CorpusSpec? = nil, samples: Int? = nil) {
             self.model = model
             self.text = text
+            self.corpus = corpus
+            self.samples = samples
         }
     }
     /// The result.
@@ -1712,7 +1734,7 @@ public let openRPCDocumentText = #"""
     },
     {
       "name": "evaluate",
-      "summary": "Loss of a model on a text, in nats and bits per character.",
+      "summary": "Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.",
       "params": [
         {
           "name": "model",
@@ -1725,10 +1747,28 @@ public let openRPCDocumentText = #"""
         },
         {
           "name": "text",
-          "description": "The text.",
-          "required": true,
+          "description": "The text (or give corpus).",
+          "required": false,
           "schema": {
             "type": "string"
+          }
+        },
+        {
+          "name": "corpus",
+          "description": "An l2e corpus (usually its test split) to draw samples from.",
+          "required": false,
+          "schema": {
+            "$ref": "#/components/schemas/CorpusSpec"
+          }
+        },
+        {
+          "name": "samples",
+          "description": "How many corpus samples to measure (default 500).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100000
           }
         }
       ],
@@ -2471,6 +2511,17 @@ public let openRPCDocumentText = #"""
           },
           "characters": {
             "type": "integer"
+          },
+          "answer_accuracy": {
+            "type": "number",
+            "description": "Teacher-forced per-character accuracy of the answers (with an l2e corpus)."
+          },
+          "exact_match": {
+            "type": "number",
+            "description": "Greedy exact match of the answers (with an l2e corpus)."
+          },
+          "samples": {
+            "type": "integer"
           }
         },
         "required": [
@@ -2519,6 +2570,18 @@ public let openRPCDocumentText = #"""
           },
           "error": {
             "type": "string"
+          },
+          "curriculum_length": {
+            "type": "integer"
+          },
+          "curriculum_nesting": {
+            "type": "integer"
+          },
+          "answer_accuracy": {
+            "type": "number"
+          },
+          "exact_match": {
+            "type": "number"
           }
         },
         "required": [

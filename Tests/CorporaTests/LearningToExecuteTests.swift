@@ -132,8 +132,17 @@ import Testing
         var naive = try LearningToExecuteCorpus(options)
         var g = SplitMix64(state: 1)
         #expect(naive.difficulty(&g) == (1, 1))
-        _ = try naive.next(maximumBytes: 1 << 20)  // many samples: the ramp is done
+        _ = try naive.next(maximumBytes: 1 << 20)  // samples alone do not raise the level
+        #expect(naive.difficulty(&g) == (1, 1))
+        naive.advance()
+        #expect(naive.difficulty(&g) == (2, 1), "length first")
+        for _ in 0..<3 { naive.advance() }
+        #expect(naive.difficulty(&g) == (5, 1))
+        naive.advance()
+        #expect(naive.difficulty(&g) == (5, 2), "then nesting")
+        while naive.advance() {}
         #expect(naive.difficulty(&g) == (5, 4))
+        #expect(try LearningToExecuteCorpus(options, level: (3, 2)).level == (3, 2))
         options.curriculum = .mixed
         let mixed = try LearningToExecuteCorpus(options)
         for _ in 0..<100 {
