@@ -37,6 +37,40 @@ import Testing
         #expect(done["step"]?.int == 20)
     }
 
+    @Test func cancellingAJobStopsItsPlugin() throws {
+        let d = try daemon()
+        defer { d.stop() }
+        let client = try d.client()
+        try client.call("model.create", ["model": .string("p"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+        let marker = "rnnd-plugin-\(UUID().uuidString.prefix(8))"
+        let job = try client.call(
+            "train.start",
+            ["model": .string("p"), "batch_size": .number(2), "seq_length": .number(8),
+             "corpus": .object(["plugin": .string("command-output"), "params": .object(["command": .string("yes \(marker)")])])])
+        let id = try #require(job["job"]?.stringValue)
+        func running() -> Bool {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+            p.arguments = ["-f", "yes \(marker)"]
+            p.standardOutput = FileHandle.nullDevice
+            try? p.run()
+            p.waitUntilExit()
+            return p.terminationStatus == 0
+        }
+        var deadline = Date().addingTimeInterval(20)
+        while !running() && Date() < deadline { usleep(20_000) }
+        #expect(running(), "the plugin runs while the job does")
+        try client.call("train.cancel", ["job": .string(id)])
+        deadline = Date().addingTimeInterval(20)
+        while (try client.call("train.status", ["job": .string(id)]))["state"] == .string("running") && Date() < deadline {
+            usleep(20_000)
+        }
+        #expect(try client.call("train.status", ["job": .string(id)])["state"] == .string("cancelled"))
+        deadline = Date().addingTimeInterval(10)
+        while running() && Date() < deadline { usleep(20_000) }
+        #expect(!running(), "the plugin (and what it started) is stopped with its job")
+    }
+
     @Test func aFailingPluginFailsItsJobNotTheDaemon() throws {
         let d = try daemon()
         defer { d.stop() }
@@ -90,6 +124,15 @@ import Testing
         #expect(done["state"] == .string("finished"))
         let loss = try #require(done["validation_loss"]?.numberValue)
         #expect(loss < log(10.0), "answer-only loss below a uniform guess over digits: \(loss)")
+        #expect(done["answer_accuracy"]?.numberValue != nil, "the job reports answer accuracy")
+        let measured = try client.call(
+            "evaluate",
+            ["model": .string("l2e"), "samples": .number(50),
+             "corpus": .object(["l2e": .object(["task": .string("addition"), "length": .number(2), "split": .string("test")])])])
+        #expect(measured["samples"]?.int == 50)
+        let accuracy = try #require(measured["answer_accuracy"]?.numberValue)
+        let exact = try #require(measured["exact_match"]?.numberValue)
+        #expect((0...1).contains(accuracy) && (0...1).contains(exact))
     }
 }
 
