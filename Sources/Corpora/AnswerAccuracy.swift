@@ -13,7 +13,9 @@ public struct AnswerAccuracy: Sendable, Hashable {
 
     /// Measures `model` on `samples` (whole lines such as `print(12+34)@64.`). Each sample
     /// starts from a zero state after a newline, as samples follow newlines in training.
-    public static func measure(_ model: CharRNN, vocabulary: Vocabulary, samples: [String]) throws(RNNCoreError) -> AnswerAccuracy {
+    public static func measure(_ model: CharRNN, vocabulary: Vocabulary, samples: [String]) throws(RNNCoreError)
+        -> AnswerAccuracy
+    {
         var right = 0, total = 0, exact = 0, counted = 0
         for sample in samples {
             guard let at = sample.firstIndex(of: "@") else { continue }
@@ -34,13 +36,15 @@ public struct AnswerAccuracy: Sendable, Hashable {
             }
             let sampler = try Sampler(
                 model: model, vocabulary: vocabulary,
-                options: SamplingOptions(argmax: true, prime: String(prompt), stop: ["."], length: answer.unicodeScalars.count + 2))
+                options: SamplingOptions(
+                    argmax: true, prime: String(prompt), stop: ["."], length: answer.unicodeScalars.count + 2))
             var produced = String.UnicodeScalarView()
             while let s = sampler.next() { produced.append(s) }
             if sampler.stopReason == .stop && String(produced) + "." == answer { exact += 1 }
         }
         return AnswerAccuracy(
-            characterAccuracy: Double(right) / Double(max(total, 1)), exactMatch: Double(exact) / Double(max(counted, 1)),
+            characterAccuracy: Double(right) / Double(max(total, 1)),
+            exactMatch: Double(exact) / Double(max(counted, 1)),
             samples: counted)
     }
 }

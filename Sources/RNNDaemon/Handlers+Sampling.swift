@@ -87,7 +87,9 @@ extension Handlers {
 
 extension Handlers {
     /// Loss, answer accuracy and greedy exact match on samples of an l2e corpus.
-    func evaluateAnswers(_ snapshot: PublishedModel, spec: CorpusSpec, samples: Int) async throws(DaemonError) -> EvaluateResult {
+    func evaluateAnswers(_ snapshot: PublishedModel, spec: CorpusSpec, samples: Int) async throws(DaemonError)
+        -> EvaluateResult
+    {
         guard spec.l2e != nil else { throw invalid("corpus", "must be an l2e corpus for answer accuracy") }
         guard (1...100_000).contains(samples) else { throw invalid("samples", "must be in 1...100000") }
         let opener = try corpusOpener(spec)
@@ -99,12 +101,15 @@ extension Handlers {
                     lines += chunk.text.split(separator: "\n").map(String.init)
                 }
                 lines = Array(lines.prefix(samples))
-                let accuracy = try AnswerAccuracy.measure(snapshot.model, vocabulary: snapshot.vocabulary, samples: lines)
+                let accuracy = try AnswerAccuracy.measure(
+                    snapshot.model, vocabulary: snapshot.vocabulary, samples: lines)
                 let text = lines.joined(separator: "\n") + "\n"
-                let loss = try Evaluator.evaluate(snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256)
+                let loss = try Evaluator.evaluate(
+                    snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256)
                 return EvaluateResult(
                     loss: loss.natsPerCharacter, bitsPerCharacter: loss.bitsPerCharacter, characters: loss.characters,
-                    answerAccuracy: accuracy.characterAccuracy, exactMatch: accuracy.exactMatch, samples: accuracy.samples)
+                    answerAccuracy: accuracy.characterAccuracy, exactMatch: accuracy.exactMatch,
+                    samples: accuracy.samples)
             } catch let error as CorpusError {
                 throw DaemonError(.corpusFailed, error.message)
             } catch let error as RNNCoreError {

@@ -19,7 +19,8 @@ extension ModelWorker {
             return
         }
         defer { source.close() }
-        if let l2e = source as? LearningToExecuteCorpus, l2e.hasLevels, let saved = record.curriculumLevel, saved.count == 2,
+        if let l2e = source as? LearningToExecuteCorpus, l2e.hasLevels, let saved = record.curriculumLevel,
+            saved.count == 2,
             let resumed = try? LearningToExecuteCorpus(l2e.options, level: (saved[0], saved[1]))
         {
             source = resumed  // the curriculum goes on where the last job left it
@@ -175,7 +176,9 @@ extension ModelWorker {
     private func measureCurriculum(_ source: inout any CorpusSource, job: TrainingJob, run: inout JobRun) {
         guard var l2e = source as? LearningToExecuteCorpus else { return }
         let samples = l2e.validationSamples(200, seed: UInt64(run.steps))
-        guard let accuracy = try? AnswerAccuracy.measure(trainer.model, vocabulary: vocabulary, samples: samples) else { return }
+        guard let accuracy = try? AnswerAccuracy.measure(trainer.model, vocabulary: vocabulary, samples: samples) else {
+            return
+        }
         if l2e.hasLevels {
             if accuracy.characterAccuracy > run.bestAccuracy + 0.005 {
                 run.bestAccuracy = accuracy.characterAccuracy

@@ -41,12 +41,17 @@ import Testing
         let d = try daemon()
         defer { d.stop() }
         let client = try d.client()
-        try client.call("model.create", ["model": .string("p"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+        try client.call(
+            "model.create", ["model": .string("p"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
         let marker = "rnnd-plugin-\(UUID().uuidString.prefix(8))"
         let job = try client.call(
             "train.start",
-            ["model": .string("p"), "batch_size": .number(2), "seq_length": .number(8),
-             "corpus": .object(["plugin": .string("command-output"), "params": .object(["command": .string("yes \(marker)")])])])
+            [
+                "model": .string("p"), "batch_size": .number(2), "seq_length": .number(8),
+                "corpus": .object([
+                    "plugin": .string("command-output"), "params": .object(["command": .string("yes \(marker)")]),
+                ]),
+            ])
         let id = try #require(job["job"]?.stringValue)
         func running() -> Bool {
             let p = Process()
@@ -62,7 +67,9 @@ import Testing
         #expect(running(), "the plugin runs while the job does")
         try client.call("train.cancel", ["job": .string(id)])
         deadline = Date().addingTimeInterval(20)
-        while (try client.call("train.status", ["job": .string(id)]))["state"] == .string("running") && Date() < deadline {
+        while (try client.call("train.status", ["job": .string(id)]))["state"] == .string("running")
+            && Date() < deadline
+        {
             usleep(20_000)
         }
         #expect(try client.call("train.status", ["job": .string(id)])["state"] == .string("cancelled"))
@@ -127,8 +134,12 @@ import Testing
         #expect(done["answer_accuracy"]?.numberValue != nil, "the job reports answer accuracy")
         let measured = try client.call(
             "evaluate",
-            ["model": .string("l2e"), "samples": .number(50),
-             "corpus": .object(["l2e": .object(["task": .string("addition"), "length": .number(2), "split": .string("test")])])])
+            [
+                "model": .string("l2e"), "samples": .number(50),
+                "corpus": .object([
+                    "l2e": .object(["task": .string("addition"), "length": .number(2), "split": .string("test")])
+                ]),
+            ])
         #expect(measured["samples"]?.int == 50)
         let accuracy = try #require(measured["answer_accuracy"]?.numberValue)
         let exact = try #require(measured["exact_match"]?.numberValue)
