@@ -14,10 +14,15 @@ import Testing
         }.joined()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", source]
-        let out = Pipe()
+        process.arguments = ["python3", "-"]
+        let out = Pipe(), input = Pipe()
         process.standardOutput = out
+        process.standardInput = input
         try process.run()
+        DispatchQueue.global().async {
+            input.fileHandleForWriting.write(Data(source.utf8))
+            try? input.fileHandleForWriting.close()
+        }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
@@ -27,7 +32,7 @@ import Testing
     func programsComputeWhatPythonComputes(_ length: Int, _ nesting: Int) throws {
         var g = SplitMix64(state: UInt64(length * 100 + nesting))
         let generator = LearningToExecute(length: length, nesting: nesting)
-        let programs = (0..<150).map { _ in generator.program(&g) }
+        let programs = (0..<1000).map { _ in generator.program(&g) }
         let printed = try python(programs)
         #expect(printed.count == programs.count)
         for (program, output) in zip(programs, printed) {
