@@ -26,8 +26,6 @@ struct ModelRecord: Sendable, Codable, Hashable {
     var lossHistory: [LossPoint] = []
     /// Absolute position in the feed spool up to which the saved weights have learnt.
     var spoolConsumed = 0
-    /// Total bytes ever accepted by `train.feed`.
-    var spoolTotal = 0
     /// The naive curriculum's level (length, nesting) reached, resumed by the next l2e job.
     var curriculumLevel: [Int]?
 

@@ -37,7 +37,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if !entered {
             let error = RPCError(
                 .limitReached, "too many connections (limits.max_connections = \(connections.limit)); try again later")
-            write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
+            Self.write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
             context.close(promise: nil)
             return
         }
@@ -108,8 +108,6 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
     }
-
-    private func write(_ line: String, to channel: any Channel) { Self.write(line, to: channel) }
 
     static func write(_ line: String, to channel: any Channel) {
         channel.writeAndFlush(buffer(line, channel.allocator), promise: nil)
