@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 /// Every target is compiled in the Swift 6 language mode with the same upcoming features.
@@ -10,7 +11,21 @@ let strictSettings: [SwiftSetting] = [
 
 /// The engine is optimized in debug builds too: its SIMD kernels are 50 times slower
 /// unoptimized, which made the numeric tests (thousands of forward passes) crawl.
-let coreSettings: [SwiftSetting] = strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+/// On an x86-64 machine with AVX2 and FMA the engine is built for it (8-lane vectors in one
+/// register, fused multiply-add): the binary then needs such a CPU, like the one that built
+/// it. RNND_PORTABLE=1 builds for the x86-64 baseline instead.
+let hostHasAVX2AndFMA: Bool = {
+    guard ProcessInfo.processInfo.environment["RNND_PORTABLE"] == nil,
+        let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+        let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return false }
+    let set = Set(flags.split(separator: " ").map(String.init))
+    return set.contains("avx2") && set.contains("fma")
+}()
+
+let coreSettings: [SwiftSetting] =
+    strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+    + (hostHasAVX2AndFMA ? [.unsafeFlags(["-target-cpu", "haswell"]), .define("RNND_FMA")] : [])
 
 let package = Package(
     name: "rnnd",
@@ -77,7 +92,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "rnnbench",
-            dependencies: ["RNNCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["RNNCore", "RNNClient", "RNNProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictSettings
         ),
         .target(

@@ -10,7 +10,8 @@ public enum BLAS {
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
     }
 
-    /// `C = alpha * op(A) * op(B) + beta * C`, all row-major.
+    /// `C = alpha * op(A) * op(B) + beta * C`, all row-major. One row (`m = 1`) runs as a
+    /// matrix-vector product in ``VectorProducts`` instead.
     ///
     /// - Parameters:
     ///   - transposeA: use `Aᵀ`; `A` is then stored `k x m`.
@@ -32,6 +33,14 @@ public enum BLAS {
         let lda = lda ?? (transposeA ? m : k)
         let ldb = ldb ?? (transposeB ? k : n)
         let ldc = ldc ?? n
+        if m == 1, !transposeA, k > 0 {
+            if transposeB {
+                VectorProducts.matrixVector(n: n, k: k, alpha: alpha, b: b, ldb: ldb, x: a, beta: beta, y: c)
+            } else {
+                VectorProducts.vectorMatrix(k: k, n: n, alpha: alpha, x: a, b: b, ldb: ldb, beta: beta, y: c)
+            }
+            return
+        }
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,

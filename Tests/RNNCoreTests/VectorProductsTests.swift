@@ -1,0 +1,58 @@
+import Testing
+
+@testable import RNNCore
+
+/// One-row products (`BLAS.gemm` with m = 1, which runs ``VectorProducts``) against a
+/// product in Double, over shapes that hit every tail of the vector loops and the
+/// two-thread split.
+@Suite struct VectorProductsTests {
+    static let shapes: [(k: Int, n: Int)] = [
+        (1, 1), (5, 7), (3, 8), (130, 31), (128, 32), (17, 33), (128, 512), (100, 65), (1024, 1100), (1100, 1024),
+    ]
+
+    /// Deterministic values in [-1, 1).
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var g = RandomGenerator(seed: seed)
+        return (0..<count).map { _ in 2 * g.nextUnitFloat() - 1 }
+    }
+
+    func check(k: Int, n: Int, transposeB: Bool, alpha: Float, beta: Float) {
+        let ldb = (transposeB ? k : n) + 3  // a leading dimension wider than the matrix
+        let rows = transposeB ? n : k
+        let x = Self.values(k, seed: 1)
+        let b = Self.values(rows * ldb, seed: 2)
+        let start = Self.values(n, seed: 3)
+        var y = start
+        BLAS.gemm(
+            transposeB: transposeB, m: 1, n: n, k: k, alpha: alpha, x, b, ldb: ldb, beta: beta, &y)
+        for j in 0..<n {
+            var sum = 0.0
+            for i in 0..<k {
+                let weight = transposeB ? b[j * ldb + i] : b[i * ldb + j]
+                sum += Double(x[i]) * Double(weight)
+            }
+            let expected = Double(alpha) * sum + Double(beta) * Double(start[j])
+            let tolerance = 1e-5 * Double(k).squareRoot() * 4 + 1e-6
+            if abs(Double(y[j]) - expected) > tolerance {
+                Issue.record("k \(k) n \(n) transposeB \(transposeB): y[\(j)] = \(y[j]), expected \(expected)")
+                return
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func matchesDoublePrecision(transposeB: Bool) {
+        for (k, n) in Self.shapes {
+            check(k: k, n: n, transposeB: transposeB, alpha: 1, beta: 0)
+            check(k: k, n: n, transposeB: transposeB, alpha: 0.5, beta: 1)
+        }
+    }
+
+    @Test func betaZeroIgnoresWhatTheOutputHeld() {
+        var y = [Float](repeating: .nan, count: 40)
+        let x: [Float] = [1, 2]
+        let b = [Float](repeating: 1, count: 80)
+        BLAS.gemm(m: 1, n: 40, k: 2, x, b, beta: 0, &y)
+        #expect(y.allSatisfy { $0 == 3 })
+    }
+}
