@@ -23,6 +23,9 @@ let hostHasAVX2AndFMA: Bool = {
     return set.contains("avx2") && set.contains("fma")
 }()
 
+/// RNND_FUZZ=1 (scripts/fuzz) builds rnnd-fuzz as a libFuzzer target instead of a replayer.
+let fuzzing = ProcessInfo.processInfo.environment["RNND_FUZZ"] != nil
+
 let coreSettings: [SwiftSetting] =
     strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
     + (hostHasAVX2AndFMA ? [.unsafeFlags(["-target-cpu", "haswell"]), .define("RNND_FMA")] : [])
@@ -68,6 +71,7 @@ let package = Package(
                 "RNNCore", "RNNProtocol", "CSystemd", "Corpora",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -92,8 +96,16 @@ let package = Package(
         ),
         .executableTarget(
             name: "rnnbench",
-            dependencies: ["RNNCore", "RNNClient", "RNNProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "RNNCore", "RNNClient", "RNNProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "rnnd-fuzz",
+            dependencies: ["RNNDaemon", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings + (fuzzing ? [.define("FUZZING")] : [])
         ),
         .target(
             name: "_RNNTestSupport",

@@ -17,8 +17,9 @@ public struct LearningToExecuteCorpus: CorpusSource {
         public var length = 4
         public var nesting = 3
         public var curriculum: Curriculum = .baseline
-        /// Kept for the wire format; the naive level is raised by feedback, not by count.
-        public var curriculumSamples = 100_000
+        /// Train on each sample as a row of its own from a zero state (true), or on the
+        /// samples as one stream (false). The corpus's text is the same either way.
+        public var separateSequences = true
         public var split: Split = .train
         public var seed: UInt64 = 1
         /// Count only the answer characters (after `@`, through `.`) in the loss.

@@ -47,7 +47,12 @@ extension Handlers {
             }
             options.length = l2e.length ?? options.length
             options.nesting = l2e.nesting ?? options.nesting
-            options.curriculumSamples = l2e.curriculumSamples ?? options.curriculumSamples
+            if let sequences = l2e.sequences {
+                guard sequences == "separate" || sequences == "stream" else {
+                    throw invalid("corpus.l2e.sequences", "must be separate or stream")
+                }
+                options.separateSequences = sequences == "separate"
+            }
             options.seed = UInt64(max(0, l2e.seed ?? 1))
             options.answerOnlyLoss = l2e.answerOnlyLoss ?? true
             options.reverseAnswer = l2e.reverseAnswer ?? false

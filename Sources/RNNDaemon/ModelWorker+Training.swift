@@ -87,10 +87,21 @@ extension ModelWorker {
         var steps = p.seqLength ?? record.seqLength
         if train.count - 1 < batch * steps { batch = max(1, (train.count - 1) / steps) }
         if train.count - 1 < batch * steps { steps = train.count - 1 }
-        guard steps >= 1,
-            var batcher = try? SequenceBatcher(
-                tokens: train, weights: weights.map { Array($0[..<trainCount]) }, batchSize: batch, steps: steps)
-        else { return .continue }  // a window too small to train on
+        var batcher: any Batcher
+        let trainWeights = weights.map { Array($0[..<trainCount]) }
+        if let l2e = source as? LearningToExecuteCorpus, l2e.options.separateSequences,
+            let newline = vocabulary.encode("\n").first,
+            let samples = try? SampleBatcher(tokens: train, weights: trainWeights, separator: newline, batchSize: batch)
+        {
+            batcher = samples
+            steps = samples.steps
+        } else if steps >= 1,
+            let streams = try? SequenceBatcher(tokens: train, weights: trainWeights, batchSize: batch, steps: steps)
+        {
+            batcher = streams
+        } else {
+            return .continue  // a window too small to train on
+        }
         let savedSettings = trainer.settings
         if let lr = p.learningRate { trainer.settings.learningRate = Float(lr) }
         if let clip = p.clipValue {

@@ -1670,9 +1670,13 @@ public let openRPCDocumentText = #"""
               "combined"
             ]
           },
-          "curriculum_samples": {
-            "type": "integer",
-            "minimum": 1
+          "sequences": {
+            "type": "string",
+            "enum": [
+              "separate",
+              "stream"
+            ],
+            "description": "`separate` (default): each sample is one row of a batch, from a zero state, padded to the longest (the batch's `seq_length` is then ignored); `stream`: samples follow each other as one text, cut into `seq_length` windows with the state carried."
           },
           "split": {
             "type": "string",

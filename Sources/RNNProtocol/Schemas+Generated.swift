@@ -351,7 +351,8 @@ public struct L2ESpec: Codable, Sendable, Hashable {
     public var length: Int?
     public var nesting: Int?
     public var curriculum: String?
-    public var curriculumSamples: Int?
+    /// `separate` (default): each sample is one row of a batch, from a zero state, padded to the longest (the batch's `seq_length` is then ignored); `stream`: samples follow each other as one text, cut into `seq_length` windows with the state carried.
+    public var sequences: String?
     public var split: String?
     public var seed: Int?
     public var answerOnlyLoss: Bool?
@@ -361,12 +362,12 @@ public struct L2ESpec: Codable, Sendable, Hashable {
     public var samples: Int?
 
     /// Creates a value with every field.
-    public init(task: String? = nil, length: Int? = nil, nesting: Int? = nil, curriculum: String? = nil, curriculumSamples: Int? = nil, split: String? = nil, seed: Int? = nil, answerOnlyLoss: Bool? = nil, reverseAnswer: Bool? = nil, reverseInput: Bool? = nil, doubleInput: Bool? = nil, samples: Int? = nil) {
+    public init(task: String? = nil, length: Int? = nil, nesting: Int? = nil, curriculum: String? = nil, sequences: String? = nil, split: String? = nil, seed: Int? = nil, answerOnlyLoss: Bool? = nil, reverseAnswer: Bool? = nil, reverseInput: Bool? = nil, doubleInput: Bool? = nil, samples: Int? = nil) {
         self.task = task
         self.length = length
         self.nesting = nesting
         self.curriculum = curriculum
-        self.curriculumSamples = curriculumSamples
+        self.sequences = sequences
         self.split = split
         self.seed = seed
         self.answerOnlyLoss = answerOnlyLoss

@@ -133,7 +133,6 @@ import Testing
         options.curriculum = .naive
         options.length = 5
         options.nesting = 4
-        options.curriculumSamples = 100
         var naive = try LearningToExecuteCorpus(options)
         var g = SplitMix64(state: 1)
         #expect(naive.difficulty(&g) == (1, 1))
