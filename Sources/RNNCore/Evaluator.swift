@@ -103,3 +103,41 @@ extension Evaluator {
         return Array(UnsafeBufferPointer(start: ws.logits.base, count: tokens.count * v))
     }
 }
+
+extension Evaluator {
+    /// The mean loss over whole batches, each run from a zero state (separate sequences,
+    /// as ``SampleBatcher`` makes them), with the batches' weights.
+    public static func evaluate(_ model: CharRNN, batches: [TokenBatch]) throws(RNNCoreError) -> LossSummary {
+        var workspaces: [[Int]: SequenceWorkspace] = [:]
+        var total = 0.0
+        var count = 0.0
+        var noDropout: RandomGenerator? = nil
+        let v = model.configuration.vocabularySize
+        for batch in batches {
+            try batch.validate(vocabularySize: v)
+            let key = [batch.batchSize, batch.steps]
+            let ws =
+                workspaces[key]
+                ?? SequenceWorkspace(
+                    configuration: model.configuration, batch: batch.batchSize, steps: batch.steps, training: false)
+            workspaces[key] = ws
+            ws.load(RecurrentState(model.configuration, batchSize: batch.batchSize))
+            model.parameters.withUnsafeBufferPointer { p in
+                batch.inputs.withUnsafeBufferPointer { i in
+                    ws.forward(parameters: p.baseAddress!, inputs: i.baseAddress!, dropout: &noDropout)
+                }
+            }
+            let weights = batch.weights ?? []
+            let result = batch.targets.withUnsafeBufferPointer { tg in
+                weights.withUnsafeBufferPointer { w in
+                    SoftmaxCrossEntropy.lossAndGradient(
+                        logits: ws.logits.base, rows: batch.batchSize * batch.steps, vocabulary: v,
+                        targets: tg.baseAddress!, weights: batch.weights == nil ? nil : w.baseAddress, scale: 1)
+                }
+            }
+            total += result.loss
+            count += result.weight
+        }
+        return LossSummary(natsPerCharacter: total / max(count, 1e-12), characters: Int(count.rounded()))
+    }
+}

@@ -89,12 +89,14 @@ extension ModelWorker {
         if train.count - 1 < batch * steps { steps = train.count - 1 }
         var batcher: any Batcher
         let trainWeights = weights.map { Array($0[..<trainCount]) }
+        var separator: Int32?
         if let l2e = source as? LearningToExecuteCorpus, l2e.options.separateSequences,
             let newline = vocabulary.encode("\n").first,
             let samples = try? SampleBatcher(tokens: train, weights: trainWeights, separator: newline, batchSize: batch)
         {
             batcher = samples
             steps = samples.steps
+            separator = newline
         } else if steps >= 1,
             let streams = try? SequenceBatcher(tokens: train, weights: trainWeights, batchSize: batch, steps: steps)
         {
@@ -141,7 +143,7 @@ extension ModelWorker {
             run.smoothed = run.smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
             var validationLoss: Double?
             if validation.count > 1 && run.steps % validateEvery == 0 {
-                validationLoss = evaluate(validation, weights: validationWeights, batch: batch, steps: steps)
+                validationLoss = evaluate(validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
                 run.lastValidation = validationLoss
                 measureCurriculum(&source, job: job, run: &run)
             }
@@ -174,7 +176,7 @@ extension ModelWorker {
             }
         }
         if validation.count > 1, run.lastValidation == nil || run.steps % validateEvery != 0 {
-            run.lastValidation = evaluate(validation, weights: validationWeights, batch: batch, steps: steps)
+            run.lastValidation = evaluate(validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
             if let loss = run.lastValidation {
                 record.record(step: record.steps, loss: run.smoothed ?? 0, validationLoss: loss)
             }
@@ -217,8 +219,24 @@ extension ModelWorker {
             }, notify: true)
     }
 
-    private func evaluate(_ validation: [Int32], weights: [Float]?, batch: Int, steps: Int) -> Double? {
-        try? Evaluator.evaluate(
+    /// Validation loss: as streams, or with `separator`, as separate samples from a zero state
+    /// (the first piece, cut by the window's split, left out).
+    private func evaluate(_ validation: [Int32], weights: [Float]?, batch: Int, steps: Int, separator: Int32?)
+        -> Double?
+    {
+        if let separator {
+            guard let cut = validation.firstIndex(of: separator) else { return nil }
+            let tokens = Array(validation[(cut + 1)...])
+            let samples = tokens.reduce(0) { $1 == separator ? $0 + 1 : $0 }
+            guard samples > 0,
+                var batcher = try? SampleBatcher(
+                    tokens: tokens, weights: weights.map { Array($0[(cut + 1)...]) }, separator: separator,
+                    batchSize: min(batch, samples))
+            else { return nil }
+            let batches = (0..<batcher.batchesPerEpoch).map { _ in batcher.next() }
+            return try? Evaluator.evaluate(trainer.model, batches: batches).natsPerCharacter
+        }
+        return try? Evaluator.evaluate(
             trainer.model, tokens: validation, weights: weights,
             batchSize: min(batch, max(1, (validation.count - 1) / 2)),
             steps: steps

@@ -31,6 +31,20 @@ import Testing
         #expect(batcher.next().inputs == batch.inputs, "the epoch wraps")
     }
 
+    @Test func evaluatingBatchesGivesTheLossTrainingSees() throws {
+        let model = try CharRNN(
+            configuration: ModelConfiguration(architecture: .gru, layers: 2, hiddenSize: 8, vocabularySize: 8), seed: 3)
+        var batcher = try SampleBatcher(tokens: tokens, weights: weights, separator: 0, batchSize: 3)
+        let batch = batcher.next()
+        let measured = try Evaluator.evaluate(model, batches: [batch])
+        #expect(measured.characters == 6, "only weighted positions count")
+        let trainer = try Trainer(
+            model: model, optimizer: Optimizer(kind: .defaultAdam, parameterCount: model.parameterCount),
+            settings: TrainingSettings(learningRate: 0.01))
+        let trained = try trainer.step(batch)  // reports the loss before its update
+        #expect(abs(measured.natsPerCharacter - trained.loss) < 1e-5)
+    }
+
     @Test func tooFewSamplesAreRefused() {
         #expect(throws: RNNCoreError.self) { try SampleBatcher(tokens: tokens, separator: 0, batchSize: 4) }
     }
