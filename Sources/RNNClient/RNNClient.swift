@@ -104,7 +104,11 @@ public final class RNNClient {
 
     /// Sends one raw line (a newline is added).
     public func send(_ line: String) throws(Failure) {
-        let bytes = Array(line.utf8) + [0x0A]
+        try sendBytes(Array(line.utf8) + [0x0A])
+    }
+
+    /// Sends bytes as they are (no newline added; they need not be UTF-8).
+    public func sendBytes(_ bytes: [UInt8]) throws(Failure) {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes {

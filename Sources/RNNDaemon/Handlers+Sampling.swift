@@ -12,9 +12,9 @@ extension Handlers {
             throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first")
         }
         let length = p.length ?? 200
-        guard (0...limits.maxSampleLength).contains(length) else {
+        guard (1...limits.maxSampleLength).contains(length) else {
             throw invalid(
-                "length", "must be in 0...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
+                "length", "must be in 1...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
         }
         if let t = p.temperature, !(t > 0 && t.isFinite && t <= 1e6) {
             throw invalid("temperature", "must be a number in (0, 1e6]")

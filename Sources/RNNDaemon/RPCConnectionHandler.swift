@@ -60,10 +60,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let channel = context.channel
         switch unwrapInboundIn(data) {
         case .tooLong(let limit):
-            let error = RPCError(
-                .messageTooLarge,
-                "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
-            let line = JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
+            let line = Self.tooLongResponse(limit: limit)
             channel.writeAndFlush(Self.buffer(line, channel.allocator)).whenComplete { _ in channel.close(promise: nil)
             }
         case .line(let buffer):
@@ -107,6 +104,13 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
+    }
+
+    /// The answer to a message longer than the limit, after which the connection closes.
+    static func tooLongResponse(limit: Int) -> String {
+        let error = RPCError(
+            .messageTooLarge, "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
+        return JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
     }
 
     static func write(_ line: String, to channel: any Channel) {

@@ -53,7 +53,7 @@ public final class RequestHarness: Sendable {
         let output = OutputLines()
         for frame in frames.frames {
             switch frame {
-            case .tooLong: output.append("message too long")
+            case .tooLong(let limit): output.append(RPCConnectionHandler.tooLongResponse(limit: limit))
             case .line(let line):
                 let done = DispatchSemaphore(value: 0)
                 let dispatcher = dispatcher

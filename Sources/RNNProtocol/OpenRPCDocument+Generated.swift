@@ -701,7 +701,7 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "integer",
-            "minimum": 0,
+            "minimum": 1,
             "default": 200
           }
         },
