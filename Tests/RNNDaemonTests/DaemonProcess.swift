@@ -36,8 +36,17 @@ final class DaemonProcess: @unchecked Sendable {
 
     let environment: [String: String]
 
-    init(config extra: String = "", environment: [String: String] = [:], pluginFolders: [String] = []) throws {
+    /// The state folder's own tmpfs, in KiB, if one was asked for.
+    let stateFilesystemKiB: Int?
+
+    /// - Parameter stateFilesystemKiB: mount a tmpfs of this size as the state folder (root
+    ///   only), for running out of disk.
+    init(
+        config extra: String = "", environment: [String: String] = [:], pluginFolders: [String] = [],
+        stateFilesystemKiB: Int? = nil
+    ) throws {
         self.environment = environment
+        self.stateFilesystemKiB = stateFilesystemKiB
         root = FileManager.default.temporaryDirectory.appendingPathComponent("rnnd-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(atPath: root.path + "/corpora", withIntermediateDirectories: true)
         configPath = root.path + "/rnnd.toml"
@@ -56,11 +65,19 @@ final class DaemonProcess: @unchecked Sendable {
             """
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         process = Process()
+        if let size = stateFilesystemKiB {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)k,mode=0700", "tmpfs", stateDirectory])
+        }
         try start()
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        if stateFilesystemKiB != nil { try? runTool("/bin/umount", ["-l", stateDirectory]) }
         try? FileManager.default.removeItem(at: root)
     }
 
@@ -108,6 +125,18 @@ final class DaemonProcess: @unchecked Sendable {
         let path = corpusDirectory + "/" + name
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
+    }
+}
+
+/// Runs a program to completion; throws when it fails.
+func runTool(_ path: String, _ arguments: [String]) throws {
+    let tool = Process()
+    tool.executableURL = URL(fileURLWithPath: path)
+    tool.arguments = arguments
+    try tool.run()
+    tool.waitUntilExit()
+    guard tool.terminationStatus == 0 else {
+        throw DaemonTestError("\(path) \(arguments.joined(separator: " ")) exited with \(tool.terminationStatus)")
     }
 }
 
