@@ -167,9 +167,8 @@ struct PluginStream: @unchecked Sendable {
             return Array(buffer[0..<n])
         }
         let tail = errorTail()
-        let status = reap()
-        if status != 0 {
-            throw CorpusError("plugin \(path) failed (exit \(status))\(tail.isEmpty ? "" : ": \(tail)")")
+        if let failure = reap() {
+            throw CorpusError("plugin \(path) \(failure)\(tail.isEmpty ? "" : "; its last words: \(tail)")")
         }
         return nil
     }
@@ -188,15 +187,21 @@ struct PluginStream: @unchecked Sendable {
         return String(decoding: out.suffix(300), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Waits for the plugin and returns its exit status (128 + signal when killed).
-    private mutating func reap() -> Int32 {
+    /// Waits for the plugin; nil when it exited with status 0, else how it ended.
+    @discardableResult
+    private mutating func reap() -> String? {
         done = true
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         close(fd)
         close(errorFD)
         let signal = status & 0x7F
-        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+        if signal != 0 {
+            let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
+            return "was killed by signal \(signal) (\(name))"
+        }
+        let code = (status >> 8) & 0xFF
+        return code == 0 ? nil : "failed with exit status \(code)"
     }
 
     /// Ends the plugin and its process group: SIGTERM, then SIGKILL two seconds later.
@@ -207,7 +212,7 @@ struct PluginStream: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(2)
         while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(10_000) }
         kill(-pid, SIGKILL)
-        _ = reap()
+        reap()
     }
 }
 
