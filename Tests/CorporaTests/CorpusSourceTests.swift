@@ -86,7 +86,7 @@ import Testing
         let p = try plugin("crash", body: "echo partial; echo 'it broke' >&2; exit 3")
         var corpus = try PluginCorpus(plugin: p, parameters: [:], seconds: 30, bytes: 1 << 20, idleSeconds: 10)
         let error = #expect(throws: CorpusError.self) { try drain(&corpus, chunk: 100) }
-        #expect(error?.message.contains("exit 3") == true)
+        #expect(error?.message.contains("exit status 3") == true)
         #expect(error?.message.contains("it broke") == true)
     }
 
