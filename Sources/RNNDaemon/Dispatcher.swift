@@ -9,8 +9,9 @@ struct Dispatcher: Sendable {
     let logger: Logger
 
     /// The response line for `line` (nil when nothing is to be answered). `send` writes a
-    /// line at once (stream notifications).
-    func handle(line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async
+    /// stream notification at once; its flag says the line may be dropped rather than wait
+    /// for a client that does not read (training progress, which must never hold training up).
+    func handle(line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool) async
         -> String?
     {
         let value: JSON
@@ -42,7 +43,7 @@ struct Dispatcher: Sendable {
         return await handle(value, readOnly: readOnly, peer: peer, send: send).map { JSONCoding.line($0.json) }
     }
 
-    private func handle(_ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void) async
+    private func handle(_ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool) async
         -> RPCResponse?
     {
         let request: RPCRequest
@@ -62,7 +63,7 @@ struct Dispatcher: Sendable {
         return RPCResponse(id: id, outcome: outcome)
     }
 
-    private func call(_ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String) -> Void)
+    private func call(_ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool)
         async -> Result<JSON, RPCError>
     {
         guard let method = rpcMethods.first(where: { $0.name == request.method }) else {
@@ -82,13 +83,15 @@ struct Dispatcher: Sendable {
             logger.info(
                 "admin call \(method.name) from \(peer)", metadata: ["peer": "\(peer)", "method": "\(method.name)"])
         }
-        let notify: (@Sendable (String, JSON) -> Void)? =
+        let notify: (@Sendable (String, JSON) -> Bool)? =
             request.id.map { id in
                 { @Sendable notification, params in
                     // The request's id rides in the params, so a client can match streams.
                     var object = params.objectValue ?? ["value": params]
                     object["id"] = JSON(id)
-                    send(JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json))
+                    return send(
+                        JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json),
+                        notification == TrainStart.notification)
                 }
             }
         do {
@@ -105,7 +108,7 @@ struct Dispatcher: Sendable {
     }
 
     /// Decodes parameters and calls the handler of `name`.
-    private func route(_ name: String, _ params: JSON?, notify: (@Sendable (String, JSON) -> Void)?) async throws
+    private func route(_ name: String, _ params: JSON?, notify: (@Sendable (String, JSON) -> Bool)?) async throws
         -> JSON
     {
         let h = handlers

@@ -5,7 +5,7 @@ import RNNProtocol
 /// `sample` and `evaluate`: they read the published snapshot on the thread pool, so they
 /// never wait for a training step and never change which models are loaded.
 extension Handlers {
-    func sample(_ p: Sample.Params, notify: (@Sendable (JSON) -> Void)?) async throws(DaemonError) -> SampleResult {
+    func sample(_ p: Sample.Params, notify: (@Sendable (JSON) -> Bool)?) async throws(DaemonError) -> SampleResult {
         let host = try await registry.host(p.model)
         guard let snapshot = host.snapshot else {
             if let reason = host.failureReason { throw DaemonError(.modelUnloadable, reason) }
@@ -32,7 +32,8 @@ extension Handlers {
             temperature: Float(p.temperature ?? 1), topK: p.topK, topP: p.topP.map(Float.init),
             argmax: p.argmax ?? false,
             seed: seed, prime: p.prime ?? "", stop: p.stop ?? [], length: length)
-        return try await blocking { () throws(DaemonError) -> SampleResult in
+        // A streamed sample waits for a client that reads slowly, so it gets its own thread.
+        let work: @Sendable () throws(DaemonError) -> SampleResult = { () throws(DaemonError) -> SampleResult in
             let sampler: Sampler
             do {
                 sampler = try Sampler(model: snapshot.model, vocabulary: snapshot.vocabulary, options: options)
@@ -50,17 +51,19 @@ extension Handlers {
                 guard let notify else { continue }
                 pending.append(scalar)
                 if pending.count >= 64 || seconds(since: lastFlush) >= 0.02 {
-                    notify(.object(["text": .string(String(pending))]))
+                    // A client that has gone away ends its sample.
+                    guard notify(.object(["text": .string(String(pending))])) else { break }
                     pending = String.UnicodeScalarView()
                     lastFlush = .now
                 }
             }
-            if let notify, !pending.isEmpty { notify(.object(["text": .string(String(pending))])) }
+            if let notify, !pending.isEmpty { _ = notify(.object(["text": .string(String(pending))])) }
             let elapsed = seconds(since: start)
             return SampleResult(
                 text: String(text), characters: count, charactersPerSecond: Double(count) / max(elapsed, 1e-9),
                 stopReason: sampler.stopReason?.rawValue ?? "length", seed: Int(seed))
         }
+        return notify == nil ? try await blocking(work) : try await onOwnThread(work)
     }
 
     func evaluate(_ p: Evaluate.Params) async throws(DaemonError) -> EvaluateResult {

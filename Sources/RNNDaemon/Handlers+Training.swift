@@ -4,7 +4,7 @@ import RNNProtocol
 
 /// `train.*`: jobs run on the model's worker thread; these methods start, watch and stop them.
 extension Handlers {
-    func trainStart(_ p: TrainStart.Params, notify: (@Sendable (JSON) -> Void)?) async throws(DaemonError) -> JobInfo {
+    func trainStart(_ p: TrainStart.Params, notify: (@Sendable (JSON) -> Bool)?) async throws(DaemonError) -> JobInfo {
         if let s = p.steps, s < 1 { throw invalid("steps", "must be >= 1") }
         if let e = p.epochs, !(e > 0 && e.isFinite) { throw invalid("epochs", "must be a positive number") }
         if let s = p.seconds, !(s > 0 && s.isFinite) { throw invalid("seconds", "must be a positive number") }
@@ -31,7 +31,7 @@ extension Handlers {
         }
         let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, opener: opener)
         if let notify {
-            job.observe { info, final in if !final { notify(JSONCoding.value(info)) } }
+            job.observe { info, final in if !final { _ = notify(JSONCoding.value(info)) } }
         }
         try worker.submit(job)
         await registry.register(job)

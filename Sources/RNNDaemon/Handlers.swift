@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOPosix
 import RNNCore
@@ -40,6 +41,25 @@ struct Handlers: Sendable {
             }
         } catch {
             throw DaemonError(.shuttingDown, "rnnd is shutting down")
+        }
+        return try result.get()
+    }
+
+    /// Runs `body` on a thread of its own: for work that may wait on a slow client (a
+    /// streamed sample under backpressure) without holding a thread of the shared pool.
+    func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws(DaemonError) -> T) async throws(DaemonError)
+        -> T
+    {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, DaemonError>, Never>) in
+            let thread = Thread {
+                do throws(DaemonError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.name = "rnnd-stream"
+            thread.start()
         }
         return try result.get()
     }

@@ -79,8 +79,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 if inputClosed && outstanding == 0 { channel.close(promise: nil) }
             }
             Task {
-                let response = await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer) { line in
-                    Self.write(line, to: channel)
+                let response = await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer) { line, mayDrop in
+                    Self.stream(line, to: channel, mayDrop: mayDrop)
                 }
                 if let response {
                     channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in
@@ -111,6 +111,30 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         let error = RPCError(
             .messageTooLarge, "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
         return JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
+    }
+
+    /// How long a stream waits for a client that reads nothing before the connection is closed.
+    static let stallLimitSeconds = 60.0
+
+    /// Writes a stream notification with backpressure. While the channel holds more than its
+    /// high-water mark unsent, a droppable line (training progress) is dropped, and any other
+    /// waits (the sampler producing it slows to the client's pace); a client that reads
+    /// nothing for ``stallLimitSeconds`` is disconnected. Returns false once the client is gone.
+    static func stream(_ line: String, to channel: any Channel, mayDrop: Bool) -> Bool {
+        if !channel.isWritable {
+            if mayDrop { return channel.isActive }
+            let start = ContinuousClock.now
+            while !channel.isWritable && channel.isActive {
+                if ContinuousClock.now - start > .seconds(stallLimitSeconds) {
+                    channel.close(promise: nil)
+                    return false
+                }
+                usleep(2000)
+            }
+        }
+        guard channel.isActive else { return false }
+        write(line, to: channel)
+        return true
     }
 
     static func write(_ line: String, to channel: any Channel) {

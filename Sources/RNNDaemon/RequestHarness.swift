@@ -60,7 +60,9 @@ public final class RequestHarness: Sendable {
                 let request = Array(line.readableBytesView)
                 Task {
                     let response = await dispatcher.handle(line: request, readOnly: readOnly, peer: "harness") {
-                        output.append($0)
+                        line, _ in
+                        output.append(line)
+                        return true
                     }
                     if let response { output.append(response) }
                     done.signal()
