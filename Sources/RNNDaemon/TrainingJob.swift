@@ -1,3 +1,4 @@
+import Corpora
 import NIOConcurrencyHelpers
 import RNNCore
 import RNNProtocol
@@ -10,10 +11,10 @@ final class TrainingJob: @unchecked Sendable {
 
     let id: String
     let model: String
+    /// The job's parameters; an inline corpus text is not kept here (the opener has it).
     let parameters: TrainStart.Params
-    /// Opens the job's corpus (again for each epoch of a finite one).
-    let opener: CorpusOpener
     private let lock = NIOLock()
+    private var openerStorage: CorpusOpener?
     private var info: JobInfo
     private var cancelRequested = false
     private var listeners: [@Sendable (JobInfo, _ final: Bool) -> Void] = []
@@ -23,10 +24,20 @@ final class TrainingJob: @unchecked Sendable {
     init(id: String, model: String, parameters: TrainStart.Params, opener: @escaping CorpusOpener) {
         self.id = id
         self.model = model
-        self.parameters = parameters
-        self.opener = opener
+        var kept = parameters
+        if kept.corpus.text != nil { kept.corpus.text = "" }
+        self.parameters = kept
+        self.openerStorage = opener
         self.info = JobInfo(job: id, model: model, state: State.queued.rawValue, step: 0, elapsedSeconds: 0)
         info.totalSteps = parameters.steps
+    }
+
+    /// Opens the job's corpus (again for each epoch of a finite one). A finished job keeps
+    /// only its progress: the opener, with the corpus it captured, and the listeners, with
+    /// the connections they write to, are released, since up to 1000 ended jobs are listed.
+    var opener: CorpusOpener {
+        if let opener = lock.withLock({ openerStorage }) { return opener }
+        return { @Sendable () throws(CorpusError) -> any CorpusSource in throw CorpusError("the job has ended") }
     }
 
     var snapshot: JobInfo { lock.withLock { info } }
@@ -71,8 +82,11 @@ final class TrainingJob: @unchecked Sendable {
             info.etaSeconds = nil
             info.elapsedSeconds = seconds(since: started)
             let w = waiters
+            let l = listeners
             waiters = []
-            return (info, listeners, w)
+            listeners = []
+            openerStorage = nil
+            return (info, l, w)
         }
         for t in targets { t(current, true) }
         for c in continuations { c.resume(returning: current) }
