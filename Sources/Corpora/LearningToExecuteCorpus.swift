@@ -53,13 +53,13 @@ public struct LearningToExecuteCorpus: CorpusSource {
     /// Whether the curriculum has a level that feedback raises.
     public var hasLevels: Bool { options.curriculum == .naive || options.curriculum == .combined }
 
-    /// Raises the naive level: length first, then nesting (the paper's order). Returns false
-    /// at the target.
+    /// Raises the naive level: length first, then nesting (the paper's order; programs only,
+    /// since addition and copy have no nesting). Returns false at the target.
     @discardableResult
     public mutating func advance() -> Bool {
         if level.length < options.length {
             level.length += 1
-        } else if level.nesting < options.nesting {
+        } else if options.task == .program, level.nesting < options.nesting {
             level.nesting += 1
         } else {
             return false

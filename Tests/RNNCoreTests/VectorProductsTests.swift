@@ -7,7 +7,7 @@ import Testing
 /// two-thread split.
 @Suite struct VectorProductsTests {
     static let shapes: [(k: Int, n: Int)] = [
-        (1, 1), (5, 7), (3, 8), (130, 31), (128, 32), (17, 33), (128, 512), (100, 65), (1024, 1100), (1100, 1024),
+        (1, 1), (5, 7), (3, 8), (130, 31), (128, 32), (17, 33), (128, 512), (100, 65), (301, 450), (1024, 1100), (1100, 1024),
     ]
 
     /// Deterministic values in [-1, 1).

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Dispatch
+import RNNClient
+import RNNProtocol
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Many clients on both sockets at once (status and sampling on the read-only socket,
+/// feeding on the admin socket) while a 2x128 LSTM trains: requests per second, latency
+/// percentiles per kind, and the daemon's peak memory, as `key=value` lines.
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load", abstract: "Throughput and latency of a real rnnd under many clients, as key=value lines.")
+
+    @Option(help: "The rnnd executable (default: next to rnnbench).")
+    var rnnd: String?
+    @Option(help: "Training text (UTF-8) for the model that trains throughout.")
+    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+    @Option(help: "Seconds of load.")
+    var seconds: Double = 20
+    @Option(help: "Clients calling daemon.status on the read-only socket.")
+    var statusClients: Int = 8
+    @Option(help: "Clients sampling 200 characters on the read-only socket.")
+    var sampleClients: Int = 8
+    @Option(help: "Clients feeding 4 KB at a time on the admin socket.")
+    var feedClients: Int = 4
+
+    func run() throws {
+        let corpusPath = absolutePath(corpus)
+        guard let bytes = readFile(corpusPath) else { throw ValidationError("cannot read the corpus at \(corpus)") }
+        let daemon = try RunningDaemon(
+            executable: rnnd ?? siblingExecutable("rnnd"), corpusDirectory: directoryName(corpusPath))
+        defer { daemon.stop() }
+        let admin = try daemon.connect()
+        let text = String(decoding: bytes, as: UTF8.self)
+        _ = try admin.call(
+            "model.create",
+            [
+                "model": .string("load"), "architecture": .string("lstm"), "layers": .number(2),
+                "hidden_size": .number(128), "corpus": .object(["file": .string(corpusPath)]),
+            ])
+        _ = try admin.call(
+            "train.start",
+            [
+                "model": .string("load"), "corpus": .object(["file": .string(corpusPath)]),
+                "seconds": .number(seconds + 60),
+            ])
+        let feedText = JSON.string(String(text.prefix(4096)))
+        let kinds: [(name: String, clients: Int, readOnly: Bool, call: @Sendable (RNNClient) throws -> Void)] = [
+            ("status", statusClients, true, { _ = try $0.call("daemon.status") }),
+            (
+                "sample", sampleClients, true,
+                { _ = try $0.call("sample", ["model": .string("load"), "length": .number(200)]) }
+            ),
+            ("feed", feedClients, false, { _ = try $0.call("train.feed", ["model": .string("load"), "text": feedText]) }),
+        ]
+        let readOnlyPath = daemon.folder + "/run/rnnd-ro.sock"
+        let results = LatencyBox()
+        let deadline = monotonicSeconds() + seconds
+        let group = DispatchGroup()
+        for kind in kinds {
+            for _ in 0..<kind.clients {
+                let path = kind.readOnly ? readOnlyPath : daemon.socketPath
+                let call = kind.call
+                let name = kind.name
+                group.enter()
+                DispatchQueue(label: "rnnbench.client").async {
+                    defer { group.leave() }
+                    var times: [Double] = []
+                    var failures = 0
+                    guard let client = try? RNNClient(path: path) else {
+                        results.add(name, [], failures: 1)
+                        return
+                    }
+                    while monotonicSeconds() < deadline {
+                        let start = monotonicSeconds()
+                        do { try call(client) } catch { failures += 1 }
+                        times.append(monotonicSeconds() - start)
+                    }
+                    results.add(name, times, failures: failures)
+                }
+            }
+        }
+        group.wait()
+        var total = 0
+        for kind in kinds {
+            let (times, failures) = results.get(kind.name)
+            total += times.count
+            print(
+                "bench=load kind=\(kind.name) clients=\(kind.clients) requests=\(times.count) failures=\(failures) "
+                    + "requests_per_s=\(Int(Double(times.count) / seconds)) \(Latency(times).keyValues)")
+        }
+        let memory = daemon.residentMiB()
+        let job = try admin.call("train.list")["jobs"]?.arrayValue?.first ?? .null
+        print(
+            "bench=load kind=all clients=\(statusClients + sampleClients + feedClients) requests=\(total) "
+                + "requests_per_s=\(Int(Double(total) / seconds)) daemon_peak_rss_mib=\(format(memory.peak)) "
+                + "training_chars_per_s=\(Int(job["characters_per_second"]?.numberValue ?? 0)) "
+                + "training_state=\(job["state"]?.stringValue ?? "?")")
+    }
+}
+
+/// Latencies gathered from many threads.
+final class LatencyBox: @unchecked Sendable {
+    // @unchecked: every access holds the mutex.
+    private var mutex = pthread_mutex_t()
+    private var times: [String: [Double]] = [:]
+    private var failures: [String: Int] = [:]
+
+    init() { pthread_mutex_init(&mutex, nil) }
+
+    func add(_ kind: String, _ values: [Double], failures count: Int) {
+        pthread_mutex_lock(&mutex)
+        times[kind, default: []] += values
+        failures[kind, default: 0] += count
+        pthread_mutex_unlock(&mutex)
+    }
+
+    func get(_ kind: String) -> ([Double], Int) {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return (times[kind] ?? [], failures[kind] ?? 0)
+    }
+}
