@@ -7,27 +7,20 @@ public enum JSONCoding {
     /// - Throws: ``RPCError`` `-32700` when the bytes are not JSON.
     public static func parse(_ bytes: some Collection<UInt8>) throws(RPCError) -> JSON {
         do {
-            return try JSONDecoder().decode(JSON.self, from: Data(bytes))
+            return try JSONText.parse(bytes)
         } catch {
-            throw RPCError(.parseError, "the message is not valid JSON")
+            throw RPCError(.parseError, "the message is not valid JSON (or nests deeper than \(JSONText.maximumDepth))")
         }
     }
 
     /// One line of compact JSON, without the newline; keys sorted for stable output.
     public static func line(_ value: JSON) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        JSONText.write(value)
     }
 
     /// A Codable value as a ``JSON`` value; Swift's `camelCase` names become `snake_case`.
     public static func value(_ encodable: some Encodable) -> JSON {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(encodable), let v = try? JSONDecoder().decode(JSON.self, from: data)
-        else { return .null }
-        return v
+        (try? JSONTreeEncoder.encode(encodable)) ?? .null
     }
 
     /// Decodes a Codable type from a ``JSON`` value; `snake_case` names become `camelCase`.
