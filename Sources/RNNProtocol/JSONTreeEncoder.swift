@@ -7,29 +7,29 @@ enum JSONTreeEncoder {
         return root.json
     }
 
-    /// Foundation's snake-case conversion: `myURLValue` → `my_url_value`.
+    /// Foundation's snake-case conversion: `myURLValue` → `my_url_value` (ASCII keys).
     static func snakeCase(_ key: String) -> String {
-        let scalars = Array(key.unicodeScalars)
-        guard scalars.contains(where: { CharacterSetLike.isUpper($0) }) else { return key }
-        var out = String.UnicodeScalarView()
-        for (i, s) in scalars.enumerated() {
-            if CharacterSetLike.isUpper(s) {
-                let previousLower = i > 0 && !CharacterSetLike.isUpper(scalars[i - 1]) && scalars[i - 1] != "_"
-                let nextLower = i + 1 < scalars.count && CharacterSetLike.isLower(scalars[i + 1])
-                let previousUpper = i > 0 && CharacterSetLike.isUpper(scalars[i - 1])
-                if i > 0 && (previousLower || (previousUpper && nextLower)) { out.append("_") }
-                out.append(contentsOf: String(s).lowercased().unicodeScalars)
+        var utf8 = Array(key.utf8)
+        func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+        func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
+        guard utf8.contains(where: isUpper) else { return key }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 4)
+        for i in utf8.indices {
+            let b = utf8[i]
+            if isUpper(b) {
+                let previousLower = i > 0 && !isUpper(utf8[i - 1]) && utf8[i - 1] != 0x5F
+                let previousUpper = i > 0 && isUpper(utf8[i - 1])
+                let nextLower = i + 1 < utf8.count && isLower(utf8[i + 1])
+                if i > 0 && (previousLower || (previousUpper && nextLower)) { out.append(0x5F) }
+                out.append(b + 0x20)
             } else {
-                out.append(s)
+                out.append(b)
             }
         }
-        return String(out)
+        utf8 = out
+        return String(decoding: utf8, as: UTF8.self)
     }
-}
-
-private enum CharacterSetLike {
-    static func isUpper(_ s: Unicode.Scalar) -> Bool { s.properties.isUppercase }
-    static func isLower(_ s: Unicode.Scalar) -> Bool { s.properties.isLowercase }
 }
 
 /// A place in the tree being built.
