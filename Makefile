@@ -6,7 +6,7 @@ BIN ?= .build/release
 CORPUS ?= ../shared/corpora/tinyshakespeare.txt
 SECONDS ?= 120
 
-.PHONY: setup build release run train-demo test lint bench install clean
+.PHONY: setup build release run train-demo test lint bench fuzz install clean
 
 setup:
 	scripts/setup
@@ -26,12 +26,20 @@ run: release
 train-demo: release
 	.build/release/rnnbench train --corpus $(CORPUS) --seconds $(SECONDS)
 
-# Every test: the format check, the Swift suites (engine, daemon, rnnctl), the shell client.
+# Every test: the format check, the Swift suites (engine, daemon, rnnctl, the hostile-input,
+# fault and soak campaign), the shell client, the systemd sandbox, and FUZZ_RUNS executions
+# of the request-path fuzzer.
+FUZZ_RUNS ?= 20000
 test: setup lint
 	swift build --build-tests
 	swift test
 	bats Tests/clients
 	Tests/systemd/run
+	scripts/fuzz $(FUZZ_RUNS)
+
+# The fuzzer alone, for longer: make fuzz FUZZ_RUNS=0 runs until stopped.
+fuzz:
+	scripts/fuzz $(FUZZ_RUNS)
 
 lint:
 	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

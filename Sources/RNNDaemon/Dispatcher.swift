@@ -43,7 +43,8 @@ struct Dispatcher: Sendable {
         return await handle(value, readOnly: readOnly, peer: peer, send: send).map { JSONCoding.line($0.json) }
     }
 
-    private func handle(_ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool) async
+    private func handle(_ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool)
+        async
         -> RPCResponse?
     {
         let request: RPCRequest
@@ -63,7 +64,9 @@ struct Dispatcher: Sendable {
         return RPCResponse(id: id, outcome: outcome)
     }
 
-    private func call(_ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool)
+    private func call(
+        _ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+    )
         async -> Result<JSON, RPCError>
     {
         guard let method = rpcMethods.first(where: { $0.name == request.method }) else {

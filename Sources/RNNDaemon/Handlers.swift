@@ -50,7 +50,8 @@ struct Handlers: Sendable {
     func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws(DaemonError) -> T) async throws(DaemonError)
         -> T
     {
-        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, DaemonError>, Never>) in
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<T, DaemonError>, Never>) in
             let thread = Thread {
                 do throws(DaemonError) {
                     continuation.resume(returning: .success(try body()))

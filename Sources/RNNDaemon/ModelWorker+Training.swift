@@ -143,7 +143,8 @@ extension ModelWorker {
             run.smoothed = run.smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
             var validationLoss: Double?
             if validation.count > 1 && run.steps % validateEvery == 0 {
-                validationLoss = evaluate(validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
+                validationLoss = evaluate(
+                    validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
                 run.lastValidation = validationLoss
                 measureCurriculum(&source, job: job, run: &run)
             }
@@ -176,7 +177,8 @@ extension ModelWorker {
             }
         }
         if validation.count > 1, run.lastValidation == nil || run.steps % validateEvery != 0 {
-            run.lastValidation = evaluate(validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
+            run.lastValidation = evaluate(
+                validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
             if let loss = run.lastValidation {
                 record.record(step: record.steps, loss: run.smoothed ?? 0, validationLoss: loss)
             }

@@ -109,7 +109,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// The answer to a message longer than the limit, after which the connection closes.
     static func tooLongResponse(limit: Int) -> String {
         let error = RPCError(
-            .messageTooLarge, "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
+            .messageTooLarge,
+            "a message is longer than \(limit) bytes (limits.max_message_bytes); the connection closes")
         return JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
     }
 

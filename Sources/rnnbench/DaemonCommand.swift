@@ -106,6 +106,7 @@ struct Latency {
     var p50: Double { quantile(0.5) }
     var keyValues: String {
         let us = { (x: Double) in format(x * 1e6) }
-        return "p50_us=\(us(p50)) p90_us=\(us(quantile(0.9))) p99_us=\(us(quantile(0.99))) max_us=\(us(sorted.last ?? 0))"
+        return
+            "p50_us=\(us(p50)) p90_us=\(us(quantile(0.9))) p99_us=\(us(quantile(0.99))) max_us=\(us(sorted.last ?? 0))"
     }
 }

@@ -54,7 +54,10 @@ struct LoadCommand: ParsableCommand {
                 "sample", sampleClients, true,
                 { _ = try $0.call("sample", ["model": .string("load"), "length": .number(200)]) }
             ),
-            ("feed", feedClients, false, { _ = try $0.call("train.feed", ["model": .string("load"), "text": feedText]) }),
+            (
+                "feed", feedClients, false,
+                { _ = try $0.call("train.feed", ["model": .string("load"), "text": feedText]) }
+            ),
         ]
         let readOnlyPath = daemon.folder + "/run/rnnd-ro.sock"
         let results = LatencyBox()

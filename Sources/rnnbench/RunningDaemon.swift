@@ -1,8 +1,9 @@
+import ArgumentParser
+import RNNClient
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import ArgumentParser
-import RNNClient
 
 /// An rnnd started by the benchmark on temporary folders, stopped with SIGTERM.
 final class RunningDaemon {

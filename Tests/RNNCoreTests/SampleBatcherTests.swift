@@ -56,7 +56,8 @@ import Testing
         let pair: [Int32] = [1, 2, 3, 0, 1, 2, 4, 0]
         let text = pair.repeated(16)
         let model = try CharRNN(
-            configuration: ModelConfiguration(architecture: .lstm, layers: 1, hiddenSize: 16, vocabularySize: 5), seed: 1)
+            configuration: ModelConfiguration(architecture: .lstm, layers: 1, hiddenSize: 16, vocabularySize: 5),
+            seed: 1)
         let trainer = try Trainer(
             model: model, optimizer: Optimizer(kind: .defaultAdam, parameterCount: model.parameterCount),
             settings: TrainingSettings(learningRate: 0.02))

@@ -62,7 +62,8 @@ import Testing
         #expect(saveError?.message.contains("No space left") == true, "\(String(describing: saveError?.message))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "the last checkpoint is intact")
         let feedError = failure {
-            try client.call("train.feed", ["model": .string("m"), "text": .string(String(repeating: "x", count: 8192))])
+            try client.call(
+                "train.feed", ["model": .string("m"), "text": .string(String(repeating: "x", count: 8192))])
         }
         #expect(feedError?.reason == "storage_error", "\(String(describing: feedError))")
         #expect(try client.call("model.info", ["model": .string("m")])["feed_total_bytes"]?.int == acknowledged)

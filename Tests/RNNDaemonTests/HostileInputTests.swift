@@ -31,7 +31,8 @@ import Testing
         defer { daemon.stop() }
         let bystander = try daemon.client()
         try bystander.call(
-            "model.create", ["model": .string("m"), "hidden_size": .number(8), "corpus": .object(["text": .string("ab")])])
+            "model.create",
+            ["model": .string("m"), "hidden_size": .number(8), "corpus": .object(["text": .string("ab")])])
 
         let cases: [(String, [UInt8], Set<String>)] = [
             ("invalid UTF-8", [0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D, 0x0A], ["parse_error"]),
@@ -43,8 +44,10 @@ import Testing
             ("negative temperature", request("sample", #"{"model":"m","temperature":-1}"#), ["invalid_params"]),
             ("NaN temperature", request("sample", #"{"model":"m","temperature":NaN}"#), ["parse_error"]),
             ("temperature as text", request("sample", #"{"model":"m","temperature":"NaN"}"#), ["invalid_params"]),
-            ("huge integer id", Array(#"{"jsonrpc":"2.0","method":"daemon.status","id":1e999}"#.utf8) + [0x0A],
-             ["parse_error", "invalid_request"]),
+            (
+                "huge integer id", Array(#"{"jsonrpc":"2.0","method":"daemon.status","id":1e999}"#.utf8) + [0x0A],
+                ["parse_error", "invalid_request"]
+            ),
             ("name with NUL", request("model.info", #"{"model":"a\u0000b"}"#), ["invalid_params"]),
             ("name with ..", request("model.delete", #"{"model":".."}"#), ["invalid_params"]),
             ("name with /", request("model.create", #"{"model":"a/b"}"#), ["invalid_params"]),
@@ -52,7 +55,8 @@ import Testing
         ]
         for (name, bytes, reasons) in cases {
             let refused = try error(for: bytes, on: daemon)
-            #expect(refused.map { reasons.contains($0.reason ?? "") } == true, "\(name): \(String(describing: refused))")
+            #expect(
+                refused.map { reasons.contains($0.reason ?? "") } == true, "\(name): \(String(describing: refused))")
             #expect(refused.map { $0.message.count > 10 } == true, "\(name): the message says what was wrong")
             checkBystander(bystander, name)
         }
@@ -63,7 +67,8 @@ import Testing
         defer { daemon.stop() }
         let client = try daemon.client()
         func batch(_ n: Int) -> String {
-            "[" + (0..<n).map { #"{"jsonrpc":"2.0","method":"daemon.status","id":\#($0)}"# }.joined(separator: ",") + "]"
+            "[" + (0..<n).map { #"{"jsonrpc":"2.0","method":"daemon.status","id":\#($0)}"# }.joined(separator: ",")
+                + "]"
         }
         try client.send(batch(1000))
         let answers = try JSONCoding.parse(client.readLine())
@@ -80,7 +85,8 @@ import Testing
         defer { daemon.stop() }
         let bystander = try daemon.client()
         try bystander.call(
-            "model.create", ["model": .string("m"), "hidden_size": .number(8), "corpus": .object(["text": .string("ab")])])
+            "model.create",
+            ["model": .string("m"), "hidden_size": .number(8), "corpus": .object(["text": .string("ab")])])
         // Half a message, then the client goes away.
         for _ in 0..<20 {
             let half = try daemon.client()

@@ -6,7 +6,8 @@ import Testing
     func parse(_ text: String) -> JSON? { try? JSONCoding.parse(Array(text.utf8)) }
 
     @Test func validTextParses() throws {
-        let value = try #require(parse(#" { "a" : [1, -0.5e-3, 1E2, true, false, null], "b": "\u00e9\ud83d\ude00\n\"\\/" } "#))
+        let value = try #require(
+            parse(#" { "a" : [1, -0.5e-3, 1E2, true, false, null], "b": "\u00e9\ud83d\ude00\n\"\\/" } "#))
         #expect(value["a"] == .array([.number(1), .number(-0.0005), .number(100), .bool(true), .bool(false), .null]))
         #expect(value["b"] == .string("é😀\n\"\\/"))
         #expect(parse("\"名字\"") == .string("名字"))
@@ -15,7 +16,8 @@ import Testing
 
     @Test(arguments: [
         "", "{", "[1,]", #"{"a":1,}"#, "01", "1.", ".5", "-", "1e", "NaN", "1e400", "tru", "nul", #""\ud800""#,
-        #""\udc00x""#, "\"a\u{1}b\"", #""\x""#, "[1] 2", "{1:2}", String(repeating: "[", count: 600)
+        #""\udc00x""#, "\"a\u{1}b\"", #""\x""#, "[1] 2", "{1:2}",
+        String(repeating: "[", count: 600)
             + String(repeating: "]", count: 600),
     ])
     func invalidTextIsRefused(_ text: String) {
@@ -48,7 +50,9 @@ import Testing
 
     @Test func encodableValuesBecomeSnakeCaseTrees() {
         let value = JSONCoding.value(
-            Sample(modelName: "m", hiddenSize: 8, stopReason: nil, lossHistory: [1.5], nested: .init(charactersPerSecond: 2)))
+            Sample(
+                modelName: "m", hiddenSize: 8, stopReason: nil, lossHistory: [1.5],
+                nested: .init(charactersPerSecond: 2)))
         #expect(
             value
                 == .object([

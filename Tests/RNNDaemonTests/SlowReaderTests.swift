@@ -12,7 +12,8 @@ import Testing
         defer { daemon.stop() }
         let admin = try daemon.client()
         try admin.call(
-            "model.create", ["model": .string("m"), "hidden_size": .number(8), "corpus": .object(["text": .string("ab")])])
+            "model.create",
+            ["model": .string("m"), "hidden_size": .number(8), "corpus": .object(["text": .string("ab")])])
         let before = try admin.call("daemon.status")["resident_bytes"]?.int ?? 0
         // Four streams of 3 million characters that nobody reads: unchecked, each would pile up
         // its whole output (over 10 MB each) in rnnd within seconds.

@@ -50,13 +50,16 @@ import Testing
             try cycle(try daemon.client(), cycles)  // a new connection each time, too
             cycles += 1
             if cycles % 10 == 0, ProcessInfo.processInfo.environment["RNND_SOAK_TRACE"] != nil {
-                print("soak trace: \(cycles) \((try client.call("daemon.status")["resident_bytes"]?.int ?? 0) >> 10) KiB")
+                print(
+                    "soak trace: \(cycles) \((try client.call("daemon.status")["resident_bytes"]?.int ?? 0) >> 10) KiB")
             }
         }
         Thread.sleep(forTimeInterval: 1)
         let memory1 = try client.call("daemon.status")["resident_bytes"]?.int ?? 0
         let fds1 = openDescriptors(pid)
-        print("soak: \(cycles) cycles in \(Int(seconds)) s; resident \(memory0 >> 10) -> \(memory1 >> 10) KiB; fds \(fds0) -> \(fds1)")
+        print(
+            "soak: \(cycles) cycles in \(Int(seconds)) s; resident \(memory0 >> 10) -> \(memory1 >> 10) KiB; fds \(fds0) -> \(fds1)"
+        )
         #expect(cycles > 10)
         #expect(fds1 == fds0, "descriptors leaked: \(fds0) -> \(fds1)")
         #expect(memory1 - memory0 < 8 << 20, "memory grew: \(memory0 >> 10) -> \(memory1 >> 10) KiB")
