@@ -13,6 +13,9 @@ wait_for() { # seconds, command...
 ctl status >/dev/null || fail "the first connection did not start rnnd"
 [ "$(systemctl is-active rnnd.service)" = active ] || fail "rnnd.service is not active after the first connection"
 echo "ok socket activation"
+[ "$(stat -c '%a %G' /run/rnnd/rnnd.sock)" = "660 rnnd-admin" ] || fail "admin socket is $(stat -c '%a %G' /run/rnnd/rnnd.sock), not 660 rnnd-admin"
+[ "$(stat -c '%a' /run/rnnd/rnnd-ro.sock)" = "666" ] || fail "read-only socket is $(stat -c '%a' /run/rnnd/rnnd-ro.sock), not 666"
+echo "ok socket files have the units' mode and group"
 
 systemctl status rnnd.service --no-pager | grep -q 'Status: "0 models loaded' || fail "systemctl status shows no STATUS text"
 echo "ok STATUS text"
