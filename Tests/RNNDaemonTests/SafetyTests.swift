@@ -35,7 +35,8 @@ import Testing
         #expect(try daemon.client().call("model.list")["models"]?.arrayValue?.count == 1)
         // Every method the contract does not mark read-only, whatever its parameters.
         for method in rpcMethods where !method.isReadOnly {
-            #expect(reason { try ro.call(method.name, ["model": .string("m")]) } == "read_only_socket", "\(method.name)")
+            #expect(
+                reason { try ro.call(method.name, ["model": .string("m")]) } == "read_only_socket", "\(method.name)")
         }
         #expect(rpcMethods.filter { !$0.isReadOnly }.count >= 10)
         #expect(try daemon.client().call("model.list")["models"]?.arrayValue?.count == 1)
@@ -148,7 +149,8 @@ import Testing
             let info = try daemon.client().call("model.info", ["model": .string("k")])
             #expect(info["state"] != .string("failed"), "round \(round), seed \(seed): \(info["error"] ?? .null)")
             #expect(
-                info["feed_total_bytes"]?.int == acknowledged, "round \(round), seed \(seed): acknowledged text was lost")
+                info["feed_total_bytes"]?.int == acknowledged,
+                "round \(round), seed \(seed): acknowledged text was lost")
         }
         try waitUntilLearnt(daemon.client(), "k")
         #expect(daemon.stop() == 0)
