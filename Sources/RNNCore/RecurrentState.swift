@@ -29,34 +29,3 @@ public struct RecurrentState: Sendable, Hashable {
         return values[start..<(start + configuration.hiddenSize)]
     }
 }
-
-extension RecurrentState {
-    /// The state of streams `from..<from+count` (every layer, `h` and `c`).
-    func streams(from: Int, count: Int, _ configuration: ModelConfiguration) -> RecurrentState {
-        var out = RecurrentState(configuration, batchSize: count)
-        let h = configuration.hiddenSize
-        let tensors = layerStride / (batchSize * h)
-        for l in 0..<configuration.layers {
-            for k in 0..<tensors {
-                let source = l * layerStride + k * batchSize * h + from * h
-                let target = l * out.layerStride + k * count * h
-                out.values[target..<(target + count * h)] = values[source..<(source + count * h)]
-            }
-        }
-        return out
-    }
-
-    /// Writes `part` as streams `from..<from+part.batchSize`.
-    mutating func setStreams(from: Int, _ part: RecurrentState, _ configuration: ModelConfiguration) {
-        let h = configuration.hiddenSize
-        let tensors = layerStride / (batchSize * h)
-        let count = part.batchSize
-        for l in 0..<configuration.layers {
-            for k in 0..<tensors {
-                let target = l * layerStride + k * batchSize * h + from * h
-                let source = l * part.layerStride + k * count * h
-                values[target..<(target + count * h)] = part.values[source..<(source + count * h)]
-            }
-        }
-    }
-}

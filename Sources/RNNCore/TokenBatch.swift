@@ -43,22 +43,3 @@ public struct TokenBatch: Sendable, Hashable {
         }
     }
 }
-
-extension TokenBatch {
-    /// Streams `from..<from+count` of this batch, as a batch of their own.
-    func streams(from: Int, count: Int) -> TokenBatch {
-        var inputs = [Int32](repeating: 0, count: count * steps)
-        var targets = inputs
-        var weights: [Float]? = self.weights.map { _ in [Float](repeating: 0, count: count * steps) }
-        for t in 0..<steps {
-            for b in 0..<count {
-                inputs[t * count + b] = self.inputs[t * batchSize + from + b]
-                targets[t * count + b] = self.targets[t * batchSize + from + b]
-                if let w = self.weights { weights?[t * count + b] = w[t * batchSize + from + b] }
-            }
-        }
-        return TokenBatch(
-            batchSize: count, steps: steps, inputs: inputs, targets: targets, weights: weights,
-            resetsState: resetsState)
-    }
-}

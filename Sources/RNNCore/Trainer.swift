@@ -1,5 +1,3 @@
-import Dispatch
-
 /// What one training step did.
 public struct StepReport: Sendable, Hashable {
     /// Mean loss per counted character, in nats.
@@ -30,8 +28,6 @@ public final class Trainer {
     /// The gradient of the last step (after clipping), laid out like the parameters.
     public private(set) var gradients: [Float]
     private var workspace: SequenceWorkspace?
-    private var splitWorkspaces: [SequenceWorkspace?] = []
-    private var splitGradients: [Float] = []
     private var dropoutGenerator: RandomGenerator
 
     /// Creates a trainer.
@@ -68,15 +64,12 @@ public final class Trainer {
         if state.batchSize != batch.batchSize || batch.resetsState {
             state = RecurrentState(configuration, batchSize: batch.batchSize)
         }
-        let rows = batch.batchSize * batch.steps
-        let weightSum = batch.weights.map { Double($0.reduce(0, +)) } ?? Double(rows)
-        let scale: Float = settings.reduction == .sum ? 1 : Float(1 / max(weightSum, 1e-12))
-        if configuration.dropout == 0, batch.batchSize >= Self.splitBatchSize, BLAS.threadCount >= 2 {
-            return splitLossAndGradient(batch, scale: scale)
-        }
         let ws = workspaceFor(batch: batch.batchSize, steps: batch.steps)
         ws.load(state)
         for i in gradients.indices { gradients[i] = 0 }
+        let rows = batch.batchSize * batch.steps
+        let weightSum = batch.weights.map { Double($0.reduce(0, +)) } ?? Double(rows)
+        let scale: Float = settings.reduction == .sum ? 1 : Float(1 / max(weightSum, 1e-12))
         var generator: RandomGenerator? = configuration.dropout > 0 ? dropoutGenerator : nil
         var result = (loss: 0.0, weight: 0.0)
         model.parameters.withUnsafeBufferPointer { p in
@@ -97,94 +90,13 @@ public final class Trainer {
             }
         }
         if let generator { dropoutGenerator = generator }
-        zeroFrozenGradients()
-        var next = state
-        ws.store(into: &next)
-        return (result.loss, result.weight, next)
-    }
-
-    private func zeroFrozenGradients() {
         for name in settings.frozenTensors {
             guard let spec = model.layout.tensor(named: name) else { continue }
             for i in spec.offset..<(spec.offset + spec.count) { gradients[i] = 0 }
         }
-    }
-
-    /// Batches of at least this many streams are split in two halves that run at once, each
-    /// with single-threaded BLAS: OpenBLAS's two threads spent half their time waiting on
-    /// each other over the small per-step products of a split-less step.
-    public static let splitBatchSize = 16
-
-    /// ``lossAndGradient(_:)`` for the two halves of the batch's streams at once, the
-    /// gradients and losses summed and the carried states joined (no dropout).
-    private func splitLossAndGradient(_ batch: TokenBatch, scale: Float) -> (
-        loss: Double, characters: Double, state: RecurrentState
-    ) {
-        let configuration = model.configuration
-        let first = batch.batchSize / 2
-        let parts = [(0, first), (first, batch.batchSize - first)]
-        let halves = parts.map { batch.streams(from: $0.0, count: $0.1) }
-        let states = parts.map { state.streams(from: $0.0, count: $0.1, configuration) }
-        while splitWorkspaces.count < 2 { splitWorkspaces.append(nil) }
-        let workspaces = (0..<2).map { k -> SequenceWorkspace in
-            let (b, t) = (parts[k].1, batch.steps)
-            if let ws = splitWorkspaces[k], ws.fits(configuration, batch: b, steps: t, training: true) { return ws }
-            let ws = SequenceWorkspace(configuration: configuration, batch: b, steps: t, training: true)
-            splitWorkspaces[k] = ws
-            return ws
-        }
-        if splitGradients.count != model.parameterCount {
-            splitGradients = [Float](repeating: 0, count: model.parameterCount)
-        }
-        for i in gradients.indices {
-            gradients[i] = 0
-            splitGradients[i] = 0
-        }
-        let threads = BLAS.threadCount
-        BLAS.threadCount = 1
-        defer { BLAS.threadCount = threads }
-        let results = UnsafeMutableBufferPointer<(Double, Double)>.allocate(capacity: 2)
-        defer { results.deallocate() }
-        let v = configuration.vocabularySize
-        model.parameters.withUnsafeBufferPointer { p in
-            gradients.withUnsafeMutableBufferPointer { g0 in
-                splitGradients.withUnsafeMutableBufferPointer { g1 in
-                    // Each half writes only its own workspace, gradient buffer and result.
-                    nonisolated(unsafe) let shared = (p.baseAddress!, g0.baseAddress!, g1.baseAddress!, results)
-                    nonisolated(unsafe) let work = (halves, states, workspaces)
-                    DispatchQueue.concurrentPerform(iterations: 2) { k in
-                        let (half, ws) = (work.0[k], work.2[k])
-                        ws.load(work.1[k])
-                        var noDropout: RandomGenerator? = nil
-                        half.inputs.withUnsafeBufferPointer { inputs in
-                            ws.forward(parameters: shared.0, inputs: inputs.baseAddress!, dropout: &noDropout)
-                            let lossWeights = half.weights ?? []
-                            let result = half.targets.withUnsafeBufferPointer { targets in
-                                lossWeights.withUnsafeBufferPointer { w in
-                                    SoftmaxCrossEntropy.lossAndGradient(
-                                        logits: ws.logits.base, rows: half.batchSize * half.steps, vocabulary: v,
-                                        targets: targets.baseAddress!,
-                                        weights: half.weights == nil ? nil : w.baseAddress, scale: scale)
-                                }
-                            }
-                            shared.3[k] = (result.loss, result.weight)
-                            ws.backward(
-                                parameters: shared.0, gradients: k == 0 ? shared.1 : shared.2,
-                                inputs: inputs.baseAddress!)
-                        }
-                    }
-                }
-            }
-        }
-        for i in gradients.indices { gradients[i] += splitGradients[i] }
-        zeroFrozenGradients()
-        var next = RecurrentState(configuration, batchSize: batch.batchSize)
-        for k in 0..<2 {
-            var part = states[k]
-            workspaces[k].store(into: &part)
-            next.setStreams(from: parts[k].0, part, configuration)
-        }
-        return (results[0].0 + results[1].0, results[0].1 + results[1].1, next)
+        var next = state
+        ws.store(into: &next)
+        return (result.loss, result.weight, next)
     }
 
     /// One optimizer step on `batch`: forward, loss, backward, clip, update, carry the state.
