@@ -31,16 +31,7 @@ public enum JSONCoding {
         return try decoder.decode(T.self, from: data)
     }
 
-    /// `camelCase` as `snake_case`, for naming a parameter in a message.
-    public static func snakeCase(_ name: String) -> String {
-        var out = ""
-        for ch in name {
-            if ch.isUppercase {
-                out += "_" + ch.lowercased()
-            } else {
-                out.append(ch)
-            }
-        }
-        return out
-    }
+    /// `camelCase` as `snake_case`, for naming a parameter in a message (the conversion
+    /// the wire's encoder applies to every key).
+    public static func snakeCase(_ name: String) -> String { JSONTreeEncoder.snakeCase(name) }
 }

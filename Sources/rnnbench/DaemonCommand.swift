@@ -13,10 +13,7 @@ struct DaemonCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "daemon", abstract: "Latency and memory of a real rnnd, as key=value lines.")
 
-    @Option(help: "The rnnd executable (default: next to rnnbench).")
-    var rnnd: String?
-    @Option(help: "Training text (UTF-8) for the model trained during the last measurement.")
-    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+    @OptionGroup var target: DaemonOptions
     @Option(help: "daemon.status round trips to time.")
     var statusCalls: Int = 20000
     @Option(help: "200-character samples to time, idle and while training.")
@@ -25,10 +22,7 @@ struct DaemonCommand: ParsableCommand {
     var sampleLength: Int = 200
 
     func run() throws {
-        let corpusPath = absolutePath(corpus)
-        guard let bytes = readFile(corpusPath) else { throw ValidationError("cannot read the corpus at \(corpus)") }
-        let daemon = try RunningDaemon(
-            executable: rnnd ?? siblingExecutable("rnnd"), corpusDirectory: directoryName(corpusPath))
+        let (daemon, corpusPath, text) = try target.start()
         defer { daemon.stop() }
         let client = try daemon.connect()
 
@@ -45,7 +39,7 @@ struct DaemonCommand: ParsableCommand {
         }
         print("bench=status_round_trip calls=\(statusCalls) \(Latency(statusTimes).keyValues)")
 
-        let characters = Set(String(decoding: bytes, as: UTF8.self))
+        let characters = Set(text)
         _ = try client.call(
             "model.create",
             [

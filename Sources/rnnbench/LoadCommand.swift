@@ -14,10 +14,7 @@ struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load", abstract: "Throughput and latency of a real rnnd under many clients, as key=value lines.")
 
-    @Option(help: "The rnnd executable (default: next to rnnbench).")
-    var rnnd: String?
-    @Option(help: "Training text (UTF-8) for the model that trains throughout.")
-    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+    @OptionGroup var target: DaemonOptions
     @Option(help: "Seconds of load.")
     var seconds: Double = 20
     @Option(help: "Clients calling daemon.status on the read-only socket.")
@@ -28,13 +25,9 @@ struct LoadCommand: ParsableCommand {
     var feedClients: Int = 4
 
     func run() throws {
-        let corpusPath = absolutePath(corpus)
-        guard let bytes = readFile(corpusPath) else { throw ValidationError("cannot read the corpus at \(corpus)") }
-        let daemon = try RunningDaemon(
-            executable: rnnd ?? siblingExecutable("rnnd"), corpusDirectory: directoryName(corpusPath))
+        let (daemon, corpusPath, text) = try target.start()
         defer { daemon.stop() }
         let admin = try daemon.connect()
-        let text = String(decoding: bytes, as: UTF8.self)
         _ = try admin.call(
             "model.create",
             [

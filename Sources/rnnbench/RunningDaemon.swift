@@ -91,3 +91,21 @@ func directoryName(_ path: String) -> String {
 
 /// Sleeps for whole seconds.
 func sleepSeconds(_ seconds: UInt32) { sleep(seconds) }
+
+/// The options of the benchmarks that start their own rnnd: which binary, and the corpus
+/// (in a folder the daemon is allowed to read) that its models train on.
+struct DaemonOptions: ParsableArguments {
+    @Option(help: "The rnnd executable (default: next to rnnbench).")
+    var rnnd: String?
+    @Option(help: "Training text (UTF-8) for the model that trains during the measurement.")
+    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+
+    /// Reads the corpus and starts rnnd allowed to read its folder.
+    func start() throws -> (daemon: RunningDaemon, corpusPath: String, text: String) {
+        let corpusPath = absolutePath(corpus)
+        guard let bytes = readFile(corpusPath) else { throw ValidationError("cannot read the corpus at \(corpus)") }
+        let daemon = try RunningDaemon(
+            executable: rnnd ?? siblingExecutable("rnnd"), corpusDirectory: directoryName(corpusPath))
+        return (daemon, corpusPath, String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -22,17 +22,6 @@ import Testing
         return path
     }
 
-    func failure(_ body: () throws -> Void) -> RPCError? {
-        do {
-            try body()
-            return nil
-        } catch RNNClient.Failure.daemon(let error) {
-            return error
-        } catch {
-            return RPCError(.internalError, "\(error)")
-        }
-    }
-
     @Test(.enabled(if: getuid() == 0, "mounting a tmpfs needs root"))
     func savingAndFeedingOnAFullDiskLoseNothing() throws {
         let daemon = try DaemonProcess(stateFilesystemKiB: 2048)
@@ -57,11 +46,11 @@ import Testing
                 "model": .string("m"), "corpus": .object(["text": .string(shakespeare(4000))]), "steps": .number(5),
                 "stream": .bool(true),
             ])
-        let saveError = failure { try client.call("model.save", ["model": .string("m")]) }
+        let saveError = refusal { try client.call("model.save", ["model": .string("m")]) }
         #expect(saveError?.reason == "storage_error", "\(String(describing: saveError))")
         #expect(saveError?.message.contains("No space left") == true, "\(String(describing: saveError?.message))")
         #expect(try Data(contentsOf: URL(fileURLWithPath: checkpoint)) == before, "the last checkpoint is intact")
-        let feedError = failure {
+        let feedError = refusal {
             try client.call(
                 "train.feed", ["model": .string("m"), "text": .string(String(repeating: "x", count: 8192))])
         }
