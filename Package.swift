@@ -9,26 +9,8 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// The engine is optimized in debug builds too: its SIMD kernels are 50 times slower
-/// unoptimized, which made the numeric tests (thousands of forward passes) crawl.
-/// On an x86-64 machine with AVX2 and FMA the engine is built for it (8-lane vectors in one
-/// register, fused multiply-add): the binary then needs such a CPU, like the one that built
-/// it. RNND_PORTABLE=1 builds for the x86-64 baseline instead.
-let hostHasAVX2AndFMA: Bool = {
-    guard ProcessInfo.processInfo.environment["RNND_PORTABLE"] == nil,
-        let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-        let flags = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
-    else { return false }
-    let set = Set(flags.split(separator: " ").map(String.init))
-    return set.contains("avx2") && set.contains("fma")
-}()
-
 /// RNND_FUZZ=1 (scripts/fuzz) builds rnnd-fuzz as a libFuzzer target instead of a replayer.
 let fuzzing = ProcessInfo.processInfo.environment["RNND_FUZZ"] != nil
-
-let coreSettings: [SwiftSetting] =
-    strictSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
-    + (hostHasAVX2AndFMA ? [.unsafeFlags(["-target-cpu", "haswell"]), .define("RNND_FMA")] : [])
 
 let package = Package(
     name: "rnnd",
@@ -58,10 +40,13 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // The hot products and gate kernels, compiled once per instruction set and chosen at
+        // run time from cpuid: no flags from the build host, one binary for every x86-64.
+        .target(name: "RNNKernels"),
         .target(
             name: "RNNCore",
-            dependencies: ["CBLAS"],
-            swiftSettings: coreSettings
+            dependencies: ["RNNKernels", "CBLAS"],
+            swiftSettings: strictSettings
         ),
         .target(name: "RNNProtocol", swiftSettings: strictSettings),
         .target(name: "Corpora", dependencies: ["RNNCore"], swiftSettings: strictSettings),
@@ -125,7 +110,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RNNCoreTests",
-            dependencies: ["RNNCore", "_RNNTestSupport"],
+            dependencies: ["RNNCore", "RNNKernels", "_RNNTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

@@ -1,10 +1,32 @@
 import CBLAS
+import RNNKernels
 
-/// Thin, allocation-free wrappers over OpenBLAS for row-major single-precision products.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Allocation-free row-major single-precision products, on the engine's own kernels.
 ///
 /// Every matrix is row-major and contiguous unless a leading dimension says otherwise.
+/// OpenBLAS stays linkable for side-by-side measurement (`RNND_GEMM=openblas`), but is
+/// not the default: Debian 12's OpenBLAS 0.3.21 guesses the CPU from its model number and
+/// runs generic SSE3 kernels on Xeons it does not know (see RNNCore's README).
 public enum BLAS {
-    /// The number of threads OpenBLAS uses for each product.
+    /// Who computes the matrix-matrix products.
+    public enum Backend: String, Sendable {
+        /// The engine's kernels, in the path cpuid chose (``Kernels``).
+        case kernels
+        /// OpenBLAS's `cblas_sgemm`, for comparison only.
+        case openBLAS = "openblas"
+    }
+
+    /// The backend, from `RNND_GEMM` (`kernels` unless it says `openblas`).
+    public static let backend: Backend = {
+        guard let value = getenv("RNND_GEMM") else { return .kernels }
+        return String(cString: value) == "openblas" ? .openBLAS : .kernels
+    }()
+
+    /// The number of threads OpenBLAS uses for each product (only with `RNND_GEMM=openblas`).
     public static var threadCount: Int {
         get { Int(openblas_get_num_threads()) }
         set { openblas_set_num_threads(Int32(max(1, newValue))) }
@@ -41,28 +63,13 @@ public enum BLAS {
             }
             return
         }
-        cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans,
-            transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k),
-            alpha, a, Int32(lda), b, Int32(ldb),
-            beta, c, Int32(ldc))
-    }
-
-    /// `y = alpha * op(A) * x + beta * y` with `A` row-major `rows x columns`.
-    @inline(__always)
-    public static func gemv(
-        transpose: Bool = false, rows: Int, columns: Int,
-        alpha: Float = 1,
-        _ a: UnsafePointer<Float>, lda: Int? = nil,
-        _ x: UnsafePointer<Float>,
-        beta: Float = 0,
-        _ y: UnsafeMutablePointer<Float>
-    ) {
-        if rows == 0 || columns == 0 { return }
-        cblas_sgemv(
-            CblasRowMajor, transpose ? CblasTrans : CblasNoTrans,
-            Int32(rows), Int32(columns), alpha, a, Int32(lda ?? columns), x, 1, beta, y, 1)
+        if backend == .openBLAS {
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            return
+        }
+        Kernels.table.pointee.sgemm(
+            transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
 }

@@ -1,4 +1,7 @@
-/// The per-time-step work of each cell, for `B` rows at once, on raw pointers.
+import RNNKernels
+
+/// The per-time-step work of each cell, for `B` rows at once, on raw pointers: the
+/// recurrent product, then the gates in one fused pass of the active kernel path.
 ///
 /// Notation (one step, `B` rows, hidden `H`, `G` gates):
 /// - `a`: `B x G·H`, on entry the input part `x·W_ihᵀ + b_ih` (plus `b_hh` for RNN and LSTM);
@@ -26,20 +29,8 @@ enum CellKernels {
         cPrev: UnsafePointer<Float>, wh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
         c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>
     ) {
-        let gh = 4 * hidden
-        BLAS.gemm(m: batch, n: gh, k: hidden, hPrev, wh, beta: 1, a)
-        for b in 0..<batch {
-            let row = a + b * gh
-            let s = b * hidden
-            VectorMath.sigmoid(row, row, count: 2 * hidden)
-            VectorMath.tanh(row + 2 * hidden, row + 2 * hidden, count: hidden)
-            VectorMath.sigmoid(row + 3 * hidden, row + 3 * hidden, count: hidden)
-            for j in 0..<hidden {
-                c[s + j] = row[hidden + j] * cPrev[s + j] + row[j] * row[2 * hidden + j]
-            }
-            VectorMath.tanh(c + s, tanhC + s, count: hidden)
-            for j in 0..<hidden { h[s + j] = row[3 * hidden + j] * tanhC[s + j] }
-        }
+        BLAS.gemm(m: batch, n: 4 * hidden, k: hidden, hPrev, wh, beta: 1, a)
+        Kernels.table.pointee.lstm_forward(batch, hidden, a, cPrev, c, tanhC, h)
     }
 
     /// GRU (PyTorch's form): `gh = hPrev·W_hhᵀ + b_hh`; `r = σ(a_r + gh_r)`, `z = σ(a_z + gh_z)`,
@@ -52,19 +43,6 @@ enum CellKernels {
         let width = 3 * hidden
         for b in 0..<batch { (gh + b * width).update(from: bh, count: width) }
         BLAS.gemm(m: batch, n: width, k: hidden, hPrev, wh, beta: 1, gh)
-        for b in 0..<batch {
-            let row = a + b * width
-            let hrow = gh + b * width
-            let s = b * hidden
-            for j in 0..<(2 * hidden) { row[j] += hrow[j] }
-            VectorMath.sigmoid(row, row, count: 2 * hidden)
-            let n = row + 2 * hidden
-            for j in 0..<hidden { n[j] += row[j] * hrow[2 * hidden + j] }
-            VectorMath.tanh(n, n, count: hidden)
-            for j in 0..<hidden {
-                let z = row[hidden + j]
-                h[s + j] = (1 - z) * n[j] + z * hPrev[s + j]
-            }
-        }
+        Kernels.table.pointee.gru_forward(batch, hidden, a, gh, hPrev, h)
     }
 }

@@ -168,12 +168,16 @@ public struct Optimizer: Sendable {
 private typealias V = SIMD8<Float>
 
 extension SIMD8<Float> {
-    // VectorProducts' unaligned loads and stores, spelled as the update loops read.
-    @inline(__always) fileprivate static func load(_ p: UnsafePointer<Float>) -> Self { VectorProducts.load(p) }
-    @inline(__always) fileprivate static func load(_ p: UnsafeMutablePointer<Float>) -> Self {
-        VectorProducts.load(p)
+    // Unaligned loads and stores, spelled as the update loops read.
+    @inline(__always) fileprivate static func load(_ p: UnsafePointer<Float>) -> Self {
+        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
     }
-    @inline(__always) fileprivate func store(_ p: UnsafeMutablePointer<Float>) { VectorProducts.store(self, p) }
+    @inline(__always) fileprivate static func load(_ p: UnsafeMutablePointer<Float>) -> Self {
+        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
+    }
+    @inline(__always) fileprivate func store(_ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
+    }
 }
 
 /// `base^exponent` for a small non-negative integer exponent, in Double for accuracy.

@@ -1,0 +1,274 @@
+// GEMM and one-row products, included by kernels_body.h (see there for W, MR, NR, KC, MC).
+//
+// The GEMM is BLIS's loop nest: for each KC-deep block of the shared dimension, B is packed
+// into NR-wide column panels (contiguous, so no cache-set conflicts from power-of-two
+// strides), A into MR-row micro-panels (or read in place when transposed, where its MR
+// values for one k are already contiguous), and an MR x NR micro-tile of C is held in
+// registers while k runs.
+
+static _Thread_local float *pack_a;
+static _Thread_local size_t pack_a_capacity;
+static _Thread_local float *pack_b;
+static _Thread_local size_t pack_b_capacity;
+
+/// A grow-only, 64-byte aligned scratch buffer of this thread.
+static float *scratch(float **buffer, size_t *capacity, size_t floats) {
+    if (*capacity < floats) {
+        free(*buffer);
+        size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+        *buffer = aligned_alloc(64, bytes);
+        if (!*buffer) abort();
+        *capacity = floats;
+    }
+    return *buffer;
+}
+
+/// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with A's
+/// values for step k at `ap[0..<mr]` (then `ap += acs`) and B's at `bp[0..<NR]` (then `bp += NR`).
+static inline __attribute__((always_inline)) void micro_tile(const int mr, long kc, const float *ap, long acs,
+                                                             const float *bp, float *c, long ldc, long nvalid,
+                                                             float alpha, float beta) {
+    vf acc0[MR], acc1[MR];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) {
+        acc0[r] = splat(0);
+        acc1[r] = splat(0);
+    }
+    for (long k = 0; k < kc; k++) {
+        vf b0 = ld(bp), b1 = ld(bp + W);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < mr; r++) {
+            vf av = splat(ap[r]);
+            acc0[r] = av * b0 + acc0[r];
+            acc1[r] = av * b1 + acc1[r];
+        }
+        ap += acs;
+        bp += NR;
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < mr; r++) {
+        float *cr = c + r * ldc;
+        if (nvalid == NR) {
+            vf v0 = alpha * acc0[r], v1 = alpha * acc1[r];
+            if (beta != 0) {
+                v0 = beta * ld(cr) + v0;
+                v1 = beta * ld(cr + W) + v1;
+            }
+            st(cr, v0);
+            st(cr + W, v1);
+        } else {
+            float t[NR];
+            st(t, acc0[r]);
+            st(t + W, acc1[r]);
+            // beta = 0 must not read C: it may hold NaN from an earlier use of the buffer.
+            for (long q = 0; q < nvalid; q++) cr[q] = alpha * t[q] + (beta == 0 ? 0 : beta * cr[q]);
+        }
+    }
+}
+
+#define TILE_CASE(rows)                                                                       \
+    case rows:                                                                                \
+        micro_tile(rows, kc, ap, acs, bp, c, ldc, nvalid, alpha, beta);                       \
+        break;
+
+static void tile(int mr, long kc, const float *ap, long acs, const float *bp, float *c, long ldc, long nvalid,
+                 float alpha, float beta) {
+    switch (mr) {
+        TILE_CASE(1)
+        TILE_CASE(2)
+        TILE_CASE(3)
+        TILE_CASE(4)
+        TILE_CASE(5)
+        TILE_CASE(6)
+#if MR > 6
+        TILE_CASE(7)
+        TILE_CASE(8)
+        TILE_CASE(9)
+        TILE_CASE(10)
+        TILE_CASE(11)
+        TILE_CASE(12)
+#endif
+    }
+}
+
+/// Packs `op(B)[pc..<pc+kc, 0..<n]` into NR-wide panels, zero-padded: panel `p` holds
+/// element `(k, j)` at `p·kc·NR + k·NR + (j − p·NR)`.
+static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, long n, float *out) {
+    for (long jr = 0; jr < n; jr += NR) {
+        long width = n - jr < NR ? n - jr : NR;
+        float *panel = out + (jr / NR) * kc * NR;
+        if (!transB) {
+            const float *src = b + pc * ldb + jr;
+            if (width == NR) {
+                for (long k = 0; k < kc; k++) {
+                    st(panel + k * NR, ld(src + k * ldb));
+                    st(panel + k * NR + W, ld(src + k * ldb + W));
+                }
+            } else {
+                for (long k = 0; k < kc; k++) {
+                    for (long j = 0; j < width; j++) panel[k * NR + j] = src[k * ldb + j];
+                    for (long j = width; j < NR; j++) panel[k * NR + j] = 0;
+                }
+            }
+        } else {
+            // B stored n x k: row j of the storage is column j of op(B).
+            for (long j = 0; j < NR; j++) {
+                if (j < width) {
+                    const float *src = b + (jr + j) * ldb + pc;
+                    for (long k = 0; k < kc; k++) panel[k * NR + j] = src[k];
+                } else {
+                    for (long k = 0; k < kc; k++) panel[k * NR + j] = 0;
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `ic..<ic+mc` of A (not transposed) into MR-row micro-panels: micro-panel `q`
+/// holds element `(r, k)` at `q·MR·kc + k·MR + r`.
+static void pack_rows(const float *a, long lda, long ic, long mc, long pc, long kc, float *out) {
+    for (long ir = 0; ir < mc; ir += MR) {
+        long rows = mc - ir < MR ? mc - ir : MR;
+        float *panel = out + (ir / MR) * MR * kc;
+        for (long r = 0; r < rows; r++) {
+            const float *src = a + (ic + ir + r) * lda + pc;
+            for (long k = 0; k < kc; k++) panel[k * MR + r] = src[k];
+        }
+    }
+}
+
+static void scale_rows(long m, long n, float beta, float *c, long ldc) {
+    for (long i = 0; i < m; i++)
+        for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+}
+
+static void k_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                    const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {
+        scale_rows(m, n, beta, c, ldc);
+        return;
+    }
+    long panels = (n + NR - 1) / NR;
+    float *bpack = scratch(&pack_b, &pack_b_capacity, (size_t)panels * NR * KC);
+    float *apack = transA ? NULL : scratch(&pack_a, &pack_a_capacity, (size_t)MC * KC);
+    for (long pc = 0; pc < k; pc += KC) {
+        long kc = k - pc < KC ? k - pc : KC;
+        float blockBeta = pc == 0 ? beta : 1.0f;
+        pack_panels(transB, b, ldb, pc, kc, n, bpack);
+        for (long ic = 0; ic < m; ic += MC) {
+            long mc = m - ic < MC ? m - ic : MC;
+            if (!transA) pack_rows(a, lda, ic, mc, pc, kc, apack);
+            for (long jr = 0; jr < n; jr += NR) {
+                long nvalid = n - jr < NR ? n - jr : NR;
+                const float *bp = bpack + (jr / NR) * kc * NR;
+                for (long ir = 0; ir < mc; ir += MR) {
+                    int mr = (int)(mc - ir < MR ? mc - ir : MR);
+                    const float *ap = transA ? a + pc * lda + ic + ir : apack + (ir / MR) * MR * kc;
+                    long acs = transA ? lda : MR;
+                    tile(mr, kc, ap, acs, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, blockBeta);
+                }
+            }
+        }
+    }
+}
+
+// ---- one row (batch-1 sampling, the seed's RNN) ----
+
+/// Matrices of at least this many weights are read row after row (memory streams best:
+/// a 2x128 LSTM's 128x512 products do not stay in L1 between characters); small ones (the
+/// seed's 100x100) by column blocks, each weight loaded once into four accumulators.
+#define LARGE_VECMAT (1L << 15)
+
+static void k_vecmat(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta, float *y) {
+    if (k * n >= LARGE_VECMAT) {
+        if (beta == 0) memset(y, 0, (size_t)n * sizeof(float));
+        else if (beta != 1)
+            for (long j = 0; j < n; j++) y[j] *= beta;
+        long wide = n & ~(long)(W - 1);
+        long i = 0;
+        for (; i + 4 <= k; i += 4) {
+            float s0 = alpha * x[i], s1 = alpha * x[i + 1], s2 = alpha * x[i + 2], s3 = alpha * x[i + 3];
+            vf x0 = splat(s0), x1 = splat(s1), x2 = splat(s2), x3 = splat(s3);
+            const float *r0 = b + i * ldb, *r1 = r0 + ldb, *r2 = r0 + 2 * ldb, *r3 = r0 + 3 * ldb;
+            long j = 0;
+            for (; j < wide; j += W) {
+                vf acc = ld(y + j);
+                acc = x0 * ld(r0 + j) + acc;
+                acc = x1 * ld(r1 + j) + acc;
+                acc = x2 * ld(r2 + j) + acc;
+                acc = x3 * ld(r3 + j) + acc;
+                st(y + j, acc);
+            }
+            for (; j < n; j++) y[j] += s0 * r0[j] + s1 * r1[j] + s2 * r2[j] + s3 * r3[j];
+        }
+        for (; i < k; i++) {
+            float s = alpha * x[i];
+            const float *row = b + i * ldb;
+            for (long j = 0; j < n; j++) y[j] += s * row[j];
+        }
+        return;
+    }
+    long j = 0;
+    for (; j + 4 * W <= n; j += 4 * W) {
+        vf a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+        const float *row = b + j;
+        for (long i = 0; i < k; i++) {
+            vf xi = splat(x[i]);
+            a0 = xi * ld(row) + a0;
+            a1 = xi * ld(row + W) + a1;
+            a2 = xi * ld(row + 2 * W) + a2;
+            a3 = xi * ld(row + 3 * W) + a3;
+            row += ldb;
+        }
+        vf *acc[4] = {&a0, &a1, &a2, &a3};
+        for (int q = 0; q < 4; q++) {
+            float *out = y + j + q * W;
+            st(out, beta == 0 ? alpha * *acc[q] : alpha * *acc[q] + beta * ld(out));
+        }
+    }
+    for (; j + W <= n; j += W) {
+        vf a0 = splat(0);
+        const float *row = b + j;
+        for (long i = 0; i < k; i++) {
+            a0 = splat(x[i]) * ld(row) + a0;
+            row += ldb;
+        }
+        st(y + j, beta == 0 ? alpha * a0 : alpha * a0 + beta * ld(y + j));
+    }
+    for (; j < n; j++) {
+        float s = 0;
+        for (long i = 0; i < k; i++) s += x[i] * b[i * ldb + j];
+        y[j] = alpha * s + (beta == 0 ? 0 : beta * y[j]);
+    }
+}
+
+static inline float hsum(vf v) {
+    float t[W];
+    st(t, v);
+    float s = 0;
+    for (int i = 0; i < W; i++) s += t[i];
+    return s;
+}
+
+static void k_matvec(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y) {
+    long wide = k & ~(long)(W - 1);
+    for (long r = 0; r < n; r += 4) {
+        long count = n - r < 4 ? n - r : 4;
+        const float *rows[4];
+        for (long q = 0; q < 4; q++) rows[q] = b + (r + (q < count ? q : 0)) * ldb;
+        vf a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+        long i = 0;
+        for (; i < wide; i += W) {
+            vf xv = ld(x + i);
+            a0 = xv * ld(rows[0] + i) + a0;
+            a1 = xv * ld(rows[1] + i) + a1;
+            a2 = xv * ld(rows[2] + i) + a2;
+            a3 = xv * ld(rows[3] + i) + a3;
+        }
+        float sums[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
+        for (; i < k; i++)
+            for (long q = 0; q < 4; q++) sums[q] += rows[q][i] * x[i];
+        for (long q = 0; q < count; q++) y[r + q] = alpha * sums[q] + (beta == 0 ? 0 : beta * y[r + q]);
+    }
+}

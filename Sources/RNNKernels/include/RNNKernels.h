@@ -1,0 +1,75 @@
+// RNNKernels: the hot products and gate kernels of rnnd's engine, compiled once per
+// instruction set (portable SSE2, AVX2+FMA, AVX-512) and chosen at run time from cpuid.
+#ifndef RNN_KERNELS_H
+#define RNN_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The instruction-set paths a build can hold.
+typedef enum {
+    RK_PATH_PORTABLE = 0,
+    RK_PATH_AVX2 = 1,
+    RK_PATH_AVX512 = 2,
+} rk_path;
+
+/// One path's kernels. Every matrix is row-major single precision.
+typedef struct {
+    /// `C = alpha·op(A)·op(B) + beta·C`; `beta == 0` never reads `C`.
+    void (*sgemm)(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                  const float *b, long ldb, float beta, float *c, long ldc);
+    /// `y = alpha·(x·B) + beta·y`, `x` of length `k`, `B` `k x n`.
+    void (*vecmat)(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta, float *y);
+    /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
+    void (*matvec)(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
+    void (*exp)(const float *x, float *y, long count);
+    void (*sigmoid)(const float *x, float *y, long count);
+    void (*tanh)(const float *x, float *y, long count);
+    /// LSTM gates after the recurrent product: `a` (`B x 4H`, pre-activations in, activated
+    /// `i f g o` out), `c = f∘cPrev + i∘g`, `tanhC = tanh(c)`, `h = o∘tanhC`.
+    void (*lstm_forward)(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC, float *h);
+    /// LSTM, one step back: pre-activation gradients into `da`, `dc` from `dc_t` to `dc_{t-1}`.
+    void (*lstm_backward)(long batch, long hidden, const float *gates, const float *cPrev, const float *tanhC,
+                          const float *dh, float *dc, float *da);
+    /// GRU gates after `gh = hPrev·W_hhᵀ + b_hh`: activated `r z n` into `a`, new state into `h`.
+    void (*gru_forward)(long batch, long hidden, float *a, const float *gh, const float *hPrev, float *h);
+    /// GRU, one step back (see CellKernels+Backward.swift for the outputs).
+    void (*gru_backward)(long batch, long hidden, const float *gates, const float *gh, const float *hPrev,
+                         const float *dh, float *dax, float *dgh, float *dhDirect);
+} rk_kernels;
+
+/// The kernels in use: chosen on first call from cpuid, or from `RNND_KERNELS`
+/// (`portable`, `avx2`, `avx512`) when that names a path this CPU can run.
+const rk_kernels *rk_active(void);
+
+/// The path in use (after `rk_active`).
+rk_path rk_active_path(void);
+
+/// Switches to `path`; returns 0, or -1 when this CPU cannot run it.
+int rk_select(rk_path path);
+
+/// The kernels of `path`, or NULL when this CPU cannot run it (for tests that compare paths
+/// without switching the whole process).
+const rk_kernels *rk_table_for(rk_path path);
+
+/// Whether this CPU can run `path`.
+int rk_supported(rk_path path);
+
+/// The path's name: "portable", "avx2" or "avx512".
+const char *rk_path_name(rk_path path);
+
+/// The CPU's brand string from cpuid (e.g. "AMD EPYC 7763 64-Core Processor").
+const char *rk_cpu_name(void);
+
+/// Why the active path was chosen: "cpuid" or "RNND_KERNELS", with a note when the
+/// requested path could not run here.
+const char *rk_selection_reason(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

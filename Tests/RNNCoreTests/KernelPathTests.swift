@@ -1,0 +1,122 @@
+import Foundation
+import RNNKernels
+import Testing
+
+@testable import RNNCore
+
+/// Every kernel path this CPU can run, against products and gates in Double: the shapes hit
+/// each tail of the micro-tiles (rows not a multiple of MR, columns not a multiple of NR,
+/// depths across the KC block), both transposes, wide leading dimensions, alpha and beta.
+/// The process's own path is not switched, so the other suites running alongside keep theirs.
+@Suite struct KernelPathTests {
+    static let paths = Kernels.supportedPaths
+
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var g = RandomGenerator(seed: seed)
+        return (0..<count).map { _ in 2 * g.nextUnitFloat() - 1 }
+    }
+
+    static let shapes: [(m: Int, n: Int, k: Int)] = [
+        (2, 1, 1), (3, 5, 7), (12, 32, 16), (13, 33, 257), (50, 512, 128), (50, 128, 512), (25, 65, 128),
+        (130, 48, 300), (7, 100, 600), (97, 17, 31),
+    ]
+
+    func checkGemm(path: KernelPath, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float)
+        -> Bool
+    {
+        let table = Kernels.table(for: path)!.pointee
+        let lda = (transposeA ? m : k) + 3
+        let ldb = (transposeB ? k : n) + 5
+        let ldc = n + 2
+        let a = Self.values((transposeA ? k : m) * lda, seed: 11)
+        let b = Self.values((transposeB ? n : k) * ldb, seed: 12)
+        let start = beta == 0 ? [Float](repeating: .nan, count: m * ldc) : Self.values(m * ldc, seed: 13)
+        var c = start
+        table.sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, &c, ldc)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k {
+                    let x = transposeA ? a[p * lda + i] : a[i * lda + p]
+                    let y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                    sum += Double(x) * Double(y)
+                }
+                let expected = Double(alpha) * sum + (beta == 0 ? 0 : Double(beta) * Double(start[i * ldc + j]))
+                let tolerance = 2e-6 * Double(k).squareRoot() * 4 + 1e-6
+                if !(abs(Double(c[i * ldc + j]) - expected) <= tolerance) {
+                    Issue.record(
+                        "\(path) m \(m) n \(n) k \(k) tA \(transposeA) tB \(transposeB): C[\(i),\(j)] = \(c[i * ldc + j]), expected \(expected)"
+                    )
+                    return false
+                }
+            }
+            // Columns past n belong to someone else.
+            for j in n..<ldc where c[i * ldc + j].bitPattern != start[i * ldc + j].bitPattern {
+                Issue.record("\(path) wrote past column \(n) in row \(i)")
+                return false
+            }
+        }
+        return true
+    }
+
+    @Test(arguments: paths)
+    func gemmMatchesDoublePrecision(path: KernelPath) {
+        for (m, n, k) in Self.shapes {
+            for transposeA in [false, true] {
+                for transposeB in [false, true] {
+                    guard
+                        checkGemm(
+                            path: path, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 1,
+                            beta: 0),
+                        checkGemm(
+                            path: path, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, alpha: 0.5,
+                            beta: 1)
+                    else { return }
+                }
+            }
+        }
+    }
+
+    /// The fused LSTM and GRU gates of each path against the portable path's, which the
+    /// gradient checks and the PyTorch fixtures cover.
+    @Test(arguments: paths)
+    func gatesAgreeWithThePortablePath(path: KernelPath) {
+        let portable = Kernels.table(for: .portable)!.pointee
+        let table = Kernels.table(for: path)!.pointee
+        let (batch, hidden) = (3, 37)
+        func compare(_ name: String, _ x: [Float], _ y: [Float]) {
+            let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 2e-6, "\(path) \(name): differs from portable by \(worst)")
+        }
+        let pre = Self.values(batch * 4 * hidden, seed: 21).map { $0 * 4 }
+        let cPrev = Self.values(batch * hidden, seed: 22)
+        var outs: [[[Float]]] = []
+        for t in [portable, table] {
+            var a = pre
+            var c = [Float](repeating: 0, count: batch * hidden)
+            var tanhC = c
+            var h = c
+            t.lstm_forward(batch, hidden, &a, cPrev, &c, &tanhC, &h)
+            var dc = Self.values(batch * hidden, seed: 23)
+            var da = [Float](repeating: 0, count: batch * 4 * hidden)
+            t.lstm_backward(batch, hidden, a, cPrev, tanhC, Self.values(batch * hidden, seed: 24), &dc, &da)
+            var g = Array(pre[0..<(batch * 3 * hidden)])
+            let gh = Self.values(batch * 3 * hidden, seed: 25)
+            var gruH = c
+            t.gru_forward(batch, hidden, &g, gh, cPrev, &gruH)
+            var dax = g
+            var dgh = g
+            var direct = c
+            t.gru_backward(batch, hidden, g, gh, cPrev, Self.values(batch * hidden, seed: 26), &dax, &dgh, &direct)
+            outs.append([a, c, tanhC, h, dc, da, g, gruH, dax, dgh, direct])
+        }
+        let names = ["lstm gates", "c", "tanh c", "h", "dc", "da", "gru gates", "gru h", "dax", "dgh", "dh direct"]
+        for (i, name) in names.enumerated() { compare(name, outs[0][i], outs[1][i]) }
+    }
+
+    @Test func theActivePathIsOneThisCPUCanRun() {
+        #expect(Kernels.supportedPaths.contains(Kernels.path))
+        #expect(Kernels.supportedPaths.first == .portable)
+        #expect(!Kernels.cpuName.isEmpty)
+    }
+}
