@@ -26,10 +26,13 @@ public enum BLAS {
         return String(cString: value) == "openblas" ? .openBLAS : .kernels
     }()
 
-    /// The number of threads OpenBLAS uses for each product (only with `RNND_GEMM=openblas`).
+    /// The number of threads a large product uses (the kernels' pool, and OpenBLAS's).
     public static var threadCount: Int {
-        get { Int(openblas_get_num_threads()) }
-        set { openblas_set_num_threads(Int32(max(1, newValue))) }
+        get { Int(rk_threads()) }
+        set {
+            rk_set_threads(Int32(max(1, newValue)))
+            openblas_set_num_threads(Int32(max(1, newValue)))
+        }
     }
 
     /// `C = alpha * op(A) * op(B) + beta * C`, all row-major. One row (`m = 1`) runs as a

@@ -72,6 +72,7 @@ public final class Daemon: Sendable {
         logger.info(
             "rnnd \(rnndVersion) serving \(adminPath) (admin) and \(readOnlyPath) (read-only), \(how); state in \(stateDirectory)"
         )
+        logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
         let notifier = SystemdNotifier()
         notifier.ready(status: await registry.statusLine())
         let signals = installSignalHandlers(notifier: notifier, registry: registry)

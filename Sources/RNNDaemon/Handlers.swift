@@ -97,7 +97,11 @@ struct Handlers: Sendable {
                 maxMessageBytes: limits.maxMessageBytes, maxConnections: limits.maxConnections,
                 maxLoadedModels: limits.maxLoadedModels, maxSampleLength: limits.maxSampleLength,
                 maxJobs: limits.maxJobs,
-                maxVocabulary: limits.maxVocabulary, idleUnloadSeconds: limits.idleUnloadSeconds))
+                maxVocabulary: limits.maxVocabulary, idleUnloadSeconds: limits.idleUnloadSeconds),
+            engine: EngineReport(
+                cpu: Kernels.cpuName, kernels: Kernels.path.rawValue, selectedBy: Kernels.selectionReason,
+                supportedKernels: Kernels.supportedPaths.map(\.rawValue), gemm: BLAS.backend.rawValue,
+                threads: BLAS.threadCount))
     }
 }
 

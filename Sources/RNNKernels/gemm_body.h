@@ -111,12 +111,15 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
                 }
             }
         } else {
-            // B stored n x k: row j of the storage is column j of op(B).
+            // B stored n x k: row j of the storage is column j of op(B). Scalar on purpose:
+            // vectorized, this loop became gathers and scatters, four times slower.
             for (long j = 0; j < NR; j++) {
                 if (j < width) {
                     const float *src = b + (jr + j) * ldb + pc;
+#pragma clang loop vectorize(disable)
                     for (long k = 0; k < kc; k++) panel[k * NR + j] = src[k];
                 } else {
+#pragma clang loop vectorize(disable)
                     for (long k = 0; k < kc; k++) panel[k * NR + j] = 0;
                 }
             }
@@ -130,9 +133,18 @@ static void pack_rows(const float *a, long lda, long ic, long mc, long pc, long 
     for (long ir = 0; ir < mc; ir += MR) {
         long rows = mc - ir < MR ? mc - ir : MR;
         float *panel = out + (ir / MR) * MR * kc;
-        for (long r = 0; r < rows; r++) {
-            const float *src = a + (ic + ir + r) * lda + pc;
-            for (long k = 0; k < kc; k++) panel[k * MR + r] = src[k];
+        const float *src = a + (ic + ir) * lda + pc;
+        if (rows == MR) {
+            // k outer: contiguous stores, MR streams of loads that the prefetcher follows.
+            for (long k = 0; k < kc; k++) {
+#pragma clang loop unroll(full) vectorize(disable)
+                for (long r = 0; r < MR; r++) panel[k * MR + r] = src[r * lda + k];
+            }
+        } else {
+            for (long k = 0; k < kc; k++) {
+#pragma clang loop vectorize(disable)
+                for (long r = 0; r < rows; r++) panel[k * MR + r] = src[r * lda + k];
+            }
         }
     }
 }
@@ -142,7 +154,7 @@ static void scale_rows(long m, long n, float beta, float *c, long ldc) {
         for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
 }
 
-static void k_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+static void sgemm_serial(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                     const float *b, long ldb, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) {
@@ -171,6 +183,49 @@ static void k_sgemm(int transA, int transB, long m, long n, long k, float alpha,
             }
         }
     }
+}
+
+/// Products of at least this many multiply-adds are split across the pool's threads.
+#define PARALLEL_GEMM (1L << 18)
+
+typedef struct {
+    int transA, transB;
+    long m, n, k;
+    float alpha, beta;
+    const float *a, *b;
+    float *c;
+    long lda, ldb, ldc;
+} gemm_job;
+
+/// A part of a product: a range of NR-aligned columns when there are enough, else of rows.
+static void gemm_part(void *context, int part, int parts) {
+    const gemm_job *j = context;
+    long panels = (j->n + NR - 1) / NR;
+    if (panels >= 2 * parts || j->m < 2 * MR * parts) {
+        long per = (panels + parts - 1) / parts * NR;
+        long start = part * per, end = start + per < j->n ? start + per : j->n;
+        if (start >= end) return;
+        const float *b = j->transB ? j->b + start * j->ldb : j->b + start;
+        sgemm_serial(j->transA, j->transB, j->m, end - start, j->k, j->alpha, j->a, j->lda, b, j->ldb, j->beta,
+                     j->c + start, j->ldc);
+    } else {
+        long per = (j->m / MR + parts - 1) / parts * MR;
+        long start = part * per, end = part == parts - 1 ? j->m : (start + per < j->m ? start + per : j->m);
+        if (start >= end) return;
+        const float *a = j->transA ? j->a + start : j->a + start * j->lda;
+        sgemm_serial(j->transA, j->transB, end - start, j->n, j->k, j->alpha, a, j->lda, j->b, j->ldb, j->beta,
+                     j->c + start * j->ldc, j->ldc);
+    }
+}
+
+static void k_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                    const float *b, long ldb, float beta, float *c, long ldc) {
+    if (m * n * k < PARALLEL_GEMM || rk_threads() < 2) {
+        sgemm_serial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    gemm_job job = {transA, transB, m, n, k, alpha, beta, a, b, c, lda, ldb, ldc};
+    rk_parallel(gemm_part, &job);
 }
 
 // ---- one row (batch-1 sampling, the seed's RNN) ----

@@ -24,7 +24,8 @@ static inline vf ld(const float *p) {
     return v;
 }
 static inline void st(float *p, vf v) { __builtin_memcpy(p, &v, sizeof v); }
-static inline vf splat(float x) { return (vf){0} + x; }
+// x + (−0) is x for every x, so this folds to a plain broadcast (x + 0 would not: −0 + 0 = +0).
+static inline vf splat(float x) { return -(vf){0} + x; }
 static inline vf ld_n(const float *p, long n) {
     float t[W] = {0};
     for (long i = 0; i < n; i++) t[i] = p[i];

@@ -1188,6 +1188,9 @@ public let openRPCDocumentText = #"""
           },
           "limits": {
             "$ref": "#/components/schemas/Limits"
+          },
+          "engine": {
+            "$ref": "#/components/schemas/EngineReport"
           }
         },
         "required": [
@@ -1199,7 +1202,8 @@ public let openRPCDocumentText = #"""
           "jobs_running",
           "resident_bytes",
           "state_directory",
-          "limits"
+          "limits",
+          "engine"
         ],
         "additionalProperties": false
       },
@@ -1788,6 +1792,53 @@ public let openRPCDocumentText = #"""
           "builtins",
           "plugins",
           "problems"
+        ],
+        "additionalProperties": false
+      },
+      "EngineReport": {
+        "type": "object",
+        "description": "What the engine computes with on this machine: the CPU, the kernel path chosen from cpuid (or forced with RNND_KERNELS), and the threads of a large product.",
+        "properties": {
+          "cpu": {
+            "type": "string",
+            "description": "The CPU as cpuid names it, with family and model."
+          },
+          "kernels": {
+            "type": "string",
+            "enum": [
+              "portable",
+              "avx2",
+              "avx512"
+            ],
+            "description": "The kernel path in use."
+          },
+          "selected_by": {
+            "type": "string",
+            "description": "Why this path: \"cpuid\", or the RNND_KERNELS setting."
+          },
+          "supported_kernels": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Every path this CPU can run."
+          },
+          "gemm": {
+            "type": "string",
+            "description": "Who computes matrix products: \"kernels\" (the engine's own), or \"openblas\" when RNND_GEMM=openblas."
+          },
+          "threads": {
+            "type": "integer",
+            "description": "Threads one large product uses."
+          }
+        },
+        "required": [
+          "cpu",
+          "kernels",
+          "selected_by",
+          "supported_kernels",
+          "gemm",
+          "threads"
         ],
         "additionalProperties": false
       }

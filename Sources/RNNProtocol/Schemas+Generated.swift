@@ -56,9 +56,10 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var residentBytes: Int
     public var stateDirectory: String
     public var limits: Limits
+    public var engine: EngineReport
 
     /// Creates a value with every field.
-    public init(version: String, pid: Int, uptimeSeconds: Double, modelsTotal: Int, modelsLoaded: Int, jobsRunning: Int, residentBytes: Int, stateDirectory: String, limits: Limits) {
+    public init(version: String, pid: Int, uptimeSeconds: Double, modelsTotal: Int, modelsLoaded: Int, jobsRunning: Int, residentBytes: Int, stateDirectory: String, limits: Limits, engine: EngineReport) {
         self.version = version
         self.pid = pid
         self.uptimeSeconds = uptimeSeconds
@@ -68,6 +69,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
         self.residentBytes = residentBytes
         self.stateDirectory = stateDirectory
         self.limits = limits
+        self.engine = engine
     }
 }
 
@@ -421,5 +423,31 @@ public struct CorpusCatalog: Codable, Sendable, Hashable {
         self.builtins = builtins
         self.plugins = plugins
         self.problems = problems
+    }
+}
+
+/// What the engine computes with on this machine: the CPU, the kernel path chosen from cpuid (or forced with RNND_KERNELS), and the threads of a large product.
+public struct EngineReport: Codable, Sendable, Hashable {
+    /// The CPU as cpuid names it, with family and model.
+    public var cpu: String
+    /// The kernel path in use.
+    public var kernels: String
+    /// Why this path: "cpuid", or the RNND_KERNELS setting.
+    public var selectedBy: String
+    /// Every path this CPU can run.
+    public var supportedKernels: [String]
+    /// Who computes matrix products: "kernels" (the engine's own), or "openblas" when RNND_GEMM=openblas.
+    public var gemm: String
+    /// Threads one large product uses.
+    public var threads: Int
+
+    /// Creates a value with every field.
+    public init(cpu: String, kernels: String, selectedBy: String, supportedKernels: [String], gemm: String, threads: Int) {
+        self.cpu = cpu
+        self.kernels = kernels
+        self.selectedBy = selectedBy
+        self.supportedKernels = supportedKernels
+        self.gemm = gemm
+        self.threads = threads
     }
 }

@@ -9,7 +9,7 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Configurations to run (\(BenchmarkConfiguration.all.map(\.name).joined(separator: ", ")), or all).")
     var config: [String] = ["all"]
 
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads of one large product.")
     var threads: Int = 2
 
     @Option(help: "Seconds of training to time per configuration.")
@@ -28,6 +28,7 @@ struct SpeedCommand: ParsableCommand {
         let vocabulary = Vocabulary(charactersOf: text)
         let tokens = vocabulary.encode(text)
         let names = config == ["all"] ? BenchmarkConfiguration.all.map(\.name) : config
+        print("engine \(Kernels.summary) threads=\(BLAS.threadCount)")
         for name in names {
             guard let c = BenchmarkConfiguration.named(name) else {
                 throw ValidationError("no configuration '\(name)'")

@@ -37,6 +37,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         BLAS.threadCount = threads
+        print("engine \(Kernels.summary) threads=\(BLAS.threadCount)")
         guard let bytes = readFile(corpus) else { throw ValidationError("cannot read the corpus at \(corpus)") }
         guard let architecture = CellArchitecture(rawValue: arch) else {
             throw ValidationError("unknown --arch \(arch)")

@@ -69,6 +69,19 @@ const char *rk_cpu_name(void);
 /// requested path could not run here.
 const char *rk_selection_reason(void);
 
+/// A share of parallel work: part `part` of `parts`.
+typedef void (*rk_task)(void *context, int part, int parts);
+
+/// Uses up to `threads` threads (the caller's and helpers) for large products.
+void rk_set_threads(int threads);
+
+/// The threads large products use.
+int rk_threads(void);
+
+/// Runs `task` for every part at once, the caller doing part 0; alone (one part) when the
+/// pool is busy with another caller's product.
+void rk_parallel(rk_task task, void *context);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,109 @@
+// A small pool for splitting one product across cores: helpers spin briefly between
+// products (a training step posts hundreds of them, microseconds apart), then sleep on a
+// futex, so an idle daemon costs nothing.
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "RNNKernels.h"
+
+#define MAX_HELPERS 63
+/// How long a helper spins for the next product before it sleeps.
+#define SPIN_NANOSECONDS 200000L
+
+static struct {
+    _Atomic int busy;
+    _Atomic uint32_t generation;
+    _Atomic int remaining;
+    _Atomic int sleeping;
+    rk_task task;
+    void *context;
+    int parts;
+} pool;
+
+static pthread_mutex_t setup = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int helpers;
+static _Atomic int wanted_threads = 1;
+
+static inline void relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+static long now_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
+
+static void *helper_main(void *argument) {
+    int id = (int)(intptr_t)argument;
+    uint32_t seen = atomic_load(&pool.generation);
+    for (;;) {
+        uint32_t g;
+        long deadline = 0;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&pool.generation, memory_order_acquire)) == seen) {
+            relax();
+            if (++spins % 64) continue;
+            long t = now_ns();
+            if (!deadline) deadline = t + SPIN_NANOSECONDS;
+            if (t < deadline) continue;
+            atomic_fetch_add(&pool.sleeping, 1);
+            // The futex rechecks the generation, so a post between the load and the wait is seen.
+            if (atomic_load(&pool.generation) == seen) syscall(SYS_futex, &pool.generation, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
+            atomic_fetch_sub(&pool.sleeping, 1);
+            deadline = 0;
+        }
+        seen = g;
+        if (id < pool.parts) pool.task(pool.context, id, pool.parts);
+        atomic_fetch_sub_explicit(&pool.remaining, 1, memory_order_release);
+    }
+    return NULL;
+}
+
+void rk_set_threads(int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > MAX_HELPERS + 1) threads = MAX_HELPERS + 1;
+    pthread_mutex_lock(&setup);
+    while (atomic_load(&helpers) < threads - 1) {
+        pthread_t thread;
+        int id = atomic_load(&helpers) + 1;
+        if (pthread_create(&thread, NULL, helper_main, (void *)(intptr_t)id) != 0) break;
+        pthread_detach(thread);
+        atomic_fetch_add(&helpers, 1);
+    }
+    int available = atomic_load(&helpers) + 1;
+    atomic_store(&wanted_threads, threads < available ? threads : available);
+    pthread_mutex_unlock(&setup);
+}
+
+int rk_threads(void) { return atomic_load(&wanted_threads); }
+
+void rk_parallel(rk_task task, void *context) {
+    int parts = atomic_load(&wanted_threads);
+    int expected = 0;
+    // One product at a time uses the helpers; a second caller (another model's job) runs alone.
+    if (parts < 2 || !atomic_compare_exchange_strong(&pool.busy, &expected, 1)) {
+        task(context, 0, 1);
+        return;
+    }
+    int started = atomic_load(&helpers);
+    pool.task = task;
+    pool.context = context;
+    pool.parts = parts;
+    atomic_store(&pool.remaining, started);
+    atomic_fetch_add(&pool.generation, 1);
+    if (atomic_load(&pool.sleeping) > 0) syscall(SYS_futex, &pool.generation, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    task(context, 0, parts);
+    while (atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0) relax();
+    atomic_store(&pool.busy, 0);
+}
