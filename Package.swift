@@ -49,11 +49,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "RNNProtocol", swiftSettings: strictSettings),
+        // openat2(2), which glibc does not wrap: client paths are opened beneath their folder.
+        .target(name: "CLinux"),
         .target(name: "Corpora", dependencies: ["RNNCore"], swiftSettings: strictSettings),
         .target(
             name: "RNNDaemon",
             dependencies: [
-                "RNNCore", "RNNProtocol", "CSystemd", "Corpora",
+                "RNNCore", "RNNProtocol", "CSystemd", "CLinux", "Corpora",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

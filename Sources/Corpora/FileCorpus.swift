@@ -10,10 +10,28 @@ public struct FileCorpus: CorpusSource, @unchecked Sendable {
     private var carry: [UInt8] = []
     private var finished = false
 
+    /// Opens `path` itself: never through a link as its last part, never anything but a
+    /// regular file (a FIFO would block the reader forever).
     public init(path: String) throws(CorpusError) {
         self.path = path
-        fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CorpusError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw CorpusError("cannot open \(path): \(reason)")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            Glibc.close(fd)
+            throw CorpusError("\(path) is not a regular file; name a text file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+    }
+
+    /// Reads an already opened regular file (the daemon opens client paths beneath their
+    /// allowed folder); takes ownership of `descriptor`. `name` is for messages.
+    public init(descriptor: Int32, name: String) {
+        path = name
+        fd = descriptor
     }
 
     public mutating func next(maximumBytes: Int) throws(CorpusError) -> CorpusChunk? {
@@ -49,6 +67,19 @@ public struct DirectoryCorpus: CorpusSource, @unchecked Sendable {
     public let folder: String
     private var pending: [String]
     private var current: FileCorpus?
+    private var open: @Sendable (String) throws(CorpusError) -> FileCorpus = { (path) throws(CorpusError) in
+        try FileCorpus(path: path)
+    }
+
+    /// The files a caller listed (in this order), each opened by `open` when its turn comes.
+    public init(
+        files: [String], name: String, open: @escaping @Sendable (String) throws(CorpusError) -> FileCorpus
+    ) throws(CorpusError) {
+        folder = name
+        pending = files.reversed()
+        self.open = open
+        guard !pending.isEmpty else { throw CorpusError("\(name) holds no files to train on") }
+    }
 
     public init(folder: String, extensions: Set<String> = []) throws(CorpusError) {
         self.folder = folder
@@ -86,7 +117,7 @@ public struct DirectoryCorpus: CorpusSource, @unchecked Sendable {
         while true {
             if current == nil {
                 guard let path = pending.popLast() else { return nil }
-                current = try FileCorpus(path: path)
+                current = try open(path)
             }
             do {
                 if let chunk = try current?.next(maximumBytes: maximumBytes) { return chunk }

@@ -17,8 +17,12 @@ import TOMLKit
 ///
 /// [limits]
 /// max_message_bytes = 1048576
-/// max_connections = 256
-/// max_loaded_models = 8
+/// max_connections = 256         # on the read-only socket
+/// max_admin_connections = 64     # on the admin socket, counted apart
+/// idle_connection_seconds = 60   # a peer that sends nothing and waits for nothing is closed
+/// max_loaded_models = 8          # past it, the least recently used model is saved and unloaded
+/// max_parameters = 50000000      # per model: create, import and load refuse more
+/// max_import_bytes = 1073741824
 /// idle_unload_seconds = 0        # 0 = never
 /// max_sample_length = 100000
 /// max_jobs = 4
@@ -45,7 +49,12 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public struct Limits: Sendable, Hashable {
         public var maxMessageBytes = 1 << 20
         public var maxConnections = 256
+        public var maxAdminConnections = 64
+        public var idleConnectionSeconds: Double = 60
         public var maxLoadedModels = 8
+        /// Parameters of one model; a larger create, import or load is refused.
+        public var maxParameters = 50_000_000
+        public var maxImportBytes = 1 << 30
         public var idleUnloadSeconds: Double = 0
         public var maxSampleLength = 100_000
         public var maxJobs = 4
@@ -95,6 +104,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.int("limits", "max_message_bytes") { c.limits.maxMessageBytes = $0 }
         try reader.int("limits", "max_connections") { c.limits.maxConnections = $0 }
         try reader.int("limits", "max_loaded_models") { c.limits.maxLoadedModels = $0 }
+        try reader.int("limits", "max_admin_connections") { c.limits.maxAdminConnections = $0 }
+        try reader.double("limits", "idle_connection_seconds") { c.limits.idleConnectionSeconds = $0 }
+        try reader.int("limits", "max_parameters") { c.limits.maxParameters = $0 }
+        try reader.int("limits", "max_import_bytes") { c.limits.maxImportBytes = $0 }
         try reader.double("limits", "idle_unload_seconds") { c.limits.idleUnloadSeconds = $0 }
         try reader.int("limits", "max_sample_length") { c.limits.maxSampleLength = $0 }
         try reader.int("limits", "max_jobs") { c.limits.maxJobs = $0 }
@@ -121,7 +134,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
             "limits": [
                 "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",
                 "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes", "plugin_seconds", "plugin_bytes",
-                "plugin_idle_seconds",
+                "plugin_idle_seconds", "max_admin_connections", "idle_connection_seconds", "max_parameters",
+                "max_import_bytes",
             ],
             "training": ["blas_threads", "autosave_seconds"],
         ]
@@ -147,6 +161,12 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try positive(limits.maxMessageBytes, "max_message_bytes")
         try positive(limits.maxConnections, "max_connections")
         try positive(limits.maxLoadedModels, "max_loaded_models")
+        try positive(limits.maxAdminConnections, "max_admin_connections")
+        try positive(limits.maxParameters, "max_parameters")
+        try positive(limits.maxImportBytes, "max_import_bytes")
+        if !(limits.idleConnectionSeconds > 0) {
+            throw DaemonError(.invalidParams, "limits.idle_connection_seconds must be above 0")
+        }
         try positive(limits.maxSampleLength, "max_sample_length")
         try positive(limits.maxJobs, "max_jobs")
         try positive(limits.maxVocabulary, "max_vocabulary")

@@ -60,27 +60,13 @@ enum FileIO {
         }
     }
 
-    /// Replaces `path` atomically: write a temporary file beside it, fsync it, rename it over
-    /// `path`, fsync the folder. A crash leaves either the old file or the new one, whole.
+    /// Replaces `path` atomically: a temporary file with a random name beside it (created
+    /// with O_EXCL and O_NOFOLLOW, so nothing planted there is followed or overwritten),
+    /// fsynced, renamed over `path`, the folder fsynced. A crash leaves either the old file or
+    /// the new one, whole, and at worst a `.NAME.*.tmp` that the next start removes.
     static func atomicWrite(_ bytes: [UInt8], to path: String) throws(DaemonError) {
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw DaemonError(.storageError, "cannot create \(temporary): \(lastError())") }
-        do throws(DaemonError) {
-            try writeAll(fd, bytes, path: temporary)
-            guard fsync(fd) == 0 else { throw DaemonError(.storageError, "cannot fsync \(temporary): \(lastError())") }
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let message = lastError()
-            unlink(temporary)
-            throw DaemonError(.storageError, "cannot rename \(temporary) to \(path): \(message)")
-        }
-        try syncDirectory(of: path)
+        let name = String(path.split(separator: "/").last ?? "")
+        try BeneathFolder(root: parent(of: path), what: "state").writeAtomically(name, bytes: bytes, mode: 0o600)
     }
 
     /// fsyncs the folder holding `path`, so that a rename or creation in it is durable.

@@ -2,11 +2,25 @@ import Corpora
 import RNNCore
 import RNNProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Opens a corpus anew (each epoch of a finite one starts from the beginning).
 typealias CorpusOpener = @Sendable () throws(CorpusError) -> any CorpusSource
 
 /// Where training text comes from: corpus specs to sources, and `corpus.list`.
 extension Handlers {
+    /// A corpus file opened beneath its allowed folder: no links, regular files only.
+    static func openBeneath(_ folder: BeneathFolder, _ relative: String) throws(CorpusError) -> FileCorpus {
+        do throws(DaemonError) {
+            let (fd, _) = try folder.openRegularFile(relative, maxBytes: .max)
+            return FileCorpus(descriptor: fd, name: folder.root + "/" + relative)
+        } catch {
+            throw CorpusError(error.message)
+        }
+    }
+
     /// A checked opener for `spec`: paths inside allowed folders, plugins that exist, with
     /// parameters they declare.
     func corpusOpener(_ spec: CorpusSpec) throws(DaemonError) -> CorpusOpener {
@@ -17,13 +31,28 @@ extension Handlers {
         if spec.params != nil && spec.plugin == nil { throw invalid("corpus.params", "is only for plugins") }
         if let text = spec.text { return { TextCorpus(text) } }
         if let file = spec.file {
-            let path = try allowedPath(file, in: configuration.paths.corpusDirectories, what: "corpus")
-            guard FileIO.exists(path) else { throw DaemonError(.invalidParams, "no file \(file)") }
-            return { () throws(CorpusError) in try FileCorpus(path: path) }
+            let (folder, relative) = try BeneathFolder.locate(
+                file, in: configuration.paths.corpusDirectories, what: "corpus")
+            close(try folder.openRegularFile(relative, maxBytes: .max).fd)
+            return { () throws(CorpusError) in try Self.openBeneath(folder, relative) }
         }
         if let dir = spec.dir {
-            let path = try allowedPath(dir, in: configuration.paths.corpusDirectories, what: "corpus")
-            return { () throws(CorpusError) in try DirectoryCorpus(folder: path) }
+            let (folder, relative) = try BeneathFolder.locate(
+                dir, in: configuration.paths.corpusDirectories, what: "corpus")
+            guard try !folder.listRegularFiles(relative, recursive: true).files.isEmpty else {
+                throw DaemonError(.invalidParams, "the corpus folder \(dir) holds no regular files to train on")
+            }
+            return { () throws(CorpusError) in
+                let files: [String]
+                do throws(DaemonError) {
+                    files = try folder.listRegularFiles(relative, recursive: true).files
+                } catch {
+                    throw CorpusError(error.message)
+                }
+                return try DirectoryCorpus(files: files, name: dir) { (path) throws(CorpusError) in
+                    try Self.openBeneath(folder, path)
+                }
+            }
         }
         if let l2e = spec.l2e {
             var options = LearningToExecuteCorpus.Options()

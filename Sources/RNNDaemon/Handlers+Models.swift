@@ -139,8 +139,11 @@ extension Handlers {
         if await registry.hosts[p.model] != nil {
             throw DaemonError(.modelExists, "a model named '\(p.model)' exists; pick another name")
         }
-        let path = try allowedPath(p.path, in: configuration.paths.importDirectories, what: "import")
-        let bytes = try await blocking { () throws(DaemonError) in try FileIO.read(path) }
+        let (folder, relative) = try BeneathFolder.locate(
+            p.path, in: configuration.paths.importDirectories, what: "import")
+        let cap = limits.maxImportBytes
+        let bytes = try await blocking { () throws(DaemonError) in try folder.readRegularFile(relative, maxBytes: cap) }
+        let path = p.path
         let checkpoint: Checkpoint
         do {
             checkpoint = try Checkpoint(decoding: bytes)
@@ -170,12 +173,16 @@ extension Handlers {
 
     func export(_ p: ModelExport.Params) async throws(DaemonError) -> SaveResult {
         let host = try await registry.loadedHost(p.model)
-        let path = try allowedPath(p.path, in: configuration.paths.exportDirectories, what: "export")
+        let (folder, relative) = try BeneathFolder.locate(
+            p.path, in: configuration.paths.exportDirectories, what: "export")
+        let path = p.path
         guard let snapshot = host.snapshot else {
             throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
         }
         let bytes = Checkpoint(model: snapshot.model, vocabulary: snapshot.vocabulary).encoded()
-        try await blocking { () throws(DaemonError) in try FileIO.atomicWrite(bytes, to: path) }
+        try await blocking { () throws(DaemonError) in
+            try folder.writeAtomically(relative, bytes: bytes, mode: 0o600)
+        }
         return SaveResult(path: path, bytes: bytes.count)
     }
 }

@@ -65,28 +65,6 @@ struct Handlers: Sendable {
         return try result.get()
     }
 
-    /// `path` if it is absolute and lies inside one of `folders` once `..` and symlinks are
-    /// resolved.
-    func allowedPath(_ path: String, in folders: [String], what: String) throws(DaemonError) -> String {
-        guard path.hasPrefix("/"), !path.utf8.contains(0) else {
-            throw DaemonError(.pathNotAllowed, "the \(what) path must be absolute, got \"\(path.prefix(200))\"")
-        }
-        let resolved = FileIO.canonical(path)
-        let parent =
-            FileIO.canonical(FileIO.parent(of: path)) + "/" + (path.split(separator: "/").last.map(String.init) ?? "")
-        for folder in folders {
-            let root = FileIO.canonical(folder)
-            for candidate in [resolved, parent] where candidate.hasPrefix(root + "/") {
-                return candidate
-            }
-        }
-        throw DaemonError(
-            .pathNotAllowed,
-            "\(path) is outside the folders allowed for \(what) (\(folders.isEmpty ? "none configured" : folders.joined(separator: ", "))); "
-                + "add its folder to paths.\(what)_directories in the configuration",
-            details: ["path": .string(path)])
-    }
-
     func status() async -> StatusReport {
         let hosts = await registry.hosts.values
         return StatusReport(

@@ -1,0 +1,14 @@
+// Linux system calls that glibc 2.36 does not wrap, for the daemon's file access.
+#ifndef CLINUX_H
+#define CLINUX_H
+
+#include <stdint.h>
+
+/// openat2(2) with `struct open_how {flags, mode, resolve}`; -1 with errno set on failure
+/// (ENOSYS before Linux 5.6, or under a seccomp filter that refuses it).
+int rnnd_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
+
+/// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS.
+#define RNND_RESOLVE_STRICT 0x0EULL
+
+#endif
