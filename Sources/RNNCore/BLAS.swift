@@ -46,6 +46,7 @@ public enum BLAS {
     ///   - k: the shared dimension.
     @inline(__always)
     public static func gemm(
+        using backend: Backend = backend,
         transposeA: Bool = false, transposeB: Bool = false,
         m: Int, n: Int, k: Int,
         alpha: Float = 1,
@@ -58,7 +59,7 @@ public enum BLAS {
         let lda = lda ?? (transposeA ? m : k)
         let ldb = ldb ?? (transposeB ? k : n)
         let ldc = ldc ?? n
-        if m == 1, !transposeA, k > 0 {
+        if m == 1, !transposeA, k > 0, backend == .kernels {
             if transposeB {
                 VectorProducts.matrixVector(n: n, k: k, alpha: alpha, b: b, ldb: ldb, x: a, beta: beta, y: c)
             } else {

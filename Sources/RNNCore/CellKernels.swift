@@ -7,14 +7,14 @@ import RNNKernels
 /// - `a`: `B x G·H`, on entry the input part `x·W_ihᵀ + b_ih` (plus `b_hh` for RNN and LSTM);
 ///   on exit the activated gates that the backward step reads (LSTM `i f g o`, GRU `r z n`).
 /// - `hPrev`, `h`: `B x H`, the previous and new hidden state.
-/// - `wh`: `W_hhᵀ` stored `H x G·H`.
+/// - `wh`: `W_hhᵀ` (stored `H x G·H`), packed for batched steps.
 enum CellKernels {
     /// tanh or ReLU RNN: `h = act(a + hPrev·W_hhᵀ)`.
     static func rnnForward(
         relu: Bool, batch: Int, hidden: Int, a: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>,
-        wh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>
+        wh: RecurrentWeights, h: UnsafeMutablePointer<Float>
     ) {
-        BLAS.gemm(m: batch, n: hidden, k: hidden, hPrev, wh, beta: 1, a)
+        wh.multiply(m: batch, hPrev, beta: 1, a)
         let n = batch * hidden
         if relu {
             for i in 0..<n { h[i] = max(a[i], 0) }
@@ -26,10 +26,10 @@ enum CellKernels {
     /// LSTM: `i f g o = σ σ tanh σ (a + hPrev·W_hhᵀ)`, `c = f∘cPrev + i∘g`, `h = o∘tanh(c)`.
     static func lstmForward(
         batch: Int, hidden: Int, a: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>,
-        cPrev: UnsafePointer<Float>, wh: UnsafePointer<Float>, h: UnsafeMutablePointer<Float>,
+        cPrev: UnsafePointer<Float>, wh: RecurrentWeights, h: UnsafeMutablePointer<Float>,
         c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>
     ) {
-        BLAS.gemm(m: batch, n: 4 * hidden, k: hidden, hPrev, wh, beta: 1, a)
+        wh.multiply(m: batch, hPrev, beta: 1, a)
         Kernels.table.pointee.lstm_forward(batch, hidden, a, cPrev, c, tanhC, h)
     }
 
@@ -37,12 +37,12 @@ enum CellKernels {
     /// `n = tanh(a_n + r∘gh_n)`, `h = (1 − z)∘n + z∘hPrev`. `gh` is kept for the backward step.
     static func gruForward(
         batch: Int, hidden: Int, a: UnsafeMutablePointer<Float>, gh: UnsafeMutablePointer<Float>,
-        hPrev: UnsafePointer<Float>, wh: UnsafePointer<Float>, bh: UnsafePointer<Float>,
+        hPrev: UnsafePointer<Float>, wh: RecurrentWeights, bh: UnsafePointer<Float>,
         h: UnsafeMutablePointer<Float>
     ) {
         let width = 3 * hidden
         for b in 0..<batch { (gh + b * width).update(from: bh, count: width) }
-        BLAS.gemm(m: batch, n: width, k: hidden, hPrev, wh, beta: 1, gh)
+        wh.multiply(m: batch, hPrev, beta: 1, gh)
         Kernels.table.pointee.gru_forward(batch, hidden, a, gh, hPrev, h)
     }
 }

@@ -28,41 +28,49 @@ extension SequenceWorkspace {
     }
 
     /// Runs one layer's recurrence backwards, filling `gatesGradient` (and for GRU
-    /// `hiddenPartGradient`) from `outputGradient`.
+    /// `hiddenPartGradient`) from `outputGradient`; each thread of the kernel pool takes its
+    /// own streams through every step.
     private func backThroughTime(layer l: Int, parameters p: UnsafePointer<Float>) {
         let buffers = layers[l]
         let h = configuration.hiddenSize
         let width = configuration.architecture.gateCount * h
         let n = batch * h
-        let wh = p + layout.layers[l].hiddenWeights
+        let wh = packedWeights.pack(
+            p + layout.layers[l].hiddenWeights, rows: h, columns: width, transposed: true, batch: batch)
         let dOut = buffers.outputGradient!.base
         let da = buffers.gatesGradient!.base
-        let dh = hiddenGradient.base
-        let carried = carriedGradient.base
-        carried.update(repeating: 0, count: n)
+        let architecture = configuration.architecture
+        carriedGradient.base.update(repeating: 0, count: n)
         buffers.cellGradient?.zero()
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            let row = t * batch
-            for i in 0..<n { dh[i] = dOut[row * h + i] + carried[i] }
-            let daT = da + row * width
-            switch configuration.architecture {
-            case .rnnTanh, .rnnReLU:
-                CellKernels.rnnBackward(
-                    relu: configuration.architecture == .rnnReLU, count: n, h: buffers.hidden[(t + 1) * n], dh: dh,
-                    da: daT)
-                if t > 0 { BLAS.gemm(transposeB: true, m: batch, n: h, k: width, daT, wh, carried) }
-            case .lstm:
-                CellKernels.lstmBackward(
-                    batch: batch, hidden: h, gates: buffers.gates[row * width], cPrev: buffers.cell![t * n],
-                    tanhC: buffers.tanhCell![t * n], dh: dh, dc: buffers.cellGradient!.base, da: daT)
-                if t > 0 { BLAS.gemm(transposeB: true, m: batch, n: h, k: width, daT, wh, carried) }
-            case .gru:
-                let dgh = buffers.hiddenPartGradient![row * width]
-                CellKernels.gruBackward(
-                    batch: batch, hidden: h, gates: buffers.gates[row * width],
-                    gh: buffers.hiddenPart![row * width], hPrev: buffers.hidden[t * n], dh: dh, dax: daT, dgh: dgh,
-                    dhDirect: carried)
-                if t > 0 { BLAS.gemm(transposeB: true, m: batch, n: h, k: width, dgh, wh, beta: 1, carried) }
+        Parallel.forEachRange(of: batch) { rows in
+            let (r0, nb) = (rows.lowerBound, rows.count)
+            let dh = hiddenGradient.base + r0 * h
+            let carried = carriedGradient.base + r0 * h
+            let dc = buffers.cellGradient.map { $0.base + r0 * h }
+            for t in stride(from: steps - 1, through: 0, by: -1) {
+                let row = t * batch + r0
+                let dOutT = dOut + row * h
+                for i in 0..<(nb * h) { dh[i] = dOutT[i] + carried[i] }
+                let daT = da + row * width
+                let state = t * n + r0 * h
+                switch architecture {
+                case .rnnTanh, .rnnReLU:
+                    CellKernels.rnnBackward(
+                        relu: architecture == .rnnReLU, count: nb * h, h: buffers.hidden[state + n], dh: dh, da: daT)
+                    if t > 0 { wh.multiply(m: nb, daT, carried) }
+                case .lstm:
+                    CellKernels.lstmBackward(
+                        batch: nb, hidden: h, gates: buffers.gates[row * width], cPrev: buffers.cell![state],
+                        tanhC: buffers.tanhCell![state], dh: dh, dc: dc!, da: daT)
+                    if t > 0 { wh.multiply(m: nb, daT, carried) }
+                case .gru:
+                    let dgh = buffers.hiddenPartGradient![row * width]
+                    CellKernels.gruBackward(
+                        batch: nb, hidden: h, gates: buffers.gates[row * width],
+                        gh: buffers.hiddenPart![row * width], hPrev: buffers.hidden[state], dh: dh, dax: daT, dgh: dgh,
+                        dhDirect: carried)
+                    if t > 0 { wh.multiply(m: nb, dgh, beta: 1, carried) }
+                }
             }
         }
     }

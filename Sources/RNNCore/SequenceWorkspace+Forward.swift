@@ -59,31 +59,37 @@ extension SequenceWorkspace {
         }
     }
 
-    /// Steps one layer through time.
+    /// Steps one layer through time. The streams are independent, so each thread of the
+    /// kernel pool runs its own rows through every step, with no waiting between steps.
     private func runRecurrence(layer l: Int, parameters p: UnsafePointer<Float>) {
         let offsets = layout.layers[l]
         let buffers = layers[l]
         let h = configuration.hiddenSize
         let width = configuration.architecture.gateCount * h
         let stateStride = batch * h
-        let wh = p + offsets.hiddenWeights
-        for t in 0..<steps {
-            let a = buffers.gates[t * batch * width]
-            let hPrev = buffers.hidden[t * stateStride]
-            let hNext = buffers.hidden[(t + 1) * stateStride]
-            switch configuration.architecture {
-            case .rnnTanh, .rnnReLU:
-                CellKernels.rnnForward(
-                    relu: configuration.architecture == .rnnReLU, batch: batch, hidden: h, a: a, hPrev: hPrev,
-                    wh: wh, h: hNext)
-            case .lstm:
-                CellKernels.lstmForward(
-                    batch: batch, hidden: h, a: a, hPrev: hPrev, cPrev: buffers.cell![t * stateStride], wh: wh,
-                    h: hNext, c: buffers.cell![(t + 1) * stateStride], tanhC: buffers.tanhCell![t * stateStride])
-            case .gru:
-                CellKernels.gruForward(
-                    batch: batch, hidden: h, a: a, gh: buffers.hiddenPart![t * batch * width], hPrev: hPrev, wh: wh,
-                    bh: p + offsets.hiddenBias, h: hNext)
+        let wh = packedWeights.pack(
+            p + offsets.hiddenWeights, rows: h, columns: width, transposed: false, batch: batch)
+        let architecture = configuration.architecture
+        Parallel.forEachRange(of: batch) { rows in
+            let (r0, n) = (rows.lowerBound, rows.count)
+            for t in 0..<steps {
+                let a = buffers.gates[(t * batch + r0) * width]
+                let hPrev = buffers.hidden[t * stateStride + r0 * h]
+                let hNext = buffers.hidden[(t + 1) * stateStride + r0 * h]
+                switch architecture {
+                case .rnnTanh, .rnnReLU:
+                    CellKernels.rnnForward(
+                        relu: architecture == .rnnReLU, batch: n, hidden: h, a: a, hPrev: hPrev, wh: wh, h: hNext)
+                case .lstm:
+                    CellKernels.lstmForward(
+                        batch: n, hidden: h, a: a, hPrev: hPrev, cPrev: buffers.cell![t * stateStride + r0 * h],
+                        wh: wh, h: hNext, c: buffers.cell![(t + 1) * stateStride + r0 * h],
+                        tanhC: buffers.tanhCell![t * stateStride + r0 * h])
+                case .gru:
+                    CellKernels.gruForward(
+                        batch: n, hidden: h, a: a, gh: buffers.hiddenPart![(t * batch + r0) * width], hPrev: hPrev,
+                        wh: wh, bh: p + offsets.hiddenBias, h: hNext)
+                }
             }
         }
     }

@@ -20,6 +20,8 @@ final class SequenceWorkspace {
     /// `B x H`: the gradient on `h_t` being assembled, and the one carried to `t−1`.
     let hiddenGradient: FloatBuffer
     let carriedGradient: FloatBuffer
+    /// The recurrent weights of the layer being run, packed for the products of its steps.
+    let packedWeights = PackedWeightsBuffer()
 
     init(configuration: ModelConfiguration, batch: Int, steps: Int, training: Bool) {
         self.configuration = configuration

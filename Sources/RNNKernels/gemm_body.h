@@ -154,26 +154,28 @@ static void scale_rows(long m, long n, float beta, float *c, long ldc) {
         for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
 }
 
-static void sgemm_serial(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
-                    const float *b, long ldb, float beta, float *c, long ldc) {
+/// The product over B packed ahead (`packed`, laid out by `k_pack`) or packed here per block.
+static void sgemm_blocks(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                         const float *b, long ldb, const float *packed, float beta, float *c, long ldc) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) {
         scale_rows(m, n, beta, c, ldc);
         return;
     }
     long panels = (n + NR - 1) / NR;
-    float *bpack = scratch(&pack_b, &pack_b_capacity, (size_t)panels * NR * KC);
+    float *bpack = packed ? NULL : scratch(&pack_b, &pack_b_capacity, (size_t)panels * NR * KC);
     float *apack = transA ? NULL : scratch(&pack_a, &pack_a_capacity, (size_t)MC * KC);
     for (long pc = 0; pc < k; pc += KC) {
         long kc = k - pc < KC ? k - pc : KC;
         float blockBeta = pc == 0 ? beta : 1.0f;
-        pack_panels(transB, b, ldb, pc, kc, n, bpack);
+        const float *block = packed ? packed + pc * panels * NR : bpack;
+        if (!packed) pack_panels(transB, b, ldb, pc, kc, n, bpack);
         for (long ic = 0; ic < m; ic += MC) {
             long mc = m - ic < MC ? m - ic : MC;
             if (!transA) pack_rows(a, lda, ic, mc, pc, kc, apack);
             for (long jr = 0; jr < n; jr += NR) {
                 long nvalid = n - jr < NR ? n - jr : NR;
-                const float *bp = bpack + (jr / NR) * kc * NR;
+                const float *bp = block + (jr / NR) * kc * NR;
                 for (long ir = 0; ir < mc; ir += MR) {
                     int mr = (int)(mc - ir < MR ? mc - ir : MR);
                     const float *ap = transA ? a + pc * lda + ic + ir : apack + (ir / MR) * MR * kc;
@@ -183,6 +185,30 @@ static void sgemm_serial(int transA, int transB, long m, long n, long k, float a
             }
         }
     }
+}
+
+static void sgemm_serial(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
+                         const float *b, long ldb, float beta, float *c, long ldc) {
+    sgemm_blocks(transA, transB, m, n, k, alpha, a, lda, b, ldb, NULL, beta, c, ldc);
+}
+
+/// Floats `k_pack` writes for an operand of `k x n`.
+static long k_packed_size(long k, long n) { return (n + NR - 1) / NR * NR * k; }
+
+/// Packs `op(B)` (`k x n`) once, for many products against it (the recurrent weights, used
+/// at every time step of a batch).
+static void k_pack(int transB, long k, long n, const float *b, long ldb, float *out) {
+    long panels = (n + NR - 1) / NR;
+    for (long pc = 0; pc < k; pc += KC) {
+        long kc = k - pc < KC ? k - pc : KC;
+        pack_panels(transB, b, ldb, pc, kc, n, out + pc * panels * NR);
+    }
+}
+
+/// `C = alpha·op(A)·B + beta·C` with B packed by `k_pack`; on the calling thread only.
+static void k_sgemm_packed(int transA, long m, long n, long k, float alpha, const float *a, long lda,
+                           const float *packed, float beta, float *c, long ldc) {
+    sgemm_blocks(transA, 0, m, n, k, alpha, a, lda, NULL, 0, packed, beta, c, ldc);
 }
 
 /// Products of at least this many multiply-adds are split across the pool's threads.

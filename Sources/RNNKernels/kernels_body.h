@@ -196,6 +196,9 @@ static void k_gru_backward(long batch, long hidden, const float *gates, const fl
 
 const rk_kernels KERNEL_TABLE = {
     .sgemm = k_sgemm,
+    .packed_size = k_packed_size,
+    .pack = k_pack,
+    .sgemm_packed = k_sgemm_packed,
     .vecmat = k_vecmat,
     .matvec = k_matvec,
     .exp = k_exp,

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,9 +45,19 @@ static long now_ns(void) {
     return t.tv_sec * 1000000000L + t.tv_nsec;
 }
 
+/// What a helper is told at birth: its part number and the last product it must not run.
+typedef struct {
+    int id;
+    uint32_t seen;
+} helper_start;
+
 static void *helper_main(void *argument) {
-    int id = (int)(intptr_t)argument;
-    uint32_t seen = atomic_load(&pool.generation);
+    helper_start start = *(helper_start *)argument;
+    free(argument);
+    int id = start.id;
+    // The generation at creation, not at the thread's first instruction: a product posted in
+    // between would otherwise be missed and its caller would wait forever.
+    uint32_t seen = start.seen;
     for (;;) {
         uint32_t g;
         long deadline = 0;
@@ -74,15 +85,28 @@ void rk_set_threads(int threads) {
     if (threads < 1) threads = 1;
     if (threads > MAX_HELPERS + 1) threads = MAX_HELPERS + 1;
     pthread_mutex_lock(&setup);
+    // Hold the pool, so that no product is in flight while helpers are counted and born.
+    int expected = 0;
+    while (!atomic_compare_exchange_weak(&pool.busy, &expected, 1)) {
+        expected = 0;
+        relax();
+    }
     while (atomic_load(&helpers) < threads - 1) {
         pthread_t thread;
-        int id = atomic_load(&helpers) + 1;
-        if (pthread_create(&thread, NULL, helper_main, (void *)(intptr_t)id) != 0) break;
+        helper_start *start = malloc(sizeof *start);
+        if (!start) break;
+        start->id = atomic_load(&helpers) + 1;
+        start->seen = atomic_load(&pool.generation);
+        if (pthread_create(&thread, NULL, helper_main, start) != 0) {
+            free(start);
+            break;
+        }
         pthread_detach(thread);
         atomic_fetch_add(&helpers, 1);
     }
     int available = atomic_load(&helpers) + 1;
     atomic_store(&wanted_threads, threads < available ? threads : available);
+    atomic_store(&pool.busy, 0);
     pthread_mutex_unlock(&setup);
 }
 

@@ -22,6 +22,13 @@ typedef struct {
     /// `C = alpha·op(A)·op(B) + beta·C`; `beta == 0` never reads `C`.
     void (*sgemm)(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                   const float *b, long ldb, float beta, float *c, long ldc);
+    /// Floats that `pack` writes for an operand `op(B)` of `k x n` (depends on the path).
+    long (*packed_size)(long k, long n);
+    /// Packs `op(B)` (`k x n`; stored `n x k` when `transB`) for many products against it.
+    void (*pack)(int transB, long k, long n, const float *b, long ldb, float *out);
+    /// `C = alpha·op(A)·B + beta·C` with `B` packed by `pack` of the same path; one thread.
+    void (*sgemm_packed)(int transA, long m, long n, long k, float alpha, const float *a, long lda,
+                         const float *packed, float beta, float *c, long ldc);
     /// `y = alpha·(x·B) + beta·y`, `x` of length `k`, `B` `k x n`.
     void (*vecmat)(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta, float *y);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.

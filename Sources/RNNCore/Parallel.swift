@@ -1,0 +1,39 @@
+import RNNKernels
+
+/// Work split across the kernel pool's threads (``BLAS/threadCount``), the caller taking
+/// part 0. A part that runs products runs them on its own thread alone.
+enum Parallel {
+    /// Streams per part below which a batch is not split: fewer rows than a micro-tile's
+    /// would leave the products' vector units idle.
+    static let minimumRows = 12
+
+    /// Calls `body(part, parts)` for every part at once and returns when all are done.
+    static func forEachPart(_ body: (Int, Int) -> Void) {
+        withoutActuallyEscaping(body) { escapable in
+            var context = escapable
+            withUnsafeMutablePointer(to: &context) { pointer in
+                rk_parallel(
+                    { raw, part, parts in
+                        raw!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(Int(part), Int(parts))
+                    }, pointer)
+            }
+        }
+    }
+
+    /// Calls `body(rows)` for contiguous ranges of `0..<count` at once, one per thread, when
+    /// each range would have at least ``minimumRows`` rows; else once for all rows.
+    static func forEachRange(of count: Int, _ body: (Range<Int>) -> Void) {
+        guard count >= 2 * minimumRows, BLAS.threadCount > 1 else {
+            body(0..<count)
+            return
+        }
+        forEachPart { part, parts in
+            let parts = min(parts, count / minimumRows)
+            guard part < parts else { return }
+            let per = (count + parts - 1) / parts
+            let start = min(count, part * per)
+            let end = min(count, start + per)
+            if start < end { body(start..<end) }
+        }
+    }
+}
