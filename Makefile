@@ -27,12 +27,16 @@ train-demo: release
 	.build/release/rnnbench train --corpus $(CORPUS) --seconds $(SECONDS)
 
 # Every test: the format check, the Swift suites (engine, daemon, rnnctl, the hostile-input,
-# fault and soak campaign), the shell client, the systemd sandbox, and FUZZ_RUNS executions
-# of the request-path fuzzer.
+# fault and soak campaign), the engine's numeric suite again on every other kernel path this
+# CPU can run, the shell client, the systemd sandbox, POWERLOSS_ROUNDS power cuts on a
+# lossy FUSE filesystem, and FUZZ_RUNS executions of the request-path fuzzer.
 FUZZ_RUNS ?= 20000
+POWERLOSS_ROUNDS ?= 100
 test: setup lint
 	swift build --build-tests
 	swift test
+	scripts/test-kernel-paths
+	python3 Tests/powerloss/rounds.py .build/debug/rnnd --rounds $(POWERLOSS_ROUNDS)
 	bats Tests/clients
 	Tests/systemd/run
 	scripts/fuzz $(FUZZ_RUNS)

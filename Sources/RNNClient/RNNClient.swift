@@ -76,7 +76,18 @@ public final class RNNClient {
         let id = nextID
         nextID += 1
         let request = RPCRequest(method: method, params: .object(params), id: .number(Double(id)))
-        try send(JSONCoding.line(request.json))
+        do {
+            try send(JSONCoding.line(request.json))
+        } catch {
+            // A daemon that refuses the connection (too many) answers and closes before the
+            // request is written: its answer says why, better than "broken pipe".
+            if let line = try? readLine(), let value = try? JSONCoding.parse(line),
+                let response = try? RPCResponse(parsing: value), case .failure(let refusal) = response.outcome
+            {
+                throw .daemon(refusal)
+            }
+            throw error
+        }
         while true {
             let line = try readLine()
             let value: JSON

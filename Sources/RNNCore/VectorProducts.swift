@@ -1,12 +1,11 @@
-import Dispatch
 import RNNKernels
 
 /// Matrix-vector products for one row (batch 1: sampling, the seed's RNN), in the active
 /// kernel path.
 ///
 /// A GEMM with one row still packs its operands; at batch 1 that costs more than the
-/// arithmetic. These run on the calling thread (two threads for products of more than a
-/// million weights, which are bound by memory bandwidth rather than by arithmetic).
+/// arithmetic. These run on the calling thread (on the kernel pool's threads for products
+/// of a million weights or more, which are bound by memory bandwidth, not arithmetic).
 enum VectorProducts {
     /// Products with at least this many weights are split across two threads.
     static let parallelThreshold = 1 << 20
@@ -18,14 +17,13 @@ enum VectorProducts {
         y: UnsafeMutablePointer<Float>
     ) {
         let kernel = Kernels.table.pointee.vecmat!
-        if k * n >= parallelThreshold, n >= 64 {
-            let half = (n / 2 + 31) & ~31
-            // The halves write disjoint columns of y; the caller waits for both.
-            nonisolated(unsafe) let (x, b, y) = (x, b, y)
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                let start = part == 0 ? 0 : half
-                let width = part == 0 ? half : n - half
-                kernel(k, width, alpha, x, b + start, ldb, beta, y + start)
+        if k * n >= parallelThreshold, n >= 64, BLAS.threadCount > 1 {
+            // The parts write disjoint columns of y; the caller waits for all.
+            Parallel.forEachPart { part, parts in
+                let per = (n / parts + 31) & ~31
+                let start = min(n, part * per)
+                let width = part == parts - 1 ? n - start : min(per, n - start)
+                if width > 0 { kernel(k, width, alpha, x, b + start, ldb, beta, y + start) }
             }
         } else {
             kernel(k, n, alpha, x, b, ldb, beta, y)
@@ -39,12 +37,12 @@ enum VectorProducts {
         y: UnsafeMutablePointer<Float>
     ) {
         let kernel = Kernels.table.pointee.matvec!
-        if k * n >= parallelThreshold, n >= 8 {
-            let half = n / 2
-            nonisolated(unsafe) let (x, b, y) = (x, b, y)
-            DispatchQueue.concurrentPerform(iterations: 2) { part in
-                let start = part == 0 ? 0 : half
-                kernel(part == 0 ? half : n - half, k, alpha, b + start * ldb, ldb, x, beta, y + start)
+        if k * n >= parallelThreshold, n >= 8, BLAS.threadCount > 1 {
+            Parallel.forEachPart { part, parts in
+                let per = (n + parts - 1) / parts
+                let start = min(n, part * per)
+                let rows = min(per, n - start)
+                if rows > 0 { kernel(rows, k, alpha, b + start * ldb, ldb, x, beta, y + start) }
             }
         } else {
             kernel(n, k, alpha, b, ldb, x, beta, y)

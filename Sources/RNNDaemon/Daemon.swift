@@ -44,8 +44,12 @@ public final class Daemon: Sendable {
     public func run() async throws {
         let stateDirectory = configuration.resolvedStateDirectory
         let socketDirectory = configuration.resolvedSocketDirectory
+        try FileIO.makeDirectories(stateDirectory)
+        let lock = try InstanceLock(stateDirectory: stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
         try FileIO.makeDirectories(stateDirectory + "/models")
         try FileIO.makeDirectories(socketDirectory, mode: 0o755)
+        raiseOpenFileLimit()
         let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
         BLAS.threadCount = threads
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
@@ -58,14 +62,17 @@ public final class Daemon: Sendable {
             registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
             openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() })
         let dispatcher = Dispatcher(handlers: handlers, logger: logger)
-        let counter = ConnectionCounter(settings: settings)
+        // Each socket counts its own connections: idle peers on the world-writable read-only
+        // socket cannot use up the admin socket's.
+        let adminCounter = ConnectionCounter(settings: settings, readOnly: false)
+        let readOnlyCounter = ConnectionCounter(settings: settings, readOnly: true)
         let activated = SocketActivation.listeningSockets()
         let admin = try await serve(
             adminSocketPath, activated: activated["admin"], mode: 0o600, readOnly: false, dispatcher: dispatcher,
-            counter: counter, group: group)
+            counter: adminCounter, group: group)
         let readOnly = try await serve(
             readOnlySocketPath, activated: activated["readonly"], mode: 0o666, readOnly: true, dispatcher: dispatcher,
-            counter: counter, group: group)
+            counter: readOnlyCounter, group: group)
         let how = activated.isEmpty ? "bound" : "from systemd (\(activated.keys.sorted().joined(separator: ", ")))"
         let adminPath = admin.localAddress?.pathname ?? adminSocketPath
         let readOnlyPath = readOnly.localAddress?.pathname ?? readOnlySocketPath
@@ -139,9 +146,19 @@ public final class Daemon: Sendable {
         if let activated {
             return try await bootstrap.withBoundSocket(activated).get()
         }
+        try SocketGuard.ensureNobodyListens(path)
         let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         chmod(path, mode)
         return channel
+    }
+
+    /// Raises the soft limit on open files to the hard one: every connection is a descriptor,
+    /// and the default soft limit (1024) is below what the connection limits allow.
+    private func raiseOpenFileLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     private func installSignalHandlers(notifier: SystemdNotifier, registry: ModelRegistry) -> [any DispatchSourceSignal]

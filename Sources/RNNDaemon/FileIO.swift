@@ -80,9 +80,16 @@ enum FileIO {
 
     /// Appends `bytes` to `path` (created if needed) and fsyncs before returning.
     static func appendDurably(_ bytes: [UInt8], to path: String) throws(DaemonError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        var fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
+        var created = false
+        if fd < 0 && errno == ENOENT {
+            fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            created = fd >= 0
+        }
         guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
         defer { close(fd) }
+        // A new file is durable only once its folder's entry is: fsync the folder too.
+        if created { try syncDirectory(of: path) }
         let before = lseek(fd, 0, SEEK_END)
         do throws(DaemonError) {
             try writeAll(fd, bytes, path: path)
@@ -108,7 +115,10 @@ enum FileIO {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            if mkdir(current, mode) != 0 && errno != EEXIST {
+            if mkdir(current, mode) == 0 {
+                // The new folder's entry is durable only once its parent is fsynced.
+                try syncDirectory(of: current)
+            } else if errno != EEXIST {
                 throw DaemonError(.storageError, "cannot create folder \(current): \(lastError())")
             }
         }

@@ -6,10 +6,19 @@ import RNNProtocol
 extension Handlers {
     func create(_ p: ModelCreate.Params) async throws(DaemonError) -> ModelDetails {
         try ModelName.check(p.model)
-        if await registry.hosts[p.model] != nil {
-            throw DaemonError(
-                .modelExists, "a model named '\(p.model)' exists; pick another name or model.delete it first")
+        try await registry.reserve(p.model)
+        do throws(DaemonError) {
+            let details = try await createReserved(p)
+            await registry.release(p.model)
+            return details
+        } catch {
+            await registry.release(p.model)
+            throw error
         }
+    }
+
+    /// `create` once the name is reserved.
+    private func createReserved(_ p: ModelCreate.Params) async throws(DaemonError) -> ModelDetails {
         guard let architecture = CellArchitecture(rawValue: p.architecture ?? "lstm") else {
             throw invalid("architecture", "must be one of rnn-tanh, rnn-relu, lstm, gru")
         }
@@ -69,6 +78,7 @@ extension Handlers {
         let configuration = ModelConfiguration(
             architecture: architecture, layers: p.layers ?? 2, hiddenSize: p.hiddenSize ?? 128,
             vocabularySize: vocabulary.count, embeddingSize: p.embeddingSize ?? 0, dropout: Float(p.dropout ?? 0))
+        try checkParameterLimit(ParameterLayout(configuration).count, what: "model '\(p.model)'")
         let model: CharRNN
         do {
             model = try CharRNN(configuration: configuration, initialization: initialization, seed: UInt64(seed))
@@ -79,18 +89,27 @@ extension Handlers {
         let store = await registry.store
         let saveRecord = record
         let finalVocabulary = vocabulary
+        try await registry.makeRoom()
         try await blocking { () throws(DaemonError) in
-            _ = try store.save(
+            _ = try store.create(
                 model, vocabulary: finalVocabulary, optimizer: optimizerState, record: saveRecord, name: p.model)
-        }
-        if await registry.hosts[p.model] != nil {
-            throw DaemonError(.modelExists, "a model named '\(p.model)' was created meanwhile")
         }
         let host = try await registry.start(
             name: p.model, model: model, vocabulary: vocabulary, optimizer: optimizerState, record: record)
         await registry.add(host)
         logger.info("created model \(p.model)", metadata: ["model": "\(p.model)"])
         return host.details
+    }
+
+    /// Refuses a model of more than `limits.max_parameters` parameters before it is allocated.
+    func checkParameterLimit(_ count: Int, what: String) throws(DaemonError) {
+        guard count <= limits.maxParameters else {
+            throw DaemonError(
+                .limitReached,
+                "\(what) would have \(count) parameters, more than limits.max_parameters = \(limits.maxParameters); "
+                    + "use fewer layers or a smaller hidden_size, or raise the limit",
+                details: ["parameter": .string("hidden_size"), "parameters": .number(Double(count))])
+        }
     }
 
     func list() async -> ModelListing {
@@ -107,7 +126,7 @@ extension Handlers {
         await registry.unloadWorker(host)
         await registry.remove(name)
         let store = await registry.store
-        try await blocking { () throws(DaemonError) in store.delete(name) }
+        try await blocking { () throws(DaemonError) in try store.delete(name) }
         logger.info("deleted model \(name)", metadata: ["model": "\(name)"])
         return Done(done: true)
     }
@@ -136,9 +155,19 @@ extension Handlers {
 
     func importModel(_ p: ModelImport.Params) async throws(DaemonError) -> ModelDetails {
         try ModelName.check(p.model)
-        if await registry.hosts[p.model] != nil {
-            throw DaemonError(.modelExists, "a model named '\(p.model)' exists; pick another name")
+        try await registry.reserve(p.model)
+        do throws(DaemonError) {
+            let details = try await importReserved(p)
+            await registry.release(p.model)
+            return details
+        } catch {
+            await registry.release(p.model)
+            throw error
         }
+    }
+
+    /// `model.import` once the name is reserved.
+    private func importReserved(_ p: ModelImport.Params) async throws(DaemonError) -> ModelDetails {
         let (folder, relative) = try BeneathFolder.locate(
             p.path, in: configuration.paths.importDirectories, what: "import")
         let cap = limits.maxImportBytes
@@ -158,9 +187,11 @@ extension Handlers {
             batchSize: 50, seqLength: 50, maxVocabulary: max(limits.maxVocabulary, checkpoint.vocabulary.count),
             seed: importSeed)
         let optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
+        try checkParameterLimit(checkpoint.model.parameterCount, what: "imported model '\(p.model)'")
+        try await registry.makeRoom()
         let store = await registry.store
         try await blocking { () throws(DaemonError) in
-            _ = try store.save(
+            _ = try store.create(
                 checkpoint.model, vocabulary: checkpoint.vocabulary, optimizer: optimizer, record: record, name: p.model
             )
         }

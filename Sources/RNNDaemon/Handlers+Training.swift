@@ -72,10 +72,10 @@ extension Handlers {
             throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
         }
         let unseen = snapshot.vocabulary.unseenScalars(in: p.text).count
-        let (_, backlog) = try await blocking { () throws(DaemonError) in
-            try host.appendToSpool(bytes, limit: limits.maxSpoolBytes)
+        let (end, backlog) = try await blocking { () throws(DaemonError) in
+            try host.appendToSpool(bytes, limit: limits.maxSpoolBytes, expectedEnd: p.offset)
         }
         worker.wake()
-        return FeedResult(acceptedBytes: bytes.count, backlogBytes: backlog, newCharacters: unseen)
+        return FeedResult(acceptedBytes: bytes.count, backlogBytes: backlog, newCharacters: unseen, spoolEnd: end)
     }
 }

@@ -104,11 +104,23 @@ final class ModelHost: @unchecked Sendable {
     // MARK: Feed spool
 
     /// Appends fed text durably; returns the spool's end position.
-    func appendToSpool(_ bytes: [UInt8], limit: Int) throws(DaemonError) -> (end: Int, backlog: Int) {
+    /// With `expectedEnd`, appends only if the spool ends there (exactly-once feeding).
+    func appendToSpool(_ bytes: [UInt8], limit: Int, expectedEnd: Int? = nil) throws(DaemonError) -> (
+        end: Int, backlog: Int
+    ) {
         let learned = lock.withLock { learnedPosition }
         spoolLock.lock()
         defer { spoolLock.unlock() }
         do {
+            if let expectedEnd, expectedEnd != spool.end {
+                throw DaemonError(
+                    .invalidParams,
+                    "parameter \"offset\": the spool of model '\(name)' ends at \(spool.end), not \(expectedEnd); "
+                        + (expectedEnd < spool.end
+                            ? "text up to \(spool.end) is already in (a retry after a lost answer?): send only what follows, with offset \(spool.end)"
+                            : "send offset \(spool.end)"),
+                    details: ["parameter": .string("offset"), "spool_end": .number(Double(spool.end))])
+            }
             let backlog = spool.end - learned
             guard backlog + bytes.count <= limit else {
                 throw DaemonError(

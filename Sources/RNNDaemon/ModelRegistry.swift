@@ -31,8 +31,13 @@ actor ModelRegistry {
     /// Finds every saved model and loads as many as the limit allows; an unreadable one is
     /// reported and kept as failed, the others load.
     func loadSavedModels() async {
+        for leftover in store.removeLeftovers() {
+            logger.notice("removed \(leftover), left by an interrupted create, delete or write")
+        }
         for name in store.modelNames() {
             do {
+                // At most max_loaded_models stay loaded; the rest are known and load on use.
+                try await makeRoom()
                 let host = try await loadFromDisk(name)
                 hosts[name] = host
                 logger.info("loaded model \(name)", metadata: ["model": "\(name)"])
@@ -65,7 +70,9 @@ actor ModelRegistry {
         return loaded
     }
 
-    private func makeRoom() async throws(DaemonError) {
+    /// Saves and unloads the least recently used idle model while the loaded ones are at
+    /// `limits.max_loaded_models`.
+    func makeRoom() async throws(DaemonError) {
         let loaded = hosts.values.filter(\.isLoaded)
         guard loaded.count >= limits.maxLoadedModels else { return }
         let idle = loaded.filter { $0.currentWorker?.currentJob == nil }.min { $0.lastUsed < $1.lastUsed }
@@ -80,6 +87,14 @@ actor ModelRegistry {
 
     private func loadFromDisk(_ name: String) async throws(DaemonError) -> ModelHost {
         let store = store
+        // A checkpoint holds 4 bytes per parameter and a small header.
+        let bytes = FileIO.size(store.modelPath(name))
+        guard bytes <= 4 * limits.maxParameters + (16 << 20) else {
+            throw DaemonError(
+                .limitReached,
+                "model '\(name)' has \(bytes) bytes of checkpoint, more than limits.max_parameters = \(limits.maxParameters) allows; "
+                    + "raise the limit to load it", details: ["model": .string(name)])
+        }
         let loaded: Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError>
         do {
             loaded = try await pool.runIfActive {
@@ -127,6 +142,23 @@ actor ModelRegistry {
         host.detach()
         logger.info("unloaded model \(host.name)", metadata: ["model": "\(host.name)"])
     }
+
+    /// Names being created or imported: a second create of one name is refused at once
+    /// rather than after its (possibly long) corpus scan.
+    private var reserved: Set<String> = []
+
+    /// Claims `name` for a new model until ``release(_:)``.
+    func reserve(_ name: String) throws(DaemonError) {
+        guard hosts[name] == nil, !reserved.contains(name) else {
+            throw DaemonError(
+                .modelExists,
+                "a model named '\(name)' \(hosts[name] == nil ? "is being created" : "exists"); pick another name or model.delete it first",
+                details: ["model": .string(name)])
+        }
+        reserved.insert(name)
+    }
+
+    func release(_ name: String) { reserved.remove(name) }
 
     func add(_ host: ModelHost) { hosts[host.name] = host }
     func remove(_ name: String) { hosts[name] = nil }

@@ -23,12 +23,21 @@ struct ModelStore: Sendable {
     func save(_ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, name: String)
         throws(DaemonError) -> Int
     {
-        try FileIO.makeDirectories(folder(name))
+        guard FileIO.exists(folder(name)) else {
+            throw DaemonError(.modelNotFound, "model '\(name)' was deleted", details: ["model": .string(name)])
+        }
+        return try write(model, vocabulary: vocabulary, optimizer: optimizer, record: record, into: folder(name))
+    }
+
+    /// Writes the optimizer state, then the model, atomically, into `folder`.
+    func write(
+        _ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, into folder: String
+    ) throws(DaemonError) -> Int {
         let optimizerBytes = OptimizerCheckpoint.encode(
             optimizer, layout: model.layout, metadata: ["model_steps": String(record.steps)])
-        try FileIO.atomicWrite(optimizerBytes, to: optimizerPath(name))
+        try FileIO.atomicWrite(optimizerBytes, to: folder + "/optimizer.safetensors")
         let bytes = Checkpoint(model: model, vocabulary: vocabulary, metadata: ["rnnd": Self.encode(record)]).encoded()
-        try FileIO.atomicWrite(bytes, to: modelPath(name))
+        try FileIO.atomicWrite(bytes, to: folder + "/model.safetensors")
         return bytes.count
     }
 
@@ -64,8 +73,6 @@ struct ModelStore: Sendable {
         }
         return (checkpoint.model, checkpoint.vocabulary, optimizer, record, warning)
     }
-
-    func delete(_ name: String) { FileIO.removeTree(folder(name)) }
 
     static func encode(_ record: ModelRecord) -> String {
         JSONCoding.line(JSONCoding.value(record))

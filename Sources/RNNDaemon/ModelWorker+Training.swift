@@ -248,7 +248,19 @@ extension ModelWorker {
                 publish(activity: "learning")
                 for _ in 0..<batcher.batchesPerEpoch {
                     if betweenSteps() { return }
-                    guard let report = try? trainer.step(batcher.next()) else { break }
+                    let report: StepReport
+                    do {
+                        report = try trainer.step(batcher.next())
+                    } catch {
+                        // The chunk stays unlearnt (and in the spool): counting it as learnt
+                        // would drop acknowledged text that taught the model nothing.
+                        feedStalledAt = host.spoolEnd
+                        logger.error(
+                            "learning fed text of \(host.name) failed at byte \(learned): \(error); it stays in the spool",
+                            metadata: ["model": "\(host.name)"])
+                        publish(activity: "idle")
+                        return
+                    }
                     record.steps += 1
                     record.charactersSeen += batch * steps
                     if record.steps % 10 == 0 {

@@ -24,6 +24,9 @@ final class ModelWorker: @unchecked Sendable {
     var vocabulary: Vocabulary
     var record: ModelRecord
     var learned: Int
+    /// The spool's end when learning from it last failed: the failed text stays unlearnt and is
+    /// retried once more text arrives (or at the next start), not in a loop.
+    var feedStalledAt: Int?
     var dirty = false
     private var lastSave = ContinuousClock.now
     let autosaveSeconds: Double
@@ -188,7 +191,10 @@ final class ModelWorker: @unchecked Sendable {
         return stopping
     }
 
-    private var hasBacklog: Bool { host.spoolEnd - learned >= 2 }
+    private var hasBacklog: Bool {
+        let end = host.spoolEnd
+        return end - learned >= 2 && feedStalledAt != end
+    }
 
     private var autosaveDue: Bool { dirty && seconds(since: lastSave) >= autosaveSeconds }
 

@@ -25,6 +25,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var inputClosed = false
     /// The peer's credentials once known ("unix" until then).
     private var peer = "unix"
+    /// Closes the connection when it has had nothing to do for the idle time: no request
+    /// outstanding (a stream or a job being waited for is not idle), no complete line sent.
+    private var idleTimer: Scheduled<Void>?
 
     init(dispatcher: Dispatcher, readOnly: Bool, connections: ConnectionCounter) {
         self.dispatcher = dispatcher
@@ -36,7 +39,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         entered = connections.enter()
         if !entered {
             let error = RPCError(
-                .limitReached, "too many connections (limits.max_connections = \(connections.limit)); try again later")
+                .limitReached,
+                "too many connections on this socket (\(connections.limitName) = \(connections.limit)); try again later")
             Self.write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
             context.close(promise: nil)
             return
@@ -48,10 +52,21 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                     peer = "pid \(credentials.pid) uid \(credentials.uid) gid \(credentials.gid)"
                 }
         }
+        armIdleTimer(loop: context.eventLoop, channel: context.channel)
         context.fireChannelActive()
     }
 
+    /// Starts (again) the idle countdown; on the channel's event loop only.
+    private func armIdleTimer(loop: any EventLoop, channel: any Channel) {
+        idleTimer?.cancel()
+        let seconds = connections.idleSeconds
+        idleTimer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+            channel.close(promise: nil)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
         if entered { connections.leave() }
         context.fireChannelInactive()
     }
@@ -72,11 +87,14 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             // Each request runs as its own task so that a long one (a streamed sample or
             // training job) does not hold up the next line on the same connection.
             outstanding += 1
+            idleTimer?.cancel()
+            idleTimer = nil
             let loop = context.eventLoop
             let finished = loop.makePromise(of: Void.self)
             finished.futureResult.whenComplete { [self] _ in
                 outstanding -= 1
                 if inputClosed && outstanding == 0 { channel.close(promise: nil) }
+                if outstanding == 0, channel.isActive { armIdleTimer(loop: loop, channel: channel) }
             }
             Task {
                 let response = await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer) { line, mayDrop in
@@ -150,13 +168,29 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// Counts open connections against the limit.
+/// Counts one socket's open connections against its limit.
 final class ConnectionCounter: Sendable {
     let settings: ConfigurationBox
+    /// Whether this counts the read-only socket (`max_connections`) or the admin socket
+    /// (`max_admin_connections`).
+    let readOnly: Bool
     private let lock = NIOLockedValueBox(0)
-    init(settings: ConfigurationBox) { self.settings = settings }
+    init(settings: ConfigurationBox, readOnly: Bool) {
+        self.settings = settings
+        self.readOnly = readOnly
+    }
 
-    var limit: Int { settings.current.limits.maxConnections }
+    var limit: Int {
+        readOnly ? settings.current.limits.maxConnections : settings.current.limits.maxAdminConnections
+    }
+
+    /// The configuration key of the limit, for refusals.
+    var limitName: String { readOnly ? "limits.max_connections" : "limits.max_admin_connections" }
+
+    /// Seconds a connection may stay with nothing to do before it is closed.
+    var idleSeconds: Double { settings.current.limits.idleConnectionSeconds }
+
+    var count: Int { lock.withLockedValue { $0 } }
 
     func enter() -> Bool {
         let limit = limit

@@ -538,16 +538,19 @@ public enum TrainFeed {
     /// The parameters.
     public struct Params: RPCParams {
         /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "text"]
+        public static let fields: [String] = ["model", "text", "offset"]
         /// The model's name.
         public var model: String
         /// UTF-8 text.
         public var text: String
+        /// Exactly-once feeding: the spool end the client believes is current (the `spool_end` of its last answer, 0 for a new model). When it differs, nothing is appended and the call fails with invalid_params, data.spool_end holding the real end: a client that retries after a lost answer sees that its text is already in. Without it, a retry may append twice (at-least-once).
+        public var offset: Int?
 
         /// Creates a value with every field.
-        public init(model: String, text: String) {
+        public init(model: String, text: String, offset: Int? = nil) {
             self.model = model
             self.text = text
+            self.offset = offset
         }
     }
     /// The result.

@@ -1052,6 +1052,15 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "string"
           }
+        },
+        {
+          "name": "offset",
+          "description": "Exactly-once feeding: the spool end the client believes is current (the `spool_end` of its last answer, 0 for a new model). When it differs, nothing is appended and the call fails with invalid_params, data.spool_end holding the real end: a client that retries after a lost answer sees that its text is already in. Without it, a retry may append twice (at-least-once).",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 0
+          }
         }
       ],
       "result": {
@@ -1634,12 +1643,17 @@ public let openRPCDocumentText = #"""
           },
           "new_characters": {
             "type": "integer"
+          },
+          "spool_end": {
+            "type": "integer",
+            "description": "Bytes the model's spool has ever accepted, this call's included: the offset for the next exactly-once train.feed."
           }
         },
         "required": [
           "accepted_bytes",
           "backlog_bytes",
-          "new_characters"
+          "new_characters",
+          "spool_end"
         ],
         "additionalProperties": false
       },

@@ -338,12 +338,15 @@ public struct FeedResult: Codable, Sendable, Hashable {
     public var acceptedBytes: Int
     public var backlogBytes: Int
     public var newCharacters: Int
+    /// Bytes the model's spool has ever accepted, this call's included: the offset for the next exactly-once train.feed.
+    public var spoolEnd: Int
 
     /// Creates a value with every field.
-    public init(acceptedBytes: Int, backlogBytes: Int, newCharacters: Int) {
+    public init(acceptedBytes: Int, backlogBytes: Int, newCharacters: Int, spoolEnd: Int) {
         self.acceptedBytes = acceptedBytes
         self.backlogBytes = backlogBytes
         self.newCharacters = newCharacters
+        self.spoolEnd = spoolEnd
     }
 }
 

@@ -36,8 +36,11 @@ struct RNNDCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
-    @Flag(help: "Print the configuration in effect and exit.")
+    @Flag(help: "Print the configuration in effect, every key, as TOML, and exit.")
     var printConfig = false
+
+    @Flag(help: "Check the configuration and exit: 0 when rnnd would accept it (systemctl reload runs this first).")
+    var checkConfig = false
 
     mutating func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -77,9 +80,11 @@ struct RNNDCommand: AsyncParsableCommand {
         }
         overrides(&configuration)
         if printConfig {
-            print("state_directory = \(configuration.resolvedStateDirectory)")
-            print("socket_directory = \(configuration.resolvedSocketDirectory)")
-            print("limits = \(configuration.limits)")
+            print(configuration.toml(), terminator: "")
+            return
+        }
+        if checkConfig {
+            print("\(configPath ?? "defaults"): the configuration is valid")
             return
         }
         let daemon = Daemon(

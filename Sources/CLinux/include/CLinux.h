@@ -8,6 +8,10 @@
 /// (ENOSYS before Linux 5.6, or under a seccomp filter that refuses it).
 int rnnd_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 
+/// renameat2(2) with RENAME_NOREPLACE: fails with EEXIST instead of replacing `newpath`
+/// (a folder renamed over an empty folder would otherwise succeed).
+int rnnd_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath);
+
 /// RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS.
 #define RNND_RESOLVE_STRICT 0x0EULL
 
