@@ -128,7 +128,15 @@ struct PluginStream: @unchecked Sendable {
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var child: pid_t = 0
-        let status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        var status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        // ETXTBSY: a plugin just written is still open for writing somewhere (often in a child
+        // that another thread forked meanwhile, until it execs); it passes within moments.
+        var tries = 0
+        while status == ETXTBSY && tries < 50 {
+            usleep(10_000)
+            tries += 1
+            status = posix_spawn(&child, path, &actions, &attributes, argv, environ)
+        }
         close(out[1])
         close(err[1])
         guard status == 0 else {

@@ -27,7 +27,7 @@ public final class RNNClient {
 
     /// The socket path.
     public let path: String
-    private let fd: Int32
+    private var fd: Int32
     private var buffer: [UInt8] = []
     private var nextID = 1
 
@@ -36,6 +36,10 @@ public final class RNNClient {
     /// - Throws: ``Failure/unreachable(path:reason:)`` when nothing listens there.
     public init(path: String) throws(Failure) {
         self.path = path
+        fd = try Self.open(path)
+    }
+
+    private static func open(_ path: String) throws(Failure) -> Int32 {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw .unreachable(path: path, reason: String(cString: strerror(errno))) }
         var address = sockaddr_un()
@@ -50,7 +54,7 @@ public final class RNNClient {
         }
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
         guard result == 0 else {
@@ -58,7 +62,19 @@ public final class RNNClient {
             close(fd)
             throw .unreachable(path: path, reason: reason)
         }
-        self.fd = fd
+        return fd
+    }
+
+    /// Connects again when rnnd closed an idle connection (`limits.idle_connection_seconds`)
+    /// and nothing of it is left to read: nothing was sent on it since, so nothing is lost.
+    private func reconnectIfClosed() throws(Failure) {
+        guard buffer.isEmpty else { return }
+        var poller = pollfd(fd: fd, events: Int16(POLLIN) | 0x2000, revents: 0)  // POLLRDHUP
+        guard poll(&poller, 1, 0) == 1 else { return }
+        var byte: UInt8 = 0
+        guard recv(fd, &byte, 1, Int32(MSG_PEEK) | Int32(MSG_DONTWAIT)) == 0 else { return }
+        close(fd)
+        fd = try Self.open(path)
     }
 
     deinit { close(fd) }
@@ -76,6 +92,7 @@ public final class RNNClient {
         let id = nextID
         nextID += 1
         let request = RPCRequest(method: method, params: .object(params), id: .number(Double(id)))
+        try reconnectIfClosed()
         do {
             try send(JSONCoding.line(request.json))
         } catch {

@@ -28,6 +28,11 @@ public final class Trainer {
     /// The gradient of the last step (after clipping), laid out like the parameters.
     public private(set) var gradients: [Float]
     private var workspace: SequenceWorkspace?
+
+    /// Frees the training scratch (activations and gradients of a whole batch); the next step
+    /// allocates it again. For a caller about to do something else memory-hungry, such as a
+    /// final validation pass.
+    public func releaseScratch() { workspace = nil }
     private var dropoutGenerator: RandomGenerator
 
     /// Creates a trainer.

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "RNNKernels.h"
 
@@ -110,6 +111,16 @@ rk_path rk_active_path(void) {
 const char *rk_selection_reason(void) {
     rk_active();
     return reason;
+}
+
+size_t rk_l2_bytes(void) {
+    static _Atomic size_t cached;
+    size_t bytes = atomic_load(&cached);
+    if (bytes) return bytes;
+    long reported = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    bytes = reported > 0 ? (size_t)reported : 256 * 1024;
+    atomic_store(&cached, bytes);
+    return bytes;
 }
 
 const char *rk_cpu_name(void) {

@@ -131,3 +131,42 @@ void rk_parallel(rk_task task, void *context) {
     while (atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0) relax();
     atomic_store(&pool.busy, 0);
 }
+
+// ---- per-thread scratch ----
+
+/// A thread's packing buffers; freed by the key's destructor when the thread ends (model
+/// workers come and go with loads and unloads, and each packs on its own thread).
+typedef struct {
+    float *buffer[2];
+    size_t capacity[2];
+} scratch_set;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *pointer) {
+    scratch_set *set = pointer;
+    free(set->buffer[0]);
+    free(set->buffer[1]);
+    free(set);
+}
+
+static void scratch_setup(void) { pthread_key_create(&scratch_key, scratch_free); }
+
+float *rk_scratch(int slot, size_t floats) {
+    pthread_once(&scratch_once, scratch_setup);
+    scratch_set *set = pthread_getspecific(scratch_key);
+    if (!set) {
+        set = calloc(1, sizeof *set);
+        if (!set) abort();
+        pthread_setspecific(scratch_key, set);
+    }
+    if (set->capacity[slot] < floats) {
+        free(set->buffer[slot]);
+        size_t bytes = (floats * sizeof(float) + 63) & ~(size_t)63;
+        set->buffer[slot] = aligned_alloc(64, bytes);
+        if (!set->buffer[slot]) abort();
+        set->capacity[slot] = floats;
+    }
+    return set->buffer[slot];
+}

@@ -78,6 +78,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let trained = monotonicSeconds() - start
+        trainer.releaseScratch()
         let validation = try Evaluator.evaluate(
             trainer.model, tokens: Array(tokens[split...]), batchSize: batch, steps: seq)
         print(

@@ -76,6 +76,13 @@ const char *rk_cpu_name(void);
 /// requested path could not run here.
 const char *rk_selection_reason(void);
 
+/// This CPU's L2 cache per core, in bytes (256 KiB when the system does not say).
+size_t rk_l2_bytes(void);
+
+/// This thread's scratch buffer `slot` (0 or 1) of at least `floats` floats, 64-byte
+/// aligned; freed when the thread ends.
+float *rk_scratch(int slot, size_t floats);
+
 /// A share of parallel work: part `part` of `parts`.
 typedef void (*rk_task)(void *context, int part, int parts);
 
