@@ -12,7 +12,8 @@ extension DaemonConfiguration {
                 case "\t": out += "\\t"
                 default:
                     if scalar.value < 0x20 || scalar.value == 0x7F {
-                        out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
+                        out +=
+                            "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
                             + String(scalar.value, radix: 16)
                     } else {
                         out.unicodeScalars.append(scalar)

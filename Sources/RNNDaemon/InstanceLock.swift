@@ -45,7 +45,8 @@ enum SocketGuard {
         guard lstat(path, &st) == 0 else { return }
         guard st.st_mode & S_IFMT == S_IFSOCK else {
             throw DaemonError(
-                .storageError, "\(path) exists and is not a socket; rnnd will not replace it: remove it or change "
+                .storageError,
+                "\(path) exists and is not a socket; rnnd will not replace it: remove it or change "
                     + "socket_directory")
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -66,7 +67,8 @@ enum SocketGuard {
         }
         if connected == 0 {
             throw DaemonError(
-                .storageError, "another process listens on \(path) (probably another rnnd); stop it first, or give "
+                .storageError,
+                "another process listens on \(path) (probably another rnnd); stop it first, or give "
                     + "this one another socket_directory")
         }
     }

@@ -40,7 +40,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if !entered {
             let error = RPCError(
                 .limitReached,
-                "too many connections on this socket (\(connections.limitName) = \(connections.limit)); try again later")
+                "too many connections on this socket (\(connections.limitName) = \(connections.limit)); try again later"
+            )
             Self.write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
             context.close(promise: nil)
             return

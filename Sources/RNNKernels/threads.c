@@ -15,7 +15,7 @@
 
 #define MAX_HELPERS 63
 /// How long a helper spins for the next product before it sleeps.
-#define SPIN_NANOSECONDS 200000L
+#define SPIN_NANOSECONDS 1000000L
 
 static struct {
     _Atomic int busy;

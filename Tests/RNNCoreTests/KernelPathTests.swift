@@ -21,7 +21,9 @@ import Testing
         (130, 48, 300), (7, 100, 600), (97, 17, 31),
     ]
 
-    func checkGemm(path: KernelPath, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float)
+    func checkGemm(
+        path: KernelPath, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float
+    )
         -> Bool
     {
         let table = Kernels.table(for: path)!.pointee

@@ -34,9 +34,12 @@ import Testing
         let client = try daemon.client()
         let link = daemon.corpusDirectory + "/link.txt"
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: secret)
-        try FileManager.default.createDirectory(atPath: daemon.corpusDirectory + "/tree", withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: daemon.corpusDirectory + "/tree/in.txt", withDestinationPath: secret)
-        try FileManager.default.createSymbolicLink(atPath: daemon.corpusDirectory + "/via", withDestinationPath: outside)
+        try FileManager.default.createDirectory(
+            atPath: daemon.corpusDirectory + "/tree", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.corpusDirectory + "/tree/in.txt", withDestinationPath: secret)
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.corpusDirectory + "/via", withDestinationPath: outside)
         let refused = reason {
             try client.call("model.create", ["model": .string("a"), "corpus": .object(["file": .string(link)])])
         }
@@ -45,7 +48,10 @@ import Testing
         let middle = reason {
             try client.call(
                 "model.create",
-                ["model": .string("b"), "corpus": .object(["file": .string(daemon.corpusDirectory + "/via/secret.txt")])])
+                [
+                    "model": .string("b"),
+                    "corpus": .object(["file": .string(daemon.corpusDirectory + "/via/secret.txt")]),
+                ])
         }
         #expect(middle?.0 == "path_not_allowed")
         // A folder corpus passes over links inside it: nothing to train on here.
@@ -68,7 +74,8 @@ import Testing
         let client = try daemon.client()
         try client.call("model.create", ["model": .string("e"), "hidden_size": .number(8)])
         let before = try Data(contentsOf: URL(fileURLWithPath: secret))
-        try FileManager.default.createSymbolicLink(atPath: daemon.corpusDirectory + "/outdir", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.corpusDirectory + "/outdir", withDestinationPath: outside)
         let through = reason {
             try client.call(
                 "model.export",
@@ -83,7 +90,8 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: secret)) == before)
         let written = try FileManager.default.attributesOfItem(atPath: target)
         #expect(written[.type] as? FileAttributeType == .typeRegular)
-        try FileManager.default.createSymbolicLink(atPath: daemon.corpusDirectory + "/l.safetensors", withDestinationPath: secret)
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.corpusDirectory + "/l.safetensors", withDestinationPath: secret)
         let overLink = reason {
             try client.call(
                 "model.export", ["model": .string("e"), "path": .string(daemon.corpusDirectory + "/l.safetensors")])
@@ -107,7 +115,8 @@ import Testing
         #expect(refused?.0 == "invalid_params")
         #expect(refused?.1.contains("FIFO") == true, "\(String(describing: refused))")
         #expect(Date().timeIntervalSince(started) < 5)
-        try FileManager.default.createSymbolicLink(atPath: daemon.corpusDirectory + "/zero", withDestinationPath: "/dev/zero")
+        try FileManager.default.createSymbolicLink(
+            atPath: daemon.corpusDirectory + "/zero", withDestinationPath: "/dev/zero")
         let zero = reason {
             try client.call("model.import", ["model": .string("z"), "path": .string(daemon.corpusDirectory + "/zero")])
         }

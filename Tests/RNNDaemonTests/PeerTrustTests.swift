@@ -36,7 +36,9 @@ import Testing
             process.waitUntilExit()
             return (-1, "still running")
         }
-        return (process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        )
     }
 
     @Test func aSecondRnndNeitherServesTheStateNorTakesTheSockets() throws {
@@ -142,7 +144,9 @@ import Testing
         // Every model still answers: the unloaded ones load on use.
         for name in ["a", "b", "c", "d"] {
             try daemon.client().call("model.load", ["model": .string(name)])
-            #expect(try daemon.client().call("sample", ["model": .string(name), "length": .number(2)])["characters"]?.int == 2)
+            #expect(
+                try daemon.client().call("sample", ["model": .string(name), "length": .number(2)])["characters"]?.int
+                    == 2)
             #expect((try daemon.client().call("daemon.status")["models_loaded"]?.int ?? 99) <= 2)
         }
     }
@@ -152,7 +156,8 @@ import Testing
         defer { daemon.stop() }
         let client = try daemon.client()
         let refused = reason {
-            try client.call("model.create", ["model": .string("huge"), "layers": .number(16), "hidden_size": .number(8192)])
+            try client.call(
+                "model.create", ["model": .string("huge"), "layers": .number(16), "hidden_size": .number(8192)])
         }
         #expect(refused?.0 == "limit_reached", "\(String(describing: refused))")
         #expect(refused?.1.contains("limits.max_parameters") == true)

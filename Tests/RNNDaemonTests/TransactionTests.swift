@@ -61,7 +61,8 @@ import Testing
         // A half-deleted model (its spool without its checkpoint), a staged create, a trashed
         // folder and a temporary file from a write that never finished.
         try fm.createDirectory(atPath: state + "/models/ghost", withIntermediateDirectories: true)
-        try "OLD TEXT OF A DELETED MODEL".write(toFile: state + "/models/ghost/spool-0.txt", atomically: false, encoding: .utf8)
+        try "OLD TEXT OF A DELETED MODEL".write(
+            toFile: state + "/models/ghost/spool-0.txt", atomically: false, encoding: .utf8)
         try fm.createDirectory(atPath: state + "/staging/new.1x2", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: state + "/trash/old.3y4", withIntermediateDirectories: true)
         try Data(count: 10).write(to: URL(fileURLWithPath: state + "/models/kept/.model.safetensors.8a7b.tmp"))
@@ -72,7 +73,8 @@ import Testing
         #expect(!fm.fileExists(atPath: state + "/models/kept/.model.safetensors.8a7b.tmp"))
         let client = try daemon.client()
         #expect(try client.call("model.list")["models"]?.arrayValue?.count == 1)
-        try client.call("model.create", ["model": .string("ghost"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+        try client.call(
+            "model.create", ["model": .string("ghost"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
         #expect(try client.call("model.info", ["model": .string("ghost")])["feed_backlog_bytes"]?.int == 0)
     }
 
@@ -88,8 +90,10 @@ import Testing
             if reason({ try client.call("model.info", ["model": .string("d")]) }) == nil {
                 try client.call("model.delete", ["model": .string("d")])
             }
-            try client.call("model.create", ["model": .string("d"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
-            try client.call("train.feed", ["model": .string("d"), "text": .string(String(repeating: "OLD ", count: 20_000))])
+            try client.call(
+                "model.create", ["model": .string("d"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+            try client.call(
+                "train.feed", ["model": .string("d"), "text": .string(String(repeating: "OLD ", count: 20_000))])
             let deleter = Thread { _ = try? daemon.client().call("model.delete", ["model": .string("d")]) }
             deleter.start()
             usleep(UInt32(random.next() % 40_000))
@@ -98,10 +102,12 @@ import Testing
             let after = try daemon.client()
             if reason({ try after.call("model.info", ["model": .string("d")]) }) == nil {
                 // Still there: whole, with its checkpoint and its text.
-                #expect(try after.call("sample", ["model": .string("d"), "length": .number(2)])["characters"]?.int == 2)
+                #expect(
+                    try after.call("sample", ["model": .string("d"), "length": .number(2)])["characters"]?.int == 2)
             } else {
                 // Gone: a new model of that name starts with nothing of the old one's.
-                try after.call("model.create", ["model": .string("d"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+                try after.call(
+                    "model.create", ["model": .string("d"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
                 #expect(
                     try after.call("model.info", ["model": .string("d")])["feed_backlog_bytes"]?.int == 0,
                     "round \(round)")

@@ -31,6 +31,20 @@ systemctl reload rnnd.service || fail "reload"
 ctl show m >/dev/null || fail "the model is gone after reload"
 echo "ok reload"
 
+# A configuration rnnd would refuse makes the reload fail visibly; the running rnnd keeps the old one.
+conf=$(systemctl show -p ExecStart --value rnnd.service | sed -n 's/.*--config \([^ ;]*\).*/\1/p')
+[ -n "$conf" ] || fail "cannot find the unit's --config"
+saved=$(mktemp)
+had_conf=0; [ -e "$conf" ] && { cp "$conf" "$saved"; had_conf=1; }
+mkdir -p "$(dirname "$conf")"
+printf '[limits]\nmax_connections = 0\n' > "$conf"
+if systemctl reload rnnd.service 2>/dev/null; then fail "reload with an invalid configuration succeeded"; fi
+[ "$(systemctl is-active rnnd.service)" = active ] || fail "rnnd stopped after a refused reload"
+ctl show m >/dev/null || fail "the model is gone after a refused reload"
+if [ $had_conf = 1 ]; then cp "$saved" "$conf"; else rm -f "$conf"; fi
+systemctl reload rnnd.service || fail "reload after restoring the configuration"
+echo "ok a bad configuration fails the reload and changes nothing"
+
 pid=$(systemctl show -p MainPID --value rnnd.service)
 systemctl stop rnnd.service || fail "stop"
 [ "$(systemctl is-active rnnd.service)" != active ] || fail "rnnd is still active after stop"
