@@ -44,11 +44,19 @@ public final class Daemon: Sendable {
     public func run() async throws {
         let stateDirectory = configuration.resolvedStateDirectory
         let socketDirectory = configuration.resolvedSocketDirectory
-        try FileIO.makeDirectories(stateDirectory)
+        // Nothing rnnd creates is for others, but the read-only socket (chmod 0666 below,
+        // in a folder only rnnd can write); the admin socket is 0600 from its bind on.
+        umask(0o077)
+        try FileIO.ensurePrivateFolder(stateDirectory, what: "state")
         let lock = try InstanceLock(stateDirectory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         try FileIO.makeDirectories(stateDirectory + "/models")
-        try FileIO.makeDirectories(socketDirectory, mode: 0o755)
+        let activated = SocketActivation.listeningSockets()
+        if activated.isEmpty {
+            try FileIO.ensurePrivateFolder(socketDirectory, what: "socket")
+            // Others reach the read-only socket through this folder.
+            chmod(socketDirectory, 0o755)
+        }
         raiseOpenFileLimit()
         let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
         BLAS.threadCount = threads
@@ -60,13 +68,13 @@ public final class Daemon: Sendable {
         let document = try Self.loadOpenRPCDocument()
         let handlers = Handlers(
             registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
-            openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() })
+            openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() },
+            computeSlots: ComputeSlots(settings: settings))
         let dispatcher = Dispatcher(handlers: handlers, logger: logger)
         // Each socket counts its own connections: idle peers on the world-writable read-only
         // socket cannot use up the admin socket's.
         let adminCounter = ConnectionCounter(settings: settings, readOnly: false)
         let readOnlyCounter = ConnectionCounter(settings: settings, readOnly: true)
-        let activated = SocketActivation.listeningSockets()
         let admin = try await serve(
             adminSocketPath, activated: activated["admin"], mode: 0o600, readOnly: false, dispatcher: dispatcher,
             counter: adminCounter, group: group)

@@ -48,6 +48,8 @@ extension DaemonConfiguration {
             max_spool_bytes = \(l.maxSpoolBytes)
             max_parameters = \(l.maxParameters)
             max_import_bytes = \(l.maxImportBytes)
+            max_samples = \(l.maxSamples)
+            max_requests_per_connection = \(l.maxRequestsPerConnection)
             plugin_seconds = \(number(l.pluginSeconds))
             plugin_bytes = \(l.pluginBytes)
             plugin_idle_seconds = \(number(l.pluginIdleSeconds))

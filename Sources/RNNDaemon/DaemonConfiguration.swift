@@ -23,6 +23,8 @@ import TOMLKit
 /// max_loaded_models = 8          # past it, the least recently used model is saved and unloaded
 /// max_parameters = 50000000      # per model: create, import and load refuse more
 /// max_import_bytes = 1073741824
+/// max_samples = 16               # samples and evaluations at once, each on its own thread
+/// max_requests_per_connection = 16
 /// idle_unload_seconds = 0        # 0 = never
 /// max_sample_length = 100000
 /// max_jobs = 4
@@ -55,6 +57,10 @@ public struct DaemonConfiguration: Sendable, Hashable {
         /// Parameters of one model; a larger create, import or load is refused.
         public var maxParameters = 50_000_000
         public var maxImportBytes = 1 << 30
+        /// Samples and evaluations running at once (each on its own thread).
+        public var maxSamples = 16
+        /// Requests one connection may have outstanding at once.
+        public var maxRequestsPerConnection = 16
         public var idleUnloadSeconds: Double = 0
         public var maxSampleLength = 100_000
         public var maxJobs = 4
@@ -108,6 +114,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.double("limits", "idle_connection_seconds") { c.limits.idleConnectionSeconds = $0 }
         try reader.int("limits", "max_parameters") { c.limits.maxParameters = $0 }
         try reader.int("limits", "max_import_bytes") { c.limits.maxImportBytes = $0 }
+        try reader.int("limits", "max_samples") { c.limits.maxSamples = $0 }
+        try reader.int("limits", "max_requests_per_connection") { c.limits.maxRequestsPerConnection = $0 }
         try reader.double("limits", "idle_unload_seconds") { c.limits.idleUnloadSeconds = $0 }
         try reader.int("limits", "max_sample_length") { c.limits.maxSampleLength = $0 }
         try reader.int("limits", "max_jobs") { c.limits.maxJobs = $0 }
@@ -135,7 +143,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
                 "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",
                 "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes", "plugin_seconds", "plugin_bytes",
                 "plugin_idle_seconds", "max_admin_connections", "idle_connection_seconds", "max_parameters",
-                "max_import_bytes",
+                "max_import_bytes", "max_samples", "max_requests_per_connection",
             ],
             "training": ["blas_threads", "autosave_seconds"],
         ]
@@ -164,8 +172,11 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try positive(limits.maxAdminConnections, "max_admin_connections")
         try positive(limits.maxParameters, "max_parameters")
         try positive(limits.maxImportBytes, "max_import_bytes")
-        if !(limits.idleConnectionSeconds > 0) {
-            throw DaemonError(.invalidParams, "limits.idle_connection_seconds must be above 0")
+        try positive(limits.maxSamples, "max_samples")
+        try positive(limits.maxRequestsPerConnection, "max_requests_per_connection")
+        if !(limits.idleConnectionSeconds > 0 && limits.idleConnectionSeconds <= 86_400 * 365) {
+            throw DaemonError(
+                .invalidParams, "limits.idle_connection_seconds must be above 0 and at most a year (31536000)")
         }
         try positive(limits.maxSampleLength, "max_sample_length")
         try positive(limits.maxJobs, "max_jobs")
@@ -186,7 +197,12 @@ public struct DaemonConfiguration: Sendable, Hashable {
         if let s = env["STATE_DIRECTORY"]?.split(separator: ":").first { return String(s) }
         if getuid() == 0 { return "/var/lib/rnnd" }
         if let x = env["XDG_STATE_HOME"], !x.isEmpty { return x + "/rnnd" }
-        return (env["HOME"] ?? "/tmp") + "/.local/state/rnnd"
+        if let home = env["HOME"], !home.isEmpty { return home + "/.local/state/rnnd" }
+        // No HOME: the password database's, never a shared folder such as /tmp.
+        if let entry = getpwuid(getuid()), let dir = entry.pointee.pw_dir {
+            return String(cString: dir) + "/.local/state/rnnd"
+        }
+        return "/nonexistent/.local/state/rnnd"
     }
 
     /// The socket folder: the configured one, else `$RUNTIME_DIRECTORY` (systemd), else

@@ -1,3 +1,5 @@
+import RNNProtocol
+
 /// A model's feed spool: text accepted by `train.feed`, appended and fsynced before the
 /// call returns, and learnt in the background.
 ///
@@ -26,7 +28,10 @@ struct FeedSpool: Sendable {
 
     /// Appends `bytes` durably; returns the new end position.
     mutating func append(_ bytes: [UInt8]) throws(DaemonError) -> Int {
-        try FileIO.makeDirectories(folder)
+        // Never creates the model's folder: a deleted model's must not come back.
+        guard FileIO.exists(folder) else {
+            throw DaemonError(.modelNotFound, "the model whose spool is \(folder) was deleted")
+        }
         try FileIO.appendDurably(bytes, to: path)
         end += bytes.count
         return end

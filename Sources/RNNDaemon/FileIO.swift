@@ -124,6 +124,30 @@ enum FileIO {
         }
     }
 
+    /// Creates `path` (and parents) if needed, then refuses it unless it is a folder owned by
+    /// this user that no one else may write: another user who could rename or plant entries
+    /// in it could swap rnnd's sockets or files for links. `what` names it in the refusal.
+    static func ensurePrivateFolder(_ path: String, what: String) throws(DaemonError) {
+        try makeDirectories(path)
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw DaemonError(
+                .storageError, "the \(what) folder \(path) is not a folder; remove it or configure another")
+        }
+        guard st.st_uid == geteuid() else {
+            throw DaemonError(
+                .storageError,
+                "the \(what) folder \(path) belongs to uid \(st.st_uid), not to rnnd's user (uid \(geteuid())): "
+                    + "someone else could replace what rnnd puts there; remove it or configure another folder")
+        }
+        guard st.st_mode & 0o022 == 0 else {
+            throw DaemonError(
+                .storageError,
+                "the \(what) folder \(path) is writable by its group or by everyone (mode "
+                    + "\(String(st.st_mode & 0o777, radix: 8))); run chmod go-w on it or configure another folder")
+        }
+    }
+
     /// Entries of a folder (names only), or [] when it cannot be read.
     static func list(_ path: String) -> [String] {
         guard let dir = opendir(path) else { return [] }
@@ -140,6 +164,13 @@ enum FileIO {
 
     /// Removes a folder and everything in it.
     static func removeTree(_ path: String) {
+        // Never through a link: a link (or any non-folder) is removed itself, not what it names.
+        var top = stat()
+        guard lstat(path, &top) == 0 else { return }
+        guard top.st_mode & S_IFMT == S_IFDIR else {
+            unlink(path)
+            return
+        }
         for name in list(path) {
             let child = path + "/" + name
             var st = stat()

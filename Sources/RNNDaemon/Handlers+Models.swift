@@ -78,7 +78,21 @@ extension Handlers {
         let configuration = ModelConfiguration(
             architecture: architecture, layers: p.layers ?? 2, hiddenSize: p.hiddenSize ?? 128,
             vocabularySize: vocabulary.count, embeddingSize: p.embeddingSize ?? 0, dropout: Float(p.dropout ?? 0))
+        // In Double first: absurd sizes (embedding_size 2^62) must be refused, not overflow.
+        let (h, e, g, v) = (
+            Double(configuration.hiddenSize), Double(configuration.embeddingSize),
+            Double(architecture.gateCount), Double(vocabulary.count)
+        )
+        let rough = Double(configuration.layers) * g * h * (2 * h + 2) + (e + h + 1) * v + e * g * h
+        guard rough.isFinite, rough <= Double(limits.maxParameters) * 2 + 1e6, configuration.embeddingSize >= 0 else {
+            throw DaemonError(
+                .limitReached,
+                "model '\(p.model)' would have about \(rough) parameters, more than limits.max_parameters = "
+                    + "\(limits.maxParameters); use fewer layers or smaller sizes, or raise the limit",
+                details: ["parameter": .string("hidden_size")])
+        }
         try checkParameterLimit(ParameterLayout(configuration).count, what: "model '\(p.model)'")
+        try checkScratch(batch: record.batchSize, steps: record.seqLength, configuration: configuration)
         let model: CharRNN
         do {
             model = try CharRNN(configuration: configuration, initialization: initialization, seed: UInt64(seed))
@@ -109,6 +123,25 @@ extension Handlers {
                 "\(what) would have \(count) parameters, more than limits.max_parameters = \(limits.maxParameters); "
                     + "use fewer layers or a smaller hidden_size, or raise the limit",
                 details: ["parameter": .string("hidden_size"), "parameters": .number(Double(count))])
+        }
+    }
+
+    /// Refuses a batch shape whose training scratch (activations and gradients of every
+    /// step, which grow with batch x steps) could not be allocated within the limits.
+    func checkScratch(batch: Int, steps: Int, configuration: ModelConfiguration) throws(DaemonError) {
+        let rows = Double(batch) * Double(steps)
+        let h = Double(configuration.hiddenSize)
+        let perRow =
+            Double(configuration.layers) * Double(configuration.architecture.gateCount + 4) * h * 2
+            + Double(configuration.vocabularySize)
+        let bytes = rows * perRow * 4
+        let allowed = 16 * Double(limits.maxParameters) + Double(1 << 30)
+        guard bytes <= allowed else {
+            throw DaemonError(
+                .limitReached,
+                "batch_size \(batch) x seq_length \(steps) would need about \(Int(bytes / 1_048_576)) MiB of training "
+                    + "scratch, more than the \(Int(allowed / 1_048_576)) MiB that limits.max_parameters allows; "
+                    + "use a smaller batch or sequence", details: ["parameter": .string("batch_size")])
         }
     }
 

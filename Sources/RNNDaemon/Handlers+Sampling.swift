@@ -63,7 +63,7 @@ extension Handlers {
                 text: String(text), characters: count, charactersPerSecond: Double(count) / max(elapsed, 1e-9),
                 stopReason: sampler.stopReason?.rawValue ?? "length", seed: Int(seed))
         }
-        return notify == nil ? try await blocking(work) : try await onOwnThread(work)
+        return try await compute("sample", work)
     }
 
     func evaluate(_ p: Evaluate.Params) async throws(DaemonError) -> EvaluateResult {
@@ -75,7 +75,7 @@ extension Handlers {
         if let spec = p.corpus { return try await evaluateAnswers(snapshot, spec: spec, samples: p.samples ?? 500) }
         let tokens = snapshot.vocabulary.encode(p.text ?? "")
         guard tokens.count >= 2 else { throw invalid("text", "must have at least 2 characters") }
-        return try await blocking { () throws(DaemonError) -> EvaluateResult in
+        return try await compute("evaluate") { () throws(DaemonError) -> EvaluateResult in
             do {
                 let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
                 return EvaluateResult(
@@ -96,7 +96,7 @@ extension Handlers {
         guard spec.l2e != nil else { throw invalid("corpus", "must be an l2e corpus for answer accuracy") }
         guard (1...100_000).contains(samples) else { throw invalid("samples", "must be in 1...100000") }
         let opener = try corpusOpener(spec)
-        return try await blocking { () throws(DaemonError) -> EvaluateResult in
+        return try await compute("evaluate") { () throws(DaemonError) -> EvaluateResult in
             do {
                 var source = try opener()
                 var lines: [String] = []

@@ -26,6 +26,10 @@ extension Handlers {
         }
         let opener = try corpusOpener(p.corpus)
         let host = try await registry.loadedHost(p.model)
+        let shape = host.trainingShape
+        try checkScratch(
+            batch: p.batchSize ?? shape.batchSize, steps: p.seqLength ?? shape.seqLength,
+            configuration: shape.configuration)
         guard let worker = host.currentWorker else {
             throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
         }

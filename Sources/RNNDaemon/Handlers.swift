@@ -19,6 +19,8 @@ struct Handlers: Sendable {
     let openRPCDocument: JSON
     /// Asks the daemon to shut down (checkpointing everything) after answering.
     let requestShutdown: @Sendable () -> Void
+    /// Admission for samples and evaluations.
+    let computeSlots: ComputeSlots
 
     var configuration: DaemonConfiguration { settings.current }
     var limits: DaemonConfiguration.Limits { configuration.limits }
@@ -43,6 +45,16 @@ struct Handlers: Sendable {
             throw DaemonError(.shuttingDown, "rnnd is shutting down")
         }
         return try result.get()
+    }
+
+    /// Runs read-side compute (a sample, an evaluation) on a thread of its own within
+    /// ``ComputeSlots``: refused at once past `limits.max_samples`.
+    func compute<T: Sendable>(_ what: String, _ body: @escaping @Sendable () throws(DaemonError) -> T)
+        async throws(DaemonError) -> T
+    {
+        try computeSlots.acquire(what)
+        defer { computeSlots.release() }
+        return try await onOwnThread(body)
     }
 
     /// Runs `body` on a thread of its own: for work that may wait on a slow client (a

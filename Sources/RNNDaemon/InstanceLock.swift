@@ -4,19 +4,19 @@ import RNNProtocol
     import Glibc
 #endif
 
-/// The lock that makes one rnnd the owner of a state folder: `flock` on `STATE/rnnd.lock`,
-/// held for the process's life (the kernel drops it when the process dies, even by kill -9),
-/// with the owner's pid written inside for the refusal message.
+/// The lock that makes one rnnd the owner of a state folder: `flock` on the folder itself,
+/// held for the process's life (the kernel drops it when the process dies, even by kill -9;
+/// removing a lock file cannot), with the owner's pid in `STATE/rnnd.pid` for the refusal.
 final class InstanceLock: Sendable {
     let path: String
     private let descriptor: Int32
 
     /// Takes the lock or throws, naming the rnnd that holds it.
     init(stateDirectory: String) throws(DaemonError) {
-        path = stateDirectory + "/rnnd.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        path = stateDirectory + "/rnnd.pid"
+        let fd = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw DaemonError(.storageError, "cannot open the lock file \(path): \(FileIO.lastError())")
+            throw DaemonError(.storageError, "cannot open the state folder \(stateDirectory): \(FileIO.lastError())")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
@@ -27,10 +27,9 @@ final class InstanceLock: Sendable {
                 "another rnnd (pid \(pid)) serves \(stateDirectory); stop it first, or give this one another "
                     + "state_directory")
         }
-        let line = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = line.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         descriptor = fd
+        // For the message only: the lock is the flock above.
+        try? FileIO.atomicWrite(Array("\(getpid())\n".utf8), to: path)
     }
 
     deinit { close(descriptor) }

@@ -159,6 +159,11 @@ final class ModelHost: @unchecked Sendable {
         }
     }
 
+    /// The model's shape and its default batch shape, for checks before a job starts.
+    var trainingShape: (configuration: ModelConfiguration, batchSize: Int, seqLength: Int) {
+        lock.withLock { (configuration, record.batchSize, record.seqLength) }
+    }
+
     var details: ModelDetails {
         let end = spoolEnd
         return lock.withLock {

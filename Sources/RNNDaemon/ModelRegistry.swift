@@ -65,14 +65,28 @@ actor ModelRegistry {
         if host.isLoaded { return host }
         try await makeRoom()
         let loaded = try await loadFromDisk(name)
-        if let current = hosts[name], current.isLoaded { return current }  // loaded meanwhile
-        hosts[name] = loaded
+        guard let current = hosts[name], current === host, !reserved.contains(name) else {
+            // Deleted (or deleted and created anew) while it loaded: this copy must not return.
+            if let worker = loaded.currentWorker { await worker.stop() }
+            loaded.detach()
+            throw DaemonError(
+                .modelNotFound, "model '\(name)' was deleted while it loaded", details: ["model": .string(name)])
+        }
+        if current.isLoaded, current !== loaded { return current }  // loaded meanwhile
         return loaded
     }
 
     /// Saves and unloads the least recently used idle model while the loaded ones are at
     /// `limits.max_loaded_models`.
     func makeRoom() async throws(DaemonError) {
+        // A loop: a lowered limit, or loads that finished meanwhile, may need several.
+        while true {
+            try await unloadOne()
+            if hosts.values.filter(\.isLoaded).count < limits.maxLoadedModels { return }
+        }
+    }
+
+    private func unloadOne() async throws(DaemonError) {
         let loaded = hosts.values.filter(\.isLoaded)
         guard loaded.count >= limits.maxLoadedModels else { return }
         let idle = loaded.filter { $0.currentWorker?.currentJob == nil }.min { $0.lastUsed < $1.lastUsed }

@@ -87,6 +87,14 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let peer = peer
             // Each request runs as its own task so that a long one (a streamed sample or
             // training job) does not hold up the next line on the same connection.
+            guard outstanding < connections.settings.current.limits.maxRequestsPerConnection else {
+                let error = RPCError(
+                    .limitReached,
+                    "this connection has \(outstanding) requests outstanding (limits.max_requests_per_connection); "
+                        + "wait for their answers")
+                Self.write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: channel)
+                return
+            }
             outstanding += 1
             idleTimer?.cancel()
             idleTimer = nil

@@ -30,7 +30,8 @@ public final class RequestHarness: Sendable {
         let registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
         let handlers = Handlers(
             registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
-            openRPCDocument: try Daemon.loadOpenRPCDocument(), requestShutdown: {})
+            openRPCDocument: try Daemon.loadOpenRPCDocument(), requestShutdown: {},
+            computeSlots: ComputeSlots(settings: settings))
         dispatcher = Dispatcher(handlers: handlers, logger: logger)
         maximumBytes = configuration.limits.maxMessageBytes
     }

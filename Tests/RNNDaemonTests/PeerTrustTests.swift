@@ -163,4 +163,64 @@ import Testing
         #expect(refused?.1.contains("limits.max_parameters") == true)
         #expect(try client.call("daemon.status")["models_total"]?.int == 0)
     }
+
+    @Test func absurdSizesAndBatchShapesAreRefusedNotCrashed() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let client = try daemon.client()
+        for params in [
+            ["model": JSON.string("e"), "embedding_size": .number(4_611_686_018_427_387_904)],
+            [
+                "model": .string("b"), "hidden_size": .number(64), "batch_size": .number(4096),
+                "seq_length": .number(100_000),
+            ],
+        ] {
+            let refused = reason { try client.call("model.create", params) }
+            #expect(refused?.0 == "limit_reached" || refused?.0 == "invalid_params", "\(String(describing: refused))")
+        }
+        try client.call(
+            "model.create", ["model": .string("ok"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
+        let job = reason {
+            try client.call(
+                "train.start",
+                [
+                    "model": .string("ok"), "corpus": .object(["text": .string("abc")]), "batch_size": .number(4096),
+                    "seq_length": .number(100_000),
+                ])
+        }
+        #expect(job?.0 == "limit_reached", "\(String(describing: job))")
+        #expect(try client.call("daemon.status")["pid"] != nil)
+    }
+
+    @Test func samplesBeyondTheLimitAreRefusedAtOnce() throws {
+        let daemon = try DaemonProcess(config: "[limits]\nmax_samples = 1")
+        defer { daemon.stop() }
+        try daemon.client().call(
+            "model.create", ["model": .string("m"), "hidden_size": .number(256), "vocabulary": .string("bytes")])
+        let long = Thread {
+            _ = try? daemon.client(readOnly: true).call(
+                "sample", ["model": .string("m"), "length": .number(100_000)])
+        }
+        long.start()
+        usleep(300_000)
+        let refused = reason {
+            try daemon.client(readOnly: true).call("sample", ["model": .string("m"), "length": .number(5)])
+        }
+        #expect(refused?.0 == "limit_reached", "\(String(describing: refused))")
+        #expect(refused?.1.contains("limits.max_samples") == true)
+        // Admin work does not wait behind it.
+        let start = Date()
+        try daemon.client().call("train.feed", ["model": .string("m"), "text": .string("hello")])
+        #expect(Date().timeIntervalSince(start) < 5)
+    }
+
+    @Test func aFolderOthersCanWriteIsRefusedForSockets() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        daemon.stop()
+        chmod(daemon.socketDirectory, 0o777)
+        #expect(throws: (any Error).self) { try daemon.start() }
+        chmod(daemon.socketDirectory, 0o755)
+        try daemon.start()
+    }
 }

@@ -65,11 +65,17 @@ import Testing
             toFile: state + "/models/ghost/spool-0.txt", atomically: false, encoding: .utf8)
         try fm.createDirectory(atPath: state + "/staging/new.1x2", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: state + "/trash/old.3y4", withIntermediateDirectories: true)
+        // A link planted in the trash: removing leftovers must not follow it.
+        let precious = daemon.root.path + "/precious"
+        try fm.createDirectory(atPath: precious, withIntermediateDirectories: true)
+        try "keep me".write(toFile: precious + "/file.txt", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: state + "/trash/link.5z6", withDestinationPath: precious)
         try Data(count: 10).write(to: URL(fileURLWithPath: state + "/models/kept/.model.safetensors.8a7b.tmp"))
         try daemon.start()
         #expect(!fm.fileExists(atPath: state + "/models/ghost"))
         #expect(try fm.contentsOfDirectory(atPath: state + "/staging").isEmpty)
         #expect(try fm.contentsOfDirectory(atPath: state + "/trash").isEmpty)
+        #expect(fm.fileExists(atPath: precious + "/file.txt"))
         #expect(!fm.fileExists(atPath: state + "/models/kept/.model.safetensors.8a7b.tmp"))
         let client = try daemon.client()
         #expect(try client.call("model.list")["models"]?.arrayValue?.count == 1)
