@@ -122,6 +122,29 @@ import Testing
     }
 }
 
+extension TransactionTests {
+    /// A feed chunk whose training fails (here: a learning rate that makes the weights
+    /// overflow, so every later step is refused as non-finite) is not counted as learnt: it
+    /// stays in the spool, and rnnd does not spin on it.
+    @Test func aFeedChunkThatFailsToTrainStaysInTheSpool() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let client = try daemon.client()
+        try client.call(
+            "model.create",
+            [
+                "model": .string("wild"), "hidden_size": .number(16), "vocabulary": .string("bytes"),
+                "optimizer": .string("sgd"), "learning_rate": .number(3e38), "batch_size": .number(2),
+                "seq_length": .number(8),
+            ])
+        try client.call("train.feed", ["model": .string("wild"), "text": .string(shakespeare(4000))])
+        Thread.sleep(forTimeInterval: 3)
+        let info = try client.call("model.info", ["model": .string("wild")])
+        #expect((info["feed_backlog_bytes"]?.int ?? 0) > 0, "\(info)")
+        #expect(try client.call("daemon.status")["pid"] != nil)
+    }
+}
+
 /// Results written from several threads.
 final class Outcomes: @unchecked Sendable {
     // @unchecked: every access holds the lock.
