@@ -27,8 +27,8 @@ train-demo: release
 	.build/release/rnnbench train --corpus $(CORPUS) --seconds $(SECONDS)
 
 # Every test: the format check, the Swift suites (engine, daemon, rnnctl, the hostile-input,
-# fault and soak campaign), the engine's numeric suite again on every other kernel path this
-# CPU can run, the shell client, the systemd sandbox, POWERLOSS_ROUNDS power cuts on a
+# fault and soak campaign), the engine's numeric suite again on every kernel path this CPU
+# can run, the same binary on an emulated CPU without AVX (qemu-user), the shell client, the systemd sandbox, POWERLOSS_ROUNDS power cuts on a
 # lossy FUSE filesystem, and FUZZ_RUNS executions of the request-path fuzzer.
 FUZZ_RUNS ?= 20000
 POWERLOSS_ROUNDS ?= 100
@@ -36,6 +36,7 @@ test: setup lint
 	swift build --build-tests
 	swift test
 	scripts/test-kernel-paths
+	scripts/test-old-cpu
 	python3 Tests/powerloss/rounds.py .build/debug/rnnd --rounds $(POWERLOSS_ROUNDS)
 	bats Tests/clients
 	Tests/systemd/run

@@ -1,3 +1,5 @@
+import RNNKernels
+
 /// An update rule and its hyperparameters.
 public enum OptimizerKind: Sendable, Hashable, Codable {
     /// SGD with (PyTorch-style) momentum: `b = μ·b + g`, `p −= lr·b`; `μ = 0` is plain SGD.
@@ -88,40 +90,12 @@ public struct Optimizer: Sendable {
                         }
                     }
                 case .adagrad(let eps):
-                    // Eight lanes at a time, the same operations in the same order as the
-                    // scalar tail (no fused multiply-add), so results do not depend on n % 8.
-                    moments[0].withUnsafeMutableBufferPointer { mBuf in
-                        let m = mBuf.baseAddress!
-                        var i = 0
-                        while i + 8 <= n {
-                            let gi = V.load(g + i)
-                            let mi = V.load(m + i) + gi * gi
-                            mi.store(m + i)
-                            (V.load(p + i) - lr * gi / (mi + eps).squareRoot()).store(p + i)
-                            i += 8
-                        }
-                        while i < n {
-                            m[i] += g[i] * g[i]
-                            p[i] -= lr * g[i] / (m[i] + eps).squareRoot()
-                            i += 1
-                        }
+                    moments[0].withUnsafeMutableBufferPointer { m in
+                        Kernels.table.pointee.adagrad(n, lr, eps, g, m.baseAddress!, p)
                     }
                 case .rmsprop(let alpha, let eps):
-                    moments[0].withUnsafeMutableBufferPointer { vBuf in
-                        let v = vBuf.baseAddress!
-                        var i = 0
-                        while i + 8 <= n {
-                            let gi = V.load(g + i)
-                            let vi = alpha * V.load(v + i) + (1 - alpha) * gi * gi
-                            vi.store(v + i)
-                            (V.load(p + i) - lr * gi / (vi.squareRoot() + eps)).store(p + i)
-                            i += 8
-                        }
-                        while i < n {
-                            v[i] = alpha * v[i] + (1 - alpha) * g[i] * g[i]
-                            p[i] -= lr * g[i] / (v[i].squareRoot() + eps)
-                            i += 1
-                        }
+                    moments[0].withUnsafeMutableBufferPointer { v in
+                        Kernels.table.pointee.rmsprop(n, lr, alpha, eps, g, v.baseAddress!, p)
                     }
                 case .adam(let beta1, let beta2, let eps):
                     let c1 = 1 - _pow(beta1, t)
@@ -131,25 +105,10 @@ public struct Optimizer: Sendable {
                     // Take the second moment out so both buffers can be borrowed at once.
                     var second = moments[1]
                     moments[1] = []
-                    moments[0].withUnsafeMutableBufferPointer { mBuf in
-                        second.withUnsafeMutableBufferPointer { vBuf in
-                            let m = mBuf.baseAddress!, v = vBuf.baseAddress!
-                            var i = 0
-                            while i + 8 <= n {
-                                let gi = V.load(g + i)
-                                let mi = beta1 * V.load(m + i) + (1 - beta1) * gi
-                                let vi = beta2 * V.load(v + i) + (1 - beta2) * gi * gi
-                                mi.store(m + i)
-                                vi.store(v + i)
-                                (V.load(p + i) - stepSize * mi / (vi.squareRoot() / c2Root + eps)).store(p + i)
-                                i += 8
-                            }
-                            while i < n {
-                                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                                p[i] -= stepSize * m[i] / (v[i].squareRoot() / c2Root + eps)
-                                i += 1
-                            }
+                    moments[0].withUnsafeMutableBufferPointer { m in
+                        second.withUnsafeMutableBufferPointer { v in
+                            Kernels.table.pointee.adam(
+                                n, stepSize, beta1, beta2, c2Root, eps, g, m.baseAddress!, v.baseAddress!, p)
                         }
                     }
                     moments[1] = second
@@ -162,21 +121,6 @@ public struct Optimizer: Sendable {
     public mutating func regrow(from old: ParameterLayout, to new: ParameterLayout) {
         var unused = RandomGenerator(seed: 0)
         moments = moments.map { old.regrow($0, into: new, fill: { _, _ in 0 }, generator: &unused) }
-    }
-}
-
-private typealias V = SIMD8<Float>
-
-extension SIMD8<Float> {
-    // Unaligned loads and stores, spelled as the update loops read.
-    @inline(__always) fileprivate static func load(_ p: UnsafePointer<Float>) -> Self {
-        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
-    }
-    @inline(__always) fileprivate static func load(_ p: UnsafeMutablePointer<Float>) -> Self {
-        UnsafeRawPointer(p).loadUnaligned(as: Self.self)
-    }
-    @inline(__always) fileprivate func store(_ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: self, as: Self.self)
     }
 }
 

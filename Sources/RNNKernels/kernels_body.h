@@ -192,6 +192,58 @@ static void k_gru_backward(long batch, long hidden, const float *gates, const fl
     }
 }
 
+// ---- optimizers: the same operations in the same order in the vector body and the scalar
+// tail, unfused, so that results depend neither on n % W nor on the path ----
+
+static void k_adagrad(long n, float lr, float eps, const float *g, float *m, float *p) {
+#pragma clang fp contract(off)
+    long i = 0;
+    for (; i + W <= n; i += W) {
+        vf gi = ld(g + i);
+        vf mi = ld(m + i) + gi * gi;
+        st(m + i, mi);
+        st(p + i, ld(p + i) - lr * gi / __builtin_elementwise_sqrt(mi + eps));
+    }
+    for (; i < n; i++) {
+        m[i] += g[i] * g[i];
+        p[i] -= lr * g[i] / __builtin_sqrtf(m[i] + eps);
+    }
+}
+
+static void k_rmsprop(long n, float lr, float alpha, float eps, const float *g, float *v, float *p) {
+#pragma clang fp contract(off)
+    long i = 0;
+    for (; i + W <= n; i += W) {
+        vf gi = ld(g + i);
+        vf vi = alpha * ld(v + i) + (1.0f - alpha) * gi * gi;
+        st(v + i, vi);
+        st(p + i, ld(p + i) - lr * gi / (__builtin_elementwise_sqrt(vi) + eps));
+    }
+    for (; i < n; i++) {
+        v[i] = alpha * v[i] + (1.0f - alpha) * g[i] * g[i];
+        p[i] -= lr * g[i] / (__builtin_sqrtf(v[i]) + eps);
+    }
+}
+
+static void k_adam(long n, float stepSize, float beta1, float beta2, float c2Root, float eps, const float *g, float *m,
+                   float *v, float *p) {
+#pragma clang fp contract(off)
+    long i = 0;
+    for (; i + W <= n; i += W) {
+        vf gi = ld(g + i);
+        vf mi = beta1 * ld(m + i) + (1.0f - beta1) * gi;
+        vf vi = beta2 * ld(v + i) + (1.0f - beta2) * gi * gi;
+        st(m + i, mi);
+        st(v + i, vi);
+        st(p + i, ld(p + i) - stepSize * mi / (__builtin_elementwise_sqrt(vi) / c2Root + eps));
+    }
+    for (; i < n; i++) {
+        m[i] = beta1 * m[i] + (1.0f - beta1) * g[i];
+        v[i] = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
+        p[i] -= stepSize * m[i] / (__builtin_sqrtf(v[i]) / c2Root + eps);
+    }
+}
+
 #include "gemm_body.h"
 
 const rk_kernels KERNEL_TABLE = {
@@ -208,4 +260,7 @@ const rk_kernels KERNEL_TABLE = {
     .lstm_backward = k_lstm_backward,
     .gru_forward = k_gru_forward,
     .gru_backward = k_gru_backward,
+    .adagrad = k_adagrad,
+    .rmsprop = k_rmsprop,
+    .adam = k_adam,
 };

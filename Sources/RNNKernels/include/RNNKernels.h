@@ -47,6 +47,13 @@ typedef struct {
     /// GRU, one step back (see CellKernels+Backward.swift for the outputs).
     void (*gru_backward)(long batch, long hidden, const float *gates, const float *gh, const float *hPrev,
                          const float *dh, float *dax, float *dgh, float *dhDirect);
+    /// Adagrad: `m += g²; p −= lr·g/√(m + eps)`.
+    void (*adagrad)(long n, float lr, float eps, const float *g, float *m, float *p);
+    /// RMSProp: `v = α·v + (1−α)·g²; p −= lr·g/(√v + eps)`.
+    void (*rmsprop)(long n, float lr, float alpha, float eps, const float *g, float *v, float *p);
+    /// Adam with bias correction folded into `stepSize = lr/(1−β1^t)` and `c2Root = √(1−β2^t)`.
+    void (*adam)(long n, float stepSize, float beta1, float beta2, float c2Root, float eps, const float *g, float *m,
+                 float *v, float *p);
 } rk_kernels;
 
 /// The kernels in use: chosen on first call from cpuid, or from `RNND_KERNELS`
