@@ -14,7 +14,10 @@ final class LayerBuffers {
     let dropoutMask: FloatBuffer?
     /// `T·B x H`: this layer's output after dropout (the next layer's input), when used.
     let dropped: FloatBuffer?
-    /// `T·B x G·H`: gradient on the input part of the pre-activations (training only).
+    /// `T·B x G·H`: gradient on the input part of the pre-activations (training only). The
+    /// same memory as `gates`: the backward step of each cell reads a row's activated gates
+    /// before it writes that row's gradient, and nothing reads the gates afterwards (10 MiB
+    /// less for a 2x128 LSTM at batch 50 x 50 steps).
     let gatesGradient: FloatBuffer?
     /// `T·B x G·H`: GRU only, gradient on `hiddenPart` (training only).
     let hiddenPartGradient: FloatBuffer?
@@ -35,7 +38,7 @@ final class LayerBuffers {
         tanhCell = isLSTM ? FloatBuffer(rows * hidden) : nil
         dropoutMask = dropout && training ? FloatBuffer(rows * hidden) : nil
         dropped = dropout && training ? FloatBuffer(rows * hidden) : nil
-        gatesGradient = training ? FloatBuffer(rows * width) : nil
+        gatesGradient = training ? gates : nil
         hiddenPartGradient = training && isGRU ? FloatBuffer(rows * width) : nil
         outputGradient = training ? FloatBuffer(rows * hidden) : nil
         cellGradient = training && isLSTM ? FloatBuffer(batch * hidden) : nil
