@@ -44,19 +44,19 @@ public final class Daemon: Sendable {
     public func run() async throws {
         let stateDirectory = configuration.resolvedStateDirectory
         let socketDirectory = configuration.resolvedSocketDirectory
-        // Nothing rnnd creates is for others, but the read-only socket (chmod 0666 below,
-        // in a folder only rnnd can write); the admin socket is 0600 from its bind on.
-        umask(0o077)
         try FileIO.ensurePrivateFolder(stateDirectory, what: "state")
         let lock = try InstanceLock(stateDirectory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         try FileIO.makeDirectories(stateDirectory + "/models")
         let activated = SocketActivation.listeningSockets()
         if activated.isEmpty {
-            try FileIO.ensurePrivateFolder(socketDirectory, what: "socket")
-            // Others reach the read-only socket through this folder.
-            chmod(socketDirectory, 0o755)
+            // Others reach the read-only socket through this folder (0755 when rnnd makes it).
+            try FileIO.ensurePrivateFolder(socketDirectory, what: "socket", mode: 0o755)
         }
+        // From here on nothing rnnd creates is for others but the read-only socket (chmod
+        // 0666 after its bind, in a folder only rnnd can write); the admin socket is 0600
+        // from its bind on, with no moment open to anyone.
+        umask(0o077)
         raiseOpenFileLimit()
         let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
         BLAS.threadCount = threads

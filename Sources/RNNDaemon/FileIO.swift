@@ -127,8 +127,8 @@ enum FileIO {
     /// Creates `path` (and parents) if needed, then refuses it unless it is a folder owned by
     /// this user that no one else may write: another user who could rename or plant entries
     /// in it could swap rnnd's sockets or files for links. `what` names it in the refusal.
-    static func ensurePrivateFolder(_ path: String, what: String) throws(DaemonError) {
-        try makeDirectories(path)
+    static func ensurePrivateFolder(_ path: String, what: String, mode: mode_t = 0o700) throws(DaemonError) {
+        try makeDirectories(path, mode: mode)
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
             throw DaemonError(
