@@ -30,7 +30,7 @@ struct RNNDCommand: AsyncParsableCommand {
     @Option(help: "Socket folder (overrides the configuration).")
     var socketDir: String?
 
-    @Option(help: "BLAS threads for training (0 = one per core).")
+    @Option(help: "Threads of the engine's kernels for training and sampling (0 = one per core).")
     var blasThreads: Int?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
