@@ -71,6 +71,10 @@ static void tile(int mr, long kc, const float *ap, long acs, const float *bp, fl
         TILE_CASE(11)
         TILE_CASE(12)
 #endif
+#if MR > 12
+        TILE_CASE(13)
+        TILE_CASE(14)
+#endif
     }
 }
 

@@ -3,7 +3,7 @@
 #pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,bmi2"))), \
                              apply_to = function)
 #define W 16
-#define MR 12
+#define MR 14
 #define KERNEL_TABLE rk_kernels_avx512
 #include "kernels_body.h"
 #pragma clang attribute pop
