@@ -143,7 +143,8 @@ actor ModelRegistry {
             hosts[name] ?? ModelHost(name: name, store: store, model: model, vocabulary: vocabulary, record: record)
         let worker = ModelWorker(
             host: host, trainer: trainer, vocabulary: vocabulary, record: record,
-            autosaveSeconds: configuration.training.autosaveSeconds, logger: logger)
+            autosaveSeconds: configuration.training.autosaveSeconds, maxParameters: limits.maxParameters,
+            logger: logger)
         host.attach(worker, snapshot: worker.snapshot)
         host.publish(worker.snapshot, record: record, learned: worker.learned, activity: "idle")
         worker.start()

@@ -30,13 +30,17 @@ final class ModelWorker: @unchecked Sendable {
     var dirty = false
     private var lastSave = ContinuousClock.now
     let autosaveSeconds: Double
+    /// `limits.max_parameters`: the vocabulary grows no further than this allows, so that a
+    /// model fed new characters still loads after a restart.
+    let maxParameters: Int
     let logger: Logger
     private var generator: RandomGenerator
 
     init(
         host: ModelHost, trainer: Trainer, vocabulary: Vocabulary, record: ModelRecord, autosaveSeconds: Double,
-        logger: Logger
+        maxParameters: Int = .max, logger: Logger
     ) {
+        self.maxParameters = maxParameters
         self.host = host
         self.trainer = trainer
         self.vocabulary = vocabulary
@@ -226,7 +230,20 @@ final class ModelWorker: @unchecked Sendable {
     func growVocabulary(for text: String) -> Int {
         let unseen = vocabulary.unseenScalars(in: text)
         guard !unseen.isEmpty else { return 0 }
-        let room = max(0, record.maxVocabulary - vocabulary.count)
+        // Each new character adds an input row (the embedding's, or the first layer's gates)
+        // and an output row with its bias.
+        let configuration = trainer.model.configuration
+        let perCharacter =
+            (configuration.embeddingSize > 0
+                ? configuration.embeddingSize : configuration.architecture.gateCount * configuration.hiddenSize)
+            + configuration.hiddenSize + 1
+        let parameterRoom = max(0, maxParameters - trainer.model.parameterCount) / max(1, perCharacter)
+        let room = max(0, min(record.maxVocabulary - vocabulary.count, parameterRoom))
+        if room < unseen.count && parameterRoom < record.maxVocabulary - vocabulary.count {
+            logger.warning(
+                "vocabulary of \(host.name) stops growing at \(vocabulary.count + room) characters: more would pass limits.max_parameters",
+                metadata: ["model": "\(host.name)"])
+        }
         let added = Array(unseen.prefix(room))
         guard !added.isEmpty else { return 0 }
         do {

@@ -223,4 +223,23 @@ import Testing
         chmod(daemon.socketDirectory, 0o755)
         try daemon.start()
     }
+
+    @Test func feedingNewCharactersNeverGrowsAModelPastTheParameterCap() throws {
+        let daemon = try DaemonProcess(config: "[limits]\nmax_parameters = 5000")
+        defer { daemon.stop() }
+        let client = try daemon.client()
+        try client.call(
+            "model.create",
+            ["model": .string("g"), "hidden_size": .number(16), "corpus": .object(["text": .string("abab")])])
+        let alphabet = String(String.UnicodeScalarView((0x4E00..<0x4F00).compactMap(Unicode.Scalar.init)))
+        try client.call("train.feed", ["model": .string("g"), "text": .string(alphabet + alphabet)])
+        Thread.sleep(forTimeInterval: 2)
+        try client.call("model.save", ["model": .string("g")])
+        #expect((try client.call("model.info", ["model": .string("g")])["parameters"]?.int ?? .max) <= 5000)
+        daemon.stop()
+        try daemon.start()
+        let info = try daemon.client().call("model.info", ["model": .string("g")])
+        #expect(info["error"] == nil || info["error"] == .null, "\(info)")
+        #expect((info["parameters"]?.int ?? .max) <= 5000)
+    }
 }
