@@ -3,7 +3,7 @@ PREFIX ?= /usr/local
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 BIN ?= .build/release
-CORPUS ?= ../shared/corpora/tinyshakespeare.txt
+CORPUS ?= Tests/corpora/tinyshakespeare.txt
 SECONDS ?= 120
 
 .PHONY: setup build release run train-demo test lint bench fuzz install clean

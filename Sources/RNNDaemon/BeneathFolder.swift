@@ -14,13 +14,6 @@ struct BeneathFolder: Sendable {
     /// What the folder's files are for ("corpus", "import", "export"), for messages.
     let what: String
 
-    /// Set by tests only, before any file is opened, to exercise the per-component walk that
-    /// kernels older than 5.6 get.
-    nonisolated(unsafe) static var forceWalk = false
-
-    /// Whether paths are resolved by openat2(2) (else by a walk of openat(2) calls), for the log.
-    static var usesOpenat2: Bool { openat2 != nil && !forceWalk }
-
     /// Checks that `root` is a folder rnnd can open, else throws `.storageError` naming it.
     init(root: String, what: String) throws(DaemonError) {
         self.root = root
@@ -212,7 +205,7 @@ struct BeneathFolder: Sendable {
         let rootFD = try openRoot()
         defer { close(rootFD) }
         var fd: Int32
-        if let openat2 = Self.openat2, !Self.forceWalk {
+        if let openat2 = Self.openat2 {
             // EAGAIN: a rename or mount raced the lookup; the kernel asks for a retry.
             var tries = 0
             repeat {

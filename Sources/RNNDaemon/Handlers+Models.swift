@@ -5,14 +5,21 @@ import RNNProtocol
 /// The methods that create, list, describe and move models.
 extension Handlers {
     func create(_ p: ModelCreate.Params) async throws(DaemonError) -> ModelDetails {
-        try ModelName.check(p.model)
-        try await registry.reserve(p.model)
+        try await withReservedName(p.model) { () async throws(DaemonError) in try await createReserved(p) }
+    }
+
+    /// Runs `body` with `name` claimed for a new model (create, import), releasing it after.
+    private func withReservedName(
+        _ name: String, _ body: () async throws(DaemonError) -> ModelDetails
+    ) async throws(DaemonError) -> ModelDetails {
+        try ModelName.check(name)
+        try await registry.reserve(name)
         do throws(DaemonError) {
-            let details = try await createReserved(p)
-            await registry.release(p.model)
+            let details = try await body()
+            await registry.release(name)
             return details
         } catch {
-            await registry.release(p.model)
+            await registry.release(name)
             throw error
         }
     }
@@ -187,16 +194,7 @@ extension Handlers {
     }
 
     func importModel(_ p: ModelImport.Params) async throws(DaemonError) -> ModelDetails {
-        try ModelName.check(p.model)
-        try await registry.reserve(p.model)
-        do throws(DaemonError) {
-            let details = try await importReserved(p)
-            await registry.release(p.model)
-            return details
-        } catch {
-            await registry.release(p.model)
-            throw error
-        }
+        try await withReservedName(p.model) { () async throws(DaemonError) in try await importReserved(p) }
     }
 
     /// `model.import` once the name is reserved.

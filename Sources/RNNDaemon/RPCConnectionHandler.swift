@@ -199,8 +199,6 @@ final class ConnectionCounter: Sendable {
     /// Seconds a connection may stay with nothing to do before it is closed.
     var idleSeconds: Double { settings.current.limits.idleConnectionSeconds }
 
-    var count: Int { lock.withLockedValue { $0 } }
-
     func enter() -> Bool {
         let limit = limit
         return lock.withLockedValue { count in

@@ -98,7 +98,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: "The rnnd executable (default: next to rnnbench).")
     var rnnd: String?
     @Option(help: "Training text (UTF-8) for the model that trains during the measurement.")
-    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+    var corpus: String = "Tests/corpora/tinyshakespeare.txt"
 
     /// Reads the corpus and starts rnnd allowed to read its folder.
     func start() throws -> (daemon: RunningDaemon, corpusPath: String, text: String) {

@@ -19,7 +19,7 @@ struct SpeedCommand: ParsableCommand {
     var sampleChars: Int = 2000
 
     @Option(help: "Training text (UTF-8).")
-    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+    var corpus: String = "Tests/corpora/tinyshakespeare.txt"
 
     func run() throws {
         BLAS.threadCount = threads

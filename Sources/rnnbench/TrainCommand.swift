@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train on a corpus (contiguous 90/10 split), report validation loss, print a sample.")
 
     @Option(help: "Training text (UTF-8).")
-    var corpus: String = "../shared/corpora/tinyshakespeare.txt"
+    var corpus: String = "Tests/corpora/tinyshakespeare.txt"
     @Option(help: "rnn-tanh, rnn-relu, lstm or gru.")
     var arch: String = "lstm"
     @Option var layers: Int = 2

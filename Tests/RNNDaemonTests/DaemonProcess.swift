@@ -145,11 +145,10 @@ struct DaemonTestError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A slice of tinyshakespeare (../shared/corpora), or a stand-in when it is absent.
+/// A slice of tinyshakespeare (Tests/corpora), or a stand-in when it is absent.
 func shakespeare(_ bytes: Int) -> String {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-            "shared/corpora/tinyshakespeare.txt")
+        .appendingPathComponent("corpora/tinyshakespeare.txt")
     if let data = FileManager.default.contents(atPath: path.path) {
         return String(decoding: data.prefix(bytes), as: UTF8.self)
     }

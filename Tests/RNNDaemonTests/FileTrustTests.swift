@@ -7,17 +7,6 @@ import Testing
 /// middle, a planted temporary file, a FIFO, a link to /dev/zero. Each is refused with the
 /// reason and nothing outside the allowed folder is read or written.
 @Suite struct FileTrustTests {
-    func reason(_ body: () throws -> Void) -> (String, String)? {
-        do {
-            try body()
-            return nil
-        } catch RNNClient.Failure.daemon(let error) {
-            return (error.reason ?? "", error.message)
-        } catch {
-            return ("\(error)", "")
-        }
-    }
-
     /// A secret outside every allowed folder, and a daemon whose corpus folder links to it.
     func setUp() throws -> (DaemonProcess, secret: String, outside: String) {
         let daemon = try DaemonProcess()
@@ -40,12 +29,12 @@ import Testing
             atPath: daemon.corpusDirectory + "/tree/in.txt", withDestinationPath: secret)
         try FileManager.default.createSymbolicLink(
             atPath: daemon.corpusDirectory + "/via", withDestinationPath: outside)
-        let refused = reason {
+        let refused = refusal {
             try client.call("model.create", ["model": .string("a"), "corpus": .object(["file": .string(link)])])
         }
-        #expect(refused?.0 == "path_not_allowed")
-        #expect(refused?.1.contains("symbolic link") == true, "\(String(describing: refused))")
-        let middle = reason {
+        #expect(refused?.reason == "path_not_allowed")
+        #expect(refused?.message.contains("symbolic link") == true, "\(String(describing: refused))")
+        let middle = refusal {
             try client.call(
                 "model.create",
                 [
@@ -53,18 +42,18 @@ import Testing
                     "corpus": .object(["file": .string(daemon.corpusDirectory + "/via/secret.txt")]),
                 ])
         }
-        #expect(middle?.0 == "path_not_allowed")
+        #expect(middle?.reason == "path_not_allowed")
         // A folder corpus passes over links inside it: nothing to train on here.
-        let folder = reason {
+        let folder = refusal {
             try client.call(
                 "model.create",
                 ["model": .string("c"), "corpus": .object(["dir": .string(daemon.corpusDirectory + "/tree")])])
         }
-        #expect(folder?.0 == "invalid_params", "\(String(describing: folder))")
-        let imported = reason {
+        #expect(folder?.reason == "invalid_params", "\(String(describing: folder))")
+        let imported = refusal {
             try client.call("model.import", ["model": .string("d"), "path": .string(link)])
         }
-        #expect(imported?.0 == "path_not_allowed")
+        #expect(imported?.reason == "path_not_allowed")
         #expect(try client.call("model.list")["models"]?.arrayValue?.isEmpty == true)
     }
 
@@ -76,12 +65,12 @@ import Testing
         let before = try Data(contentsOf: URL(fileURLWithPath: secret))
         try FileManager.default.createSymbolicLink(
             atPath: daemon.corpusDirectory + "/outdir", withDestinationPath: outside)
-        let through = reason {
+        let through = refusal {
             try client.call(
                 "model.export",
                 ["model": .string("e"), "path": .string(daemon.corpusDirectory + "/outdir/x.safetensors")])
         }
-        #expect(through?.0 == "path_not_allowed", "\(String(describing: through))")
+        #expect(through?.reason == "path_not_allowed", "\(String(describing: through))")
         #expect(!FileManager.default.fileExists(atPath: outside + "/x.safetensors"))
         // The old temporary name, planted as a link to the secret; and the target itself a link.
         let target = daemon.corpusDirectory + "/m.safetensors"
@@ -92,11 +81,11 @@ import Testing
         #expect(written[.type] as? FileAttributeType == .typeRegular)
         try FileManager.default.createSymbolicLink(
             atPath: daemon.corpusDirectory + "/l.safetensors", withDestinationPath: secret)
-        let overLink = reason {
+        let overLink = refusal {
             try client.call(
                 "model.export", ["model": .string("e"), "path": .string(daemon.corpusDirectory + "/l.safetensors")])
         }
-        #expect(overLink?.0 == "path_not_allowed")
+        #expect(overLink?.reason == "path_not_allowed")
         #expect(try Data(contentsOf: URL(fileURLWithPath: secret)) == before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: daemon.corpusDirectory)
             .filter { $0.hasSuffix(".tmp") && $0 != "m.safetensors.tmp" }
@@ -109,18 +98,18 @@ import Testing
         let fifo = daemon.corpusDirectory + "/pipe.txt"
         #expect(mkfifo(fifo, 0o644) == 0)
         let started = Date()
-        let refused = reason {
+        let refused = refusal {
             try client.call("model.create", ["model": .string("f"), "corpus": .object(["file": .string(fifo)])])
         }
-        #expect(refused?.0 == "invalid_params")
-        #expect(refused?.1.contains("FIFO") == true, "\(String(describing: refused))")
+        #expect(refused?.reason == "invalid_params")
+        #expect(refused?.message.contains("FIFO") == true, "\(String(describing: refused))")
         #expect(Date().timeIntervalSince(started) < 5)
         try FileManager.default.createSymbolicLink(
             atPath: daemon.corpusDirectory + "/zero", withDestinationPath: "/dev/zero")
-        let zero = reason {
+        let zero = refusal {
             try client.call("model.import", ["model": .string("z"), "path": .string(daemon.corpusDirectory + "/zero")])
         }
-        #expect(zero?.0 == "path_not_allowed")
+        #expect(zero?.reason == "path_not_allowed")
         #expect(daemon.stop() == 0)
     }
 
@@ -129,9 +118,9 @@ import Testing
         defer { daemon.stop() }
         let path = daemon.corpusDirectory + "/big.safetensors"
         try Data(count: 5000).write(to: URL(fileURLWithPath: path))
-        let refused = reason {
+        let refused = refusal {
             try daemon.client().call("model.import", ["model": .string("big"), "path": .string(path)])
         }
-        #expect(refused?.0 == "limit_reached", "\(String(describing: refused))")
+        #expect(refused?.reason == "limit_reached", "\(String(describing: refused))")
     }
 }

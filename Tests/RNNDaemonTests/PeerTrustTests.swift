@@ -9,17 +9,6 @@ import Testing
 
 /// A second rnnd, idle peers, and caps (issue 13, items 5-8).
 @Suite struct PeerTrustTests {
-    func reason(_ body: () throws -> Void) -> (String, String)? {
-        do {
-            try body()
-            return nil
-        } catch RNNClient.Failure.daemon(let error) {
-            return (error.reason ?? "", error.message)
-        } catch {
-            return ("\(error)", "")
-        }
-    }
-
     /// Runs rnnd with `config` until it exits (or 20 s); returns its status and stderr.
     func runSecond(config: String) throws -> (Int32, String) {
         let process = Process()
@@ -112,9 +101,9 @@ import Testing
         let peers = idlePeers(daemon.readOnlySocket, count: 4)
         defer { peers.forEach { close($0) } }
         usleep(100_000)
-        let refused = reason { try daemon.client(readOnly: true).call("model.list") }
-        #expect(refused?.0 == "limit_reached", "\(String(describing: refused))")
-        #expect(refused?.1.contains("limits.max_connections") == true)
+        let refused = refusal { try daemon.client(readOnly: true).call("model.list") }
+        #expect(refused?.reason == "limit_reached", "\(String(describing: refused))")
+        #expect(refused?.message.contains("limits.max_connections") == true)
         #expect(try daemon.client().call("daemon.status")["pid"] != nil)
         // After the idle time the silent peers are closed (read returns end of file)...
         var buffer = [UInt8](repeating: 0, count: 16)
@@ -155,12 +144,12 @@ import Testing
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
         let client = try daemon.client()
-        let refused = reason {
+        let refused = refusal {
             try client.call(
                 "model.create", ["model": .string("huge"), "layers": .number(16), "hidden_size": .number(8192)])
         }
-        #expect(refused?.0 == "limit_reached", "\(String(describing: refused))")
-        #expect(refused?.1.contains("limits.max_parameters") == true)
+        #expect(refused?.reason == "limit_reached", "\(String(describing: refused))")
+        #expect(refused?.message.contains("limits.max_parameters") == true)
         #expect(try client.call("daemon.status")["models_total"]?.int == 0)
     }
 
@@ -175,12 +164,14 @@ import Testing
                 "seq_length": .number(100_000),
             ],
         ] {
-            let refused = reason { try client.call("model.create", params) }
-            #expect(refused?.0 == "limit_reached" || refused?.0 == "invalid_params", "\(String(describing: refused))")
+            let refused = refusal { try client.call("model.create", params) }
+            #expect(
+                refused?.reason == "limit_reached" || refused?.reason == "invalid_params",
+                "\(String(describing: refused))")
         }
         try client.call(
             "model.create", ["model": .string("ok"), "hidden_size": .number(8), "vocabulary": .string("bytes")])
-        let job = reason {
+        let job = refusal {
             try client.call(
                 "train.start",
                 [
@@ -188,7 +179,7 @@ import Testing
                     "seq_length": .number(100_000),
                 ])
         }
-        #expect(job?.0 == "limit_reached", "\(String(describing: job))")
+        #expect(job?.reason == "limit_reached", "\(String(describing: job))")
         #expect(try client.call("daemon.status")["pid"] != nil)
     }
 
@@ -203,11 +194,11 @@ import Testing
         }
         long.start()
         usleep(300_000)
-        let refused = reason {
+        let refused = refusal {
             try daemon.client(readOnly: true).call("sample", ["model": .string("m"), "length": .number(5)])
         }
-        #expect(refused?.0 == "limit_reached", "\(String(describing: refused))")
-        #expect(refused?.1.contains("limits.max_samples") == true)
+        #expect(refused?.reason == "limit_reached", "\(String(describing: refused))")
+        #expect(refused?.message.contains("limits.max_samples") == true)
         // Admin work does not wait behind it.
         let start = Date()
         try daemon.client().call("train.feed", ["model": .string("m"), "text": .string("hello")])

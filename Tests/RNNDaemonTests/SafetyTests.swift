@@ -6,17 +6,6 @@ import Testing
 /// Refusals and faults: the read-only socket, bad names, over-long lines, paths outside
 /// the allowed folders, kill -9 during training, saving and feeding.
 @Suite struct SafetyTests {
-    func reason(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch RNNClient.Failure.daemon(let error) {
-            return error.reason
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func theReadOnlySocketRefusesChanges() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -30,13 +19,14 @@ import Testing
             ("train.feed", ["model": .string("m"), "text": .string("x")]), ("daemon.shutdown", [:]),
             ("model.save", ["model": .string("m")]),
         ] {
-            #expect(reason { try ro.call(method, params) } == "read_only_socket", "\(method)")
+            #expect(refusalReason { try ro.call(method, params) } == "read_only_socket", "\(method)")
         }
         #expect(try daemon.client().call("model.list")["models"]?.arrayValue?.count == 1)
         // Every method the contract does not mark read-only, whatever its parameters.
         for method in rpcMethods where !method.isReadOnly {
             #expect(
-                reason { try ro.call(method.name, ["model": .string("m")]) } == "read_only_socket", "\(method.name)")
+                refusalReason { try ro.call(method.name, ["model": .string("m")]) } == "read_only_socket",
+                "\(method.name)")
         }
         #expect(rpcMethods.filter { !$0.isReadOnly }.count >= 10)
         #expect(try daemon.client().call("model.list")["models"]?.arrayValue?.count == 1)
@@ -52,18 +42,20 @@ import Testing
         defer { daemon.stop() }
         let client = try daemon.client()
         for name in ["../x", "a/b", "..", ".hidden", "", String(repeating: "n", count: 65), "a\u{0}b", "名字"] {
-            #expect(reason { try client.call("model.create", ["model": .string(name)]) } == "invalid_params", "\(name)")
+            #expect(
+                refusalReason { try client.call("model.create", ["model": .string(name)]) } == "invalid_params",
+                "\(name)")
         }
         #expect(
-            reason { try client.call("model.import", ["model": .string("i"), "path": .string("/etc/passwd")]) }
+            refusalReason { try client.call("model.import", ["model": .string("i"), "path": .string("/etc/passwd")]) }
                 == "path_not_allowed")
         #expect(
-            reason {
+            refusalReason {
                 try client.call(
                     "model.import", ["model": .string("i"), "path": .string(daemon.corpusDirectory + "/../../x")])
             } == "path_not_allowed")
         #expect(
-            reason {
+            refusalReason {
                 try client.call(
                     "model.create", ["model": .string("c"), "corpus": .object(["file": .string("/etc/hostname")])])
             } == "path_not_allowed")
@@ -75,7 +67,7 @@ import Testing
             ("train.start", ["model": .string("e"), "corpus": .object(["file": .string("/etc/passwd")])]),
             ("train.start", ["model": .string("e"), "corpus": .object(["dir": .string("/etc")])]),
         ] {
-            #expect(reason { try client.call(method, params) } == "path_not_allowed", "\(method) \(params)")
+            #expect(refusalReason { try client.call(method, params) } == "path_not_allowed", "\(method) \(params)")
         }
         #expect(!FileManager.default.fileExists(atPath: "/tmp/escaped.safetensors"))
     }

@@ -10,17 +10,6 @@ import Testing
 /// Create and delete as transactions (issue 13, items 9-11): a race of two creates, kill -9
 /// during delete, and what interrupted work leaves in the state folder.
 @Suite struct TransactionTests {
-    func reason(_ body: () throws -> Void) -> String? {
-        do {
-            try body()
-            return nil
-        } catch RNNClient.Failure.daemon(let error) {
-            return error.reason
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test func twoCreatesOfOneNameLeaveTheWinnersModel() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -35,7 +24,7 @@ import Testing
             group.enter()
             DispatchQueue.global().async {
                 if index == 1 { usleep(30_000) }
-                let outcome = self.reason { _ = try daemon.client().call("model.create", params) } ?? "created"
+                let outcome = refusalReason { _ = try daemon.client().call("model.create", params) } ?? "created"
                 outcomes.set(index, outcome)
                 group.leave()
             }
@@ -93,7 +82,7 @@ import Testing
         print("kill -9 during model.delete: seed \(seed)")
         for round in 0..<12 {
             let client = try daemon.client()
-            if reason({ try client.call("model.info", ["model": .string("d")]) }) == nil {
+            if refusalReason({ try client.call("model.info", ["model": .string("d")]) }) == nil {
                 try client.call("model.delete", ["model": .string("d")])
             }
             try client.call(
@@ -106,7 +95,7 @@ import Testing
             daemon.stop(signal: SIGKILL)
             try daemon.start()
             let after = try daemon.client()
-            if reason({ try after.call("model.info", ["model": .string("d")]) }) == nil {
+            if refusalReason({ try after.call("model.info", ["model": .string("d")]) }) == nil {
                 // Still there: whole, with its checkpoint and its text.
                 #expect(
                     try after.call("sample", ["model": .string("d"), "length": .number(2)])["characters"]?.int == 2)
