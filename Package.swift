@@ -16,6 +16,7 @@ let package = Package(
     name: "rnnd",
     platforms: [.macOS(.v14)],
     products: [
+        .library(name: "RNNJSON", targets: ["RNNJSON"]),
         .library(name: "RNNCore", targets: ["RNNCore"]),
         .library(name: "RNNProtocol", targets: ["RNNProtocol"]),
         .library(name: "RNNClient", targets: ["RNNClient"]),
@@ -43,19 +44,22 @@ let package = Package(
         // The hot products and gate kernels, compiled once per instruction set and chosen at
         // run time from cpuid: no flags from the build host, one binary for every x86-64.
         .target(name: "RNNKernels"),
+        // The one JSON implementation (no Foundation): exact integers, a strict parser, a
+        // writer, and tree coders; everything above it uses this.
+        .target(name: "RNNJSON", swiftSettings: strictSettings),
         .target(
             name: "RNNCore",
-            dependencies: ["RNNKernels", "CBLAS"],
+            dependencies: ["RNNJSON", "RNNKernels", "CBLAS"],
             swiftSettings: strictSettings
         ),
-        .target(name: "RNNProtocol", swiftSettings: strictSettings),
+        .target(name: "RNNProtocol", dependencies: ["RNNJSON"], swiftSettings: strictSettings),
         // openat2(2), which glibc does not wrap: client paths are opened beneath their folder.
         .target(name: "CLinux"),
-        .target(name: "Corpora", dependencies: ["RNNCore"], swiftSettings: strictSettings),
+        .target(name: "Corpora", dependencies: ["RNNCore", "RNNJSON"], swiftSettings: strictSettings),
         .target(
             name: "RNNDaemon",
             dependencies: [
-                "RNNCore", "RNNProtocol", "CSystemd", "CLinux", "Corpora",
+                "RNNCore", "RNNJSON", "RNNProtocol", "CSystemd", "CLinux", "Corpora",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
@@ -65,7 +69,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .target(name: "RNNClient", dependencies: ["RNNProtocol"], swiftSettings: strictSettings),
+        .target(name: "RNNClient", dependencies: ["RNNJSON", "RNNProtocol"], swiftSettings: strictSettings),
         .executableTarget(
             name: "rnnd",
             dependencies: [
@@ -77,21 +81,22 @@ let package = Package(
         .executableTarget(
             name: "rnnctl",
             dependencies: [
-                "RNNClient", "RNNProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RNNClient", "RNNJSON", "RNNProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "rnnbench",
             dependencies: [
-                "RNNCore", "RNNClient", "RNNProtocol",
+                "RNNCore", "RNNClient", "RNNJSON", "RNNProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "rnnd-fuzz",
-            dependencies: ["RNNDaemon", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RNNDaemon", "RNNJSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings + (fuzzing ? [.define("FUZZING")] : [])
         ),
         .target(
@@ -100,6 +105,7 @@ let package = Package(
             path: "Tests/_RNNTestSupport",
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "RNNJSONTests", dependencies: ["RNNJSON"], swiftSettings: strictSettings),
         .testTarget(
             name: "CorporaTests",
             dependencies: ["Corpora", "RNNCore"],
@@ -107,12 +113,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RNNDaemonTests",
-            dependencies: ["RNNDaemon", "RNNProtocol", "RNNClient"],
+            dependencies: ["RNNDaemon", "RNNJSON", "RNNProtocol", "RNNClient"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "RNNCoreTests",
-            dependencies: ["RNNCore", "RNNKernels", "_RNNTestSupport"],
+            dependencies: ["RNNCore", "RNNJSON", "RNNKernels", "_RNNTestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

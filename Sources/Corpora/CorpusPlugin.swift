@@ -1,4 +1,5 @@
 public import Foundation
+import RNNJSON
 
 #if canImport(Glibc)
     import Glibc
@@ -27,20 +28,17 @@ public struct CorpusPlugin: Sendable {
     public init(path: String) throws(CorpusError) {
         self.path = path
         let output = try Self.run(path, ["--describe"], seconds: 5)
-        let decoded: PluginDescription
-        do {
-            let raw = try JSONSerialization.jsonObject(with: Data(output)) as? [String: Any] ?? [:]
-            let parameters = (raw["parameters"] as? [[String: Any]] ?? []).map { p in
-                PluginDescription.Parameter(
-                    name: p["name"] as? String ?? "", type: p["type"] as? String ?? "string",
-                    description: p["description"] as? String, default: p["default"].map { "\($0)" })
-            }
-            decoded = PluginDescription(
-                name: raw["name"] as? String ?? "", description: raw["description"] as? String ?? "",
-                parameters: parameters)
-        } catch {
-            throw CorpusError("\(path) --describe did not print JSON")
+        guard let raw = (try? JSONParser.parse(output))?.objectValue else {
+            throw CorpusError("\(path) --describe did not print a JSON object")
         }
+        let parameters = (raw["parameters"]?.arrayValue ?? []).map { p in
+            PluginDescription.Parameter(
+                name: p["name"]?.stringValue ?? "", type: p["type"]?.stringValue ?? "string",
+                description: p["description"]?.stringValue, default: p["default"].map(Self.argumentText))
+        }
+        let decoded = PluginDescription(
+            name: raw["name"]?.stringValue ?? "", description: raw["description"]?.stringValue ?? "",
+            parameters: parameters)
         guard !decoded.name.isEmpty,
             decoded.parameters.allSatisfy({
                 ["string", "integer", "number", "boolean"].contains($0.type) && !$0.name.isEmpty
@@ -49,6 +47,15 @@ public struct CorpusPlugin: Sendable {
             throw CorpusError("\(path) --describe needs a name and parameters typed string, integer, number or boolean")
         }
         description = decoded
+    }
+
+    /// A described default as the text it would be given on the command line.
+    private static func argumentText(_ value: JSON) -> String {
+        switch value {
+        case .string(let s): s
+        case .bool(let b): b ? "true" : "false"
+        default: value.description
+        }
     }
 
     /// Checks `values` against the description and turns them into `--name value` arguments.

@@ -1,3 +1,4 @@
+public import RNNJSON
 public import RNNProtocol
 
 #if canImport(Glibc)
@@ -89,9 +90,17 @@ public final class RNNClient {
     public func call(
         _ method: String, _ params: [String: JSON] = [:], onNotification: ((String, JSON) -> Void)? = nil
     ) throws(Failure) -> JSON {
+        try call(method, .object(params), onNotification: onNotification)
+    }
+
+    /// Calls `method` with `params` as they are (an object, or an array for by-position).
+    @discardableResult
+    public func call(
+        _ method: String, _ params: JSON, onNotification: ((String, JSON) -> Void)? = nil
+    ) throws(Failure) -> JSON {
         let id = nextID
         nextID += 1
-        let request = RPCRequest(method: method, params: .object(params), id: .number(Double(id)))
+        let request = RPCRequest(method: method, params: params, id: .number(JSONNumber(id)))
         try reconnectIfClosed()
         do {
             try send(JSONCoding.line(request.json))

@@ -1,3 +1,5 @@
+import RNNJSON
+
 /// A model and its vocabulary as a safetensors file whose tensors carry the names, shapes
 /// and gate orders of PyTorch's `state_dict` (`rnn.weight_ih_l0`, ..., `emb.weight`,
 /// `out.weight`, `out.bias`), so that `torch.nn.LSTM`/`GRU`/`RNN` load it as it is.
@@ -42,7 +44,7 @@ public struct Checkpoint: Sendable {
         meta["dropout"] = "\(c.dropout)"
         meta["vocabulary_kind"] = vocabulary.kind.rawValue
         if vocabulary.kind == .characters {
-            meta["vocabulary"] = JSONValue.array(vocabulary.scalars.map { .number(Double($0.value)) }).serialized()
+            meta["vocabulary"] = JSONWriter.text(.array(vocabulary.scalars.map { .integer($0.value) }))
         }
         let tensors = model.layout.tensors.map { spec in
             (name: spec.name, shape: spec.pytorchShape, values: CharRNN.read(spec, from: model.parameters))
@@ -143,8 +145,8 @@ public struct Checkpoint: Sendable {
                 .malformedCheckpoint,
                 "the checkpoint has no vocabulary: add __metadata__ 'vocabulary' as a JSON array of code points")
         }
-        let values = try JSONParser.parse(Array(text.utf8)).arrayValue ?? []
-        let scalars = values.compactMap { $0.numberValue.flatMap { Unicode.Scalar(UInt32(exactly: $0) ?? 0xD800) } }
+        let values = (try? JSONParser.parse(text))?.arrayValue ?? []
+        let scalars = values.compactMap { $0.intValue.flatMap { UInt32(exactly: $0) }.flatMap(Unicode.Scalar.init) }
         guard scalars.count == values.count, scalars.count == size else {
             throw RNNCoreError(
                 .shapeMismatch,

@@ -1,3 +1,5 @@
+import RNNJSON
+
 /// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON
 /// header naming each tensor's dtype, shape and byte range, then the raw little-endian data.
 /// An optional `__metadata__` object maps strings to strings.
@@ -41,7 +43,10 @@ public struct SafeTensors: Sendable {
             throw bad("the header claims \(n) bytes but the file has \(bytes.count - 8) after the length (truncated?)")
         }
         let headerEnd = 8 + Int(n)
-        let header = try JSONParser.parse(Array(bytes[8..<headerEnd]))
+        let header: JSON
+        do { header = try JSONParser.parse(bytes[8..<headerEnd]) } catch {
+            throw bad("the header is not JSON: \(error)")
+        }
         guard let members = header.objectValue else { throw bad("the header is not a JSON object") }
         var entries: [String: Entry] = [:]
         var metadata: [String: String] = [:]
@@ -59,15 +64,14 @@ public struct SafeTensors: Sendable {
             guard let dtype = value["dtype"]?.stringValue, let size = Self.elementSizes[dtype] else {
                 throw bad("tensor '\(name)' has a missing or unknown dtype")
             }
-            guard let dims = value["shape"]?.arrayValue?.compactMap({ $0.numberValue }),
-                dims.count == value["shape"]?.arrayValue?.count,
-                dims.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e12 })
+            guard let shape = value["shape"]?.arrayValue?.compactMap({ $0.intValue }),
+                shape.count == value["shape"]?.arrayValue?.count,
+                shape.allSatisfy({ $0 >= 0 && $0 < 1_000_000_000_000 })
             else { throw bad("tensor '\(name)' has an invalid shape") }
-            guard let offsets = value["data_offsets"]?.arrayValue?.compactMap({ $0.numberValue }), offsets.count == 2,
-                offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= Double(dataCount)
+            guard let offsets = value["data_offsets"]?.arrayValue?.compactMap({ $0.intValue }), offsets.count == 2,
+                offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataCount
             else { throw bad("tensor '\(name)' has data offsets outside the \(dataCount) data bytes (truncated?)") }
-            let shape = dims.map { Int($0) }
-            let range = Int(offsets[0])..<Int(offsets[1])
+            let range = offsets[0]..<offsets[1]
             let (elements, overflow) = shape.reduce((1, false)) { acc, d in
                 let (p, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (p, acc.1 || o)
@@ -129,33 +133,25 @@ public struct SafeTensors: Sendable {
         }
     }
 
-    /// Serializes F32 tensors and metadata, in the given order, with the header padded with
+    /// Serializes F32 tensors and metadata (data in the given order, header keys sorted), with the header padded with
     /// spaces to a multiple of 8 bytes as the reference writer does.
     public static func serialize(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String])
         -> [UInt8]
     {
-        var members: [(String, JSONValue)] = []
-        if !metadata.isEmpty {
-            members.append(
-                ("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
-        }
+        var members: [String: JSON] = [:]
+        if !metadata.isEmpty { members["__metadata__"] = .object(metadata.mapValues { .string($0) }) }
         var offset = 0
         for t in tensors {
             precondition(
                 t.shape.reduce(1, *) == t.values.count, "shape \(t.shape) does not match \(t.values.count) values")
             let end = offset + 4 * t.values.count
-            members.append(
-                (
-                    t.name,
-                    .object([
-                        ("dtype", .string("F32")),
-                        ("shape", .array(t.shape.map { .number(Double($0)) })),
-                        ("data_offsets", .array([.number(Double(offset)), .number(Double(end))])),
-                    ])
-                ))
+            members[t.name] = [
+                "dtype": "F32", "shape": .array(t.shape.map { .integer($0) }),
+                "data_offsets": [.integer(offset), .integer(end)],
+            ]
             offset = end
         }
-        var header = Array(JSONValue.object(members).serialized().utf8)
+        var header = Array(JSONWriter.text(.object(members)).utf8)
         while header.count % 8 != 0 { header.append(0x20) }
         var out: [UInt8] = []
         out.reserveCapacity(8 + header.count + offset)

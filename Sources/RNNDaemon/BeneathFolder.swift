@@ -1,4 +1,5 @@
 import CLinux
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import RNNJSON
 import RNNProtocol
 
 /// Admission for read-side compute (samples and evaluations): at most `limits.max_samples`

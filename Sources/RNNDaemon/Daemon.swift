@@ -4,6 +4,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)

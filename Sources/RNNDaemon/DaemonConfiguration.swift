@@ -1,3 +1,4 @@
+import RNNJSON
 import RNNProtocol
 import TOMLKit
 

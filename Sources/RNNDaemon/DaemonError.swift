@@ -1,3 +1,4 @@
+public import RNNJSON
 public import RNNProtocol
 
 /// The daemon's one error type: an RPC error code, a message that says what to do, and

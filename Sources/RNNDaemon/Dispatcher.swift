@@ -1,4 +1,5 @@
 import Logging
+import RNNJSON
 import RNNProtocol
 
 /// JSON-RPC 2.0 over one line: parses it, handles single requests and batches, applies
@@ -51,12 +52,7 @@ struct Dispatcher: Sendable {
         do {
             request = try RPCRequest(validating: value)
         } catch {
-            let id: RPCID =
-                switch value["id"] {
-                case .string(let s)?: .string(s)
-                case .number(let n)?: .number(n)
-                default: .null
-                }
+            let id = value["id"].flatMap(RPCID.init) ?? .null
             return RPCResponse(id: id, outcome: .failure(error))
         }
         let outcome = await call(request, readOnly: readOnly, peer: peer, send: send)
@@ -69,7 +65,7 @@ struct Dispatcher: Sendable {
     )
         async -> Result<JSON, RPCError>
     {
-        guard let method = rpcMethods.first(where: { $0.name == request.method }) else {
+        guard let method = RPCMethods.byName[request.method] else {
             return .failure(
                 RPCError(
                     .methodNotFound, "no method \"\(request.method.prefix(100))\"; rpc.discover lists them",
@@ -78,7 +74,7 @@ struct Dispatcher: Sendable {
         if readOnly && !method.isReadOnly {
             return .failure(
                 RPCError(
-                    .readOnly,
+                    .readOnlySocket,
                     "\(method.name) changes state and is refused on the read-only socket; use the admin socket",
                     details: ["method": .string(method.name)]))
         }
@@ -86,19 +82,20 @@ struct Dispatcher: Sendable {
             logger.info(
                 "admin call \(method.name) from \(peer)", metadata: ["peer": "\(peer)", "method": "\(method.name)"])
         }
-        let notify: (@Sendable (String, JSON) -> Bool)? =
-            request.id.map { id in
-                { @Sendable notification, params in
-                    // The request's id rides in the params, so a client can match streams.
-                    var object = params.objectValue ?? ["value": params]
-                    object["id"] = JSON(id)
-                    return send(
-                        JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json),
-                        notification == TrainStart.notification)
-                }
+        var call = RPCCall(peer: peer)
+        if let id = request.id, let notification = method.notification {
+            // Progress may be dropped rather than hold training up; sample text may not.
+            let droppable = method.name == TrainStart.name
+            call.stream = { @Sendable params in
+                // The request's id rides in the params, so a client can match streams.
+                var object = params.objectValue ?? ["value": params]
+                object["id"] = JSON(id)
+                return send(
+                    JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json), droppable)
             }
+        }
         do {
-            return .success(try await route(method.name, request.params, notify: notify))
+            return .success(try await method.invoke(handlers, request.params, call))
         } catch let error as DaemonError {
             return .failure(error.rpcError)
         } catch let error as RPCError {
@@ -107,59 +104,6 @@ struct Dispatcher: Sendable {
             logger.error(
                 "internal error in \(method.name): \(error)", metadata: ["id": "\(request.id?.description ?? "none")"])
             return .failure(RPCError(.internalError, "internal error; the daemon's log has the details"))
-        }
-    }
-
-    /// Decodes parameters and calls the handler of `name`.
-    private func route(_ name: String, _ params: JSON?, notify: (@Sendable (String, JSON) -> Bool)?) async throws
-        -> JSON
-    {
-        let h = handlers
-        switch name {
-        case RPCDiscover.name:
-            _ = try RPCDiscover.Params.decode(params)
-            return h.openRPCDocument
-        case DaemonStatus.name:
-            _ = try DaemonStatus.Params.decode(params)
-            return JSONCoding.value(await h.status())
-        case DaemonShutdown.name:
-            _ = try DaemonShutdown.Params.decode(params)
-            h.requestShutdown()
-            return JSONCoding.value(ShutdownResult(stopping: true))
-        case ModelCreate.name: return JSONCoding.value(try await h.create(.decode(params)))
-        case ModelList.name:
-            _ = try ModelList.Params.decode(params)
-            return JSONCoding.value(await h.list())
-        case ModelInfo.name: return JSONCoding.value(try await h.info(ModelInfo.Params.decode(params).model))
-        case ModelDelete.name: return JSONCoding.value(try await h.delete(ModelDelete.Params.decode(params).model))
-        case ModelLoad.name: return JSONCoding.value(try await h.load(ModelLoad.Params.decode(params).model))
-        case ModelUnload.name: return JSONCoding.value(try await h.unload(ModelUnload.Params.decode(params).model))
-        case ModelSave.name: return JSONCoding.value(try await h.save(ModelSave.Params.decode(params).model))
-        case ModelImport.name: return JSONCoding.value(try await h.importModel(.decode(params)))
-        case ModelExport.name: return JSONCoding.value(try await h.export(.decode(params)))
-        case Sample.name:
-            let p = try Sample.Params.decode(params)
-            let stream =
-                p.stream == true ? notify.map { n in { @Sendable (text: JSON) in n(Sample.notification, text) } } : nil
-            return JSONCoding.value(try await h.sample(p, notify: stream))
-        case Evaluate.name: return JSONCoding.value(try await h.evaluate(.decode(params)))
-        case TrainStart.name:
-            let p = try TrainStart.Params.decode(params)
-            let stream =
-                p.stream == true
-                ? notify.map { n in { @Sendable (info: JSON) in n(TrainStart.notification, info) } } : nil
-            return JSONCoding.value(try await h.trainStart(p, notify: stream))
-        case TrainStatus.name: return JSONCoding.value(try await h.trainStatus(TrainStatus.Params.decode(params).job))
-        case TrainCancel.name: return JSONCoding.value(try await h.trainCancel(TrainCancel.Params.decode(params).job))
-        case TrainList.name:
-            _ = try TrainList.Params.decode(params)
-            return JSONCoding.value(await h.trainList())
-        case TrainFeed.name: return JSONCoding.value(try await h.feed(.decode(params)))
-        case CorpusList.name:
-            _ = try CorpusList.Params.decode(params)
-            return JSONCoding.value(await h.corpusList())
-        default:
-            throw RPCError(.methodNotFound, "no method \"\(name)\"")
         }
     }
 }

@@ -1,3 +1,4 @@
+import RNNJSON
 import RNNProtocol
 
 /// A model's feed spool: text accepted by `train.feed`, appended and fsynced before the

@@ -1,5 +1,6 @@
 import Corpora
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -56,37 +57,17 @@ extension Handlers {
         }
         if let l2e = spec.l2e {
             var options = LearningToExecuteCorpus.Options()
-            if let t = l2e.task {
-                guard let task = LearningToExecuteCorpus.Task(rawValue: t) else {
-                    throw invalid("corpus.l2e.task", "must be program, addition or copy")
-                }
-                options.task = task
-            }
-            if let c = l2e.curriculum {
-                guard let curriculum = LearningToExecuteCorpus.Curriculum(rawValue: c) else {
-                    throw invalid("corpus.l2e.curriculum", "must be baseline, naive, mixed or combined")
-                }
-                options.curriculum = curriculum
-            }
-            if let s = l2e.split {
-                guard let split = LearningToExecuteCorpus.Split(rawValue: s) else {
-                    throw invalid("corpus.l2e.split", "must be train, validation or test")
-                }
-                options.split = split
-            }
+            if let task = l2e.task { options.task = .init(task) }
+            if let curriculum = l2e.curriculum { options.curriculum = .init(curriculum) }
+            if let split = l2e.split { options.split = .init(split) }
             options.length = l2e.length ?? options.length
             options.nesting = l2e.nesting ?? options.nesting
-            if let sequences = l2e.sequences {
-                guard sequences == "separate" || sequences == "stream" else {
-                    throw invalid("corpus.l2e.sequences", "must be separate or stream")
-                }
-                options.separateSequences = sequences == "separate"
-            }
-            options.seed = UInt64(max(0, l2e.seed ?? 1))
-            options.answerOnlyLoss = l2e.answerOnlyLoss ?? true
-            options.reverseAnswer = l2e.reverseAnswer ?? false
-            options.reverseInput = l2e.reverseInput ?? false
-            options.doubleInput = l2e.doubleInput ?? false
+            if let sequences = l2e.sequences { options.separateSequences = sequences == .separate }
+            options.seed = UInt64(l2e.seed ?? 1)
+            options.answerOnlyLoss = l2e.answerOnlyLoss
+            options.reverseAnswer = l2e.reverseAnswer
+            options.reverseInput = l2e.reverseInput
+            options.doubleInput = l2e.doubleInput
             options.samples = l2e.samples
             let checked = options
             do {
@@ -107,7 +88,7 @@ extension Handlers {
         for (key, value) in spec.params?.objectValue ?? [:] {
             switch value {
             case .string(let s): values[key] = s
-            case .number(let n): values[key] = n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : "\(n)"
+            case .number(let n): values[key] = n.description
             case .bool(let b): values[key] = b ? "true" : "false"
             default: throw invalid("corpus.params.\(key)", "must be a string, a number or a boolean")
             }

@@ -1,5 +1,6 @@
 import Logging
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// The methods that create, list, describe and move models.
@@ -26,17 +27,15 @@ extension Handlers {
 
     /// `create` once the name is reserved.
     private func createReserved(_ p: ModelCreate.Params) async throws(DaemonError) -> ModelDetails {
-        guard let architecture = CellArchitecture(rawValue: p.architecture ?? "lstm") else {
-            throw invalid("architecture", "must be one of rnn-tanh, rnn-relu, lstm, gru")
-        }
+        let architecture = CellArchitecture(p.architecture)
         let maxVocabulary = p.maxVocabulary ?? limits.maxVocabulary
         guard maxVocabulary <= limits.maxVocabulary else {
             throw invalid("max_vocabulary", "must be at most \(limits.maxVocabulary) (limits.max_vocabulary)")
         }
         let vocabulary: Vocabulary
-        switch p.vocabulary ?? "characters" {
-        case "bytes": vocabulary = .bytes
-        case "characters":
+        switch p.vocabulary {
+        case .bytes: vocabulary = .bytes
+        case .characters:
             var text = ""
             if let spec = p.corpus { text = try await corpusPrefix(spec, limit: 16 << 20) }
             vocabulary = Vocabulary(charactersOf: text)
@@ -44,37 +43,21 @@ extension Handlers {
                 throw invalid(
                     "corpus", "has \(vocabulary.count) distinct characters, more than max_vocabulary \(maxVocabulary)")
             }
-        default: throw invalid("vocabulary", "must be bytes or characters")
         }
-        let optimizer = p.optimizer ?? "rmsprop"
-        guard ["sgd", "adagrad", "rmsprop", "adam"].contains(optimizer) else {
-            throw invalid("optimizer", "must be one of sgd, adagrad, rmsprop, adam")
-        }
-        let clip = p.clip ?? "norm"
-        guard ["norm", "value", "none"].contains(clip) else { throw invalid("clip", "must be norm, value or none") }
-        let initializationName = p.initialization ?? "charrnn"
-        let initialization: ParameterInitialization
-        switch initializationName {
-        case "charrnn": initialization = .charRNN
-        case "gaussian": initialization = .gaussian(standardDeviation: 0.01)
-        case "pytorch": initialization = .pytorchDefault
-        default: throw invalid("initialization", "must be charrnn, gaussian or pytorch")
-        }
-        try positive(p.batchSize, "batch_size", max: 4096)
-        try positive(p.seqLength, "seq_length", max: 100_000)
-        try positive(p.learningRateDecayEvery, "learning_rate_decay_every", max: Int.max)
+        let initialization: ParameterInitialization =
+            switch p.initialization {
+            case .charrnn: .charRNN
+            case .gaussian: .gaussian(standardDeviation: 0.01)
+            case .pytorch: .pytorchDefault
+            }
         let randomSeed = Int(await registry.nextSeed())
-        let seed =
-            try p.seed.map { (s) throws(DaemonError) -> Int in
-                guard s >= 0, s < 1 << 53 else { throw invalid("seed", "must be in 0...2^53") }
-                return s
-            } ?? randomSeed
+        let seed = p.seed ?? randomSeed
         var record = ModelRecord(
-            optimizer: optimizer, learningRate: p.learningRate ?? (optimizer == "adagrad" ? 0.1 : 2e-3),
-            momentum: p.momentum ?? 0.9, alpha: p.alpha ?? 0.95, beta1: p.beta1 ?? 0.9, beta2: p.beta2 ?? 0.999,
-            epsilon: p.epsilon ?? 1e-8, clip: clip, clipValue: p.clipValue ?? 5,
-            learningRateDecay: p.learningRateDecay ?? 1, learningRateDecayEvery: p.learningRateDecayEvery ?? 1000,
-            initialization: initializationName, batchSize: p.batchSize ?? 50, seqLength: p.seqLength ?? 50,
+            optimizer: p.optimizer, learningRate: p.learningRate ?? (p.optimizer == .adagrad ? 0.1 : 2e-3),
+            momentum: p.momentum, alpha: p.alpha, beta1: p.beta1, beta2: p.beta2,
+            epsilon: p.epsilon, clip: p.clip, clipValue: p.clipValue,
+            learningRateDecay: p.learningRateDecay, learningRateDecayEvery: p.learningRateDecayEvery,
+            initialization: p.initialization, batchSize: p.batchSize, seqLength: p.seqLength,
             maxVocabulary: maxVocabulary, seed: seed)
         record.spoolConsumed = 0
         do {
@@ -83,8 +66,8 @@ extension Handlers {
             throw DaemonError(.invalidParams, error.message)
         }
         let configuration = ModelConfiguration(
-            architecture: architecture, layers: p.layers ?? 2, hiddenSize: p.hiddenSize ?? 128,
-            vocabularySize: vocabulary.count, embeddingSize: p.embeddingSize ?? 0, dropout: Float(p.dropout ?? 0))
+            architecture: architecture, layers: p.layers, hiddenSize: p.hiddenSize,
+            vocabularySize: vocabulary.count, embeddingSize: p.embeddingSize, dropout: Float(p.dropout))
         // In Double first: absurd sizes (embedding_size 2^62) must be refused, not overflow.
         let (h, e, g, v) = (
             Double(configuration.hiddenSize), Double(configuration.embeddingSize),
@@ -129,7 +112,7 @@ extension Handlers {
                 .limitReached,
                 "\(what) would have \(count) parameters, more than limits.max_parameters = \(limits.maxParameters); "
                     + "use fewer layers or a smaller hidden_size, or raise the limit",
-                details: ["parameter": .string("hidden_size"), "parameters": .number(Double(count))])
+                details: ["parameter": .string("hidden_size"), "parameters": .integer(count)])
         }
     }
 
@@ -212,9 +195,9 @@ extension Handlers {
         }
         let importSeed = Int(await registry.nextSeed())
         let record = ModelRecord(
-            optimizer: "rmsprop", learningRate: 2e-3, momentum: 0.9, alpha: 0.95, beta1: 0.9, beta2: 0.999,
+            optimizer: .rmsprop, learningRate: 2e-3, momentum: 0.9, alpha: 0.95, beta1: 0.9, beta2: 0.999,
             epsilon: 1e-8,
-            clip: "norm", clipValue: 5, learningRateDecay: 1, learningRateDecayEvery: 1000, initialization: "charrnn",
+            clip: .norm, clipValue: 5, learningRateDecay: 1, learningRateDecayEvery: 1000, initialization: .charrnn,
             batchSize: 50, seqLength: 50, maxVocabulary: max(limits.maxVocabulary, checkpoint.vocabulary.count),
             seed: importSeed)
         let optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)

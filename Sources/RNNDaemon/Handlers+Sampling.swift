@@ -1,5 +1,6 @@
 import Corpora
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// `sample` and `evaluate`: they read the published snapshot on the thread pool, so they
@@ -11,27 +12,16 @@ extension Handlers {
             if let reason = host.failureReason { throw DaemonError(.modelUnloadable, reason) }
             throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first")
         }
-        let length = p.length ?? 200
-        guard (1...limits.maxSampleLength).contains(length) else {
+        let length = p.length
+        guard length <= limits.maxSampleLength else {
             throw invalid(
                 "length", "must be in 1...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
         }
-        if let t = p.temperature, !(t > 0 && t.isFinite && t <= 1e6) {
-            throw invalid("temperature", "must be a number in (0, 1e6]")
-        }
-        if let k = p.topK, k < 0 { throw invalid("top_k", "must be >= 0") }
-        if let top = p.topP, !(top > 0 && top <= 1) { throw invalid("top_p", "must be in (0, 1]") }
-        if let seed = p.seed, seed < 0 { throw invalid("seed", "must be >= 0") }
-        if let stop = p.stop, stop.contains("") || stop.count > 64 {
-            throw invalid("stop", "must hold 1 to 64 non-empty strings")
-        }
-        if let prime = p.prime, prime.utf8.count > 1 << 20 { throw invalid("prime", "must be at most 1 MiB") }
         let randomSeed = await registry.nextSeed()
         let seed = p.seed.map(UInt64.init) ?? randomSeed
         let options = SamplingOptions(
-            temperature: Float(p.temperature ?? 1), topK: p.topK, topP: p.topP.map(Float.init),
-            argmax: p.argmax ?? false,
-            seed: seed, prime: p.prime ?? "", stop: p.stop ?? [], length: length)
+            temperature: Float(p.temperature), topK: p.topK, topP: p.topP.map(Float.init), argmax: p.argmax,
+            seed: seed, prime: p.prime, stop: p.stop ?? [], length: length)
         // A streamed sample waits for a client that reads slowly, so it gets its own thread.
         let work: @Sendable () throws(DaemonError) -> SampleResult = { () throws(DaemonError) -> SampleResult in
             let sampler: Sampler
@@ -61,7 +51,7 @@ extension Handlers {
             let elapsed = seconds(since: start)
             return SampleResult(
                 text: String(text), characters: count, charactersPerSecond: Double(count) / max(elapsed, 1e-9),
-                stopReason: sampler.stopReason?.rawValue ?? "length", seed: Int(seed))
+                stopReason: SampleStop(sampler.stopReason), seed: Int(seed))
         }
         return try await compute("sample", work)
     }
@@ -72,7 +62,7 @@ extension Handlers {
             throw DaemonError(.modelBusy, "model '\(p.model)' is not loaded; model.load it first")
         }
         guard (p.text == nil) != (p.corpus == nil) else { throw invalid("text", "give exactly one of text or corpus") }
-        if let spec = p.corpus { return try await evaluateAnswers(snapshot, spec: spec, samples: p.samples ?? 500) }
+        if let spec = p.corpus { return try await evaluateAnswers(snapshot, spec: spec, samples: p.samples) }
         let tokens = snapshot.vocabulary.encode(p.text ?? "")
         guard tokens.count >= 2 else { throw invalid("text", "must have at least 2 characters") }
         return try await compute("evaluate") { () throws(DaemonError) -> EvaluateResult in
@@ -94,7 +84,6 @@ extension Handlers {
         -> EvaluateResult
     {
         guard spec.l2e != nil else { throw invalid("corpus", "must be an l2e corpus for answer accuracy") }
-        guard (1...100_000).contains(samples) else { throw invalid("samples", "must be in 1...100000") }
         let opener = try corpusOpener(spec)
         return try await compute("evaluate") { () throws(DaemonError) -> EvaluateResult in
             do {

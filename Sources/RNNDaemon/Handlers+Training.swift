@@ -1,24 +1,11 @@
 import Logging
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// `train.*`: jobs run on the model's worker thread; these methods start, watch and stop them.
 extension Handlers {
     func trainStart(_ p: TrainStart.Params, notify: (@Sendable (JSON) -> Bool)?) async throws(DaemonError) -> JobInfo {
-        if let s = p.steps, s < 1 { throw invalid("steps", "must be >= 1") }
-        if let e = p.epochs, !(e > 0 && e.isFinite) { throw invalid("epochs", "must be a positive number") }
-        if let s = p.seconds, !(s > 0 && s.isFinite) { throw invalid("seconds", "must be a positive number") }
-        try positive(p.batchSize, "batch_size", max: 4096)
-        try positive(p.seqLength, "seq_length", max: 100_000)
-        try positive(p.validateEvery, "validate_every", max: Int.max)
-        try positive(p.checkpointEvery, "checkpoint_every", max: Int.max)
-        if let f = p.validationFraction, !(f >= 0 && f < 1) {
-            throw invalid("validation_fraction", "must be in [0, 1)")
-        }
-        if let lr = p.learningRate, !(lr > 0 && lr.isFinite) {
-            throw invalid("learning_rate", "must be a positive number")
-        }
-        if let c = p.clipValue, !(c > 0 && c.isFinite) { throw invalid("clip_value", "must be a positive number") }
         guard await registry.runningJobs < limits.maxJobs else {
             throw DaemonError(
                 .limitReached, "\(limits.maxJobs) jobs are running (limits.max_jobs); wait for one to end or cancel one"
@@ -35,14 +22,14 @@ extension Handlers {
         }
         let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, opener: opener)
         if let notify {
-            job.observe { info, final in if !final { _ = notify(JSONCoding.value(info)) } }
+            job.observe { info, final in if !final { _ = notify(info.wire) } }
         }
         try worker.submit(job)
         await registry.register(job)
         logger.info("started \(job.id) on \(p.model)", metadata: ["model": "\(p.model)", "job": "\(job.id)"])
         if notify != nil {
             let info = await job.finished()
-            if info.state == TrainingJob.State.failed.rawValue {
+            if info.state == .failed {
                 throw DaemonError(.trainingFailed, info.error ?? "the job failed", details: ["job": .string(job.id)])
             }
             return info

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -28,10 +29,6 @@ struct Handlers: Sendable {
     /// A `-32602` naming the parameter.
     func invalid(_ parameter: String, _ what: String) -> DaemonError {
         DaemonError(.invalidParams, "parameter \"\(parameter)\" \(what)", details: ["parameter": .string(parameter)])
-    }
-
-    func positive(_ value: Int?, _ parameter: String, max: Int) throws(DaemonError) {
-        if let value, value < 1 || value > max { throw invalid(parameter, "must be in 1...\(max), got \(value)") }
     }
 
     /// Runs blocking work (file I/O, checkpoint encoding) on the thread pool.
@@ -89,7 +86,7 @@ struct Handlers: Sendable {
                 maxJobs: limits.maxJobs,
                 maxVocabulary: limits.maxVocabulary, idleUnloadSeconds: limits.idleUnloadSeconds),
             engine: EngineReport(
-                cpu: Kernels.cpuName, kernels: Kernels.path.rawValue, selectedBy: Kernels.selectionReason,
+                cpu: Kernels.cpuName, kernels: .init(Kernels.path), selectedBy: Kernels.selectionReason,
                 supportedKernels: Kernels.supportedPaths.map(\.rawValue), gemm: BLAS.backend.rawValue,
                 threads: BLAS.threadCount))
     }

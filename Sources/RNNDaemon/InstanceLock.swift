@@ -1,3 +1,4 @@
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// The weights and vocabulary that samplers read: an immutable snapshot the worker
@@ -20,7 +21,7 @@ final class ModelHost: @unchecked Sendable {
     private var record: ModelRecord
     private var configuration: ModelConfiguration
     private var vocabularyKind: Vocabulary.Kind
-    private var activity = "idle"
+    private var activity = ModelState.idle
     private var failure: String?
     private var learnedPosition: Int
     private var worker: ModelWorker?
@@ -43,8 +44,8 @@ final class ModelHost: @unchecked Sendable {
         self.name = name
         self.store = store
         self.record = ModelRecord(
-            optimizer: "rmsprop", learningRate: 0, momentum: 0, alpha: 0, beta1: 0, beta2: 0, epsilon: 0, clip: "none",
-            clipValue: 0, learningRateDecay: 1, learningRateDecayEvery: 1, initialization: "charrnn", batchSize: 1,
+            optimizer: .rmsprop, learningRate: 0, momentum: 0, alpha: 0, beta1: 0, beta2: 0, epsilon: 0, clip: .none,
+            clipValue: 0, learningRateDecay: 1, learningRateDecayEvery: 1, initialization: .charrnn, batchSize: 1,
             seqLength: 1, maxVocabulary: 1, seed: 0)
         self.configuration = ModelConfiguration(architecture: .lstm, layers: 0, hiddenSize: 0, vocabularySize: 0)
         self.vocabularyKind = .bytes
@@ -81,14 +82,14 @@ final class ModelHost: @unchecked Sendable {
         lock.withLock {
             worker = nil
             published = nil
-            activity = "idle"
+            activity = .idle
         }
     }
 
     func markFailed(_ reason: String) { lock.withLock { failure = reason } }
 
     /// Called by the worker after each step or save.
-    func publish(_ snapshot: PublishedModel?, record: ModelRecord, learned: Int, activity: String) {
+    func publish(_ snapshot: PublishedModel?, record: ModelRecord, learned: Int, activity: ModelState) {
         lock.withLock {
             if let snapshot {
                 published = snapshot
@@ -119,7 +120,7 @@ final class ModelHost: @unchecked Sendable {
                         + (expectedEnd < spool.end
                             ? "text up to \(spool.end) is already in (a retry after a lost answer?): send only what follows, with offset \(spool.end)"
                             : "send offset \(spool.end)"),
-                    details: ["parameter": .string("offset"), "spool_end": .number(Double(spool.end))])
+                    details: ["parameter": .string("offset"), "spool_end": .integer(spool.end)])
             }
             let backlog = spool.end - learned
             guard backlog + bytes.count <= limit else {
@@ -152,9 +153,9 @@ final class ModelHost: @unchecked Sendable {
     var summary: ModelSummary {
         lock.withLock {
             ModelSummary(
-                name: name, architecture: configuration.architecture.rawValue, layers: configuration.layers,
+                name: name, architecture: configuration.architecture.wire, layers: configuration.layers,
                 hiddenSize: configuration.hiddenSize, parameters: ParameterLayout(configuration).count,
-                loaded: worker != nil, state: failure == nil ? (worker == nil ? "unloaded" : activity) : "failed",
+                loaded: worker != nil, state: failure == nil ? (worker == nil ? .unloaded : activity) : .failed,
                 steps: record.steps)
         }
     }
@@ -171,13 +172,13 @@ final class ModelHost: @unchecked Sendable {
             let momentCount = record.optimizerKind.momentCount
             let last = record.lossHistory.last
             return ModelDetails(
-                name: name, architecture: configuration.architecture.rawValue, layers: configuration.layers,
+                name: name, architecture: configuration.architecture.wire, layers: configuration.layers,
                 hiddenSize: configuration.hiddenSize, embeddingSize: configuration.embeddingSize,
-                dropout: Double(configuration.dropout), vocabulary: vocabularyKind.rawValue,
+                dropout: Double(configuration.dropout), vocabulary: vocabularyKind.wire,
                 vocabularySize: configuration.vocabularySize, maxVocabulary: record.maxVocabulary,
                 parameters: parameters,
                 bytesInMemory: worker == nil ? 0 : parameters * 4 * (2 + momentCount), loaded: worker != nil,
-                state: failure == nil ? (worker == nil ? "unloaded" : activity) : "failed", optimizer: record.optimizer,
+                state: failure == nil ? (worker == nil ? .unloaded : activity) : .failed, optimizer: record.optimizer,
                 learningRate: record.learningRate, clip: record.clip, clipValue: record.clipValue,
                 batchSize: record.batchSize, seqLength: record.seqLength, steps: record.steps,
                 charactersSeen: record.charactersSeen, lastLoss: last?.loss,

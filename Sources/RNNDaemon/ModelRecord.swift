@@ -1,22 +1,23 @@
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// What rnnd keeps about a model besides its weights: hyperparameters, counters, loss
 /// history and how far its feed spool was learnt. Stored as JSON in the checkpoint's
 /// `__metadata__` under `rnnd`.
 struct ModelRecord: Sendable, Codable, Hashable {
-    var optimizer: String
+    var optimizer: OptimizerName
     var learningRate: Double
     var momentum: Double
     var alpha: Double
     var beta1: Double
     var beta2: Double
     var epsilon: Double
-    var clip: String
+    var clip: ClipMode
     var clipValue: Double
     var learningRateDecay: Double
     var learningRateDecayEvery: Int
-    var initialization: String
+    var initialization: Initialization
     var batchSize: Int
     var seqLength: Int
     var maxVocabulary: Int
@@ -42,10 +43,10 @@ struct ModelRecord: Sendable, Codable, Hashable {
     /// The optimizer rule these settings name.
     var optimizerKind: OptimizerKind {
         switch optimizer {
-        case "sgd": .sgd(momentum: Float(momentum))
-        case "adagrad": .adagrad(epsilon: Float(epsilon))
-        case "adam": .adam(beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
-        default: .rmsprop(alpha: Float(alpha), epsilon: Float(epsilon))
+        case .sgd: .sgd(momentum: Float(momentum))
+        case .adagrad: .adagrad(epsilon: Float(epsilon))
+        case .adam: .adam(beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon))
+        case .rmsprop: .rmsprop(alpha: Float(alpha), epsilon: Float(epsilon))
         }
     }
 
@@ -53,9 +54,9 @@ struct ModelRecord: Sendable, Codable, Hashable {
     var trainingSettings: TrainingSettings {
         let clipping: GradientClipping =
             switch clip {
-            case "value": .value(Float(clipValue))
-            case "none": .none
-            default: .norm(Float(clipValue))
+            case .value: .value(Float(clipValue))
+            case .none: .none
+            case .norm: .norm(Float(clipValue))
             }
         return TrainingSettings(
             learningRate: Float(learningRate), learningRateDecay: Float(learningRateDecay),

@@ -1,6 +1,7 @@
 import Logging
 import NIOPosix
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// Every model the daemon knows, loaded or not, and every job since it started. An actor:
@@ -146,7 +147,7 @@ actor ModelRegistry {
             autosaveSeconds: configuration.training.autosaveSeconds, maxParameters: limits.maxParameters,
             logger: logger)
         host.attach(worker, snapshot: worker.snapshot)
-        host.publish(worker.snapshot, record: record, learned: worker.learned, activity: "idle")
+        host.publish(worker.snapshot, record: record, learned: worker.learned, activity: .idle)
         worker.start()
         return host
     }

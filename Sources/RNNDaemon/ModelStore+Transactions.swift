@@ -1,5 +1,6 @@
 import CLinux
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)

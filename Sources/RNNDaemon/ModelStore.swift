@@ -1,4 +1,5 @@
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// The state folder: one folder per model under `models/`, holding `model.safetensors`

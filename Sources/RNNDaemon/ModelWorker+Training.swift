@@ -1,6 +1,7 @@
 import Corpora
 import Logging
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 extension ModelWorker {
@@ -9,7 +10,7 @@ extension ModelWorker {
     /// memory at once); the last `validation_fraction` of each window is held out.
     func runJob(_ job: TrainingJob) {
         let p = job.parameters
-        job.update({ $0.state = TrainingJob.State.running.rawValue }, notify: true)
+        job.update({ $0.state = .running }, notify: true)
         var run = JobRun(job: job, record: record)
         var source: any CorpusSource
         do {
@@ -27,7 +28,7 @@ extension ModelWorker {
         }
         // Generated samples come in small windows, so that a raised curriculum level shows soon.
         let windowBytes = source is LearningToExecuteCorpus ? 32 << 10 : Self.windowBytes
-        publish(activity: "training")
+        publish(activity: .training)
         while true {
             let window: (text: String, mask: [Bool]?)
             do {
@@ -78,7 +79,7 @@ extension ModelWorker {
         _ = growVocabulary(for: text)
         let tokens = vocabulary.encode(text)
         let weights = mask.map { Self.tokenWeights($0, text: text, bytes: vocabulary.kind == .bytes) }
-        let validationCount = Int(Double(tokens.count) * (p.validationFraction ?? 0.1))
+        let validationCount = Int(Double(tokens.count) * p.validationFraction)
         let trainCount = tokens.count - validationCount
         let train = Array(tokens[..<trainCount])
         let validation = Array(tokens[trainCount...].prefix(50_000))
@@ -119,8 +120,8 @@ extension ModelWorker {
             // A corpus that fits one window: the epoch budget is a step count.
             run.totalSteps = max(1, Int((epochs * Double(batcher.batchesPerEpoch)).rounded()))
         }
-        let validateEvery = p.validateEvery ?? 100
-        let checkpointEvery = p.checkpointEvery ?? 500
+        let validateEvery = p.validateEvery
+        let checkpointEvery = p.checkpointEvery
         let charsPerStep = batch * steps
         for _ in 0..<batcher.batchesPerEpoch {
             if betweenSteps() { return .ended }
@@ -151,7 +152,7 @@ extension ModelWorker {
             if validationLoss != nil || record.steps % 10 == 0 {
                 record.record(step: record.steps, loss: run.smoothed ?? report.loss, validationLoss: validationLoss)
             }
-            publish(activity: "training")
+            publish(activity: .training)
             let now = seconds(since: run.started)
             let rate = Double(run.steps * charsPerStep) / max(now, 1e-9)
             let notify = validationLoss != nil || seconds(since: run.lastNotice) >= 0.5
@@ -223,7 +224,7 @@ extension ModelWorker {
         if dirty {
             do { try save() } catch { logger.error("save of \(host.name) after its job failed: \(error.message)") }
         }
-        publish(activity: "idle")
+        publish(activity: .idle)
         job.finish(state, error: error)
     }
 
@@ -245,7 +246,7 @@ extension ModelWorker {
             let steps = min(record.seqLength, tokens.count - 1)
             let batch = max(1, min(record.batchSize, (tokens.count - 1) / steps))
             if var batcher = try? SequenceBatcher(tokens: tokens, batchSize: batch, steps: steps) {
-                publish(activity: "learning")
+                publish(activity: .learning)
                 for _ in 0..<batcher.batchesPerEpoch {
                     if betweenSteps() { return }
                     let report: StepReport
@@ -258,7 +259,7 @@ extension ModelWorker {
                         logger.error(
                             "learning fed text of \(host.name) failed at byte \(learned): \(error); it stays in the spool",
                             metadata: ["model": "\(host.name)"])
-                        publish(activity: "idle")
+                        publish(activity: .idle)
                         return
                     }
                     record.steps += 1
@@ -271,7 +272,7 @@ extension ModelWorker {
         }
         learned += chunk.count
         dirty = true
-        publish(activity: "idle")
+        publish(activity: .idle)
     }
 
 }

@@ -1,6 +1,7 @@
 import Corpora
 import Logging
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// Measuring a training job as it goes: validation loss, and for learning-to-execute the

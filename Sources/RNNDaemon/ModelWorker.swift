@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// The one thread that owns a loaded model's live weights, optimizer and vocabulary. It
@@ -204,7 +205,7 @@ final class ModelWorker: @unchecked Sendable {
 
     // MARK: Publishing and saving
 
-    func publish(activity: String) {
+    func publish(activity: ModelState) {
         host.publish(snapshot, record: record, learned: learned, activity: activity)
     }
 
@@ -221,7 +222,7 @@ final class ModelWorker: @unchecked Sendable {
         } catch {
             logger.warning("spool compaction of \(host.name) failed: \(error.message)")
         }
-        host.publish(nil, record: record, learned: learned, activity: currentJob == nil ? "idle" : "training")
+        host.publish(nil, record: record, learned: learned, activity: currentJob == nil ? .idle : .training)
         return bytes
     }
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import NIOPosix
+import RNNJSON
 import RNNProtocol
 
 /// The request path without sockets: bytes as a client would send them go through the line

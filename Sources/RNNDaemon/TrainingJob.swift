@@ -1,13 +1,14 @@
 import Corpora
 import NIOConcurrencyHelpers
 import RNNCore
+import RNNJSON
 import RNNProtocol
 
 /// One `train.start` job: its parameters, its progress, and a cancel flag that the model's
 /// worker checks between steps. Shared between the worker and RPC handlers under a lock.
 final class TrainingJob: @unchecked Sendable {
     // @unchecked: every mutable field is guarded by `lock`.
-    enum State: String { case queued, running, finished, cancelled, failed, interrupted }
+    typealias State = JobState
 
     let id: String
     let model: String
@@ -28,7 +29,7 @@ final class TrainingJob: @unchecked Sendable {
         if kept.corpus.text != nil { kept.corpus.text = "" }
         self.parameters = kept
         self.openerStorage = opener
-        self.info = JobInfo(job: id, model: model, state: State.queued.rawValue, step: 0, elapsedSeconds: 0)
+        self.info = JobInfo(job: id, model: model, state: .queued, step: 0, elapsedSeconds: 0)
         info.totalSteps = parameters.steps
     }
 
@@ -42,7 +43,7 @@ final class TrainingJob: @unchecked Sendable {
 
     var snapshot: JobInfo { lock.withLock { info } }
     var isCancelled: Bool { lock.withLock { cancelRequested } }
-    var isDone: Bool { lock.withLock { ![State.queued.rawValue, State.running.rawValue].contains(info.state) } }
+    var isDone: Bool { lock.withLock { ![.queued, .running].contains(info.state) } }
 
     func cancel() { lock.withLock { cancelRequested = true } }
 
@@ -55,7 +56,7 @@ final class TrainingJob: @unchecked Sendable {
     func finished() async -> JobInfo {
         await withCheckedContinuation { continuation in
             let done: JobInfo? = lock.withLock {
-                if ![State.queued.rawValue, State.running.rawValue].contains(info.state) { return info }
+                if ![.queued, .running].contains(info.state) { return info }
                 waiters.append(continuation)
                 return nil
             }
@@ -77,7 +78,7 @@ final class TrainingJob: @unchecked Sendable {
     func finish(_ state: State, error: String? = nil) {
         let (current, targets, continuations) = lock.withLock {
             () -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void], [CheckedContinuation<JobInfo, Never>]) in
-            info.state = state.rawValue
+            info.state = state
             info.error = error
             info.etaSeconds = nil
             info.elapsedSeconds = seconds(since: started)

@@ -1,22 +1,21 @@
-public import Foundation
+public import RNNJSON
 
-/// JSON text to and from ``JSON`` values and Codable types, one line per message.
+/// The wire's use of RNNJSON: one line of JSON per message, Codable types through the
+/// tree coders, and parse failures as JSON-RPC errors.
 public enum JSONCoding {
     /// Parses one JSON text.
     ///
-    /// - Throws: ``RPCError`` `-32700` when the bytes are not JSON.
+    /// - Throws: ``RPCError`` `-32700` saying what is wrong and where.
     public static func parse(_ bytes: some Collection<UInt8>) throws(RPCError) -> JSON {
         do {
-            return try JSONText.parse(bytes)
+            return try JSONParser.parse(bytes)
         } catch {
-            throw RPCError(.parseError, "the message is not valid JSON (or nests deeper than \(JSONText.maximumDepth))")
+            throw RPCError(.parseError, "the message is not valid JSON: \(error)")
         }
     }
 
     /// One line of compact JSON, without the newline; keys sorted for stable output.
-    public static func line(_ value: JSON) -> String {
-        JSONText.write(value)
-    }
+    public static func line(_ value: JSON) -> String { JSONWriter.text(value) }
 
     /// A Codable value as a ``JSON`` value; Swift's `camelCase` names become `snake_case`.
     public static func value(_ encodable: some Encodable) -> JSON {
@@ -25,10 +24,7 @@ public enum JSONCoding {
 
     /// Decodes a Codable type from a ``JSON`` value; `snake_case` names become `camelCase`.
     public static func decode<T: Decodable>(_ type: T.Type, from value: JSON) throws -> T {
-        let data = try JSONEncoder().encode(value)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(T.self, from: data)
+        try JSONTreeDecoder.decode(T.self, from: value)
     }
 
     /// `camelCase` as `snake_case`, for naming a parameter in a message (the conversion

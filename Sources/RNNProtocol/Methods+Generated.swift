@@ -2,6 +2,8 @@
 
 // swift-format-ignore-file
 
+public import RNNJSON
+
 /// `rpc.discover`: This document: every method, its parameters, results and errors.
 public enum RPCDiscover {
     /// The method name on the wire.
@@ -9,12 +11,27 @@ public enum RPCDiscover {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
         public static let fields: [String] = []
 
-        /// Creates a value with every field.
-        public init() {}
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = JSON
@@ -27,12 +44,27 @@ public enum DaemonStatus {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
         public static let fields: [String] = []
 
-        /// Creates a value with every field.
-        public init() {}
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = StatusReport
@@ -45,12 +77,27 @@ public enum DaemonShutdown {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
         public static let fields: [String] = []
 
-        /// Creates a value with every field.
-        public init() {}
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = ShutdownResult
@@ -63,60 +110,61 @@ public enum ModelCreate {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary", "corpus", "max_vocabulary", "optimizer", "learning_rate", "momentum", "alpha", "beta1", "beta2", "epsilon", "clip", "clip_value", "learning_rate_decay", "learning_rate_decay_every", "initialization", "batch_size", "seq_length", "seed"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
-        /// The recurrent cell.
-        public var architecture: String?
-        /// Stacked layers.
-        public var layers: Int?
-        /// Hidden state width.
-        public var hiddenSize: Int?
-        /// Learned embedding width; 0 = one-hot input.
-        public var embeddingSize: Int?
-        /// Dropout between layers while training.
-        public var dropout: Double?
-        /// bytes (256 symbols, any input) or the characters of `corpus` plus an unknown slot.
-        public var vocabulary: String?
+        /// The recurrent cell. Default: `"lstm"`.
+        public var architecture: Architecture
+        /// Stacked layers. Default: `2`.
+        public var layers: Int
+        /// Hidden state width. Default: `128`.
+        public var hiddenSize: Int
+        /// Learned embedding width; 0 = one-hot input. Default: `0`.
+        public var embeddingSize: Int
+        /// Dropout between layers while training. Default: `0`.
+        public var dropout: Double
+        /// bytes (256 symbols, any input) or the characters of `corpus` plus an unknown slot. Default: `"characters"`.
+        public var vocabulary: VocabularyKind
         /// Text whose characters make the vocabulary (characters vocabularies; empty = start with only the unknown slot and grow).
         public var corpus: CorpusSpec?
         /// How far a characters vocabulary may grow (default: the daemon's limit).
         public var maxVocabulary: Int?
-        /// Update rule.
-        public var optimizer: String?
-        /// Base learning rate.
+        /// Update rule. Default: `"rmsprop"`.
+        public var optimizer: OptimizerName
+        /// Base learning rate; 0.002, or 0.1 for adagrad, when omitted.
         public var learningRate: Double?
-        /// SGD momentum.
-        public var momentum: Double?
-        /// RMSProp smoothing.
-        public var alpha: Double?
-        /// Adam's first-moment decay.
-        public var beta1: Double?
-        /// Adam's second-moment decay.
-        public var beta2: Double?
-        /// Optimizer epsilon.
-        public var epsilon: Double?
-        /// Gradient clipping: by global norm, per element, or none.
-        public var clip: String?
-        /// The norm or element bound.
-        public var clipValue: Double?
-        /// Multiply the learning rate by this every `learning_rate_decay_every` steps.
-        public var learningRateDecay: Double?
-        /// Steps between decays.
-        public var learningRateDecayEvery: Int?
-        /// charrnn: U(-0.08, 0.08); gaussian: N(0, 0.01²) as min-char-rnn; pytorch: U(±1/sqrt(hidden)).
-        public var initialization: String?
-        /// Default streams per batch for training.
-        public var batchSize: Int?
-        /// Default steps per batch (truncated BPTT length).
-        public var seqLength: Int?
+        /// SGD momentum. Default: `0.9`.
+        public var momentum: Double
+        /// RMSProp smoothing. Default: `0.95`.
+        public var alpha: Double
+        /// Adam's first-moment decay. Default: `0.9`.
+        public var beta1: Double
+        /// Adam's second-moment decay. Default: `0.999`.
+        public var beta2: Double
+        /// Optimizer epsilon. Default: `1e-08`.
+        public var epsilon: Double
+        /// Gradient clipping: by global norm, per element, or none. Default: `"norm"`.
+        public var clip: ClipMode
+        /// The norm or element bound. Default: `5`.
+        public var clipValue: Double
+        /// Multiply the learning rate by this every `learning_rate_decay_every` steps. Default: `1`.
+        public var learningRateDecay: Double
+        /// Steps between decays. Default: `1000`.
+        public var learningRateDecayEvery: Int
+        /// charrnn: U(-0.08, 0.08); gaussian: N(0, 0.01²) as min-char-rnn; pytorch: U(±1/sqrt(hidden)). Default: `"charrnn"`.
+        public var initialization: Initialization
+        /// Default streams per batch for training. Default: `50`.
+        public var batchSize: Int
+        /// Default steps per batch (truncated BPTT length). Default: `50`.
+        public var seqLength: Int
         /// Seed of the initial weights and dropout (default: random).
         public var seed: Int?
 
-        /// Creates a value with every field.
-        public init(model: String, architecture: String? = nil, layers: Int? = nil, hiddenSize: Int? = nil, embeddingSize: Int? = nil, dropout: Double? = nil, vocabulary: String? = nil, corpus: CorpusSpec? = nil, maxVocabulary: Int? = nil, optimizer: String? = nil, learningRate: Double? = nil, momentum: Double? = nil, alpha: Double? = nil, beta1: Double? = nil, beta2: Double? = nil, epsilon: Double? = nil, clip: String? = nil, clipValue: Double? = nil, learningRateDecay: Double? = nil, learningRateDecayEvery: Int? = nil, initialization: String? = nil, batchSize: Int? = nil, seqLength: Int? = nil, seed: Int? = nil) {
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary", "corpus", "max_vocabulary", "optimizer", "learning_rate", "momentum", "alpha", "beta1", "beta2", "epsilon", "clip", "clip_value", "learning_rate_decay", "learning_rate_decay_every", "initialization", "batch_size", "seq_length", "seed"]
+
+        /// Creates a value with every member.
+        public init(model: String, architecture: Architecture = .lstm, layers: Int = 2, hiddenSize: Int = 128, embeddingSize: Int = 0, dropout: Double = 0, vocabulary: VocabularyKind = .characters, corpus: CorpusSpec? = nil, maxVocabulary: Int? = nil, optimizer: OptimizerName = .rmsprop, learningRate: Double? = nil, momentum: Double = 0.9, alpha: Double = 0.95, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-08, clip: ClipMode = .norm, clipValue: Double = 5, learningRateDecay: Double = 1, learningRateDecayEvery: Int = 1000, initialization: Initialization = .charrnn, batchSize: Int = 50, seqLength: Int = 50, seed: Int? = nil) {
             self.model = model
             self.architecture = architecture
             self.layers = layers
@@ -142,6 +190,276 @@ public enum ModelCreate {
             self.seqLength = seqLength
             self.seed = seed
         }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("architecture")
+                if let raw = members["architecture"] {
+                    let v = try Architecture(wire: raw, at: p)
+                    self.architecture = v
+                } else {
+                    self.architecture = .lstm
+                }
+            }
+            do {
+                let p = path.appending("layers")
+                if let raw = members["layers"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 16) { throw RPCError.invalid(p, "maximum", "must be <= 16, got \(v)") }
+                    self.layers = v
+                } else {
+                    self.layers = 2
+                }
+            }
+            do {
+                let p = path.appending("hidden_size")
+                if let raw = members["hidden_size"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
+                    self.hiddenSize = v
+                } else {
+                    self.hiddenSize = 128
+                }
+            }
+            do {
+                let p = path.appending("embedding_size")
+                if let raw = members["embedding_size"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                    self.embeddingSize = v
+                } else {
+                    self.embeddingSize = 0
+                }
+            }
+            do {
+                let p = path.appending("dropout")
+                if let raw = members["dropout"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSONNumber(v))") }
+                    self.dropout = v
+                } else {
+                    self.dropout = 0
+                }
+            }
+            do {
+                let p = path.appending("vocabulary")
+                if let raw = members["vocabulary"] {
+                    let v = try VocabularyKind(wire: raw, at: p)
+                    self.vocabulary = v
+                } else {
+                    self.vocabulary = .characters
+                }
+            }
+            do {
+                let p = path.appending("corpus")
+                if let raw = members["corpus"] {
+                    let v = try CorpusSpec(wire: raw, at: p)
+                    self.corpus = v
+                } else {
+                    self.corpus = nil
+                }
+            }
+            do {
+                let p = path.appending("max_vocabulary")
+                if let raw = members["max_vocabulary"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    self.maxVocabulary = v
+                } else {
+                    self.maxVocabulary = nil
+                }
+            }
+            do {
+                let p = path.appending("optimizer")
+                if let raw = members["optimizer"] {
+                    let v = try OptimizerName(wire: raw, at: p)
+                    self.optimizer = v
+                } else {
+                    self.optimizer = .rmsprop
+                }
+            }
+            do {
+                let p = path.appending("learning_rate")
+                if let raw = members["learning_rate"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    self.learningRate = v
+                } else {
+                    self.learningRate = nil
+                }
+            }
+            do {
+                let p = path.appending("momentum")
+                if let raw = members["momentum"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
+                    self.momentum = v
+                } else {
+                    self.momentum = 0.9
+                }
+            }
+            do {
+                let p = path.appending("alpha")
+                if let raw = members["alpha"] {
+                    let v = try Double(wire: raw, at: p)
+                    self.alpha = v
+                } else {
+                    self.alpha = 0.95
+                }
+            }
+            do {
+                let p = path.appending("beta1")
+                if let raw = members["beta1"] {
+                    let v = try Double(wire: raw, at: p)
+                    self.beta1 = v
+                } else {
+                    self.beta1 = 0.9
+                }
+            }
+            do {
+                let p = path.appending("beta2")
+                if let raw = members["beta2"] {
+                    let v = try Double(wire: raw, at: p)
+                    self.beta2 = v
+                } else {
+                    self.beta2 = 0.999
+                }
+            }
+            do {
+                let p = path.appending("epsilon")
+                if let raw = members["epsilon"] {
+                    let v = try Double(wire: raw, at: p)
+                    self.epsilon = v
+                } else {
+                    self.epsilon = 1e-08
+                }
+            }
+            do {
+                let p = path.appending("clip")
+                if let raw = members["clip"] {
+                    let v = try ClipMode(wire: raw, at: p)
+                    self.clip = v
+                } else {
+                    self.clip = .norm
+                }
+            }
+            do {
+                let p = path.appending("clip_value")
+                if let raw = members["clip_value"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    self.clipValue = v
+                } else {
+                    self.clipValue = 5
+                }
+            }
+            do {
+                let p = path.appending("learning_rate_decay")
+                if let raw = members["learning_rate_decay"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSONNumber(v))") }
+                    self.learningRateDecay = v
+                } else {
+                    self.learningRateDecay = 1
+                }
+            }
+            do {
+                let p = path.appending("learning_rate_decay_every")
+                if let raw = members["learning_rate_decay_every"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    self.learningRateDecayEvery = v
+                } else {
+                    self.learningRateDecayEvery = 1000
+                }
+            }
+            do {
+                let p = path.appending("initialization")
+                if let raw = members["initialization"] {
+                    let v = try Initialization(wire: raw, at: p)
+                    self.initialization = v
+                } else {
+                    self.initialization = .charrnn
+                }
+            }
+            do {
+                let p = path.appending("batch_size")
+                if let raw = members["batch_size"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
+                    self.batchSize = v
+                } else {
+                    self.batchSize = 50
+                }
+            }
+            do {
+                let p = path.appending("seq_length")
+                if let raw = members["seq_length"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
+                    self.seqLength = v
+                } else {
+                    self.seqLength = 50
+                }
+            }
+            do {
+                let p = path.appending("seed")
+                if let raw = members["seed"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                    self.seed = v
+                } else {
+                    self.seed = nil
+                }
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["architecture"] = architecture.wire
+            o["layers"] = layers.wire
+            o["hidden_size"] = hiddenSize.wire
+            o["embedding_size"] = embeddingSize.wire
+            o["dropout"] = dropout.wire
+            o["vocabulary"] = vocabulary.wire
+            if let v = corpus { o["corpus"] = v.wire }
+            if let v = maxVocabulary { o["max_vocabulary"] = v.wire }
+            o["optimizer"] = optimizer.wire
+            if let v = learningRate { o["learning_rate"] = v.wire }
+            o["momentum"] = momentum.wire
+            o["alpha"] = alpha.wire
+            o["beta1"] = beta1.wire
+            o["beta2"] = beta2.wire
+            o["epsilon"] = epsilon.wire
+            o["clip"] = clip.wire
+            o["clip_value"] = clipValue.wire
+            o["learning_rate_decay"] = learningRateDecay.wire
+            o["learning_rate_decay_every"] = learningRateDecayEvery.wire
+            o["initialization"] = initialization.wire
+            o["batch_size"] = batchSize.wire
+            o["seq_length"] = seqLength.wire
+            if let v = seed { o["seed"] = v.wire }
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = ModelDetails
@@ -154,12 +472,27 @@ public enum ModelList {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
         public static let fields: [String] = []
 
-        /// Creates a value with every field.
-        public init() {}
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = ModelListing
@@ -172,15 +505,37 @@ public enum ModelInfo {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model"]
+
+        /// Creates a value with every member.
         public init(model: String) {
             self.model = model
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -194,15 +549,37 @@ public enum ModelDelete {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model"]
+
+        /// Creates a value with every member.
         public init(model: String) {
             self.model = model
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -216,15 +593,37 @@ public enum ModelLoad {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model"]
+
+        /// Creates a value with every member.
         public init(model: String) {
             self.model = model
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -238,15 +637,37 @@ public enum ModelUnload {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model"]
+
+        /// Creates a value with every member.
         public init(model: String) {
             self.model = model
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -260,15 +681,37 @@ public enum ModelSave {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model"]
+
+        /// Creates a value with every member.
         public init(model: String) {
             self.model = model
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -282,18 +725,47 @@ public enum ModelImport {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "path"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
         /// Absolute path of the .safetensors file.
         public var path: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "path"]
+
+        /// Creates a value with every member.
         public init(model: String, path: String) {
             self.model = model
             self.path = path
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("path")
+                guard let raw = members["path"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                self.path = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["path"] = path.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -307,18 +779,47 @@ public enum ModelExport {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "path"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
         /// Absolute path to write.
         public var path: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "path"]
+
+        /// Creates a value with every member.
         public init(model: String, path: String) {
             self.model = model
             self.path = path
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("path")
+                guard let raw = members["path"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                self.path = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["path"] = path.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -331,33 +832,36 @@ public enum Sample {
     public static let name = "sample"
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
+    /// The notification sent while the request runs with `stream: true`.
+    public static let notification = "sample.chunk"
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "temperature", "top_k", "top_p", "argmax", "seed", "prime", "stop", "length", "stream"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
-        /// Divides the logits.
-        public var temperature: Double?
+        /// Divides the logits. Default: `1`.
+        public var temperature: Double
         /// Keep the k most likely characters (0 = all).
         public var topK: Int?
         /// Keep the smallest set reaching this probability.
         public var topP: Double?
-        /// Always take the most likely character.
-        public var argmax: Bool?
+        /// Always take the most likely character. Default: `false`.
+        public var argmax: Bool
         /// Seed of the draws (default: random, reported in the result).
         public var seed: Int?
-        /// Text fed first to warm the hidden state; not repeated.
-        public var prime: String?
+        /// Text fed first to warm the hidden state; not repeated. Default: `""`.
+        public var prime: String
         /// Stop when the text ends with one of these (not emitted).
         public var stop: [String]?
-        /// Characters to produce at most.
-        public var length: Int?
-        /// Send the text as `sample.chunk` notifications while it is produced.
-        public var stream: Bool?
+        /// Characters to produce at most. Default: `200`.
+        public var length: Int
+        /// Send the text as `sample.chunk` notifications while it is produced. Default: `false`.
+        public var stream: Bool
 
-        /// Creates a value with every field.
-        public init(model: String, temperature: Double? = nil, topK: Int? = nil, topP: Double? = nil, argmax: Bool? = nil, seed: Int? = nil, prime: String? = nil, stop: [String]? = nil, length: Int? = nil, stream: Bool? = nil) {
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "temperature", "top_k", "top_p", "argmax", "seed", "prime", "stop", "length", "stream"]
+
+        /// Creates a value with every member.
+        public init(model: String, temperature: Double = 1, topK: Int? = nil, topP: Double? = nil, argmax: Bool = false, seed: Int? = nil, prime: String = "", stop: [String]? = nil, length: Int = 200, stream: Bool = false) {
             self.model = model
             self.temperature = temperature
             self.topK = topK
@@ -369,11 +873,133 @@ public enum Sample {
             self.length = length
             self.stream = stream
         }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("temperature")
+                if let raw = members["temperature"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(JSONNumber(v))") }
+                    self.temperature = v
+                } else {
+                    self.temperature = 1
+                }
+            }
+            do {
+                let p = path.appending("top_k")
+                if let raw = members["top_k"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                    self.topK = v
+                } else {
+                    self.topK = nil
+                }
+            }
+            do {
+                let p = path.appending("top_p")
+                if let raw = members["top_p"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSONNumber(v))") }
+                    self.topP = v
+                } else {
+                    self.topP = nil
+                }
+            }
+            do {
+                let p = path.appending("argmax")
+                if let raw = members["argmax"] {
+                    let v = try Bool(wire: raw, at: p)
+                    self.argmax = v
+                } else {
+                    self.argmax = false
+                }
+            }
+            do {
+                let p = path.appending("seed")
+                if let raw = members["seed"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                    self.seed = v
+                } else {
+                    self.seed = nil
+                }
+            }
+            do {
+                let p = path.appending("prime")
+                if let raw = members["prime"] {
+                    let v = try String(wire: raw, at: p)
+                    if !(v.unicodeScalars.count <= 1048576) { throw RPCError.invalid(p, "maxLength", "must have at most 1048576 characters") }
+                    self.prime = v
+                } else {
+                    self.prime = ""
+                }
+            }
+            do {
+                let p = path.appending("stop")
+                if let raw = members["stop"] {
+                    let v = try [String](wire: raw, at: p)
+                    if !(v.count <= 64) { throw RPCError.invalid(p, "maxItems", "must have at most 64 items") }
+                    for (index, item) in v.enumerated() {
+                        let p = p.appending(String(index))
+                        if !(item.unicodeScalars.count >= 1) { throw RPCError.invalid(p, "minLength", "must have at least 1 characters") }
+                    }
+                    self.stop = v
+                } else {
+                    self.stop = nil
+                }
+            }
+            do {
+                let p = path.appending("length")
+                if let raw = members["length"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    self.length = v
+                } else {
+                    self.length = 200
+                }
+            }
+            do {
+                let p = path.appending("stream")
+                if let raw = members["stream"] {
+                    let v = try Bool(wire: raw, at: p)
+                    self.stream = v
+                } else {
+                    self.stream = false
+                }
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["temperature"] = temperature.wire
+            if let v = topK { o["top_k"] = v.wire }
+            if let v = topP { o["top_p"] = v.wire }
+            o["argmax"] = argmax.wire
+            if let v = seed { o["seed"] = v.wire }
+            o["prime"] = prime.wire
+            if let v = stop { o["stop"] = v.wire }
+            o["length"] = length.wire
+            o["stream"] = stream.wire
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = SampleResult
-    /// The notification method sent while the request runs with `stream: true`.
-    public static let notification = "sample.chunk"
 }
 
 /// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
@@ -383,24 +1009,78 @@ public enum Evaluate {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "text", "corpus", "samples"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
         /// The text (or give corpus).
         public var text: String?
         /// An l2e corpus (usually its test split) to draw samples from.
         public var corpus: CorpusSpec?
-        /// How many corpus samples to measure (default 500).
-        public var samples: Int?
+        /// How many corpus samples to measure (default 500). Default: `500`.
+        public var samples: Int
 
-        /// Creates a value with every field.
-        public init(model: String, text: String? = nil, corpus: CorpusSpec? = nil, samples: Int? = nil) {
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "text", "corpus", "samples"]
+
+        /// Creates a value with every member.
+        public init(model: String, text: String? = nil, corpus: CorpusSpec? = nil, samples: Int = 500) {
             self.model = model
             self.text = text
             self.corpus = corpus
             self.samples = samples
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("text")
+                if let raw = members["text"] {
+                    let v = try String(wire: raw, at: p)
+                    self.text = v
+                } else {
+                    self.text = nil
+                }
+            }
+            do {
+                let p = path.appending("corpus")
+                if let raw = members["corpus"] {
+                    let v = try CorpusSpec(wire: raw, at: p)
+                    self.corpus = v
+                } else {
+                    self.corpus = nil
+                }
+            }
+            do {
+                let p = path.appending("samples")
+                if let raw = members["samples"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
+                    self.samples = v
+                } else {
+                    self.samples = 500
+                }
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            if let v = text { o["text"] = v.wire }
+            if let v = corpus { o["corpus"] = v.wire }
+            o["samples"] = samples.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -413,10 +1093,10 @@ public enum TrainStart {
     public static let name = "train.start"
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
+    /// The notification sent while the request runs with `stream: true`.
+    public static let notification = "train.progress"
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "corpus", "steps", "epochs", "seconds", "batch_size", "seq_length", "learning_rate", "clip_value", "validation_fraction", "validate_every", "checkpoint_every", "stream"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
         /// What to train on.
@@ -435,17 +1115,20 @@ public enum TrainStart {
         public var learningRate: Double?
         /// Override the model's clipping bound.
         public var clipValue: Double?
-        /// Contiguous tail of the corpus held out for validation.
-        public var validationFraction: Double?
-        /// Steps between validation-loss measurements.
-        public var validateEvery: Int?
-        /// Steps between autosaves.
-        public var checkpointEvery: Int?
-        /// Send `train.progress` notifications and answer when the job ends.
-        public var stream: Bool?
+        /// Contiguous tail of the corpus held out for validation. Default: `0.1`.
+        public var validationFraction: Double
+        /// Steps between validation-loss measurements. Default: `100`.
+        public var validateEvery: Int
+        /// Steps between autosaves. Default: `500`.
+        public var checkpointEvery: Int
+        /// Send `train.progress` notifications and answer when the job ends. Default: `false`.
+        public var stream: Bool
 
-        /// Creates a value with every field.
-        public init(model: String, corpus: CorpusSpec, steps: Int? = nil, epochs: Double? = nil, seconds: Double? = nil, batchSize: Int? = nil, seqLength: Int? = nil, learningRate: Double? = nil, clipValue: Double? = nil, validationFraction: Double? = nil, validateEvery: Int? = nil, checkpointEvery: Int? = nil, stream: Bool? = nil) {
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "corpus", "steps", "epochs", "seconds", "batch_size", "seq_length", "learning_rate", "clip_value", "validation_fraction", "validate_every", "checkpoint_every", "stream"]
+
+        /// Creates a value with every member.
+        public init(model: String, corpus: CorpusSpec, steps: Int? = nil, epochs: Double? = nil, seconds: Double? = nil, batchSize: Int? = nil, seqLength: Int? = nil, learningRate: Double? = nil, clipValue: Double? = nil, validationFraction: Double = 0.1, validateEvery: Int = 100, checkpointEvery: Int = 500, stream: Bool = false) {
             self.model = model
             self.corpus = corpus
             self.steps = steps
@@ -460,11 +1143,160 @@ public enum TrainStart {
             self.checkpointEvery = checkpointEvery
             self.stream = stream
         }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("corpus")
+                guard let raw = members["corpus"] else { throw RPCError.missing(p) }
+                let v = try CorpusSpec(wire: raw, at: p)
+                self.corpus = v
+            }
+            do {
+                let p = path.appending("steps")
+                if let raw = members["steps"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    self.steps = v
+                } else {
+                    self.steps = nil
+                }
+            }
+            do {
+                let p = path.appending("epochs")
+                if let raw = members["epochs"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    self.epochs = v
+                } else {
+                    self.epochs = nil
+                }
+            }
+            do {
+                let p = path.appending("seconds")
+                if let raw = members["seconds"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    self.seconds = v
+                } else {
+                    self.seconds = nil
+                }
+            }
+            do {
+                let p = path.appending("batch_size")
+                if let raw = members["batch_size"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
+                    self.batchSize = v
+                } else {
+                    self.batchSize = nil
+                }
+            }
+            do {
+                let p = path.appending("seq_length")
+                if let raw = members["seq_length"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
+                    self.seqLength = v
+                } else {
+                    self.seqLength = nil
+                }
+            }
+            do {
+                let p = path.appending("learning_rate")
+                if let raw = members["learning_rate"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    self.learningRate = v
+                } else {
+                    self.learningRate = nil
+                }
+            }
+            do {
+                let p = path.appending("clip_value")
+                if let raw = members["clip_value"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    self.clipValue = v
+                } else {
+                    self.clipValue = nil
+                }
+            }
+            do {
+                let p = path.appending("validation_fraction")
+                if let raw = members["validation_fraction"] {
+                    let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSONNumber(v))") }
+                    self.validationFraction = v
+                } else {
+                    self.validationFraction = 0.1
+                }
+            }
+            do {
+                let p = path.appending("validate_every")
+                if let raw = members["validate_every"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    self.validateEvery = v
+                } else {
+                    self.validateEvery = 100
+                }
+            }
+            do {
+                let p = path.appending("checkpoint_every")
+                if let raw = members["checkpoint_every"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    self.checkpointEvery = v
+                } else {
+                    self.checkpointEvery = 500
+                }
+            }
+            do {
+                let p = path.appending("stream")
+                if let raw = members["stream"] {
+                    let v = try Bool(wire: raw, at: p)
+                    self.stream = v
+                } else {
+                    self.stream = false
+                }
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["corpus"] = corpus.wire
+            if let v = steps { o["steps"] = v.wire }
+            if let v = epochs { o["epochs"] = v.wire }
+            if let v = seconds { o["seconds"] = v.wire }
+            if let v = batchSize { o["batch_size"] = v.wire }
+            if let v = seqLength { o["seq_length"] = v.wire }
+            if let v = learningRate { o["learning_rate"] = v.wire }
+            if let v = clipValue { o["clip_value"] = v.wire }
+            o["validation_fraction"] = validationFraction.wire
+            o["validate_every"] = validateEvery.wire
+            o["checkpoint_every"] = checkpointEvery.wire
+            o["stream"] = stream.wire
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = JobInfo
-    /// The notification method sent while the request runs with `stream: true`.
-    public static let notification = "train.progress"
 }
 
 /// `train.status`: A job's progress.
@@ -474,15 +1306,36 @@ public enum TrainStatus {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["job"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The job id.
         public var job: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["job"]
+
+        /// Creates a value with every member.
         public init(job: String) {
             self.job = job
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("job")
+                guard let raw = members["job"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                self.job = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["job"] = job.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -496,15 +1349,36 @@ public enum TrainCancel {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["job"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The job id.
         public var job: String
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["job"]
+
+        /// Creates a value with every member.
         public init(job: String) {
             self.job = job
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("job")
+                guard let raw = members["job"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                self.job = v
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["job"] = job.wire
+            return .object(o)
         }
     }
     /// The result.
@@ -518,12 +1392,27 @@ public enum TrainList {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
         public static let fields: [String] = []
 
-        /// Creates a value with every field.
-        public init() {}
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = JobList
@@ -536,9 +1425,7 @@ public enum TrainFeed {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = false
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
-        public static let fields: [String] = ["model", "text", "offset"]
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
         /// The model's name.
         public var model: String
         /// UTF-8 text.
@@ -546,11 +1433,53 @@ public enum TrainFeed {
         /// Exactly-once feeding: the spool end the client believes is current (the `spool_end` of its last answer, 0 for a new model). When it differs, nothing is appended and the call fails with invalid_params, data.spool_end holding the real end: a client that retries after a lost answer sees that its text is already in. Without it, a retry may append twice (at-least-once).
         public var offset: Int?
 
-        /// Creates a value with every field.
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "text", "offset"]
+
+        /// Creates a value with every member.
         public init(model: String, text: String, offset: Int? = nil) {
             self.model = model
             self.text = text
             self.offset = offset
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("text")
+                guard let raw = members["text"] else { throw RPCError.missing(p) }
+                let v = try String(wire: raw, at: p)
+                self.text = v
+            }
+            do {
+                let p = path.appending("offset")
+                if let raw = members["offset"] {
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                    self.offset = v
+                } else {
+                    self.offset = nil
+                }
+            }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["text"] = text.wire
+            if let v = offset { o["offset"] = v.wire }
+            return .object(o)
         }
     }
     /// The result.
@@ -564,37 +1493,219 @@ public enum CorpusList {
     /// Whether the read-only socket serves it.
     public static let isReadOnly = true
     /// The parameters.
-    public struct Params: RPCParams {
-        /// Wire names, in by-position order.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
         public static let fields: [String] = []
 
-        /// Creates a value with every field.
-        public init() {}
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
     }
     /// The result.
     public typealias Result = CorpusCatalog
 }
 
-/// Every method of the contract.
-public let rpcMethods: [RPCMethodDescription] = [
-        RPCMethodDescription(name: "rpc.discover", isReadOnly: true, parameters: RPCDiscover.Params.fields),
-        RPCMethodDescription(name: "daemon.status", isReadOnly: true, parameters: DaemonStatus.Params.fields),
-        RPCMethodDescription(name: "daemon.shutdown", isReadOnly: false, parameters: DaemonShutdown.Params.fields),
-        RPCMethodDescription(name: "model.create", isReadOnly: false, parameters: ModelCreate.Params.fields),
-        RPCMethodDescription(name: "model.list", isReadOnly: true, parameters: ModelList.Params.fields),
-        RPCMethodDescription(name: "model.info", isReadOnly: true, parameters: ModelInfo.Params.fields),
-        RPCMethodDescription(name: "model.delete", isReadOnly: false, parameters: ModelDelete.Params.fields),
-        RPCMethodDescription(name: "model.load", isReadOnly: false, parameters: ModelLoad.Params.fields),
-        RPCMethodDescription(name: "model.unload", isReadOnly: false, parameters: ModelUnload.Params.fields),
-        RPCMethodDescription(name: "model.save", isReadOnly: false, parameters: ModelSave.Params.fields),
-        RPCMethodDescription(name: "model.import", isReadOnly: false, parameters: ModelImport.Params.fields),
-        RPCMethodDescription(name: "model.export", isReadOnly: false, parameters: ModelExport.Params.fields),
-        RPCMethodDescription(name: "sample", isReadOnly: true, parameters: Sample.Params.fields),
-        RPCMethodDescription(name: "evaluate", isReadOnly: true, parameters: Evaluate.Params.fields),
-        RPCMethodDescription(name: "train.start", isReadOnly: false, parameters: TrainStart.Params.fields),
-        RPCMethodDescription(name: "train.status", isReadOnly: true, parameters: TrainStatus.Params.fields),
-        RPCMethodDescription(name: "train.cancel", isReadOnly: false, parameters: TrainCancel.Params.fields),
-        RPCMethodDescription(name: "train.list", isReadOnly: true, parameters: TrainList.Params.fields),
-        RPCMethodDescription(name: "train.feed", isReadOnly: false, parameters: TrainFeed.Params.fields),
-        RPCMethodDescription(name: "corpus.list", isReadOnly: true, parameters: CorpusList.Params.fields),
-]
+/// The daemon's side of the contract: one requirement per method, each given its decoded and
+/// validated parameters. Dispatch goes through ``RPCMethods/all``.
+public protocol RPCService: Sendable {
+    /// `rpc.discover`: This document: every method, its parameters, results and errors.
+    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) async throws -> RPCDiscover.Result
+    /// `daemon.status`: Version, uptime, models, memory, running jobs and limits.
+    func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) async throws -> DaemonStatus.Result
+    /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
+    func daemonShutdown(_ params: DaemonShutdown.Params, _ call: RPCCall) async throws -> DaemonShutdown.Result
+    /// `model.create`: Create a model and load it.
+    func modelCreate(_ params: ModelCreate.Params, _ call: RPCCall) async throws -> ModelCreate.Result
+    /// `model.list`: Every model: loaded or not, state, size.
+    func modelList(_ params: ModelList.Params, _ call: RPCCall) async throws -> ModelList.Result
+    /// `model.info`: Hyperparameters, parameter count, memory, counters, loss history, sampling defaults, feed backlog.
+    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) async throws -> ModelInfo.Result
+    /// `model.delete`: Delete a model and its files (cancels its jobs).
+    func modelDelete(_ params: ModelDelete.Params, _ call: RPCCall) async throws -> ModelDelete.Result
+    /// `model.load`: Load a model into memory.
+    func modelLoad(_ params: ModelLoad.Params, _ call: RPCCall) async throws -> ModelLoad.Result
+    /// `model.unload`: Checkpoint a model if changed and drop it from memory.
+    func modelUnload(_ params: ModelUnload.Params, _ call: RPCCall) async throws -> ModelUnload.Result
+    /// `model.save`: Checkpoint a model now (atomic: temp file, fsync, rename, fsync folder).
+    func modelSave(_ params: ModelSave.Params, _ call: RPCCall) async throws -> ModelSave.Result
+    /// `model.import`: Create a model from a safetensors file in PyTorch's state_dict layout (path in an allowed folder).
+    func modelImport(_ params: ModelImport.Params, _ call: RPCCall) async throws -> ModelImport.Result
+    /// `model.export`: Write a model as safetensors in PyTorch's state_dict layout (path in an allowed folder).
+    func modelExport(_ params: ModelExport.Params, _ call: RPCCall) async throws -> ModelExport.Result
+    /// `sample`: Sample text from a model.
+    func sample(_ params: Sample.Params, _ call: RPCCall) async throws -> Sample.Result
+    /// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
+    func evaluate(_ params: Evaluate.Params, _ call: RPCCall) async throws -> Evaluate.Result
+    /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
+    func trainStart(_ params: TrainStart.Params, _ call: RPCCall) async throws -> TrainStart.Result
+    /// `train.status`: A job's progress.
+    func trainStatus(_ params: TrainStatus.Params, _ call: RPCCall) async throws -> TrainStatus.Result
+    /// `train.cancel`: Cancel a job after its current step; the model keeps what it learnt.
+    func trainCancel(_ params: TrainCancel.Params, _ call: RPCCall) async throws -> TrainCancel.Result
+    /// `train.list`: Every job since the daemon started.
+    func trainList(_ params: TrainList.Params, _ call: RPCCall) async throws -> TrainList.Result
+    /// `train.feed`: Online training: append text to the model's spool (fsynced before the answer); a background learner trains on it.
+    func trainFeed(_ params: TrainFeed.Params, _ call: RPCCall) async throws -> TrainFeed.Result
+    /// `corpus.list`: Built-in corpus kinds and the corpus plugins of the configured folders, with their parameters.
+    func corpusList(_ params: CorpusList.Params, _ call: RPCCall) async throws -> CorpusList.Result
+}
+
+extension RPCMethods {
+    /// Every method of the contract, in its order.
+    public static let all: [RPCMethod] = [
+        RPCMethod(
+            name: RPCDiscover.name, isReadOnly: RPCDiscover.isReadOnly,
+            notification: nil, parameters: RPCDiscover.Params.fields
+        ) { service, params, call in
+            let decoded = try RPCDiscover.Params(params: params)
+            return try await service.rpcDiscover(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: DaemonStatus.name, isReadOnly: DaemonStatus.isReadOnly,
+            notification: nil, parameters: DaemonStatus.Params.fields
+        ) { service, params, call in
+            let decoded = try DaemonStatus.Params(params: params)
+            return try await service.daemonStatus(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: DaemonShutdown.name, isReadOnly: DaemonShutdown.isReadOnly,
+            notification: nil, parameters: DaemonShutdown.Params.fields
+        ) { service, params, call in
+            let decoded = try DaemonShutdown.Params(params: params)
+            return try await service.daemonShutdown(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelCreate.name, isReadOnly: ModelCreate.isReadOnly,
+            notification: nil, parameters: ModelCreate.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelCreate.Params(params: params)
+            return try await service.modelCreate(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelList.name, isReadOnly: ModelList.isReadOnly,
+            notification: nil, parameters: ModelList.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelList.Params(params: params)
+            return try await service.modelList(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelInfo.name, isReadOnly: ModelInfo.isReadOnly,
+            notification: nil, parameters: ModelInfo.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelInfo.Params(params: params)
+            return try await service.modelInfo(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelDelete.name, isReadOnly: ModelDelete.isReadOnly,
+            notification: nil, parameters: ModelDelete.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelDelete.Params(params: params)
+            return try await service.modelDelete(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelLoad.name, isReadOnly: ModelLoad.isReadOnly,
+            notification: nil, parameters: ModelLoad.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelLoad.Params(params: params)
+            return try await service.modelLoad(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelUnload.name, isReadOnly: ModelUnload.isReadOnly,
+            notification: nil, parameters: ModelUnload.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelUnload.Params(params: params)
+            return try await service.modelUnload(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelSave.name, isReadOnly: ModelSave.isReadOnly,
+            notification: nil, parameters: ModelSave.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelSave.Params(params: params)
+            return try await service.modelSave(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelImport.name, isReadOnly: ModelImport.isReadOnly,
+            notification: nil, parameters: ModelImport.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelImport.Params(params: params)
+            return try await service.modelImport(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelExport.name, isReadOnly: ModelExport.isReadOnly,
+            notification: nil, parameters: ModelExport.Params.fields
+        ) { service, params, call in
+            let decoded = try ModelExport.Params(params: params)
+            return try await service.modelExport(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: Sample.name, isReadOnly: Sample.isReadOnly,
+            notification: Sample.notification, parameters: Sample.Params.fields
+        ) { service, params, call in
+            let decoded = try Sample.Params(params: params)
+            return try await service.sample(decoded, decoded.stream ? call : call.withoutStream).wire
+        },
+        RPCMethod(
+            name: Evaluate.name, isReadOnly: Evaluate.isReadOnly,
+            notification: nil, parameters: Evaluate.Params.fields
+        ) { service, params, call in
+            let decoded = try Evaluate.Params(params: params)
+            return try await service.evaluate(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: TrainStart.name, isReadOnly: TrainStart.isReadOnly,
+            notification: TrainStart.notification, parameters: TrainStart.Params.fields
+        ) { service, params, call in
+            let decoded = try TrainStart.Params(params: params)
+            return try await service.trainStart(decoded, decoded.stream ? call : call.withoutStream).wire
+        },
+        RPCMethod(
+            name: TrainStatus.name, isReadOnly: TrainStatus.isReadOnly,
+            notification: nil, parameters: TrainStatus.Params.fields
+        ) { service, params, call in
+            let decoded = try TrainStatus.Params(params: params)
+            return try await service.trainStatus(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: TrainCancel.name, isReadOnly: TrainCancel.isReadOnly,
+            notification: nil, parameters: TrainCancel.Params.fields
+        ) { service, params, call in
+            let decoded = try TrainCancel.Params(params: params)
+            return try await service.trainCancel(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: TrainList.name, isReadOnly: TrainList.isReadOnly,
+            notification: nil, parameters: TrainList.Params.fields
+        ) { service, params, call in
+            let decoded = try TrainList.Params(params: params)
+            return try await service.trainList(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: TrainFeed.name, isReadOnly: TrainFeed.isReadOnly,
+            notification: nil, parameters: TrainFeed.Params.fields
+        ) { service, params, call in
+            let decoded = try TrainFeed.Params(params: params)
+            return try await service.trainFeed(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: CorpusList.name, isReadOnly: CorpusList.isReadOnly,
+            notification: nil, parameters: CorpusList.Params.fields
+        ) { service, params, call in
+            let decoded = try CorpusList.Params(params: params)
+            return try await service.corpusList(decoded, call.withoutStream).wire
+        },
+    ]
+}

@@ -64,7 +64,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -72,13 +73,7 @@ public let openRPCDocumentText = #"""
           "description": "The recurrent cell.",
           "required": false,
           "schema": {
-            "type": "string",
-            "enum": [
-              "rnn-tanh",
-              "rnn-relu",
-              "lstm",
-              "gru"
-            ],
+            "$ref": "#/components/schemas/Architecture",
             "default": "lstm"
           }
         },
@@ -130,11 +125,7 @@ public let openRPCDocumentText = #"""
           "description": "bytes (256 symbols, any input) or the characters of `corpus` plus an unknown slot.",
           "required": false,
           "schema": {
-            "type": "string",
-            "enum": [
-              "bytes",
-              "characters"
-            ],
+            "$ref": "#/components/schemas/VocabularyKind",
             "default": "characters"
           }
         },
@@ -160,24 +151,17 @@ public let openRPCDocumentText = #"""
           "description": "Update rule.",
           "required": false,
           "schema": {
-            "type": "string",
-            "enum": [
-              "sgd",
-              "adagrad",
-              "rmsprop",
-              "adam"
-            ],
+            "$ref": "#/components/schemas/OptimizerName",
             "default": "rmsprop"
           }
         },
         {
           "name": "learning_rate",
-          "description": "Base learning rate.",
+          "description": "Base learning rate; 0.002, or 0.1 for adagrad, when omitted.",
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0,
-            "default": 0.002
+            "exclusiveMinimum": 0
           }
         },
         {
@@ -231,12 +215,7 @@ public let openRPCDocumentText = #"""
           "description": "Gradient clipping: by global norm, per element, or none.",
           "required": false,
           "schema": {
-            "type": "string",
-            "enum": [
-              "norm",
-              "value",
-              "none"
-            ],
+            "$ref": "#/components/schemas/ClipMode",
             "default": "norm"
           }
         },
@@ -276,12 +255,7 @@ public let openRPCDocumentText = #"""
           "description": "charrnn: U(-0.08, 0.08); gaussian: N(0, 0.01²) as min-char-rnn; pytorch: U(±1/sqrt(hidden)).",
           "required": false,
           "schema": {
-            "type": "string",
-            "enum": [
-              "charrnn",
-              "gaussian",
-              "pytorch"
-            ],
+            "$ref": "#/components/schemas/Initialization",
             "default": "charrnn"
           }
         },
@@ -292,7 +266,8 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "integer",
             "minimum": 1,
-            "default": 50
+            "default": 50,
+            "maximum": 4096
           }
         },
         {
@@ -302,7 +277,8 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "integer",
             "minimum": 1,
-            "default": 50
+            "default": 50,
+            "maximum": 100000
           }
         },
         {
@@ -368,7 +344,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         }
       ],
@@ -399,7 +376,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         }
       ],
@@ -430,7 +408,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         }
       ],
@@ -467,7 +446,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         }
       ],
@@ -501,7 +481,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         }
       ],
@@ -535,7 +516,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -580,7 +562,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -625,7 +608,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -635,7 +619,8 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "default": 1
+            "default": 1,
+            "maximum": 1000000
           }
         },
         {
@@ -681,7 +666,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "string",
-            "default": ""
+            "default": "",
+            "maxLength": 1048576
           }
         },
         {
@@ -691,8 +677,10 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "array",
             "items": {
-              "type": "string"
-            }
+              "type": "string",
+              "minLength": 1
+            },
+            "maxItems": 64
           }
         },
         {
@@ -751,7 +739,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -777,7 +766,8 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "integer",
             "minimum": 1,
-            "maximum": 100000
+            "maximum": 100000,
+            "default": 500
           }
         }
       ],
@@ -808,7 +798,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -852,7 +843,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "integer",
-            "minimum": 1
+            "minimum": 1,
+            "maximum": 4096
           }
         },
         {
@@ -861,7 +853,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "integer",
-            "minimum": 1
+            "minimum": 1,
+            "maximum": 100000
           }
         },
         {
@@ -1042,7 +1035,8 @@ public let openRPCDocumentText = #"""
           "required": true,
           "schema": {
             "type": "string",
-            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
           }
         },
         {
@@ -1103,6 +1097,83 @@ public let openRPCDocumentText = #"""
   ],
   "components": {
     "schemas": {
+      "Architecture": {
+        "type": "string",
+        "enum": [
+          "rnn-tanh",
+          "rnn-relu",
+          "lstm",
+          "gru"
+        ],
+        "description": "The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU."
+      },
+      "OptimizerName": {
+        "type": "string",
+        "enum": [
+          "sgd",
+          "adagrad",
+          "rmsprop",
+          "adam"
+        ],
+        "description": "The optimizer."
+      },
+      "ClipMode": {
+        "type": "string",
+        "enum": [
+          "norm",
+          "value",
+          "none"
+        ],
+        "description": "Gradient clipping: by global norm, by value, or none."
+      },
+      "VocabularyKind": {
+        "type": "string",
+        "enum": [
+          "bytes",
+          "characters"
+        ],
+        "description": "Symbols are bytes (256) or the characters of the corpus."
+      },
+      "Initialization": {
+        "type": "string",
+        "enum": [
+          "charrnn",
+          "gaussian",
+          "pytorch"
+        ],
+        "description": "Weight initialization: char-rnn's uniform ±0.08, min-char-rnn's gaussian ×0.01, or PyTorch's uniform ±1/√hidden."
+      },
+      "JobState": {
+        "type": "string",
+        "enum": [
+          "queued",
+          "running",
+          "finished",
+          "cancelled",
+          "failed",
+          "interrupted"
+        ],
+        "description": "Where a training job is."
+      },
+      "ModelState": {
+        "type": "string",
+        "enum": [
+          "unloaded",
+          "idle",
+          "training",
+          "learning",
+          "failed"
+        ],
+        "description": "Whether a model is in memory and what it is doing: training a job, learning from fed text, idle, unloaded, or failed to load."
+      },
+      "SampleStop": {
+        "type": "string",
+        "enum": [
+          "length",
+          "stop"
+        ],
+        "description": "Why a sample ended: the length was reached, or a stop string was produced."
+      },
       "CorpusSpec": {
         "type": "object",
         "description": "A source of training text: exactly one of inline `text`, a `file` or `dir` in an allowed folder, the learning-to-execute generator `l2e`, or a `plugin` with its `params`.",
@@ -1270,7 +1341,7 @@ public let openRPCDocumentText = #"""
             "type": "string"
           },
           "architecture": {
-            "type": "string"
+            "$ref": "#/components/schemas/Architecture"
           },
           "layers": {
             "type": "integer"
@@ -1285,7 +1356,7 @@ public let openRPCDocumentText = #"""
             "type": "boolean"
           },
           "state": {
-            "type": "string"
+            "$ref": "#/components/schemas/ModelState"
           },
           "steps": {
             "type": "integer"
@@ -1330,7 +1401,7 @@ public let openRPCDocumentText = #"""
             "type": "string"
           },
           "architecture": {
-            "type": "string"
+            "$ref": "#/components/schemas/Architecture"
           },
           "layers": {
             "type": "integer"
@@ -1345,7 +1416,7 @@ public let openRPCDocumentText = #"""
             "type": "number"
           },
           "vocabulary": {
-            "type": "string"
+            "$ref": "#/components/schemas/VocabularyKind"
           },
           "vocabulary_size": {
             "type": "integer"
@@ -1363,16 +1434,16 @@ public let openRPCDocumentText = #"""
             "type": "boolean"
           },
           "state": {
-            "type": "string"
+            "$ref": "#/components/schemas/ModelState"
           },
           "optimizer": {
-            "type": "string"
+            "$ref": "#/components/schemas/OptimizerName"
           },
           "learning_rate": {
             "type": "number"
           },
           "clip": {
-            "type": "string"
+            "$ref": "#/components/schemas/ClipMode"
           },
           "clip_value": {
             "type": "number"
@@ -1506,7 +1577,7 @@ public let openRPCDocumentText = #"""
             "type": "number"
           },
           "stop_reason": {
-            "type": "string"
+            "$ref": "#/components/schemas/SampleStop"
           },
           "seed": {
             "type": "integer"
@@ -1564,7 +1635,7 @@ public let openRPCDocumentText = #"""
             "type": "string"
           },
           "state": {
-            "type": "string"
+            "$ref": "#/components/schemas/JobState"
           },
           "step": {
             "type": "integer"
@@ -1709,16 +1780,20 @@ public let openRPCDocumentText = #"""
             "minimum": 0
           },
           "answer_only_loss": {
-            "type": "boolean"
+            "type": "boolean",
+            "default": true
           },
           "reverse_answer": {
-            "type": "boolean"
+            "type": "boolean",
+            "default": false
           },
           "reverse_input": {
-            "type": "boolean"
+            "type": "boolean",
+            "default": false
           },
           "double_input": {
-            "type": "boolean"
+            "type": "boolean",
+            "default": false
           },
           "samples": {
             "type": "integer",
@@ -1858,11 +1933,39 @@ public let openRPCDocumentText = #"""
       }
     },
     "errors": {
+      "ParseError": {
+        "code": -32700,
+        "message": "The line is not JSON.",
+        "data": {
+          "reason": "parse_error"
+        }
+      },
+      "InvalidRequest": {
+        "code": -32600,
+        "message": "Not a request object, or an empty batch.",
+        "data": {
+          "reason": "invalid_request"
+        }
+      },
+      "MethodNotFound": {
+        "code": -32601,
+        "message": "No such method.",
+        "data": {
+          "reason": "method_not_found"
+        }
+      },
       "InvalidParams": {
         "code": -32602,
         "message": "A parameter is unknown, missing, of the wrong type or out of range.",
         "data": {
           "reason": "invalid_params"
+        }
+      },
+      "InternalError": {
+        "code": -32603,
+        "message": "A bug; the daemon's log has the details.",
+        "data": {
+          "reason": "internal_error"
         }
       },
       "ModelNotFound": {
@@ -1884,6 +1987,13 @@ public let openRPCDocumentText = #"""
         "message": "The model is training.",
         "data": {
           "reason": "model_busy"
+        }
+      },
+      "ReadOnlySocket": {
+        "code": -32004,
+        "message": "A method that changes state, sent to the read-only socket.",
+        "data": {
+          "reason": "read_only_socket"
         }
       },
       "JobNotFound": {
@@ -1914,11 +2024,32 @@ public let openRPCDocumentText = #"""
           "reason": "model_unloadable"
         }
       },
+      "TrainingFailed": {
+        "code": -32009,
+        "message": "A streamed job failed (for example a non-finite loss).",
+        "data": {
+          "reason": "training_failed"
+        }
+      },
       "PathNotAllowed": {
         "code": -32010,
         "message": "The path is outside the configured folders.",
         "data": {
           "reason": "path_not_allowed"
+        }
+      },
+      "MessageTooLarge": {
+        "code": -32011,
+        "message": "The line is longer than limits.max_message_bytes.",
+        "data": {
+          "reason": "message_too_large"
+        }
+      },
+      "ShuttingDown": {
+        "code": -32012,
+        "message": "rnnd is stopping.",
+        "data": {
+          "reason": "shutting_down"
         }
       },
       "CorpusFailed": {

@@ -1,18 +1,28 @@
-/// A JSON-RPC request id: a string, a number or null, echoed exactly as sent.
+public import RNNJSON
+
+/// A JSON-RPC request id: a string, a number or null, echoed exactly as sent (integers to
+/// 64 bits, since ``JSONNumber`` keeps them).
 public enum RPCID: Sendable, Hashable, Codable, CustomStringConvertible {
     case string(String)
-    case number(Double)
+    case number(JSONNumber)
     case null
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let n = try? c.decode(Double.self) {
-            self = .number(n)
-        } else {
-            self = .string(try c.decode(String.self))
+    /// The id of a request member, if it is a valid one (a string, a number or null).
+    public init?(_ value: JSON) {
+        switch value {
+        case .string(let s): self = .string(s)
+        case .number(let n): self = .number(n)
+        case .null: self = .null
+        default: return nil
         }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        guard let id = RPCID(try JSON(from: decoder)) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "an id is a string, a number or null"))
+        }
+        self = id
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -22,7 +32,7 @@ public enum RPCID: Sendable, Hashable, Codable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .string(let s): "\"\(s)\""
-        case .number(let n): n == n.rounded() && abs(n) < 9e15 ? String(Int64(n)) : "\(n)"
+        case .number(let n): n.description
         case .null: "null"
         }
     }

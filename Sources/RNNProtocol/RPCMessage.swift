@@ -1,3 +1,5 @@
+public import RNNJSON
+
 /// A JSON-RPC 2.0 request or notification (a request without an id).
 public struct RPCRequest: Sendable, Hashable {
     /// The method name.
@@ -42,12 +44,10 @@ public struct RPCRequest: Sendable, Hashable {
         }
         var id: RPCID?
         if let raw = o["id"] {
-            switch raw {
-            case .string(let s): id = .string(s)
-            case .number(let n): id = .number(n)
-            case .null: id = .null
-            default: throw RPCError(.invalidRequest, "\"id\" must be a string, a number or null")
+            guard let valid = RPCID(raw) else {
+                throw RPCError(.invalidRequest, "\"id\" must be a string, a number or null")
             }
+            id = valid
         }
         for key in o.keys where !["jsonrpc", "method", "params", "id"].contains(key) {
             throw RPCError(.invalidRequest, "unknown request member \"\(key)\"")
@@ -74,7 +74,7 @@ public struct RPCResponse: Sendable, Hashable {
         switch outcome {
         case .success(let r): o["result"] = r
         case .failure(let e):
-            var err: [String: JSON] = ["code": .number(Double(e.code)), "message": .string(e.message)]
+            var err: [String: JSON] = ["code": .integer(e.code), "message": .string(e.message)]
             if let data = e.data { err["data"] = data }
             o["error"] = .object(err)
         }
@@ -88,15 +88,10 @@ public struct RPCResponse: Sendable, Hashable {
         guard let o = value.objectValue, o["jsonrpc"] == .string("2.0") else {
             throw RPCError(.invalidRequest, "not a JSON-RPC 2.0 response")
         }
-        let id: RPCID =
-            switch o["id"] {
-            case .string(let s)?: .string(s)
-            case .number(let n)?: .number(n)
-            default: .null
-            }
+        let id = o["id"].flatMap(RPCID.init) ?? .null
         if let e = o["error"]?.objectValue {
             var error = RPCError(.internalError, e["message"]?.stringValue ?? "")
-            error.code = Int(e["code"]?.numberValue ?? -32603)
+            error.code = e["code"]?.intValue ?? -32603
             error.data = e["data"]
             self.init(id: id, outcome: .failure(error))
         } else {

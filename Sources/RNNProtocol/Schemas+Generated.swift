@@ -2,17 +2,164 @@
 
 // swift-format-ignore-file
 
+public import RNNJSON
+
+/// The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU.
+public enum Architecture: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case rnnTanh = "rnn-tanh"
+    case rnnRelu = "rnn-relu"
+    case lstm = "lstm"
+    case gru = "gru"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of rnn-tanh, rnn-relu, lstm, gru, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// The optimizer.
+public enum OptimizerName: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case sgd = "sgd"
+    case adagrad = "adagrad"
+    case rmsprop = "rmsprop"
+    case adam = "adam"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of sgd, adagrad, rmsprop, adam, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// Gradient clipping: by global norm, by value, or none.
+public enum ClipMode: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case norm = "norm"
+    case value = "value"
+    case `none` = "none"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of norm, value, none, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// Symbols are bytes (256) or the characters of the corpus.
+public enum VocabularyKind: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case bytes = "bytes"
+    case characters = "characters"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of bytes, characters, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// Weight initialization: char-rnn's uniform ±0.08, min-char-rnn's gaussian ×0.01, or PyTorch's uniform ±1/√hidden.
+public enum Initialization: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case charrnn = "charrnn"
+    case gaussian = "gaussian"
+    case pytorch = "pytorch"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of charrnn, gaussian, pytorch, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// Where a training job is.
+public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case queued = "queued"
+    case running = "running"
+    case finished = "finished"
+    case cancelled = "cancelled"
+    case failed = "failed"
+    case interrupted = "interrupted"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of queued, running, finished, cancelled, failed, interrupted, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// Whether a model is in memory and what it is doing: training a job, learning from fed text, idle, unloaded, or failed to load.
+public enum ModelState: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case unloaded = "unloaded"
+    case idle = "idle"
+    case training = "training"
+    case learning = "learning"
+    case failed = "failed"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of unloaded, idle, training, learning, failed, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
+/// Why a sample ended: the length was reached, or a stop string was produced.
+public enum SampleStop: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case length = "length"
+    case stop = "stop"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of length, stop, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
+}
+
 /// A source of training text: exactly one of inline `text`, a `file` or `dir` in an allowed folder, the learning-to-execute generator `l2e`, or a `plugin` with its `params`.
-public struct CorpusSpec: Codable, Sendable, Hashable {
+public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
     public var text: String?
     public var file: String?
     public var dir: String?
+    /// Learning to Execute (Zaremba and Sutskever, 2014): programs, addition or copy.
     public var l2e: L2ESpec?
     public var plugin: String?
     /// The plugin's parameters (values as strings, numbers or booleans).
     public var params: JSON?
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["text", "file", "dir", "l2e", "plugin", "params"]
+
+    /// Creates a value with every member.
     public init(text: String? = nil, file: String? = nil, dir: String? = nil, l2e: L2ESpec? = nil, plugin: String? = nil, params: JSON? = nil) {
         self.text = text
         self.file = file
@@ -21,10 +168,84 @@ public struct CorpusSpec: Codable, Sendable, Hashable {
         self.plugin = plugin
         self.params = params
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("text")
+            if let raw = members["text"] {
+                let v = try String(wire: raw, at: p)
+                self.text = v
+            } else {
+                self.text = nil
+            }
+        }
+        do {
+            let p = path.appending("file")
+            if let raw = members["file"] {
+                let v = try String(wire: raw, at: p)
+                self.file = v
+            } else {
+                self.file = nil
+            }
+        }
+        do {
+            let p = path.appending("dir")
+            if let raw = members["dir"] {
+                let v = try String(wire: raw, at: p)
+                self.dir = v
+            } else {
+                self.dir = nil
+            }
+        }
+        do {
+            let p = path.appending("l2e")
+            if let raw = members["l2e"] {
+                let v = try L2ESpec(wire: raw, at: p)
+                self.l2e = v
+            } else {
+                self.l2e = nil
+            }
+        }
+        do {
+            let p = path.appending("plugin")
+            if let raw = members["plugin"] {
+                let v = try String(wire: raw, at: p)
+                self.plugin = v
+            } else {
+                self.plugin = nil
+            }
+        }
+        do {
+            let p = path.appending("params")
+            if let raw = members["params"] {
+                let v = try JSON(wire: raw, at: p)
+                if !(v.objectValue != nil) { throw RPCError.invalid(p, "type", "must be an object, got \(v.kindName)") }
+                self.params = v
+            } else {
+                self.params = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        if let v = text { o["text"] = v.wire }
+        if let v = file { o["file"] = v.wire }
+        if let v = dir { o["dir"] = v.wire }
+        if let v = l2e { o["l2e"] = v.wire }
+        if let v = plugin { o["plugin"] = v.wire }
+        if let v = params { o["params"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// Configured limits.
-public struct Limits: Codable, Sendable, Hashable {
+public struct Limits: Sendable, Hashable, Codable, WireStruct {
     public var maxMessageBytes: Int
     public var maxConnections: Int
     public var maxLoadedModels: Int
@@ -33,7 +254,10 @@ public struct Limits: Codable, Sendable, Hashable {
     public var maxVocabulary: Int
     public var idleUnloadSeconds: Double
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["max_message_bytes", "max_connections", "max_loaded_models", "max_sample_length", "max_jobs", "max_vocabulary", "idle_unload_seconds"]
+
+    /// Creates a value with every member.
     public init(maxMessageBytes: Int, maxConnections: Int, maxLoadedModels: Int, maxSampleLength: Int, maxJobs: Int, maxVocabulary: Int, idleUnloadSeconds: Double) {
         self.maxMessageBytes = maxMessageBytes
         self.maxConnections = maxConnections
@@ -43,10 +267,72 @@ public struct Limits: Codable, Sendable, Hashable {
         self.maxVocabulary = maxVocabulary
         self.idleUnloadSeconds = idleUnloadSeconds
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("max_message_bytes")
+            guard let raw = members["max_message_bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxMessageBytes = v
+        }
+        do {
+            let p = path.appending("max_connections")
+            guard let raw = members["max_connections"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxConnections = v
+        }
+        do {
+            let p = path.appending("max_loaded_models")
+            guard let raw = members["max_loaded_models"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxLoadedModels = v
+        }
+        do {
+            let p = path.appending("max_sample_length")
+            guard let raw = members["max_sample_length"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxSampleLength = v
+        }
+        do {
+            let p = path.appending("max_jobs")
+            guard let raw = members["max_jobs"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxJobs = v
+        }
+        do {
+            let p = path.appending("max_vocabulary")
+            guard let raw = members["max_vocabulary"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxVocabulary = v
+        }
+        do {
+            let p = path.appending("idle_unload_seconds")
+            guard let raw = members["idle_unload_seconds"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.idleUnloadSeconds = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["max_message_bytes"] = maxMessageBytes.wire
+        o["max_connections"] = maxConnections.wire
+        o["max_loaded_models"] = maxLoadedModels.wire
+        o["max_sample_length"] = maxSampleLength.wire
+        o["max_jobs"] = maxJobs.wire
+        o["max_vocabulary"] = maxVocabulary.wire
+        o["idle_unload_seconds"] = idleUnloadSeconds.wire
+        return .object(o)
+    }
 }
 
 /// Daemon status.
-public struct StatusReport: Codable, Sendable, Hashable {
+public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
     public var version: String
     public var pid: Int
     public var uptimeSeconds: Double
@@ -55,10 +341,15 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var jobsRunning: Int
     public var residentBytes: Int
     public var stateDirectory: String
+    /// Configured limits.
     public var limits: Limits
+    /// What the engine computes with on this machine: the CPU, the kernel path chosen from cpuid (or forced with RNND_KERNELS), and the threads of a large product.
     public var engine: EngineReport
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["version", "pid", "uptime_seconds", "models_total", "models_loaded", "jobs_running", "resident_bytes", "state_directory", "limits", "engine"]
+
+    /// Creates a value with every member.
     public init(version: String, pid: Int, uptimeSeconds: Double, modelsTotal: Int, modelsLoaded: Int, jobsRunning: Int, residentBytes: Int, stateDirectory: String, limits: Limits, engine: EngineReport) {
         self.version = version
         self.pid = pid
@@ -71,56 +362,230 @@ public struct StatusReport: Codable, Sendable, Hashable {
         self.limits = limits
         self.engine = engine
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("version")
+            guard let raw = members["version"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.version = v
+        }
+        do {
+            let p = path.appending("pid")
+            guard let raw = members["pid"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.pid = v
+        }
+        do {
+            let p = path.appending("uptime_seconds")
+            guard let raw = members["uptime_seconds"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.uptimeSeconds = v
+        }
+        do {
+            let p = path.appending("models_total")
+            guard let raw = members["models_total"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.modelsTotal = v
+        }
+        do {
+            let p = path.appending("models_loaded")
+            guard let raw = members["models_loaded"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.modelsLoaded = v
+        }
+        do {
+            let p = path.appending("jobs_running")
+            guard let raw = members["jobs_running"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.jobsRunning = v
+        }
+        do {
+            let p = path.appending("resident_bytes")
+            guard let raw = members["resident_bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.residentBytes = v
+        }
+        do {
+            let p = path.appending("state_directory")
+            guard let raw = members["state_directory"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.stateDirectory = v
+        }
+        do {
+            let p = path.appending("limits")
+            guard let raw = members["limits"] else { throw RPCError.missing(p) }
+            let v = try Limits(wire: raw, at: p)
+            self.limits = v
+        }
+        do {
+            let p = path.appending("engine")
+            guard let raw = members["engine"] else { throw RPCError.missing(p) }
+            let v = try EngineReport(wire: raw, at: p)
+            self.engine = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["version"] = version.wire
+        o["pid"] = pid.wire
+        o["uptime_seconds"] = uptimeSeconds.wire
+        o["models_total"] = modelsTotal.wire
+        o["models_loaded"] = modelsLoaded.wire
+        o["jobs_running"] = jobsRunning.wire
+        o["resident_bytes"] = residentBytes.wire
+        o["state_directory"] = stateDirectory.wire
+        o["limits"] = limits.wire
+        o["engine"] = engine.wire
+        return .object(o)
+    }
 }
 
 /// Shutdown accepted.
-public struct ShutdownResult: Codable, Sendable, Hashable {
+public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
     public var stopping: Bool
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["stopping"]
+
+    /// Creates a value with every member.
     public init(stopping: Bool) {
         self.stopping = stopping
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("stopping")
+            guard let raw = members["stopping"] else { throw RPCError.missing(p) }
+            let v = try Bool(wire: raw, at: p)
+            self.stopping = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["stopping"] = stopping.wire
+        return .object(o)
     }
 }
 
 /// The action was done.
-public struct Done: Codable, Sendable, Hashable {
+public struct Done: Sendable, Hashable, Codable, WireStruct {
     public var done: Bool
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["done"]
+
+    /// Creates a value with every member.
     public init(done: Bool) {
         self.done = done
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("done")
+            guard let raw = members["done"] else { throw RPCError.missing(p) }
+            let v = try Bool(wire: raw, at: p)
+            self.done = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["done"] = done.wire
+        return .object(o)
     }
 }
 
 /// One point of the loss history.
-public struct LossPoint: Codable, Sendable, Hashable {
+public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
     public var step: Int
     public var loss: Double
     public var validationLoss: Double?
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["step", "loss", "validation_loss"]
+
+    /// Creates a value with every member.
     public init(step: Int, loss: Double, validationLoss: Double? = nil) {
         self.step = step
         self.loss = loss
         self.validationLoss = validationLoss
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("step")
+            guard let raw = members["step"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.step = v
+        }
+        do {
+            let p = path.appending("loss")
+            guard let raw = members["loss"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.loss = v
+        }
+        do {
+            let p = path.appending("validation_loss")
+            if let raw = members["validation_loss"] {
+                let v = try Double(wire: raw, at: p)
+                self.validationLoss = v
+            } else {
+                self.validationLoss = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["step"] = step.wire
+        o["loss"] = loss.wire
+        if let v = validationLoss { o["validation_loss"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// A model in the list.
-public struct ModelSummary: Codable, Sendable, Hashable {
+public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
     public var name: String
-    public var architecture: String
+    /// The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU.
+    public var architecture: Architecture
     public var layers: Int
     public var hiddenSize: Int
     public var parameters: Int
     public var loaded: Bool
-    public var state: String
+    /// Whether a model is in memory and what it is doing: training a job, learning from fed text, idle, unloaded, or failed to load.
+    public var state: ModelState
     public var steps: Int
     public var lastUsed: Double?
 
-    /// Creates a value with every field.
-    public init(name: String, architecture: String, layers: Int, hiddenSize: Int, parameters: Int, loaded: Bool, state: String, steps: Int, lastUsed: Double? = nil) {
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["name", "architecture", "layers", "hidden_size", "parameters", "loaded", "state", "steps", "last_used"]
+
+    /// Creates a value with every member.
+    public init(name: String, architecture: Architecture, layers: Int, hiddenSize: Int, parameters: Int, loaded: Bool, state: ModelState, steps: Int, lastUsed: Double? = nil) {
         self.name = name
         self.architecture = architecture
         self.layers = layers
@@ -131,36 +596,143 @@ public struct ModelSummary: Codable, Sendable, Hashable {
         self.steps = steps
         self.lastUsed = lastUsed
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("name")
+            guard let raw = members["name"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.name = v
+        }
+        do {
+            let p = path.appending("architecture")
+            guard let raw = members["architecture"] else { throw RPCError.missing(p) }
+            let v = try Architecture(wire: raw, at: p)
+            self.architecture = v
+        }
+        do {
+            let p = path.appending("layers")
+            guard let raw = members["layers"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.layers = v
+        }
+        do {
+            let p = path.appending("hidden_size")
+            guard let raw = members["hidden_size"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.hiddenSize = v
+        }
+        do {
+            let p = path.appending("parameters")
+            guard let raw = members["parameters"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.parameters = v
+        }
+        do {
+            let p = path.appending("loaded")
+            guard let raw = members["loaded"] else { throw RPCError.missing(p) }
+            let v = try Bool(wire: raw, at: p)
+            self.loaded = v
+        }
+        do {
+            let p = path.appending("state")
+            guard let raw = members["state"] else { throw RPCError.missing(p) }
+            let v = try ModelState(wire: raw, at: p)
+            self.state = v
+        }
+        do {
+            let p = path.appending("steps")
+            guard let raw = members["steps"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.steps = v
+        }
+        do {
+            let p = path.appending("last_used")
+            if let raw = members["last_used"] {
+                let v = try Double(wire: raw, at: p)
+                self.lastUsed = v
+            } else {
+                self.lastUsed = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["name"] = name.wire
+        o["architecture"] = architecture.wire
+        o["layers"] = layers.wire
+        o["hidden_size"] = hiddenSize.wire
+        o["parameters"] = parameters.wire
+        o["loaded"] = loaded.wire
+        o["state"] = state.wire
+        o["steps"] = steps.wire
+        if let v = lastUsed { o["last_used"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// Every model.
-public struct ModelListing: Codable, Sendable, Hashable {
+public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
     public var models: [ModelSummary]
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["models"]
+
+    /// Creates a value with every member.
     public init(models: [ModelSummary]) {
         self.models = models
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("models")
+            guard let raw = members["models"] else { throw RPCError.missing(p) }
+            let v = try [ModelSummary](wire: raw, at: p)
+            self.models = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["models"] = models.wire
+        return .object(o)
     }
 }
 
 /// Everything about a model.
-public struct ModelDetails: Codable, Sendable, Hashable {
+public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
     public var name: String
-    public var architecture: String
+    /// The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU.
+    public var architecture: Architecture
     public var layers: Int
     public var hiddenSize: Int
     public var embeddingSize: Int
     public var dropout: Double
-    public var vocabulary: String
+    /// Symbols are bytes (256) or the characters of the corpus.
+    public var vocabulary: VocabularyKind
     public var vocabularySize: Int
     public var maxVocabulary: Int
     public var parameters: Int
     public var bytesInMemory: Int
     public var loaded: Bool
-    public var state: String
-    public var optimizer: String
+    /// Whether a model is in memory and what it is doing: training a job, learning from fed text, idle, unloaded, or failed to load.
+    public var state: ModelState
+    /// The optimizer.
+    public var optimizer: OptimizerName
     public var learningRate: Double
-    public var clip: String
+    /// Gradient clipping: by global norm, by value, or none.
+    public var clip: ClipMode
     public var clipValue: Double
     public var batchSize: Int
     public var seqLength: Int
@@ -171,11 +743,15 @@ public struct ModelDetails: Codable, Sendable, Hashable {
     public var lossHistory: [LossPoint]
     public var feedBacklogBytes: Int
     public var feedTotalBytes: Int
+    /// Sampling defaults.
     public var samplingDefaults: SamplingDefaults
     public var error: String?
 
-    /// Creates a value with every field.
-    public init(name: String, architecture: String, layers: Int, hiddenSize: Int, embeddingSize: Int, dropout: Double, vocabulary: String, vocabularySize: Int, maxVocabulary: Int, parameters: Int, bytesInMemory: Int, loaded: Bool, state: String, optimizer: String, learningRate: Double, clip: String, clipValue: Double, batchSize: Int, seqLength: Int, steps: Int, charactersSeen: Int, lastLoss: Double? = nil, lastValidationLoss: Double? = nil, lossHistory: [LossPoint], feedBacklogBytes: Int, feedTotalBytes: Int, samplingDefaults: SamplingDefaults, error: String? = nil) {
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["name", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary", "vocabulary_size", "max_vocabulary", "parameters", "bytes_in_memory", "loaded", "state", "optimizer", "learning_rate", "clip", "clip_value", "batch_size", "seq_length", "steps", "characters_seen", "last_loss", "last_validation_loss", "loss_history", "feed_backlog_bytes", "feed_total_bytes", "sampling_defaults", "error"]
+
+    /// Creates a value with every member.
+    public init(name: String, architecture: Architecture, layers: Int, hiddenSize: Int, embeddingSize: Int, dropout: Double, vocabulary: VocabularyKind, vocabularySize: Int, maxVocabulary: Int, parameters: Int, bytesInMemory: Int, loaded: Bool, state: ModelState, optimizer: OptimizerName, learningRate: Double, clip: ClipMode, clipValue: Double, batchSize: Int, seqLength: Int, steps: Int, charactersSeen: Int, lastLoss: Double? = nil, lastValidationLoss: Double? = nil, lossHistory: [LossPoint], feedBacklogBytes: Int, feedTotalBytes: Int, samplingDefaults: SamplingDefaults, error: String? = nil) {
         self.name = name
         self.architecture = architecture
         self.layers = layers
@@ -205,64 +781,424 @@ public struct ModelDetails: Codable, Sendable, Hashable {
         self.samplingDefaults = samplingDefaults
         self.error = error
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("name")
+            guard let raw = members["name"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.name = v
+        }
+        do {
+            let p = path.appending("architecture")
+            guard let raw = members["architecture"] else { throw RPCError.missing(p) }
+            let v = try Architecture(wire: raw, at: p)
+            self.architecture = v
+        }
+        do {
+            let p = path.appending("layers")
+            guard let raw = members["layers"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.layers = v
+        }
+        do {
+            let p = path.appending("hidden_size")
+            guard let raw = members["hidden_size"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.hiddenSize = v
+        }
+        do {
+            let p = path.appending("embedding_size")
+            guard let raw = members["embedding_size"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.embeddingSize = v
+        }
+        do {
+            let p = path.appending("dropout")
+            guard let raw = members["dropout"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.dropout = v
+        }
+        do {
+            let p = path.appending("vocabulary")
+            guard let raw = members["vocabulary"] else { throw RPCError.missing(p) }
+            let v = try VocabularyKind(wire: raw, at: p)
+            self.vocabulary = v
+        }
+        do {
+            let p = path.appending("vocabulary_size")
+            guard let raw = members["vocabulary_size"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.vocabularySize = v
+        }
+        do {
+            let p = path.appending("max_vocabulary")
+            guard let raw = members["max_vocabulary"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.maxVocabulary = v
+        }
+        do {
+            let p = path.appending("parameters")
+            guard let raw = members["parameters"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.parameters = v
+        }
+        do {
+            let p = path.appending("bytes_in_memory")
+            guard let raw = members["bytes_in_memory"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.bytesInMemory = v
+        }
+        do {
+            let p = path.appending("loaded")
+            guard let raw = members["loaded"] else { throw RPCError.missing(p) }
+            let v = try Bool(wire: raw, at: p)
+            self.loaded = v
+        }
+        do {
+            let p = path.appending("state")
+            guard let raw = members["state"] else { throw RPCError.missing(p) }
+            let v = try ModelState(wire: raw, at: p)
+            self.state = v
+        }
+        do {
+            let p = path.appending("optimizer")
+            guard let raw = members["optimizer"] else { throw RPCError.missing(p) }
+            let v = try OptimizerName(wire: raw, at: p)
+            self.optimizer = v
+        }
+        do {
+            let p = path.appending("learning_rate")
+            guard let raw = members["learning_rate"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.learningRate = v
+        }
+        do {
+            let p = path.appending("clip")
+            guard let raw = members["clip"] else { throw RPCError.missing(p) }
+            let v = try ClipMode(wire: raw, at: p)
+            self.clip = v
+        }
+        do {
+            let p = path.appending("clip_value")
+            guard let raw = members["clip_value"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.clipValue = v
+        }
+        do {
+            let p = path.appending("batch_size")
+            guard let raw = members["batch_size"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.batchSize = v
+        }
+        do {
+            let p = path.appending("seq_length")
+            guard let raw = members["seq_length"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.seqLength = v
+        }
+        do {
+            let p = path.appending("steps")
+            guard let raw = members["steps"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.steps = v
+        }
+        do {
+            let p = path.appending("characters_seen")
+            guard let raw = members["characters_seen"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.charactersSeen = v
+        }
+        do {
+            let p = path.appending("last_loss")
+            if let raw = members["last_loss"] {
+                let v = try Double(wire: raw, at: p)
+                self.lastLoss = v
+            } else {
+                self.lastLoss = nil
+            }
+        }
+        do {
+            let p = path.appending("last_validation_loss")
+            if let raw = members["last_validation_loss"] {
+                let v = try Double(wire: raw, at: p)
+                self.lastValidationLoss = v
+            } else {
+                self.lastValidationLoss = nil
+            }
+        }
+        do {
+            let p = path.appending("loss_history")
+            guard let raw = members["loss_history"] else { throw RPCError.missing(p) }
+            let v = try [LossPoint](wire: raw, at: p)
+            self.lossHistory = v
+        }
+        do {
+            let p = path.appending("feed_backlog_bytes")
+            guard let raw = members["feed_backlog_bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.feedBacklogBytes = v
+        }
+        do {
+            let p = path.appending("feed_total_bytes")
+            guard let raw = members["feed_total_bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.feedTotalBytes = v
+        }
+        do {
+            let p = path.appending("sampling_defaults")
+            guard let raw = members["sampling_defaults"] else { throw RPCError.missing(p) }
+            let v = try SamplingDefaults(wire: raw, at: p)
+            self.samplingDefaults = v
+        }
+        do {
+            let p = path.appending("error")
+            if let raw = members["error"] {
+                let v = try String(wire: raw, at: p)
+                self.error = v
+            } else {
+                self.error = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["name"] = name.wire
+        o["architecture"] = architecture.wire
+        o["layers"] = layers.wire
+        o["hidden_size"] = hiddenSize.wire
+        o["embedding_size"] = embeddingSize.wire
+        o["dropout"] = dropout.wire
+        o["vocabulary"] = vocabulary.wire
+        o["vocabulary_size"] = vocabularySize.wire
+        o["max_vocabulary"] = maxVocabulary.wire
+        o["parameters"] = parameters.wire
+        o["bytes_in_memory"] = bytesInMemory.wire
+        o["loaded"] = loaded.wire
+        o["state"] = state.wire
+        o["optimizer"] = optimizer.wire
+        o["learning_rate"] = learningRate.wire
+        o["clip"] = clip.wire
+        o["clip_value"] = clipValue.wire
+        o["batch_size"] = batchSize.wire
+        o["seq_length"] = seqLength.wire
+        o["steps"] = steps.wire
+        o["characters_seen"] = charactersSeen.wire
+        if let v = lastLoss { o["last_loss"] = v.wire }
+        if let v = lastValidationLoss { o["last_validation_loss"] = v.wire }
+        o["loss_history"] = lossHistory.wire
+        o["feed_backlog_bytes"] = feedBacklogBytes.wire
+        o["feed_total_bytes"] = feedTotalBytes.wire
+        o["sampling_defaults"] = samplingDefaults.wire
+        if let v = error { o["error"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// Sampling defaults.
-public struct SamplingDefaults: Codable, Sendable, Hashable {
+public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
     public var temperature: Double
     public var length: Int
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["temperature", "length"]
+
+    /// Creates a value with every member.
     public init(temperature: Double, length: Int) {
         self.temperature = temperature
         self.length = length
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("temperature")
+            guard let raw = members["temperature"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.temperature = v
+        }
+        do {
+            let p = path.appending("length")
+            guard let raw = members["length"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.length = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["temperature"] = temperature.wire
+        o["length"] = length.wire
+        return .object(o)
+    }
 }
 
 /// Where a model was written.
-public struct SaveResult: Codable, Sendable, Hashable {
+public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
     public var path: String
     public var bytes: Int
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["path", "bytes"]
+
+    /// Creates a value with every member.
     public init(path: String, bytes: Int) {
         self.path = path
         self.bytes = bytes
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("path")
+            guard let raw = members["path"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.path = v
+        }
+        do {
+            let p = path.appending("bytes")
+            guard let raw = members["bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.bytes = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["path"] = path.wire
+        o["bytes"] = bytes.wire
+        return .object(o)
+    }
 }
 
 /// Text produced so far (notification params).
-public struct SampleChunk: Codable, Sendable, Hashable {
+public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
     public var id: JSON
     public var text: String
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["id", "text"]
+
+    /// Creates a value with every member.
     public init(id: JSON, text: String) {
         self.id = id
         self.text = text
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("id")
+            guard let raw = members["id"] else { throw RPCError.missing(p) }
+            let v = try JSON(wire: raw, at: p)
+            self.id = v
+        }
+        do {
+            let p = path.appending("text")
+            guard let raw = members["text"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.text = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["id"] = id.wire
+        o["text"] = text.wire
+        return .object(o)
+    }
 }
 
 /// Sampled text and statistics.
-public struct SampleResult: Codable, Sendable, Hashable {
+public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
     public var text: String
     public var characters: Int
     public var charactersPerSecond: Double
-    public var stopReason: String
+    /// Why a sample ended: the length was reached, or a stop string was produced.
+    public var stopReason: SampleStop
     public var seed: Int
 
-    /// Creates a value with every field.
-    public init(text: String, characters: Int, charactersPerSecond: Double, stopReason: String, seed: Int) {
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["text", "characters", "characters_per_second", "stop_reason", "seed"]
+
+    /// Creates a value with every member.
+    public init(text: String, characters: Int, charactersPerSecond: Double, stopReason: SampleStop, seed: Int) {
         self.text = text
         self.characters = characters
         self.charactersPerSecond = charactersPerSecond
         self.stopReason = stopReason
         self.seed = seed
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("text")
+            guard let raw = members["text"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.text = v
+        }
+        do {
+            let p = path.appending("characters")
+            guard let raw = members["characters"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.characters = v
+        }
+        do {
+            let p = path.appending("characters_per_second")
+            guard let raw = members["characters_per_second"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.charactersPerSecond = v
+        }
+        do {
+            let p = path.appending("stop_reason")
+            guard let raw = members["stop_reason"] else { throw RPCError.missing(p) }
+            let v = try SampleStop(wire: raw, at: p)
+            self.stopReason = v
+        }
+        do {
+            let p = path.appending("seed")
+            guard let raw = members["seed"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.seed = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["text"] = text.wire
+        o["characters"] = characters.wire
+        o["characters_per_second"] = charactersPerSecond.wire
+        o["stop_reason"] = stopReason.wire
+        o["seed"] = seed.wire
+        return .object(o)
+    }
 }
 
 /// Loss on a text.
-public struct EvaluateResult: Codable, Sendable, Hashable {
+public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
     public var loss: Double
     public var bitsPerCharacter: Double
     public var characters: Int
@@ -272,7 +1208,10 @@ public struct EvaluateResult: Codable, Sendable, Hashable {
     public var exactMatch: Double?
     public var samples: Int?
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["loss", "bits_per_character", "characters", "answer_accuracy", "exact_match", "samples"]
+
+    /// Creates a value with every member.
     public init(loss: Double, bitsPerCharacter: Double, characters: Int, answerAccuracy: Double? = nil, exactMatch: Double? = nil, samples: Int? = nil) {
         self.loss = loss
         self.bitsPerCharacter = bitsPerCharacter
@@ -281,13 +1220,78 @@ public struct EvaluateResult: Codable, Sendable, Hashable {
         self.exactMatch = exactMatch
         self.samples = samples
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("loss")
+            guard let raw = members["loss"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.loss = v
+        }
+        do {
+            let p = path.appending("bits_per_character")
+            guard let raw = members["bits_per_character"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.bitsPerCharacter = v
+        }
+        do {
+            let p = path.appending("characters")
+            guard let raw = members["characters"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.characters = v
+        }
+        do {
+            let p = path.appending("answer_accuracy")
+            if let raw = members["answer_accuracy"] {
+                let v = try Double(wire: raw, at: p)
+                self.answerAccuracy = v
+            } else {
+                self.answerAccuracy = nil
+            }
+        }
+        do {
+            let p = path.appending("exact_match")
+            if let raw = members["exact_match"] {
+                let v = try Double(wire: raw, at: p)
+                self.exactMatch = v
+            } else {
+                self.exactMatch = nil
+            }
+        }
+        do {
+            let p = path.appending("samples")
+            if let raw = members["samples"] {
+                let v = try Int(wire: raw, at: p)
+                self.samples = v
+            } else {
+                self.samples = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["loss"] = loss.wire
+        o["bits_per_character"] = bitsPerCharacter.wire
+        o["characters"] = characters.wire
+        if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
+        if let v = exactMatch { o["exact_match"] = v.wire }
+        if let v = samples { o["samples"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// A training job.
-public struct JobInfo: Codable, Sendable, Hashable {
+public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
     public var job: String
     public var model: String
-    public var state: String
+    /// Where a training job is.
+    public var state: JobState
     public var step: Int
     public var totalSteps: Int?
     public var epoch: Double?
@@ -302,8 +1306,11 @@ public struct JobInfo: Codable, Sendable, Hashable {
     public var answerAccuracy: Double?
     public var exactMatch: Double?
 
-    /// Creates a value with every field.
-    public init(job: String, model: String, state: String, step: Int, totalSteps: Int? = nil, epoch: Double? = nil, loss: Double? = nil, validationLoss: Double? = nil, charactersPerSecond: Double? = nil, elapsedSeconds: Double, etaSeconds: Double? = nil, error: String? = nil, curriculumLength: Int? = nil, curriculumNesting: Int? = nil, answerAccuracy: Double? = nil, exactMatch: Double? = nil) {
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["job", "model", "state", "step", "total_steps", "epoch", "loss", "validation_loss", "characters_per_second", "elapsed_seconds", "eta_seconds", "error", "curriculum_length", "curriculum_nesting", "answer_accuracy", "exact_match"]
+
+    /// Creates a value with every member.
+    public init(job: String, model: String, state: JobState, step: Int, totalSteps: Int? = nil, epoch: Double? = nil, loss: Double? = nil, validationLoss: Double? = nil, charactersPerSecond: Double? = nil, elapsedSeconds: Double, etaSeconds: Double? = nil, error: String? = nil, curriculumLength: Int? = nil, curriculumNesting: Int? = nil, answerAccuracy: Double? = nil, exactMatch: Double? = nil) {
         self.job = job
         self.model = model
         self.state = state
@@ -321,53 +1328,281 @@ public struct JobInfo: Codable, Sendable, Hashable {
         self.answerAccuracy = answerAccuracy
         self.exactMatch = exactMatch
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("job")
+            guard let raw = members["job"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.job = v
+        }
+        do {
+            let p = path.appending("model")
+            guard let raw = members["model"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.model = v
+        }
+        do {
+            let p = path.appending("state")
+            guard let raw = members["state"] else { throw RPCError.missing(p) }
+            let v = try JobState(wire: raw, at: p)
+            self.state = v
+        }
+        do {
+            let p = path.appending("step")
+            guard let raw = members["step"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.step = v
+        }
+        do {
+            let p = path.appending("total_steps")
+            if let raw = members["total_steps"] {
+                let v = try Int(wire: raw, at: p)
+                self.totalSteps = v
+            } else {
+                self.totalSteps = nil
+            }
+        }
+        do {
+            let p = path.appending("epoch")
+            if let raw = members["epoch"] {
+                let v = try Double(wire: raw, at: p)
+                self.epoch = v
+            } else {
+                self.epoch = nil
+            }
+        }
+        do {
+            let p = path.appending("loss")
+            if let raw = members["loss"] {
+                let v = try Double(wire: raw, at: p)
+                self.loss = v
+            } else {
+                self.loss = nil
+            }
+        }
+        do {
+            let p = path.appending("validation_loss")
+            if let raw = members["validation_loss"] {
+                let v = try Double(wire: raw, at: p)
+                self.validationLoss = v
+            } else {
+                self.validationLoss = nil
+            }
+        }
+        do {
+            let p = path.appending("characters_per_second")
+            if let raw = members["characters_per_second"] {
+                let v = try Double(wire: raw, at: p)
+                self.charactersPerSecond = v
+            } else {
+                self.charactersPerSecond = nil
+            }
+        }
+        do {
+            let p = path.appending("elapsed_seconds")
+            guard let raw = members["elapsed_seconds"] else { throw RPCError.missing(p) }
+            let v = try Double(wire: raw, at: p)
+            self.elapsedSeconds = v
+        }
+        do {
+            let p = path.appending("eta_seconds")
+            if let raw = members["eta_seconds"] {
+                let v = try Double(wire: raw, at: p)
+                self.etaSeconds = v
+            } else {
+                self.etaSeconds = nil
+            }
+        }
+        do {
+            let p = path.appending("error")
+            if let raw = members["error"] {
+                let v = try String(wire: raw, at: p)
+                self.error = v
+            } else {
+                self.error = nil
+            }
+        }
+        do {
+            let p = path.appending("curriculum_length")
+            if let raw = members["curriculum_length"] {
+                let v = try Int(wire: raw, at: p)
+                self.curriculumLength = v
+            } else {
+                self.curriculumLength = nil
+            }
+        }
+        do {
+            let p = path.appending("curriculum_nesting")
+            if let raw = members["curriculum_nesting"] {
+                let v = try Int(wire: raw, at: p)
+                self.curriculumNesting = v
+            } else {
+                self.curriculumNesting = nil
+            }
+        }
+        do {
+            let p = path.appending("answer_accuracy")
+            if let raw = members["answer_accuracy"] {
+                let v = try Double(wire: raw, at: p)
+                self.answerAccuracy = v
+            } else {
+                self.answerAccuracy = nil
+            }
+        }
+        do {
+            let p = path.appending("exact_match")
+            if let raw = members["exact_match"] {
+                let v = try Double(wire: raw, at: p)
+                self.exactMatch = v
+            } else {
+                self.exactMatch = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["job"] = job.wire
+        o["model"] = model.wire
+        o["state"] = state.wire
+        o["step"] = step.wire
+        if let v = totalSteps { o["total_steps"] = v.wire }
+        if let v = epoch { o["epoch"] = v.wire }
+        if let v = loss { o["loss"] = v.wire }
+        if let v = validationLoss { o["validation_loss"] = v.wire }
+        if let v = charactersPerSecond { o["characters_per_second"] = v.wire }
+        o["elapsed_seconds"] = elapsedSeconds.wire
+        if let v = etaSeconds { o["eta_seconds"] = v.wire }
+        if let v = error { o["error"] = v.wire }
+        if let v = curriculumLength { o["curriculum_length"] = v.wire }
+        if let v = curriculumNesting { o["curriculum_nesting"] = v.wire }
+        if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
+        if let v = exactMatch { o["exact_match"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// Jobs.
-public struct JobList: Codable, Sendable, Hashable {
+public struct JobList: Sendable, Hashable, Codable, WireStruct {
     public var jobs: [JobInfo]
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["jobs"]
+
+    /// Creates a value with every member.
     public init(jobs: [JobInfo]) {
         self.jobs = jobs
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("jobs")
+            guard let raw = members["jobs"] else { throw RPCError.missing(p) }
+            let v = try [JobInfo](wire: raw, at: p)
+            self.jobs = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["jobs"] = jobs.wire
+        return .object(o)
     }
 }
 
 /// What the spool accepted.
-public struct FeedResult: Codable, Sendable, Hashable {
+public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
     public var acceptedBytes: Int
     public var backlogBytes: Int
     public var newCharacters: Int
     /// Bytes the model's spool has ever accepted, this call's included: the offset for the next exactly-once train.feed.
     public var spoolEnd: Int
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["accepted_bytes", "backlog_bytes", "new_characters", "spool_end"]
+
+    /// Creates a value with every member.
     public init(acceptedBytes: Int, backlogBytes: Int, newCharacters: Int, spoolEnd: Int) {
         self.acceptedBytes = acceptedBytes
         self.backlogBytes = backlogBytes
         self.newCharacters = newCharacters
         self.spoolEnd = spoolEnd
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("accepted_bytes")
+            guard let raw = members["accepted_bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.acceptedBytes = v
+        }
+        do {
+            let p = path.appending("backlog_bytes")
+            guard let raw = members["backlog_bytes"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.backlogBytes = v
+        }
+        do {
+            let p = path.appending("new_characters")
+            guard let raw = members["new_characters"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.newCharacters = v
+        }
+        do {
+            let p = path.appending("spool_end")
+            guard let raw = members["spool_end"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.spoolEnd = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["accepted_bytes"] = acceptedBytes.wire
+        o["backlog_bytes"] = backlogBytes.wire
+        o["new_characters"] = newCharacters.wire
+        o["spool_end"] = spoolEnd.wire
+        return .object(o)
+    }
 }
 
 /// Learning to Execute (Zaremba and Sutskever, 2014): programs, addition or copy.
-public struct L2ESpec: Codable, Sendable, Hashable {
-    public var task: String?
+public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
+    public var task: Task?
     public var length: Int?
     public var nesting: Int?
-    public var curriculum: String?
+    public var curriculum: Curriculum?
     /// `separate` (default): each sample is one row of a batch, from a zero state, padded to the longest (the batch's `seq_length` is then ignored); `stream`: samples follow each other as one text, cut into `seq_length` windows with the state carried.
-    public var sequences: String?
-    public var split: String?
+    public var sequences: Sequences?
+    public var split: Split?
     public var seed: Int?
-    public var answerOnlyLoss: Bool?
-    public var reverseAnswer: Bool?
-    public var reverseInput: Bool?
-    public var doubleInput: Bool?
+    public var answerOnlyLoss: Bool
+    public var reverseAnswer: Bool
+    public var reverseInput: Bool
+    public var doubleInput: Bool
     public var samples: Int?
 
-    /// Creates a value with every field.
-    public init(task: String? = nil, length: Int? = nil, nesting: Int? = nil, curriculum: String? = nil, sequences: String? = nil, split: String? = nil, seed: Int? = nil, answerOnlyLoss: Bool? = nil, reverseAnswer: Bool? = nil, reverseInput: Bool? = nil, doubleInput: Bool? = nil, samples: Int? = nil) {
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["task", "length", "nesting", "curriculum", "sequences", "split", "seed", "answer_only_loss", "reverse_answer", "reverse_input", "double_input", "samples"]
+
+    /// Creates a value with every member.
+    public init(task: Task? = nil, length: Int? = nil, nesting: Int? = nil, curriculum: Curriculum? = nil, sequences: Sequences? = nil, split: Split? = nil, seed: Int? = nil, answerOnlyLoss: Bool = true, reverseAnswer: Bool = false, reverseInput: Bool = false, doubleInput: Bool = false, samples: Int? = nil) {
         self.task = task
         self.length = length
         self.nesting = nesting
@@ -381,60 +1616,394 @@ public struct L2ESpec: Codable, Sendable, Hashable {
         self.doubleInput = doubleInput
         self.samples = samples
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("task")
+            if let raw = members["task"] {
+                let v = try Task(wire: raw, at: p)
+                self.task = v
+            } else {
+                self.task = nil
+            }
+        }
+        do {
+            let p = path.appending("length")
+            if let raw = members["length"] {
+                let v = try Int(wire: raw, at: p)
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 9) { throw RPCError.invalid(p, "maximum", "must be <= 9, got \(v)") }
+                self.length = v
+            } else {
+                self.length = nil
+            }
+        }
+        do {
+            let p = path.appending("nesting")
+            if let raw = members["nesting"] {
+                let v = try Int(wire: raw, at: p)
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 10) { throw RPCError.invalid(p, "maximum", "must be <= 10, got \(v)") }
+                self.nesting = v
+            } else {
+                self.nesting = nil
+            }
+        }
+        do {
+            let p = path.appending("curriculum")
+            if let raw = members["curriculum"] {
+                let v = try Curriculum(wire: raw, at: p)
+                self.curriculum = v
+            } else {
+                self.curriculum = nil
+            }
+        }
+        do {
+            let p = path.appending("sequences")
+            if let raw = members["sequences"] {
+                let v = try Sequences(wire: raw, at: p)
+                self.sequences = v
+            } else {
+                self.sequences = nil
+            }
+        }
+        do {
+            let p = path.appending("split")
+            if let raw = members["split"] {
+                let v = try Split(wire: raw, at: p)
+                self.split = v
+            } else {
+                self.split = nil
+            }
+        }
+        do {
+            let p = path.appending("seed")
+            if let raw = members["seed"] {
+                let v = try Int(wire: raw, at: p)
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                self.seed = v
+            } else {
+                self.seed = nil
+            }
+        }
+        do {
+            let p = path.appending("answer_only_loss")
+            if let raw = members["answer_only_loss"] {
+                let v = try Bool(wire: raw, at: p)
+                self.answerOnlyLoss = v
+            } else {
+                self.answerOnlyLoss = true
+            }
+        }
+        do {
+            let p = path.appending("reverse_answer")
+            if let raw = members["reverse_answer"] {
+                let v = try Bool(wire: raw, at: p)
+                self.reverseAnswer = v
+            } else {
+                self.reverseAnswer = false
+            }
+        }
+        do {
+            let p = path.appending("reverse_input")
+            if let raw = members["reverse_input"] {
+                let v = try Bool(wire: raw, at: p)
+                self.reverseInput = v
+            } else {
+                self.reverseInput = false
+            }
+        }
+        do {
+            let p = path.appending("double_input")
+            if let raw = members["double_input"] {
+                let v = try Bool(wire: raw, at: p)
+                self.doubleInput = v
+            } else {
+                self.doubleInput = false
+            }
+        }
+        do {
+            let p = path.appending("samples")
+            if let raw = members["samples"] {
+                let v = try Int(wire: raw, at: p)
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.samples = v
+            } else {
+                self.samples = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        if let v = task { o["task"] = v.wire }
+        if let v = length { o["length"] = v.wire }
+        if let v = nesting { o["nesting"] = v.wire }
+        if let v = curriculum { o["curriculum"] = v.wire }
+        if let v = sequences { o["sequences"] = v.wire }
+        if let v = split { o["split"] = v.wire }
+        if let v = seed { o["seed"] = v.wire }
+        o["answer_only_loss"] = answerOnlyLoss.wire
+        o["reverse_answer"] = reverseAnswer.wire
+        o["reverse_input"] = reverseInput.wire
+        o["double_input"] = doubleInput.wire
+        if let v = samples { o["samples"] = v.wire }
+        return .object(o)
+    }
+    /// The values of `task`.
+    public enum Task: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case program = "program"
+        case addition = "addition"
+        case copy = "copy"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of program, addition, copy, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
+    }
+    /// The values of `curriculum`.
+    public enum Curriculum: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case baseline = "baseline"
+        case naive = "naive"
+        case mixed = "mixed"
+        case combined = "combined"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of baseline, naive, mixed, combined, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
+    }
+    /// The values of `sequences`.
+    public enum Sequences: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case separate = "separate"
+        case stream = "stream"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of separate, stream, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
+    }
+    /// The values of `split`.
+    public enum Split: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case train = "train"
+        case validation = "validation"
+        case test = "test"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of train, validation, test, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
+    }
 }
 
 /// One parameter of a corpus plugin.
-public struct PluginParameter: Codable, Sendable, Hashable {
+public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
     public var name: String
     public var type: String
     public var `default`: String?
     public var description: String?
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["name", "type", "default", "description"]
+
+    /// Creates a value with every member.
     public init(name: String, type: String, `default`: String? = nil, description: String? = nil) {
         self.name = name
         self.type = type
         self.default = `default`
         self.description = description
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("name")
+            guard let raw = members["name"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.name = v
+        }
+        do {
+            let p = path.appending("type")
+            guard let raw = members["type"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.type = v
+        }
+        do {
+            let p = path.appending("default")
+            if let raw = members["default"] {
+                let v = try String(wire: raw, at: p)
+                self.default = v
+            } else {
+                self.default = nil
+            }
+        }
+        do {
+            let p = path.appending("description")
+            if let raw = members["description"] {
+                let v = try String(wire: raw, at: p)
+                self.description = v
+            } else {
+                self.description = nil
+            }
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["name"] = name.wire
+        o["type"] = type.wire
+        if let v = `default` { o["default"] = v.wire }
+        if let v = description { o["description"] = v.wire }
+        return .object(o)
+    }
 }
 
 /// A corpus plugin as it describes itself.
-public struct PluginInfo: Codable, Sendable, Hashable {
+public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
     public var name: String
     public var description: String
     public var path: String
     public var parameters: [PluginParameter]
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["name", "description", "path", "parameters"]
+
+    /// Creates a value with every member.
     public init(name: String, description: String, path: String, parameters: [PluginParameter]) {
         self.name = name
         self.description = description
         self.path = path
         self.parameters = parameters
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("name")
+            guard let raw = members["name"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.name = v
+        }
+        do {
+            let p = path.appending("description")
+            guard let raw = members["description"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.description = v
+        }
+        do {
+            let p = path.appending("path")
+            guard let raw = members["path"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.path = v
+        }
+        do {
+            let p = path.appending("parameters")
+            guard let raw = members["parameters"] else { throw RPCError.missing(p) }
+            let v = try [PluginParameter](wire: raw, at: p)
+            self.parameters = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["name"] = name.wire
+        o["description"] = description.wire
+        o["path"] = path.wire
+        o["parameters"] = parameters.wire
+        return .object(o)
+    }
 }
 
 /// Built-in corpus kinds and the plugins found.
-public struct CorpusCatalog: Codable, Sendable, Hashable {
+public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
     public var builtins: [String]
     public var plugins: [PluginInfo]
     public var problems: [String]
 
-    /// Creates a value with every field.
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["builtins", "plugins", "problems"]
+
+    /// Creates a value with every member.
     public init(builtins: [String], plugins: [PluginInfo], problems: [String]) {
         self.builtins = builtins
         self.plugins = plugins
         self.problems = problems
     }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("builtins")
+            guard let raw = members["builtins"] else { throw RPCError.missing(p) }
+            let v = try [String](wire: raw, at: p)
+            self.builtins = v
+        }
+        do {
+            let p = path.appending("plugins")
+            guard let raw = members["plugins"] else { throw RPCError.missing(p) }
+            let v = try [PluginInfo](wire: raw, at: p)
+            self.plugins = v
+        }
+        do {
+            let p = path.appending("problems")
+            guard let raw = members["problems"] else { throw RPCError.missing(p) }
+            let v = try [String](wire: raw, at: p)
+            self.problems = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["builtins"] = builtins.wire
+        o["plugins"] = plugins.wire
+        o["problems"] = problems.wire
+        return .object(o)
+    }
 }
 
 /// What the engine computes with on this machine: the CPU, the kernel path chosen from cpuid (or forced with RNND_KERNELS), and the threads of a large product.
-public struct EngineReport: Codable, Sendable, Hashable {
+public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
     /// The CPU as cpuid names it, with family and model.
     public var cpu: String
     /// The kernel path in use.
-    public var kernels: String
+    public var kernels: Kernels
     /// Why this path: "cpuid", or the RNND_KERNELS setting.
     public var selectedBy: String
     /// Every path this CPU can run.
@@ -444,13 +2013,87 @@ public struct EngineReport: Codable, Sendable, Hashable {
     /// Threads one large product uses.
     public var threads: Int
 
-    /// Creates a value with every field.
-    public init(cpu: String, kernels: String, selectedBy: String, supportedKernels: [String], gemm: String, threads: Int) {
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["cpu", "kernels", "selected_by", "supported_kernels", "gemm", "threads"]
+
+    /// Creates a value with every member.
+    public init(cpu: String, kernels: Kernels, selectedBy: String, supportedKernels: [String], gemm: String, threads: Int) {
         self.cpu = cpu
         self.kernels = kernels
         self.selectedBy = selectedBy
         self.supportedKernels = supportedKernels
         self.gemm = gemm
         self.threads = threads
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        do {
+            let p = path.appending("cpu")
+            guard let raw = members["cpu"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.cpu = v
+        }
+        do {
+            let p = path.appending("kernels")
+            guard let raw = members["kernels"] else { throw RPCError.missing(p) }
+            let v = try Kernels(wire: raw, at: p)
+            self.kernels = v
+        }
+        do {
+            let p = path.appending("selected_by")
+            guard let raw = members["selected_by"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.selectedBy = v
+        }
+        do {
+            let p = path.appending("supported_kernels")
+            guard let raw = members["supported_kernels"] else { throw RPCError.missing(p) }
+            let v = try [String](wire: raw, at: p)
+            self.supportedKernels = v
+        }
+        do {
+            let p = path.appending("gemm")
+            guard let raw = members["gemm"] else { throw RPCError.missing(p) }
+            let v = try String(wire: raw, at: p)
+            self.gemm = v
+        }
+        do {
+            let p = path.appending("threads")
+            guard let raw = members["threads"] else { throw RPCError.missing(p) }
+            let v = try Int(wire: raw, at: p)
+            self.threads = v
+        }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["cpu"] = cpu.wire
+        o["kernels"] = kernels.wire
+        o["selected_by"] = selectedBy.wire
+        o["supported_kernels"] = supportedKernels.wire
+        o["gemm"] = gemm.wire
+        o["threads"] = threads.wire
+        return .object(o)
+    }
+    /// The values of `kernels`.
+    public enum Kernels: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case portable = "portable"
+        case avx2 = "avx2"
+        case avx512 = "avx512"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of portable, avx2, avx512, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
     }
 }

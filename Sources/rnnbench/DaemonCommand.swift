@@ -1,5 +1,6 @@
 import ArgumentParser
 import RNNClient
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -29,56 +30,48 @@ struct DaemonCommand: ParsableCommand {
         sleepSeconds(1)
         print("bench=daemon_idle rss_mib=\(format(daemon.residentMiB().current)) models=0")
 
-        _ = try client.call("daemon.status")
+        _ = try client.daemonStatus()
         var statusTimes: [Double] = []
         statusTimes.reserveCapacity(statusCalls)
         for _ in 0..<statusCalls {
             let start = monotonicSeconds()
-            _ = try client.call("daemon.status")
+            _ = try client.daemonStatus()
             statusTimes.append(monotonicSeconds() - start)
         }
         print("bench=status_round_trip calls=\(statusCalls) \(Latency(statusTimes).keyValues)")
 
         let characters = Set(text)
-        _ = try client.call(
-            "model.create",
-            [
-                "model": .string("bench"), "architecture": .string("lstm"), "layers": .number(2),
-                "hidden_size": .number(128), "corpus": .object(["text": .string(String(characters.sorted()))]),
-            ])
-        let sampleParams: [String: JSON] = [
-            "model": .string("bench"), "length": .number(Double(sampleLength)), "temperature": .number(0.8),
-        ]
-        for _ in 0..<5 { _ = try client.call("sample", sampleParams) }
+        _ = try client.modelCreate(
+            .init(
+                model: "bench", architecture: .lstm, layers: 2, hiddenSize: 128,
+                corpus: CorpusSpec(text: String(characters.sorted()))))
+        let sampleParams = Sample.Params(model: "bench", temperature: 0.8, length: sampleLength)
+        for _ in 0..<5 { _ = try client.sample(sampleParams) }
         let idle = try timeSamples(client, sampleParams)
         print("bench=sample_warm model=lstm-2x128 length=\(sampleLength) \(Latency(idle).keyValues)")
 
-        let job = try client.call(
-            "train.start",
-            [
-                "model": .string("bench"), "corpus": .object(["file": .string(corpusPath)]),
-                "batch_size": .number(50), "seq_length": .number(50), "seconds": .number(600),
-            ])
+        let job = try client.trainStart(
+            .init(model: "bench", corpus: CorpusSpec(file: corpusPath), seconds: 600, batchSize: 50, seqLength: 50))
         sleepSeconds(2)
         let busy = try timeSamples(client, sampleParams)
-        let progress = try client.call("train.status", ["job": job["job"] ?? .null])
+        let progress = try client.trainStatus(.init(job: job.job))
         let ratio = Latency(busy).p50 / max(Latency(idle).p50, 1e-9)
         print(
             "bench=sample_while_training model=lstm-2x128 length=\(sampleLength) \(Latency(busy).keyValues) "
-                + "p50_ratio_to_idle=\(format(ratio)) train_chars_per_s=\(Int(progress["characters_per_second"]?.numberValue ?? 0))"
+                + "p50_ratio_to_idle=\(format(ratio)) train_chars_per_s=\(Int(progress.charactersPerSecond ?? 0))"
         )
-        _ = try client.call("train.cancel", ["job": job["job"] ?? .null])
+        _ = try client.trainCancel(.init(job: job.job))
         let memory = daemon.residentMiB()
         print("bench=daemon_after rss_mib=\(format(memory.current)) peak_rss_mib=\(format(memory.peak))")
     }
 
-    private func timeSamples(_ client: RNNClient, _ params: [String: JSON]) throws -> [Double] {
+    private func timeSamples(_ client: RNNClient, _ params: Sample.Params) throws -> [Double] {
         var times: [Double] = []
         for _ in 0..<samples {
             let start = monotonicSeconds()
-            let result = try client.call("sample", params)
+            let result = try client.sample(params)
             times.append(monotonicSeconds() - start)
-            guard result["text"]?.stringValue?.isEmpty == false else {
+            guard !result.text.isEmpty else {
                 throw ValidationError("model.sample returned no text")
             }
         }

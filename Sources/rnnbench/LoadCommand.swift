@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import RNNClient
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -28,28 +29,19 @@ struct LoadCommand: ParsableCommand {
         let (daemon, corpusPath, text) = try target.start()
         defer { daemon.stop() }
         let admin = try daemon.connect()
-        _ = try admin.call(
-            "model.create",
-            [
-                "model": .string("load"), "architecture": .string("lstm"), "layers": .number(2),
-                "hidden_size": .number(128), "corpus": .object(["file": .string(corpusPath)]),
-            ])
-        _ = try admin.call(
-            "train.start",
-            [
-                "model": .string("load"), "corpus": .object(["file": .string(corpusPath)]),
-                "seconds": .number(seconds + 60),
-            ])
-        let feedText = JSON.string(String(text.prefix(4096)))
+        _ = try admin.modelCreate(
+            .init(model: "load", architecture: .lstm, layers: 2, hiddenSize: 128, corpus: CorpusSpec(file: corpusPath)))
+        _ = try admin.trainStart(.init(model: "load", corpus: CorpusSpec(file: corpusPath), seconds: seconds + 60))
+        let feedText = String(text.prefix(4096))
         let kinds: [(name: String, clients: Int, readOnly: Bool, call: @Sendable (RNNClient) throws -> Void)] = [
-            ("status", statusClients, true, { _ = try $0.call("daemon.status") }),
+            ("status", statusClients, true, { _ = try $0.daemonStatus() }),
             (
                 "sample", sampleClients, true,
-                { _ = try $0.call("sample", ["model": .string("load"), "length": .number(200)]) }
+                { _ = try $0.sample(.init(model: "load", length: 200)) }
             ),
             (
                 "feed", feedClients, false,
-                { _ = try $0.call("train.feed", ["model": .string("load"), "text": feedText]) }
+                { _ = try $0.trainFeed(.init(model: "load", text: feedText)) }
             ),
         ]
         let readOnlyPath = daemon.folder + "/run/rnnd-ro.sock"
@@ -89,12 +81,12 @@ struct LoadCommand: ParsableCommand {
                     + "requests_per_s=\(Int(Double(times.count) / seconds)) \(Latency(times).keyValues)")
         }
         let memory = daemon.residentMiB()
-        let job = try admin.call("train.list")["jobs"]?.arrayValue?.first ?? .null
+        let job = try admin.trainList().jobs.first
         print(
             "bench=load kind=all clients=\(statusClients + sampleClients + feedClients) requests=\(total) "
                 + "requests_per_s=\(Int(Double(total) / seconds)) daemon_peak_rss_mib=\(format(memory.peak)) "
-                + "training_chars_per_s=\(Int(job["characters_per_second"]?.numberValue ?? 0)) "
-                + "training_state=\(job["state"]?.stringValue ?? "?")")
+                + "training_chars_per_s=\(Int(job?.charactersPerSecond ?? 0)) "
+                + "training_state=\(job?.state.rawValue ?? "?")")
     }
 }
 

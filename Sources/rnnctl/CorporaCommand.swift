@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 struct CorporaCommand: ParsableCommand {
@@ -7,17 +9,19 @@ struct CorporaCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let r = try global.call(try global.connect(), "corpus.list")
-        global.output(r) {
-            print("built in: " + (r["builtins"]?.arrayValue ?? []).map(\.text).joined(separator: ", "))
-            for p in r["plugins"]?.arrayValue ?? [] {
-                print("\(p["name"]?.text ?? ""): \(p["description"]?.text ?? "")")
-                for parameter in p["parameters"]?.arrayValue ?? [] {
-                    let defaultText = parameter["default"].map { " (default \($0.text))" } ?? ""
-                    print("  --\(parameter["name"]?.text ?? "") \(parameter["type"]?.text ?? "")\(defaultText)")
+        let client = try global.connect()
+        let r = try global.perform { try client.corpusList() }
+        global.output(r.wire) {
+            print("built in: " + r.builtins.joined(separator: ", "))
+            for p in r.plugins {
+                print("\(p.name): \(p.description)")
+                for parameter in p.parameters {
+                    print(
+                        "  --\(parameter.name) \(parameter.type)" + (parameter.default.map { " (default \($0))" } ?? "")
+                    )
                 }
             }
-            for problem in r["problems"]?.arrayValue ?? [] { print("problem: \(problem.text)") }
+            for problem in r.problems { print("problem: \(problem)") }
         }
     }
 }

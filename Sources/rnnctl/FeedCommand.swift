@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -37,14 +39,14 @@ struct FeedCommand: ParsableCommand {
             // Line-buffered input (tail -f) is sent as it comes; big files in chunks.
             if cut > 0 {
                 let text = String(decoding: carry[0..<cut], as: UTF8.self)
-                let r = try global.call(client, "train.feed", ["model": .string(model), "text": .string(text)])
-                accepted += r["accepted_bytes"]?.int ?? 0
+                let r = try global.perform { try client.trainFeed(.init(model: model, text: text)) }
+                accepted += r.acceptedBytes
                 calls += 1
                 carry.removeFirst(cut)
             }
             if eof { break }
         }
-        let summary: JSON = .object(["accepted_bytes": .number(Double(accepted)), "calls": .number(Double(calls))])
+        let summary: JSON = .object(["accepted_bytes": .integer(accepted), "calls": .integer(calls)])
         global.output(summary) {
             writeStandardError("fed \(accepted) bytes to \(model) in \(calls) calls; all acknowledged\n")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RNNClient
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -54,11 +55,7 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try client.call(method, params, onNotification: onNotification)
         } catch .daemon(let error) {
-            if json {
-                print(JSONCoding.line(.object(["error": JSONCoding.value(error)])))
-            } else {
-                printError("rnnctl: \(error.message)")
-            }
+            report(error)
             throw ExitCode(1)
         } catch {
             printError("rnnctl: \(error)")
@@ -66,10 +63,46 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// Runs typed calls (the contract's stubs): a parameter the contract refuses, checked
+    /// here before sending, or the daemon's refusal is printed and exits 1; a broken
+    /// connection exits 69.
+    func perform<R>(_ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as RPCError {
+            report(error)
+            throw ExitCode(1)
+        } catch RNNClient.Failure.daemon(let error) {
+            report(error)
+            throw ExitCode(1)
+        } catch {
+            printError("rnnctl: \(error)")
+            throw ExitCode(69)
+        }
+    }
+
+    /// Prints a refusal: as JSON with --json, else as a line naming the option.
+    func report(_ error: RPCError) {
+        if json {
+            print(JSONCoding.line(.object(["error": JSONCoding.value(error)])))
+        } else {
+            printError("rnnctl: \(optionWording(error))")
+        }
+    }
+
     /// Prints `value` as JSON when --json, else runs `text`.
     func output(_ value: JSON, text: () -> Void) {
         if json { print(JSONCoding.line(value)) } else { text() }
     }
+}
+
+/// A refusal's message with the parameter named as the command line names it
+/// (`parameter "top_k"` becomes `--top-k`; the model is the model's name).
+func optionWording(_ error: RPCError) -> String {
+    guard let parameter = error.data?["parameter"]?.stringValue, !parameter.contains(".") else { return error.message }
+    let quoted = "parameter \"\(parameter)\""
+    let option = parameter == "model" ? "the model name" : "--" + parameter.replacing("_", with: "-")
+    return error.message.replacing(quoted, with: option)
 }
 
 func printError(_ message: String) {

@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 struct ListCommand: ParsableCommand {
@@ -6,15 +8,14 @@ struct ListCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let r = try global.call(try global.connect(), "model.list")
-        global.output(r) {
+        let client = try global.connect()
+        let r = try global.perform { try client.modelList() }
+        global.output(r.wire) {
             print(pad("NAME", 20) + pad("ARCH", 10) + pad("SIZE", 10) + pad("PARAMS", 12) + pad("STATE", 10) + "STEPS")
-            for m in r["models"]?.arrayValue ?? [] {
+            for m in r.models {
                 print(
-                    pad(m["name"]?.text ?? "", 20) + pad(m["architecture"]?.text ?? "", 10)
-                        + pad("\(m["layers"]?.text ?? "?")x\(m["hidden_size"]?.text ?? "?")", 10)
-                        + pad(m["parameters"]?.text ?? "", 12) + pad(m["state"]?.text ?? "", 10)
-                        + (m["steps"]?.text ?? ""))
+                    pad(m.name, 20) + pad(m.architecture.rawValue, 10) + pad("\(m.layers)x\(m.hiddenSize)", 10)
+                        + pad("\(m.parameters)", 12) + pad(m.state.rawValue, 10) + "\(m.steps)")
             }
         }
     }

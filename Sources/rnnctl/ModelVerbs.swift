@@ -1,55 +1,65 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 /// A verb that calls one method with just the model's name and prints a line.
 protocol SimpleModelVerb: ParsableCommand {
+    associatedtype Result: WireCodable
     var global: GlobalOptions { get }
     var model: String { get }
-    static var method: String { get }
-    static func describe(_ model: String, _ result: JSON) -> String
+    static func call(_ client: RNNClient, _ model: String) throws -> Result
+    static func describe(_ model: String, _ result: Result) -> String
 }
 
 extension SimpleModelVerb {
     func run() throws {
-        let r = try global.call(try global.connect(), Self.method, ["model": .string(model)])
-        global.output(r) { print(Self.describe(model, r)) }
+        let client = try global.connect()
+        let r = try global.perform { try Self.call(client, model) }
+        global.output(r.wire) { print(Self.describe(model, r)) }
     }
 }
 
 struct RmCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a model and its files.")
-    static let method = "model.delete"
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
-    static func describe(_ model: String, _ r: JSON) -> String { "deleted \(model)" }
+    static func call(_ client: RNNClient, _ model: String) throws -> Done {
+        try client.modelDelete(.init(model: model))
+    }
+    static func describe(_ model: String, _ r: Done) -> String { "deleted \(model)" }
 }
 
 struct LoadCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(commandName: "load", abstract: "Load a model into memory.")
-    static let method = "model.load"
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
-    static func describe(_ model: String, _ r: JSON) -> String {
-        "loaded \(model) (\(bytes(r["bytes_in_memory"]?.int ?? 0)))"
+    static func call(_ client: RNNClient, _ model: String) throws -> ModelDetails {
+        try client.modelLoad(.init(model: model))
     }
+    static func describe(_ model: String, _ r: ModelDetails) -> String { "loaded \(model) (\(bytes(r.bytesInMemory)))" }
 }
 
 struct UnloadCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(
         commandName: "unload", abstract: "Checkpoint a model and drop it from memory.")
-    static let method = "model.unload"
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
-    static func describe(_ model: String, _ r: JSON) -> String { "unloaded \(model)" }
+    static func call(_ client: RNNClient, _ model: String) throws -> ModelDetails {
+        try client.modelUnload(.init(model: model))
+    }
+    static func describe(_ model: String, _ r: ModelDetails) -> String { "unloaded \(model)" }
 }
 
 struct SaveCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(commandName: "save", abstract: "Checkpoint a model now.")
-    static let method = "model.save"
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The model.") var model: String
-    static func describe(_ model: String, _ r: JSON) -> String {
-        "saved \(model) to \(r["path"]?.text ?? "?") (\(bytes(r["bytes"]?.int ?? 0)))"
+    static func call(_ client: RNNClient, _ model: String) throws -> SaveResult {
+        try client.modelSave(.init(model: model))
+    }
+    static func describe(_ model: String, _ r: SaveResult) -> String {
+        "saved \(model) to \(r.path) (\(bytes(r.bytes)))"
     }
 }
 
@@ -62,13 +72,9 @@ struct ImportCommand: ParsableCommand {
 
     func run() throws {
         let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-        let r = try global.call(
-            try global.connect(), "model.import", ["model": .string(model), "path": .string(absolute)])
-        global.output(r) {
-            print(
-                "imported \(model): \(r["architecture"]?.text ?? "") \(r["layers"]?.text ?? "")x\(r["hidden_size"]?.text ?? "")"
-            )
-        }
+        let client = try global.connect()
+        let r = try global.perform { try client.modelImport(.init(model: model, path: absolute)) }
+        global.output(r.wire) { print("imported \(model): \(r.architecture.rawValue) \(r.layers)x\(r.hiddenSize)") }
     }
 }
 
@@ -81,9 +87,9 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let absolute = path.hasPrefix("/") ? path : currentDirectory() + "/" + path
-        let r = try global.call(
-            try global.connect(), "model.export", ["model": .string(model), "path": .string(absolute)])
-        global.output(r) { print("exported \(model) to \(r["path"]?.text ?? "") (\(bytes(r["bytes"]?.int ?? 0)))") }
+        let client = try global.connect()
+        let r = try global.perform { try client.modelExport(.init(model: model, path: absolute)) }
+        global.output(r.wire) { print("exported \(model) to \(r.path) (\(bytes(r.bytes)))") }
     }
 }
 
@@ -93,8 +99,9 @@ struct CancelCommand: ParsableCommand {
     @Argument(help: "The job id.") var job: String
 
     func run() throws {
-        let r = try global.call(try global.connect(), "train.cancel", ["job": .string(job)])
-        global.output(r) { print("cancelling \(job) (step \(r["step"]?.text ?? "?"))") }
+        let client = try global.connect()
+        let r = try global.perform { try client.trainCancel(.init(job: job)) }
+        global.output(r.wire) { print("cancelling \(job) (step \(r.step))") }
     }
 }
 
@@ -103,14 +110,15 @@ struct JobsCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let r = try global.call(try global.connect(), "train.list")
-        global.output(r) {
+        let client = try global.connect()
+        let r = try global.perform { try client.trainList() }
+        global.output(r.wire) {
             print(pad("JOB", 10) + pad("MODEL", 16) + pad("STATE", 12) + pad("STEP", 12) + pad("LOSS", 10) + "VAL LOSS")
-            for j in r["jobs"]?.arrayValue ?? [] {
-                let step = (j["step"]?.text ?? "0") + (j["total_steps"].map { "/" + $0.text } ?? "")
+            for j in r.jobs {
+                let step = "\(j.step)" + (j.totalSteps.map { "/\($0)" } ?? "")
                 print(
-                    pad(j["job"]?.text ?? "", 10) + pad(j["model"]?.text ?? "", 16) + pad(j["state"]?.text ?? "", 12)
-                        + pad(step, 12) + pad(j["loss"]?.text ?? "-", 10) + (j["validation_loss"]?.text ?? "-"))
+                    pad(j.job, 10) + pad(j.model, 16) + pad(j.state.rawValue, 12) + pad(step, 12)
+                        + pad(j.loss.map(format4) ?? "-", 10) + (j.validationLoss.map(format4) ?? "-"))
             }
         }
     }
@@ -125,10 +133,11 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let input = text == "-" ? readAllStandardInput() : text
-        let r = try global.call(try global.connect(), "evaluate", ["model": .string(model), "text": .string(input)])
-        global.output(r) {
+        let client = try global.connect()
+        let r = try global.perform { try client.evaluate(.init(model: model, text: input)) }
+        global.output(r.wire) {
             print(
-                "\(r["loss"]?.text ?? "?") nats/char, \(r["bits_per_character"]?.text ?? "?") bits/char over \(r["characters"]?.text ?? "?") characters"
+                "\(format4(r.loss)) nats/char, \(format4(r.bitsPerCharacter)) bits/char over \(r.characters) characters"
             )
         }
     }

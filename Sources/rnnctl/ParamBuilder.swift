@@ -1,3 +1,4 @@
+import RNNJSON
 import RNNProtocol
 
 /// Builds a params object, leaving out options that were not given.
@@ -5,18 +6,18 @@ struct ParamBuilder {
     private(set) var params: [String: JSON] = [:]
 
     mutating func set(_ key: String, _ value: String?) { if let value { params[key] = .string(value) } }
-    mutating func set(_ key: String, _ value: Int?) { if let value { params[key] = .number(Double(value)) } }
-    mutating func set(_ key: String, _ value: Double?) { if let value { params[key] = .number(value) } }
+    mutating func set(_ key: String, _ value: Int?) { if let value { params[key] = .integer(value) } }
+    mutating func set(_ key: String, _ value: Double?) { if let value { params[key] = .double(value) } }
     mutating func set(_ key: String, _ value: Bool?) { if let value { params[key] = .bool(value) } }
     mutating func set(_ key: String, _ value: JSON?) { if let value { params[key] = value } }
 }
 
 extension JSON {
-    var int: Int? { numberValue.map { Int($0) } }
+    var int: Int? { intValue }
     var text: String {
         switch self {
         case .string(let s): s
-        case .number(let n): n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(format4(n))
+        case .number(let n): n.isIntegral ? n.description : format4(n.doubleValue)
         case .bool(let b): b ? "yes" : "no"
         case .null: "-"
         default: JSONCoding.line(self)
@@ -31,9 +32,8 @@ func format4(_ x: Double) -> String {
 }
 
 /// A corpus spec from --corpus: a file path (absolute or relative) or, with --text, inline.
-func corpusSpec(_ corpus: String?, text: String?) -> JSON? {
-    if let text { return .object(["text": .string(text)]) }
+func corpusSpec(_ corpus: String?, text: String?) -> CorpusSpec? {
+    if let text { return CorpusSpec(text: text) }
     guard let corpus else { return nil }
-    if corpus.hasPrefix("/") { return .object(["file": .string(corpus)]) }
-    return .object(["file": .string(currentDirectory() + "/" + corpus)])
+    return CorpusSpec(file: corpus.hasPrefix("/") ? corpus : currentDirectory() + "/" + corpus)
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 struct PsCommand: ParsableCommand {
@@ -7,18 +9,16 @@ struct PsCommand: ParsableCommand {
 
     func run() throws {
         let client = try global.connect()
-        let list = try global.call(client, "model.list")
-        var rows: [JSON] = []
-        for m in list["models"]?.arrayValue ?? [] where m["loaded"] == .bool(true) {
-            rows.append(try global.call(client, "model.info", ["model": m["name"] ?? .null]))
+        let rows = try global.perform {
+            try client.modelList().models.filter(\.loaded).map { try client.modelInfo(.init(model: $0.name)) }
         }
-        global.output(.object(["models": .array(rows)])) {
+        global.output(.object(["models": rows.wire])) {
             print(pad("NAME", 20) + pad("STATE", 10) + pad("MEMORY", 12) + pad("STEPS", 10) + "BACKLOG")
             for r in rows {
                 print(
-                    pad(r["name"]?.text ?? "", 20) + pad(r["state"]?.text ?? "", 10)
-                        + pad(bytes(r["bytes_in_memory"]?.int ?? 0), 12) + pad(r["steps"]?.text ?? "", 10)
-                        + bytes(r["feed_backlog_bytes"]?.int ?? 0))
+                    pad(r.name, 20) + pad(r.state.rawValue, 10) + pad(bytes(r.bytesInMemory), 12)
+                        + pad("\(r.steps)", 10)
+                        + bytes(r.feedBacklogBytes))
             }
         }
     }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 struct ShowCommand: ParsableCommand {
@@ -7,7 +9,8 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The model.") var model: String
 
     func run() throws {
-        let r = try global.call(try global.connect(), "model.info", ["model": .string(model)])
+        let client = try global.connect()
+        let r = try global.perform { try client.modelInfo(.init(model: model)).wire }
         global.output(r) {
             let keys = [
                 "name", "state", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary",

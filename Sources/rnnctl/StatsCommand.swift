@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 struct StatsCommand: ParsableCommand {
@@ -9,17 +11,16 @@ struct StatsCommand: ParsableCommand {
     @Option(help: "Width of the plot in characters.") var width: Int = 60
 
     func run() throws {
-        let r = try global.call(try global.connect(), "model.info", ["model": .string(model)])
-        let history = r["loss_history"]?.arrayValue ?? []
-        global.output(.object(["model": .string(model), "loss_history": .array(history)])) {
-            let losses = history.compactMap { $0["loss"]?.numberValue }
-            let validation = history.compactMap { $0["validation_loss"]?.numberValue }
+        let client = try global.connect()
+        let history = try global.perform { try client.modelInfo(.init(model: model)).lossHistory }
+        global.output(.object(["model": .string(model), "loss_history": history.wire])) {
+            let losses = history.map(\.loss)
+            let validation = history.compactMap(\.validationLoss)
             guard let first = losses.first, let last = losses.last else {
                 print("\(model): no training yet")
                 return
             }
-            let steps = history.compactMap { $0["step"]?.int }
-            print("\(model): \(steps.last ?? 0) steps, loss \(format4(first)) -> \(format4(last)) nats/char")
+            print("\(model): \(history.last?.step ?? 0) steps, loss \(format4(first)) -> \(format4(last)) nats/char")
             print("train " + sparkline(losses, width: width) + " \(format4(last))")
             if let v = validation.last { print("valid " + sparkline(validation, width: width) + " \(format4(v))") }
         }

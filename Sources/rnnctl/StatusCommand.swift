@@ -1,4 +1,6 @@
 import ArgumentParser
+import RNNClient
+import RNNJSON
 import RNNProtocol
 
 struct StatusCommand: ParsableCommand {
@@ -7,15 +9,13 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let r = try global.call(try global.connect(), "daemon.status")
-        global.output(r) {
-            print(
-                "rnnd \(r["version"]?.text ?? "?") (pid \(r["pid"]?.text ?? "?")), up \(r["uptime_seconds"]?.numberValue.map { duration($0) } ?? "?")"
-            )
-            print(
-                "models: \(r["models_loaded"]?.text ?? "0") loaded of \(r["models_total"]?.text ?? "0"); jobs running: \(r["jobs_running"]?.text ?? "0")"
-            )
-            print("memory: \(bytes(r["resident_bytes"]?.int ?? 0)); state: \(r["state_directory"]?.text ?? "?")")
+        let client = try global.connect()
+        let r = try global.perform { try client.daemonStatus() }
+        global.output(r.wire) {
+            print("rnnd \(r.version) (pid \(r.pid)), up \(duration(r.uptimeSeconds))")
+            print("models: \(r.modelsLoaded) loaded of \(r.modelsTotal); jobs running: \(r.jobsRunning)")
+            print("memory: \(bytes(r.residentBytes)); state: \(r.stateDirectory)")
+            print("engine: \(r.engine.kernels.rawValue) kernels on \(r.engine.cpu), \(r.engine.threads) threads")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import RNNClient
+import RNNJSON
 import RNNProtocol
 
 #if canImport(Glibc)
@@ -16,10 +17,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Inline training text.") var text: String?
     @Option(help: "A corpus plugin (rnnctl corpora lists them).") var plugin: String?
     @Option(help: "A plugin parameter as name=value (repeatable).") var param: [String] = []
-    @Option(help: "The learning-to-execute generator: program, addition or copy.") var l2e: String?
+    @Option(help: "The learning-to-execute generator.") var l2e: L2ESpec.Task?
     @Option(help: "learning-to-execute: literal digits.") var l2eLength: Int?
     @Option(help: "learning-to-execute: nesting.") var l2eNesting: Int?
-    @Option(help: "learning-to-execute: baseline, naive, mixed or combined.") var curriculum: String?
+    @Option(help: "learning-to-execute: the curriculum.") var curriculum: L2ESpec.Curriculum?
     @Option(help: "Stop after this many steps.") var steps: Int?
     @Option(help: "Stop after this many epochs.") var epochs: Double?
     @Option(help: "Stop after this many seconds.") var seconds: Double?
@@ -40,42 +41,37 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        var p = ParamBuilder()
-        p.set("model", model)
-        p.set("corpus", try corpusJSON())
-        p.set("steps", steps)
-        p.set("epochs", epochs)
-        p.set("seconds", seconds)
-        p.set("batch_size", batch)
-        p.set("seq_length", seq)
-        p.set("learning_rate", lr)
-        p.set("validation_fraction", validationFraction)
-        p.set("validate_every", validateEvery)
-        p.set("checkpoint_every", checkpointEvery)
-        p.set("stream", follow)
+        var p = TrainStart.Params(
+            model: model, corpus: try chosenCorpus(), steps: steps, epochs: epochs, seconds: seconds, batchSize: batch,
+            seqLength: seq, learningRate: lr, stream: follow)
+        if let validationFraction { p.validationFraction = validationFraction }
+        if let validateEvery { p.validateEvery = validateEvery }
+        if let checkpointEvery { p.checkpointEvery = checkpointEvery }
+        let checked = try global.perform { try p.validated() }
         let client = try global.connect()
         if follow { installInterruptHandler() }
         let bar = ProgressBar(enabled: follow && !global.json)
-        let r = try global.call(client, "train.start", p.params) { method, info in
-            guard method == "train.progress" else { return }
-            FollowState.job.withLock { $0 = info["job"]?.stringValue }
-            if global.json { print(JSONCoding.line(info)) } else { bar.draw(info) }
+        let r = try global.perform {
+            try client.trainStart(checked) { info in
+                FollowState.job.withLock { $0 = info["job"]?.stringValue }
+                if global.json { print(JSONCoding.line(info)) } else { bar.draw(info) }
+            }
         }
-        if follow { bar.draw(r) }  // the bar ends where the job ended
+        if follow { bar.draw(r.wire) }  // the bar ends where the job ended
         bar.finish()
-        global.output(r) {
+        global.output(r.wire) {
             if follow {
                 print(
-                    "\(r["job"]?.text ?? "") \(r["state"]?.text ?? ""): \(r["step"]?.text ?? "?") steps, "
-                        + "loss \(r["loss"]?.text ?? "-"), validation loss \(r["validation_loss"]?.text ?? "-")")
+                    "\(r.job) \(r.state.rawValue): \(r.step) steps, "
+                        + "loss \(r.loss.map(format4) ?? "-"), validation loss \(r.validationLoss.map(format4) ?? "-")")
             } else {
-                print("\(r["job"]?.text ?? "") started on \(model); rnnctl jobs shows it")
+                print("\(r.job) started on \(model); rnnctl jobs shows it")
             }
         }
     }
 
     /// The corpus spec the options name.
-    private func corpusJSON() throws -> JSON? {
+    private func chosenCorpus() throws -> CorpusSpec {
         if let plugin {
             var params: [String: JSON] = [:]
             for pair in param {
@@ -83,19 +79,12 @@ struct TrainCommand: ParsableCommand {
                 guard parts.count == 2 else { throw ValidationError("--param takes name=value, got \(pair)") }
                 params[parts[0]] = JSON.string(parts[1])
             }
-            let spec: [String: JSON] = ["plugin": .string(plugin), "params": .object(params)]
-            return JSON.object(spec)
+            return CorpusSpec(plugin: plugin, params: .object(params))
         }
         if let l2e {
-            var spec = ParamBuilder()
-            spec.set("task", l2e)
-            spec.set("length", l2eLength)
-            spec.set("nesting", l2eNesting)
-            spec.set("curriculum", curriculum)
-            let object: [String: JSON] = ["l2e": .object(spec.params)]
-            return JSON.object(object)
+            return CorpusSpec(l2e: L2ESpec(task: l2e, length: l2eLength, nesting: l2eNesting, curriculum: curriculum))
         }
-        return corpusSpec(corpus, text: text)
+        return corpusSpec(corpus, text: text) ?? CorpusSpec()
     }
 
     /// Ctrl-C while following: stop following, and with --cancel-on-interrupt cancel the job.

@@ -1,4 +1,5 @@
 import RNNCore
+import RNNJSON
 import Testing
 
 /// Bytes that are not a loadable checkpoint are refused with a message saying why.

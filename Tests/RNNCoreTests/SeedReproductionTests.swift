@@ -1,5 +1,6 @@
 import Foundation
 import RNNCore
+import RNNJSON
 import Testing
 import _RNNTestSupport
 

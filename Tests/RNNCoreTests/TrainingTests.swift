@@ -75,6 +75,7 @@ import _RNNTestSupport
     @Test func clippingBoundsTheGradient() throws {
         var gradients: [Float] = [3, -4, 12]
         GradientMath.clip(&gradients, .norm(6.5), norm: GradientMath.norm(gradients))
+        // 6.5 in Float32 after a sqrt and a scale: a few ulps (ulp(6.5) ≈ 5e-7).
         #expect(abs(GradientMath.norm(gradients) - 6.5) < 1e-4)
         var values: [Float] = [7, -9, 0.5]
         GradientMath.clip(&values, .value(5), norm: 0)
@@ -95,12 +96,14 @@ import _RNNTestSupport
         adam.apply(to: &p, gradients: g, learningRate: 0.1)
         adam.apply(to: &p, gradients: g, learningRate: 0.1)
         // Two identical steps: m̂ = g, v̂ = g², so each step moves by lr·g/(|g| + ε).
+        // Parameters near 1 in Float32: ulp(1) = 1.2e-7, two steps of a few roundings each.
         for i in 0..<3 { #expect(abs(p[i] - (1 - 0.2 * g[i] / (abs(g[i]) + 1e-8))) < 1e-5) }
         var q: [Float] = [1, 1, 1]
         var rms = Optimizer(kind: .charRNNRMSProp, parameterCount: 3)
         rms.apply(to: &q, gradients: g, learningRate: 0.01)
         for i in 0..<3 {
             let expected = 1 - 0.01 * Double(g[i]) / ((0.05 * Double(g[i]) * Double(g[i])).squareRoot() + 1e-8)
+            // One Float32 step from 1 against the formula in Double: a few ulps of 1.
             #expect(abs(Double(q[i]) - expected) < 1e-5)
         }
     }

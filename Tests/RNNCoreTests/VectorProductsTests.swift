@@ -34,6 +34,9 @@ import Testing
                 sum += Double(x[i]) * Double(weight)
             }
             let expected = Double(alpha) * sum + Double(beta) * Double(start[j])
+            // Float32 accumulation of k products of values in [-1, 1]: the rounding error is
+            // a random walk of k steps of at most 2^-24·|sum| each, so √k·6e-8·(a few) per
+            // unit; 4e-5·√k leaves a margin for FMA vs. separate rounding and any order.
             let tolerance = 1e-5 * Double(k).squareRoot() * 4 + 1e-6
             if abs(Double(y[j]) - expected) > tolerance {
                 Issue.record("k \(k) n \(n) transposeB \(transposeB): y[\(j)] = \(y[j]), expected \(expected)")

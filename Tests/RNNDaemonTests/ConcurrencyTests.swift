@@ -1,5 +1,6 @@
 import Foundation
 import RNNClient
+import RNNJSON
 import RNNProtocol
 import Testing
 
@@ -33,7 +34,7 @@ import Testing
                 for round in 0..<5 {
                     let r = try client.call(
                         "sample",
-                        ["model": .string("busy"), "length": .number(200), "seed": .number(Double(i * 10 + round))])
+                        ["model": .string("busy"), "length": .number(200), "seed": .integer(i * 10 + round)])
                     guard r["characters"]?.int == 200 else { throw DaemonTestError("short sample: \(r)") }
                     results.lock()
                     answered += 1

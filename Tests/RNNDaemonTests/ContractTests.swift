@@ -1,4 +1,5 @@
 import Foundation
+import RNNJSON
 import RNNProtocol
 import Testing
 
@@ -21,7 +22,7 @@ import Testing
             let params = (m["params"]?.arrayValue ?? []).compactMap { $0["name"]?.stringValue }
             documented[name] = (params, m["x-read-only"] == .bool(true))
         }
-        let coded = Dictionary(uniqueKeysWithValues: rpcMethods.map { ($0.name, $0) })
+        let coded = Dictionary(uniqueKeysWithValues: RPCMethods.all.map { ($0.name, $0) })
         #expect(Set(documented.keys) == Set(coded.keys), "methods only in the document or only in the code")
         for (name, doc) in documented {
             #expect(coded[name]?.parameters == doc.params, "\(name): parameters differ")
@@ -65,6 +66,19 @@ import Testing
         process.waitUntilExit()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0, "OpenRPC meta-schema validation: \(output)")
+    }
+
+    @Test func theGeneratedCodeAndListsAreFresh() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.root.appendingPathComponent("protocol/generate_swift.py").path, "--check"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(output)")
     }
 
     @Test func theTranscriptMatcherRejectsWhatDiffers() {

@@ -1,5 +1,6 @@
 import Foundation
 import RNNClient
+import RNNJSON
 import RNNProtocol
 import Testing
 
@@ -158,5 +159,5 @@ func shakespeare(_ bytes: Int) -> String {
 }
 
 extension JSON {
-    var int: Int? { numberValue.map { Int($0) } }
+    var int: Int? { intValue }
 }

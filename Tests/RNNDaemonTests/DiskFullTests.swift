@@ -1,5 +1,6 @@
 import Foundation
 import RNNClient
+import RNNJSON
 import RNNProtocol
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RNNDaemon
+import RNNJSON
 import RNNProtocol
 import Testing
 

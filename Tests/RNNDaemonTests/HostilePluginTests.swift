@@ -1,5 +1,6 @@
 import Foundation
 import RNNClient
+import RNNJSON
 import RNNProtocol
 import Testing
 
@@ -42,7 +43,7 @@ import Testing
             "model": .string("p"), "seconds": .number(30), "stream": .bool(true),
             "corpus": .object(["plugin": .string(plugin)]),
         ]
-        if let epochs { params["epochs"] = .number(Double(epochs)) }
+        if let epochs { params["epochs"] = .integer(epochs) }
         let refused = refusal { job = try client.call("train.start", params) }
         if let refused { return ("failed", refused.message) }
         return (job["state"]?.stringValue ?? "?", job["error"]?.stringValue ?? "")

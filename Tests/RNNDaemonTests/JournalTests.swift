@@ -1,4 +1,5 @@
 import Foundation
+import RNNJSON
 import RNNProtocol
 import Testing
 

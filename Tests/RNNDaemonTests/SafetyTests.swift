@@ -1,5 +1,6 @@
 import Foundation
 import RNNClient
+import RNNJSON
 import RNNProtocol
 import Testing
 
@@ -23,12 +24,12 @@ import Testing
         }
         #expect(try daemon.client().call("model.list")["models"]?.arrayValue?.count == 1)
         // Every method the contract does not mark read-only, whatever its parameters.
-        for method in rpcMethods where !method.isReadOnly {
+        for method in RPCMethods.all where !method.isReadOnly {
             #expect(
                 refusalReason { try ro.call(method.name, ["model": .string("m")]) } == "read_only_socket",
                 "\(method.name)")
         }
-        #expect(rpcMethods.filter { !$0.isReadOnly }.count >= 10)
+        #expect(RPCMethods.all.filter { !$0.isReadOnly }.count >= 10)
         #expect(try daemon.client().call("model.list")["models"]?.arrayValue?.count == 1)
         // The socket files: admin for the owner only, read-only for everyone.
         let admin = try FileManager.default.attributesOfItem(atPath: daemon.adminSocket)
@@ -126,7 +127,7 @@ import Testing
                 [
                     "model": .string("k"), "corpus": .object(["text": .string(shakespeare(20_000))]),
                     "seconds": .number(30),
-                    "checkpoint_every": .number(Double(Int.random(in: 1...5, using: &generator))),
+                    "checkpoint_every": .integer((Int.random(in: 1...5, using: &generator))),
                 ])
             for i in 0..<Int.random(in: 1...12, using: &generator) {
                 let text = "round \(round) line \(i): " + String(repeating: "feed me ", count: 50) + "\n"

@@ -1,14 +1,15 @@
 /// Encodes an `Encodable` straight into a ``JSON`` tree, `camelCase` keys as `snake_case`
 /// (as Foundation's `.convertToSnakeCase`), without going through JSON text.
-enum JSONTreeEncoder {
-    static func encode(_ value: some Encodable) throws -> JSON {
+public enum JSONTreeEncoder {
+    /// `value` as a JSON tree.
+    public static func encode(_ value: some Encodable) throws -> JSON {
         let root = Slot()
         try value.encode(to: TreeEncoder(slot: root, codingPath: []))
         return root.json
     }
 
     /// Foundation's snake-case conversion: `myURLValue` → `my_url_value` (ASCII keys).
-    static func snakeCase(_ key: String) -> String {
+    public static func snakeCase(_ key: String) -> String {
         var utf8 = Array(key.utf8)
         func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
         func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
@@ -81,14 +82,14 @@ private func primitive(_ value: some Encodable) -> JSON? {
     case let v as JSON: return v
     case let v as String: return .string(v)
     case let v as Bool: return .bool(v)
-    case let v as Double: return .number(v)
-    case let v as Float: return .number(Double(v))
-    case let v as Int: return .number(Double(v))
-    case let v as Int64: return .number(Double(v))
-    case let v as Int32: return .number(Double(v))
-    case let v as UInt64: return .number(Double(v))
-    case let v as UInt32: return .number(Double(v))
-    case let v as UInt: return .number(Double(v))
+    case let v as Double: return .double(v)
+    case let v as Float: return .double(Double(v))
+    case let v as Int: return .integer(v)
+    case let v as Int64: return .integer(v)
+    case let v as Int32: return .integer(v)
+    case let v as UInt64: return .integer(v)
+    case let v as UInt32: return .integer(v)
+    case let v as UInt: return .integer(v)
     default: return nil
     }
 }

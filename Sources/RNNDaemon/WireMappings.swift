@@ -1,0 +1,91 @@
+import Corpora
+import RNNCore
+import RNNProtocol
+
+// The contract's enums and the engine's, mapped by exhaustive switches: a case added on
+// either side fails the build here instead of falling back to a default at run time.
+
+extension CellArchitecture {
+    init(_ wire: Architecture) {
+        self =
+            switch wire {
+            case .rnnTanh: .rnnTanh
+            case .rnnRelu: .rnnReLU
+            case .lstm: .lstm
+            case .gru: .gru
+            }
+    }
+
+    var wire: Architecture {
+        switch self {
+        case .rnnTanh: .rnnTanh
+        case .rnnReLU: .rnnRelu
+        case .lstm: .lstm
+        case .gru: .gru
+        }
+    }
+}
+
+extension LearningToExecuteCorpus.Task {
+    init(_ wire: L2ESpec.Task) {
+        self =
+            switch wire {
+            case .program: .program
+            case .addition: .addition
+            case .copy: .copy
+            }
+    }
+}
+
+extension LearningToExecuteCorpus.Curriculum {
+    init(_ wire: L2ESpec.Curriculum) {
+        self =
+            switch wire {
+            case .baseline: .baseline
+            case .naive: .naive
+            case .mixed: .mixed
+            case .combined: .combined
+            }
+    }
+}
+
+extension LearningToExecuteCorpus.Split {
+    init(_ wire: L2ESpec.Split) {
+        self =
+            switch wire {
+            case .train: .train
+            case .validation: .validation
+            case .test: .test
+            }
+    }
+}
+
+extension SampleStop {
+    init(_ reason: StopReason?) {
+        self =
+            switch reason {
+            case .stop?: .stop
+            case .length?, nil: .length
+            }
+    }
+}
+
+extension Vocabulary.Kind {
+    var wire: VocabularyKind {
+        switch self {
+        case .bytes: .bytes
+        case .characters: .characters
+        }
+    }
+}
+
+extension EngineReport.Kernels {
+    init(_ path: KernelPath) {
+        self =
+            switch path {
+            case .portable: .portable
+            case .avx2: .avx2
+            case .avx512: .avx512
+            }
+    }
+}

@@ -1,0 +1,39 @@
+public import RNNJSON
+
+/// What a method's handler gets besides its parameters.
+public struct RPCCall: Sendable {
+    /// Who called (for the audit log).
+    public var peer: String
+    /// Sends one notification of the method's stream (the request's id is added); false once
+    /// the client is gone or too slow and the stream should end. Nil unless the method streams,
+    /// the request asked for it with `stream: true`, and the request has an id.
+    public var stream: (@Sendable (JSON) -> Bool)?
+
+    public init(peer: String, stream: (@Sendable (JSON) -> Bool)? = nil) {
+        self.peer = peer
+        self.stream = stream
+    }
+
+    /// The same call without a stream.
+    public var withoutStream: RPCCall { RPCCall(peer: peer) }
+}
+
+/// A method of the contract as dispatch uses it: generated from protocol/openrpc.json.
+public struct RPCMethod: Sendable {
+    /// The wire name.
+    public let name: String
+    /// Whether the read-only socket serves it.
+    public let isReadOnly: Bool
+    /// The notification method of its stream, if it streams.
+    public let notification: String?
+    /// Parameter names in by-position order.
+    public let parameters: [String]
+    /// Decodes and validates the params, calls the service, encodes the result.
+    public let invoke: @Sendable (any RPCService, JSON?, RPCCall) async throws -> JSON
+}
+
+/// The contract's methods.
+public enum RPCMethods {
+    /// The methods by wire name.
+    public static let byName: [String: RPCMethod] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+}

@@ -1,0 +1,171 @@
+public import RNNJSON
+
+/// A type the wire carries: decoded and validated from JSON at a path (so every refusal
+/// names the parameter), encoded back to JSON. The contract's types are generated with it.
+public protocol WireCodable: Sendable {
+    /// Decodes and validates `wire`, found at `path`.
+    ///
+    /// - Throws: ``RPCError`` `-32602` naming the parameter and the rule it broke.
+    init(wire: JSON, at path: WirePath) throws(RPCError)
+    /// The value as JSON.
+    var wire: JSON { get }
+}
+
+/// A generated object type: its members' wire names in declaration (by-position) order.
+public protocol WireStruct: WireCodable {
+    static var fields: [String] { get }
+}
+
+/// Where a value sits in a request's params: a JSON pointer (`/corpus/l2e/length`) and a
+/// dotted name for messages (`corpus.l2e.length`).
+public struct WirePath: Sendable, Hashable {
+    /// The reference tokens, outermost first.
+    public var parts: [String]
+
+    /// The params themselves.
+    public static let root = WirePath(parts: [])
+
+    /// The path of a member or element.
+    public func appending(_ part: String) -> WirePath { WirePath(parts: parts + [part]) }
+
+    /// RFC 6901 JSON pointer.
+    public var pointer: String {
+        parts.map { "/" + $0.replacing("~", with: "~0").replacing("/", with: "~1") }.joined()
+    }
+
+    /// The dotted name (`params` for the root).
+    public var name: String { parts.isEmpty ? "params" : parts.joined(separator: ".") }
+}
+
+extension RPCError {
+    /// `-32602`: the value at `path` broke `rule`.
+    public static func invalid(_ path: WirePath, _ rule: String, _ what: String) -> RPCError {
+        RPCError(
+            .invalidParams, "parameter \"\(path.name)\" \(what)",
+            details: ["parameter": .string(path.name), "pointer": .string(path.pointer), "rule": .string(rule)])
+    }
+
+    /// `-32602`: a required member is missing.
+    public static func missing(_ path: WirePath) -> RPCError {
+        invalid(path, "required", "is required")
+    }
+}
+
+/// Reads an object's members for a generated type.
+public enum WireObject {
+    /// The members of `wire`, refusing a non-object and (when `allowed` is given) any member
+    /// not in it.
+    public static func members(of wire: JSON, at path: WirePath, allowed: [String]?) throws(RPCError)
+        -> [String: JSON]
+    {
+        guard case .object(let members) = wire else {
+            throw RPCError.invalid(path, "type", "must be an object, got \(wire.kindName)")
+        }
+        if let allowed {
+            for key in members.keys.sorted() where !allowed.contains(key) {
+                let p = path.appending(key)
+                throw RPCError.invalid(
+                    p, "additionalProperties",
+                    "is not known here; \(path.parts.isEmpty ? "this method takes" : "allowed are"): "
+                        + (allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))
+            }
+        }
+        return members
+    }
+}
+
+/// The contract's `pattern`s, compiled once.
+public enum WirePattern {
+    private static let cache = PatternCache()
+
+    /// Whether `text` matches the ECMA-262-style `pattern` (anchored by its own `^`/`$`).
+    public static func matches(_ text: String, _ pattern: String) -> Bool {
+        cache.matches(text, pattern)
+    }
+}
+
+extension WireStruct {
+    /// The value checked against the contract's rules, as the daemon will check it: a client
+    /// refuses a bad value before sending it, with the same message.
+    public func validated() throws(RPCError) -> Self { try Self(wire: wire, at: .root) }
+
+    /// Decodes a request's `params`: an object, an array in ``fields`` order, or absent.
+    public init(params: JSON?) throws(RPCError) {
+        switch params {
+        case nil: try self.init(wire: .object([:]), at: .root)
+        case .array(let items)?:
+            guard items.count <= Self.fields.count else {
+                throw RPCError.invalid(
+                    .root, "maxItems",
+                    "holds \(items.count) positional values; this method takes at most \(Self.fields.count)"
+                        + (Self.fields.isEmpty ? "" : " (\(Self.fields.joined(separator: ", ")))"))
+            }
+            try self.init(wire: .object(Dictionary(uniqueKeysWithValues: zip(Self.fields, items))), at: .root)
+        case let value?: try self.init(wire: value, at: .root)
+        }
+    }
+}
+
+extension String: WireCodable {
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        guard case .string(let s) = wire else {
+            throw RPCError.invalid(path, "type", "must be a string, got \(wire.kindName)")
+        }
+        self = s
+    }
+    public var wire: JSON { .string(self) }
+}
+
+extension Bool: WireCodable {
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        guard case .bool(let b) = wire else {
+            throw RPCError.invalid(path, "type", "must be true or false, got \(wire.kindName)")
+        }
+        self = b
+    }
+    public var wire: JSON { .bool(self) }
+}
+
+extension Int: WireCodable {
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        guard case .number(let n) = wire else {
+            throw RPCError.invalid(path, "type", "must be an integer, got \(wire.kindName)")
+        }
+        guard let v = n.exactly(Int.self) else {
+            throw RPCError.invalid(
+                path, "type",
+                n.isIntegral
+                    ? "must be an integer within ±2^63, got \(n)" : "must be an integer, got \(n)")
+        }
+        self = v
+    }
+    public var wire: JSON { .integer(self) }
+}
+
+extension Double: WireCodable {
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        guard case .number(let n) = wire else {
+            throw RPCError.invalid(path, "type", "must be a finite number, got \(wire.kindName)")
+        }
+        self = n.doubleValue
+    }
+    public var wire: JSON { .double(self) }
+}
+
+extension JSON: WireCodable {
+    public init(wire: JSON, at path: WirePath) { self = wire }
+    public var wire: JSON { self }
+}
+
+extension Array: WireCodable where Element: WireCodable {
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        guard case .array(let items) = wire else {
+            throw RPCError.invalid(path, "type", "must be an array, got \(wire.kindName)")
+        }
+        var out: [Element] = []
+        out.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() { out.append(try Element(wire: item, at: path.appending(String(i)))) }
+        self = out
+    }
+    public var wire: JSON { .array(map(\.wire)) }
+}
