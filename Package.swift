@@ -56,13 +56,25 @@ let package = Package(
         // openat2(2), which glibc does not wrap: client paths are opened beneath their folder.
         .target(name: "CLinux"),
         .target(name: "Corpora", dependencies: ["RNNCore", "RNNJSON"], swiftSettings: strictSettings),
+        // The server: sockets, framing, connections, JSON-RPC dispatch through the contract's
+        // method table. It knows no models.
+        .target(
+            name: "RNNServer",
+            dependencies: [
+                "RNNJSON", "RNNProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "RNNDaemon",
             dependencies: [
-                "RNNCore", "RNNJSON", "RNNProtocol", "CSystemd", "CLinux", "Corpora",
+                "RNNCore", "RNNJSON", "RNNProtocol", "RNNServer", "CSystemd", "CLinux", "Corpora",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -107,13 +119,23 @@ let package = Package(
         ),
         .testTarget(name: "RNNJSONTests", dependencies: ["RNNJSON"], swiftSettings: strictSettings),
         .testTarget(
+            name: "RNNServerTests",
+            dependencies: [
+                "RNNServer", "RNNJSON", "RNNProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "CorporaTests",
             dependencies: ["Corpora", "RNNCore"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "RNNDaemonTests",
-            dependencies: ["RNNDaemon", "RNNJSON", "RNNProtocol", "RNNClient"],
+            dependencies: ["RNNDaemon", "RNNJSON", "RNNProtocol", "RNNClient", "RNNServer"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -295,18 +295,32 @@ for m in doc["methods"]:
     out.append(f"    public typealias Result = {result}")
     out.append("}")
     out.append("")
+    immediate = bool(m.get("x-immediate"))
     requirements.append(f"    /// `{m['name']}`: {m['summary']}")
-    requirements.append(f"    func {fn}(_ params: {tn}.Params, _ call: RPCCall) async throws -> {tn}.Result")
-    stream = "true" if note else "false"
+    if immediate:
+        requirements.append("    /// Answered on the connection's own thread from published state: it must not block.")
+        requirements.append(f"    func {fn}(_ params: {tn}.Params, _ call: RPCCall) throws -> {tn}.Result")
+    else:
+        requirements.append(f"    func {fn}(_ params: {tn}.Params, _ call: RPCCall) async throws -> {tn}.Result")
+    droppable = "true" if note and note.get("droppable") else "false"
     invoke = [f"        RPCMethod(",
               f"            name: {tn}.name, isReadOnly: {tn}.isReadOnly,",
-              f"            notification: {('%s.notification' % tn) if note else 'nil'}, parameters: {tn}.Params.fields",
-              f"        ) {{ service, params, call in",
-              f"            let decoded = try {tn}.Params(params: params)"]
-    if note:
-        invoke.append(f"            return try await service.{fn}(decoded, decoded.stream ? call : call.withoutStream).wire")
+              f"            notification: {('%s.notification' % tn) if note else 'nil'}, notificationsMayDrop: {droppable},",
+              f"            parameters: {tn}.Params.fields,"]
+    if immediate:
+        invoke.append(f"            immediate: {{ service, params, call in")
+        invoke.append(f"                try service.{fn}({tn}.Params(params: params), call.withoutStream).wire")
+        invoke.append(f"            }}")
+        invoke.append(f"        ) {{ service, params, call in")
+        invoke.append(f"            try service.{fn}({tn}.Params(params: params), call.withoutStream).wire")
     else:
-        invoke.append(f"            return try await service.{fn}(decoded, call.withoutStream).wire")
+        invoke.append(f"            immediate: nil")
+        invoke.append(f"        ) {{ service, params, call in")
+        invoke.append(f"            let decoded = try {tn}.Params(params: params)")
+        if note:
+            invoke.append(f"            return try await service.{fn}(decoded, decoded.stream ? call : call.withoutStream).wire")
+        else:
+            invoke.append(f"            return try await service.{fn}(decoded, call.withoutStream).wire")
     invoke.append("        },")
     table += invoke
     has_params = bool(m["params"])

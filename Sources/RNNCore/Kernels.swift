@@ -40,10 +40,9 @@ public enum Kernels {
         }
     }
 
-    /// The paths this CPU can run, slowest first.
-    public static var supportedPaths: [KernelPath] {
-        KernelPath.allCases.filter { rk_supported($0.cValue) != 0 }
-    }
+    /// The paths this CPU can run, slowest first (computed once: cpuid traps to the
+    /// hypervisor under virtualization, microseconds each).
+    public static let supportedPaths: [KernelPath] = KernelPath.allCases.filter { rk_supported($0.cValue) != 0 }
 
     /// Switches every later kernel call to `path`; false when this CPU cannot run it.
     @discardableResult
@@ -52,7 +51,7 @@ public enum Kernels {
     }
 
     /// The CPU as cpuid names it, with its family, model and stepping.
-    public static var cpuName: String { String(cString: rk_cpu_name()) }
+    public static let cpuName = String(cString: rk_cpu_name())
 
     /// Why the path in use was chosen ("cpuid" or the `RNND_KERNELS` setting).
     public static var selectionReason: String { String(cString: rk_selection_reason()) }

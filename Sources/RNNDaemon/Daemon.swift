@@ -6,6 +6,7 @@ import NIOPosix
 import RNNCore
 import RNNJSON
 import RNNProtocol
+import RNNServer
 
 #if canImport(Glibc)
     import Glibc
@@ -71,17 +72,22 @@ public final class Daemon: Sendable {
             registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
             openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() },
             computeSlots: ComputeSlots(settings: settings))
-        let dispatcher = Dispatcher(handlers: handlers, logger: logger)
+        let server = RPCServer(dispatcher: Dispatcher(service: handlers, logger: logger), group: group)
         // Each socket counts its own connections: idle peers on the world-writable read-only
         // socket cannot use up the admin socket's.
-        let adminCounter = ConnectionCounter(settings: settings, readOnly: false)
-        let readOnlyCounter = ConnectionCounter(settings: settings, readOnly: true)
-        let admin = try await serve(
-            adminSocketPath, activated: activated["admin"], mode: 0o600, readOnly: false, dispatcher: dispatcher,
-            counter: adminCounter, group: group)
-        let readOnly = try await serve(
-            readOnlySocketPath, activated: activated["readonly"], mode: 0o666, readOnly: true, dispatcher: dispatcher,
-            counter: readOnlyCounter, group: group)
+        let settings = settings
+        let admin: any Channel
+        let readOnly: any Channel
+        do {
+            admin = try await server.serve(
+                adminSocketPath, activated: activated["admin"], mode: 0o600, readOnly: false,
+                limits: { settings.current.serverLimits(readOnly: false) })
+            readOnly = try await server.serve(
+                readOnlySocketPath, activated: activated["readonly"], mode: 0o666, readOnly: true,
+                limits: { settings.current.serverLimits(readOnly: true) })
+        } catch let error as ServerError {
+            throw DaemonError(.storageError, error.message)
+        }
         let how = activated.isEmpty ? "bound" : "from systemd (\(activated.keys.sorted().joined(separator: ", ")))"
         let adminPath = admin.localAddress?.pathname ?? adminSocketPath
         let readOnlyPath = readOnly.localAddress?.pathname ?? readOnlySocketPath
@@ -132,33 +138,6 @@ public final class Daemon: Sendable {
         try? await group.shutdownGracefully()
         try? await pool.shutdownGracefully()
         logger.info("stopped")
-    }
-
-    /// Serves the socket systemd passed (`activated`), or binds `path` itself.
-    private func serve(
-        _ path: String, activated: Int32?, mode: mode_t, readOnly: Bool, dispatcher: Dispatcher,
-        counter: ConnectionCounter, group: MultiThreadedEventLoopGroup
-    ) async throws -> any Channel {
-        let settings = settings
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let maximum = settings.current.limits.maxMessageBytes
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineFramer(maximumBytes: maximum)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
-                }
-            }
-        if let activated {
-            return try await bootstrap.withBoundSocket(activated).get()
-        }
-        try SocketGuard.ensureNobodyListens(path)
-        let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        chmod(path, mode)
-        return channel
     }
 
     /// Raises the soft limit on open files to the hard one: every connection is a descriptor,

@@ -3,7 +3,7 @@ public import RNNProtocol
 
 /// The daemon's one error type: an RPC error code, a message that says what to do, and
 /// (for storage failures) the underlying errno.
-public struct DaemonError: Error, Sendable, CustomStringConvertible {
+public struct DaemonError: Error, Sendable, CustomStringConvertible, RPCErrorConvertible {
     /// The wire code and reason.
     public var code: RPCErrorCode
     /// What was wrong and what to do.

@@ -135,12 +135,13 @@ extension Handlers {
         }
     }
 
-    func list() async -> ModelListing {
-        ModelListing(models: await registry.hosts.values.sorted { $0.name < $1.name }.map(\.summary))
+    func list() -> ModelListing {
+        let hosts = registry.directory.hosts.values
+        return ModelListing(models: hosts.sorted { $0.name < $1.name }.map(\.summary))
     }
 
-    func info(_ name: String) async throws(DaemonError) -> ModelDetails {
-        try await registry.host(name).details
+    func info(_ name: String) throws(DaemonError) -> ModelDetails {
+        try registry.publishedHost(name).details
     }
 
     func delete(_ name: String) async throws(DaemonError) -> Done {

@@ -4,8 +4,8 @@ import RNNProtocol
 /// The contract's methods (the generated ``RPCService``) bound to the handlers: parameters
 /// arrive decoded and validated, so each binding only picks what its handler needs.
 extension Handlers: RPCService {
-    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) async throws -> JSON { openRPCDocument }
-    func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) async throws -> StatusReport { await status() }
+    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) throws -> JSON { openRPCDocument }
+    func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) throws -> StatusReport { status() }
     func daemonShutdown(_ params: DaemonShutdown.Params, _ call: RPCCall) async throws -> ShutdownResult {
         requestShutdown()
         return ShutdownResult(stopping: true)
@@ -13,10 +13,8 @@ extension Handlers: RPCService {
     func modelCreate(_ params: ModelCreate.Params, _ call: RPCCall) async throws -> ModelDetails {
         try await create(params)
     }
-    func modelList(_ params: ModelList.Params, _ call: RPCCall) async throws -> ModelListing { await list() }
-    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) async throws -> ModelDetails {
-        try await info(params.model)
-    }
+    func modelList(_ params: ModelList.Params, _ call: RPCCall) throws -> ModelListing { list() }
+    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) throws -> ModelDetails { try info(params.model) }
     func modelDelete(_ params: ModelDelete.Params, _ call: RPCCall) async throws -> Done {
         try await delete(params.model)
     }
@@ -44,13 +42,11 @@ extension Handlers: RPCService {
     func trainStart(_ params: TrainStart.Params, _ call: RPCCall) async throws -> JobInfo {
         try await trainStart(params, notify: call.stream)
     }
-    func trainStatus(_ params: TrainStatus.Params, _ call: RPCCall) async throws -> JobInfo {
-        try await trainStatus(params.job)
-    }
+    func trainStatus(_ params: TrainStatus.Params, _ call: RPCCall) throws -> JobInfo { try trainStatus(params.job) }
     func trainCancel(_ params: TrainCancel.Params, _ call: RPCCall) async throws -> JobInfo {
         try await trainCancel(params.job)
     }
-    func trainList(_ params: TrainList.Params, _ call: RPCCall) async throws -> JobList { await trainList() }
+    func trainList(_ params: TrainList.Params, _ call: RPCCall) throws -> JobList { trainList() }
     func trainFeed(_ params: TrainFeed.Params, _ call: RPCCall) async throws -> FeedResult { try await feed(params) }
     func corpusList(_ params: CorpusList.Params, _ call: RPCCall) async throws -> CorpusCatalog { await corpusList() }
 }

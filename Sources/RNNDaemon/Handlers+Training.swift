@@ -37,8 +37,8 @@ extension Handlers {
         return job.snapshot
     }
 
-    func trainStatus(_ id: String) async throws(DaemonError) -> JobInfo {
-        try await registry.job(id).snapshot
+    func trainStatus(_ id: String) throws(DaemonError) -> JobInfo {
+        try registry.publishedJob(id).snapshot
     }
 
     func trainCancel(_ id: String) async throws(DaemonError) -> JobInfo {
@@ -47,8 +47,8 @@ extension Handlers {
         return job.snapshot
     }
 
-    func trainList() async -> JobList {
-        JobList(jobs: await registry.allJobs.map(\.snapshot))
+    func trainList() -> JobList {
+        JobList(jobs: registry.directory.jobs.map(\.snapshot))
     }
 
     func feed(_ p: TrainFeed.Params) async throws(DaemonError) -> FeedResult {

@@ -74,11 +74,13 @@ struct Handlers: Sendable {
         return try result.get()
     }
 
-    func status() async -> StatusReport {
-        let hosts = await registry.hosts.values
+    /// From the published directory: answered without waiting for the registry.
+    func status() -> StatusReport {
+        let directory = registry.directory
         return StatusReport(
-            version: rnndVersion, pid: Int(getpid()), uptimeSeconds: seconds(since: started), modelsTotal: hosts.count,
-            modelsLoaded: hosts.filter(\.isLoaded).count, jobsRunning: await registry.runningJobs,
+            version: rnndVersion, pid: Int(getpid()), uptimeSeconds: seconds(since: started),
+            modelsTotal: directory.hosts.count, modelsLoaded: directory.hosts.values.filter(\.isLoaded).count,
+            jobsRunning: directory.jobs.filter { !$0.isDone }.count,
             residentBytes: residentBytes(), stateDirectory: configuration.resolvedStateDirectory,
             limits: Limits(
                 maxMessageBytes: limits.maxMessageBytes, maxConnections: limits.maxConnections,

@@ -3,6 +3,7 @@ import NIOPosix
 import RNNCore
 import RNNJSON
 import RNNProtocol
+import Synchronization
 
 /// Every model the daemon knows, loaded or not, and every job since it started. An actor:
 /// it orders creation, deletion, loading and unloading; the CPU work itself runs on each
@@ -12,9 +13,16 @@ actor ModelRegistry {
     let store: ModelStore
     let pool: NIOThreadPool
     let logger: Logger
-    private(set) var hosts: [String: ModelHost] = [:]
+    private(set) var hosts: [String: ModelHost] = [:] {
+        didSet { published.withLock { $0.hosts = hosts } }
+    }
     private(set) var jobs: [String: TrainingJob] = [:]
-    private var jobOrder: [String] = []
+    private var jobOrder: [String] = [] {
+        didSet { published.withLock { $0.jobs = jobOrder.compactMap { jobs[$0] } } }
+    }
+    /// What read-only methods answer from without waiting for the actor: the models and
+    /// jobs as of the last change, republished on every change.
+    nonisolated let published = Mutex(Directory())
     private var nextJob = 1
     private var seedGenerator = SplitMix64(state: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
     var isStopping = false
@@ -186,7 +194,11 @@ actor ModelRegistry {
     func register(_ job: TrainingJob) {
         jobs[job.id] = job
         jobOrder.append(job.id)
-        if jobOrder.count > 1000 { jobs[jobOrder.removeFirst()] = nil }
+        if jobOrder.count > 1000 {
+            let oldest = jobOrder[0]
+            jobs[oldest] = nil
+            jobOrder.removeFirst()
+        }
     }
 
     func newJobID() -> String {
@@ -203,6 +215,37 @@ actor ModelRegistry {
 
     var allJobs: [TrainingJob] { jobOrder.compactMap { jobs[$0] } }
     var runningJobs: Int { jobs.values.filter { !$0.isDone }.count }
+
+    // MARK: Published state (no wait for the actor)
+
+    /// The models and jobs as last published.
+    struct Directory: Sendable {
+        var hosts: [String: ModelHost] = [:]
+        /// Oldest first.
+        var jobs: [TrainingJob] = []
+    }
+
+    /// The models and jobs as last published.
+    nonisolated var directory: Directory { published.withLock { $0 } }
+
+    /// The published host of `name`.
+    nonisolated func publishedHost(_ name: String) throws(DaemonError) -> ModelHost {
+        try ModelName.check(name)
+        guard let host = published.withLock({ $0.hosts[name] }) else {
+            throw DaemonError(
+                .modelNotFound, "no model named '\(name)'; model.list shows the models, model.create makes one",
+                details: ["model": .string(name)])
+        }
+        return host
+    }
+
+    /// The published job `id`.
+    nonisolated func publishedJob(_ id: String) throws(DaemonError) -> TrainingJob {
+        guard let job = published.withLock({ directory in directory.jobs.first { $0.id == id } }) else {
+            throw DaemonError(.jobNotFound, "no job '\(id)'; train.list shows the jobs", details: ["job": .string(id)])
+        }
+        return job
+    }
 
     /// Whether every worker thread came round within `limit` (a hung one stops the watchdog).
     func workersAlive(within limit: Duration) -> Bool {

@@ -1,20 +1,25 @@
-import Dispatch
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOEmbedded
 import NIOPosix
 import RNNJSON
 import RNNProtocol
+import RNNServer
 
-/// The request path without sockets: bytes as a client would send them go through the line
-/// framer, the JSON-RPC envelope and every method's handler, on a daemon whose state lives
-/// in `stateDirectory`. The fuzzer drives it, and its crash inputs are replayed through it as
-/// regression tests. Training jobs that a request starts run as in the daemon.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The request path of the real daemon on a socketpair instead of a listening socket: bytes
+/// as a client would send them go through the server's own pipeline (line framer, connection
+/// handler, immediate answers, dispatch) to every method's handler, on a daemon whose state
+/// lives in `stateDirectory`. The fuzzer drives it, and its crash inputs are replayed through
+/// it as regression tests. Training jobs that a request starts run as in the daemon.
 public final class RequestHarness: Sendable {
-    private let dispatcher: Dispatcher
-    private let maximumBytes: Int
+    private let server: RPCServer
+    private let group: MultiThreadedEventLoopGroup
     private let pool: NIOThreadPool
+    private let settings: ConfigurationBox
 
     /// - Parameters:
     ///   - configure: limits and folders for the harness's daemon (the state folder is set).
@@ -25,68 +30,110 @@ public final class RequestHarness: Sendable {
         configuration.paths.stateDirectory = stateDirectory
         configure(&configuration)
         try FileIO.makeDirectories(stateDirectory + "/models")
-        let settings = ConfigurationBox(configuration, path: nil, overrides: { _ in })
+        settings = ConfigurationBox(configuration, path: nil, overrides: { _ in })
         pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
         let handlers = Handlers(
             registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
             openRPCDocument: try Daemon.loadOpenRPCDocument(), requestShutdown: {},
             computeSlots: ComputeSlots(settings: settings))
-        dispatcher = Dispatcher(handlers: handlers, logger: logger)
-        maximumBytes = configuration.limits.maxMessageBytes
+        server = RPCServer(dispatcher: Dispatcher(service: handlers, logger: logger), group: group)
     }
 
-    /// Everything the daemon would write back for `bytes` sent on one connection (the
-    /// responses and stream notifications, one line each), waiting for each answer.
+    /// Everything the daemon writes back for `bytes` sent on one connection that then closes
+    /// its sending side: the responses and stream notifications, one line each, once the
+    /// daemon has answered every request and closed the connection.
     public func run(_ bytes: [UInt8], readOnly: Bool) -> [String] {
-        let channel = EmbeddedChannel()
-        let frames = FrameCollector()
-        do {
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: maximumBytes)))
-            try channel.pipeline.syncOperations.addHandler(frames)
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            try channel.writeInbound(buffer)
-            _ = try channel.finish()
-        } catch {
-            return ["the channel failed: \(error)"]
+        var fds: [Int32] = [0, 0]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            return ["socketpair failed: errno \(errno)"]
         }
-        let output = OutputLines()
-        for frame in frames.frames {
-            switch frame {
-            case .tooLong(let limit): output.append(RPCConnectionHandler.tooLongResponse(limit: limit))
-            case .line(let line):
-                let done = DispatchSemaphore(value: 0)
-                let dispatcher = dispatcher
-                let request = Array(line.readableBytesView)
-                Task {
-                    let response = await dispatcher.handle(line: request, readOnly: readOnly, peer: "harness") {
-                        line, _ in
-                        output.append(line)
-                        return true
-                    }
-                    if let response { output.append(response) }
-                    done.signal()
-                }
-                done.wait()
+        let client = fds[1]
+        let daemonEnd = fds[0]
+        defer { close(client) }
+        let settings = settings
+        let server = server
+        let served = Completion<Result<any Channel, any Error>>()
+        Task {
+            do {
+                served.set(
+                    .success(
+                        try await server.serveConnected(
+                            daemonEnd, readOnly: readOnly,
+                            limits: { settings.current.serverLimits(readOnly: readOnly) })))
+            } catch {
+                served.set(.failure(error))
             }
         }
-        return output.lines
+        if case .failure(let error) = served.wait() {
+            close(daemonEnd)
+            return ["the channel failed: \(error)"]
+        }
+        // The reader runs beside the writer: the daemon may answer before it has read all.
+        let received = Completion<[UInt8]>()
+        Thread.detach {
+            var out: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                out.append(contentsOf: chunk[0..<n])
+            }
+            received.set(out)
+        }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            sent += n
+        }
+        shutdown(client, Int32(SHUT_WR))
+        let output = received.wait()
+        return output.split(separator: 0x0A, omittingEmptySubsequences: true).map {
+            String(decoding: $0, as: UTF8.self)
+        }
     }
 }
 
-/// Collects the framer's output on the embedded channel.
-private final class FrameCollector: ChannelInboundHandler, @unchecked Sendable {
-    // @unchecked: used on the embedded channel's thread only.
-    typealias InboundIn = LineFrame
-    var frames: [LineFrame] = []
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { frames.append(unwrapInboundIn(data)) }
+/// A value set once by one thread and waited for by another.
+private final class Completion<Value: Sendable>: Sendable {
+    private let state = ConditionLock<Int>(value: 0)
+    private let stored = NIOLockedValueBox<Value?>(nil)
+
+    func set(_ value: Value) {
+        stored.withLockedValue { $0 = value }
+        state.lock()
+        state.unlock(withValue: 1)
+    }
+
+    func wait() -> Value {
+        state.lock(whenValue: 1)
+        state.unlock()
+        return stored.withLockedValue { $0! }
+    }
 }
 
-/// Lines written by handlers, possibly from other threads.
-private final class OutputLines: Sendable {
-    private let stored = NIOLockedValueBox<[String]>([])
-    func append(_ line: String) { stored.withLockedValue { $0.append(line) } }
-    var lines: [String] { stored.withLockedValue { $0 } }
+/// A detached thread without Foundation.
+private enum Thread {
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        final class Box: @unchecked Sendable {
+            // @unchecked: handed to exactly one new thread.
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        pthread_create(
+            &thread, nil,
+            { raw in
+                let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
+                box.body()
+                return nil
+            }, box)
+        pthread_detach(thread)
+    }
 }

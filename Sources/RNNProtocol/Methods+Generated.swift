@@ -1523,17 +1523,21 @@ public enum CorpusList {
 /// validated parameters. Dispatch goes through ``RPCMethods/all``.
 public protocol RPCService: Sendable {
     /// `rpc.discover`: This document: every method, its parameters, results and errors.
-    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) async throws -> RPCDiscover.Result
+    /// Answered on the connection's own thread from published state: it must not block.
+    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) throws -> RPCDiscover.Result
     /// `daemon.status`: Version, uptime, models, memory, running jobs and limits.
-    func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) async throws -> DaemonStatus.Result
+    /// Answered on the connection's own thread from published state: it must not block.
+    func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) throws -> DaemonStatus.Result
     /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
     func daemonShutdown(_ params: DaemonShutdown.Params, _ call: RPCCall) async throws -> DaemonShutdown.Result
     /// `model.create`: Create a model and load it.
     func modelCreate(_ params: ModelCreate.Params, _ call: RPCCall) async throws -> ModelCreate.Result
     /// `model.list`: Every model: loaded or not, state, size.
-    func modelList(_ params: ModelList.Params, _ call: RPCCall) async throws -> ModelList.Result
+    /// Answered on the connection's own thread from published state: it must not block.
+    func modelList(_ params: ModelList.Params, _ call: RPCCall) throws -> ModelList.Result
     /// `model.info`: Hyperparameters, parameter count, memory, counters, loss history, sampling defaults, feed backlog.
-    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) async throws -> ModelInfo.Result
+    /// Answered on the connection's own thread from published state: it must not block.
+    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) throws -> ModelInfo.Result
     /// `model.delete`: Delete a model and its files (cancels its jobs).
     func modelDelete(_ params: ModelDelete.Params, _ call: RPCCall) async throws -> ModelDelete.Result
     /// `model.load`: Load a model into memory.
@@ -1553,11 +1557,13 @@ public protocol RPCService: Sendable {
     /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
     func trainStart(_ params: TrainStart.Params, _ call: RPCCall) async throws -> TrainStart.Result
     /// `train.status`: A job's progress.
-    func trainStatus(_ params: TrainStatus.Params, _ call: RPCCall) async throws -> TrainStatus.Result
+    /// Answered on the connection's own thread from published state: it must not block.
+    func trainStatus(_ params: TrainStatus.Params, _ call: RPCCall) throws -> TrainStatus.Result
     /// `train.cancel`: Cancel a job after its current step; the model keeps what it learnt.
     func trainCancel(_ params: TrainCancel.Params, _ call: RPCCall) async throws -> TrainCancel.Result
     /// `train.list`: Every job since the daemon started.
-    func trainList(_ params: TrainList.Params, _ call: RPCCall) async throws -> TrainList.Result
+    /// Answered on the connection's own thread from published state: it must not block.
+    func trainList(_ params: TrainList.Params, _ call: RPCCall) throws -> TrainList.Result
     /// `train.feed`: Online training: append text to the model's spool (fsynced before the answer); a background learner trains on it.
     func trainFeed(_ params: TrainFeed.Params, _ call: RPCCall) async throws -> TrainFeed.Result
     /// `corpus.list`: Built-in corpus kinds and the corpus plugins of the configured folders, with their parameters.
@@ -1569,140 +1575,186 @@ extension RPCMethods {
     public static let all: [RPCMethod] = [
         RPCMethod(
             name: RPCDiscover.name, isReadOnly: RPCDiscover.isReadOnly,
-            notification: nil, parameters: RPCDiscover.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: RPCDiscover.Params.fields,
+            immediate: { service, params, call in
+                try service.rpcDiscover(RPCDiscover.Params(params: params), call.withoutStream).wire
+            }
         ) { service, params, call in
-            let decoded = try RPCDiscover.Params(params: params)
-            return try await service.rpcDiscover(decoded, call.withoutStream).wire
+            try service.rpcDiscover(RPCDiscover.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: DaemonStatus.name, isReadOnly: DaemonStatus.isReadOnly,
-            notification: nil, parameters: DaemonStatus.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: DaemonStatus.Params.fields,
+            immediate: { service, params, call in
+                try service.daemonStatus(DaemonStatus.Params(params: params), call.withoutStream).wire
+            }
         ) { service, params, call in
-            let decoded = try DaemonStatus.Params(params: params)
-            return try await service.daemonStatus(decoded, call.withoutStream).wire
+            try service.daemonStatus(DaemonStatus.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: DaemonShutdown.name, isReadOnly: DaemonShutdown.isReadOnly,
-            notification: nil, parameters: DaemonShutdown.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: DaemonShutdown.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try DaemonShutdown.Params(params: params)
             return try await service.daemonShutdown(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelCreate.name, isReadOnly: ModelCreate.isReadOnly,
-            notification: nil, parameters: ModelCreate.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelCreate.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelCreate.Params(params: params)
             return try await service.modelCreate(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelList.name, isReadOnly: ModelList.isReadOnly,
-            notification: nil, parameters: ModelList.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelList.Params.fields,
+            immediate: { service, params, call in
+                try service.modelList(ModelList.Params(params: params), call.withoutStream).wire
+            }
         ) { service, params, call in
-            let decoded = try ModelList.Params(params: params)
-            return try await service.modelList(decoded, call.withoutStream).wire
+            try service.modelList(ModelList.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: ModelInfo.name, isReadOnly: ModelInfo.isReadOnly,
-            notification: nil, parameters: ModelInfo.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelInfo.Params.fields,
+            immediate: { service, params, call in
+                try service.modelInfo(ModelInfo.Params(params: params), call.withoutStream).wire
+            }
         ) { service, params, call in
-            let decoded = try ModelInfo.Params(params: params)
-            return try await service.modelInfo(decoded, call.withoutStream).wire
+            try service.modelInfo(ModelInfo.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: ModelDelete.name, isReadOnly: ModelDelete.isReadOnly,
-            notification: nil, parameters: ModelDelete.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelDelete.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelDelete.Params(params: params)
             return try await service.modelDelete(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelLoad.name, isReadOnly: ModelLoad.isReadOnly,
-            notification: nil, parameters: ModelLoad.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelLoad.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelLoad.Params(params: params)
             return try await service.modelLoad(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelUnload.name, isReadOnly: ModelUnload.isReadOnly,
-            notification: nil, parameters: ModelUnload.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelUnload.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelUnload.Params(params: params)
             return try await service.modelUnload(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelSave.name, isReadOnly: ModelSave.isReadOnly,
-            notification: nil, parameters: ModelSave.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelSave.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelSave.Params(params: params)
             return try await service.modelSave(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelImport.name, isReadOnly: ModelImport.isReadOnly,
-            notification: nil, parameters: ModelImport.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelImport.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelImport.Params(params: params)
             return try await service.modelImport(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelExport.name, isReadOnly: ModelExport.isReadOnly,
-            notification: nil, parameters: ModelExport.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelExport.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try ModelExport.Params(params: params)
             return try await service.modelExport(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: Sample.name, isReadOnly: Sample.isReadOnly,
-            notification: Sample.notification, parameters: Sample.Params.fields
+            notification: Sample.notification, notificationsMayDrop: false,
+            parameters: Sample.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try Sample.Params(params: params)
             return try await service.sample(decoded, decoded.stream ? call : call.withoutStream).wire
         },
         RPCMethod(
             name: Evaluate.name, isReadOnly: Evaluate.isReadOnly,
-            notification: nil, parameters: Evaluate.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: Evaluate.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try Evaluate.Params(params: params)
             return try await service.evaluate(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: TrainStart.name, isReadOnly: TrainStart.isReadOnly,
-            notification: TrainStart.notification, parameters: TrainStart.Params.fields
+            notification: TrainStart.notification, notificationsMayDrop: true,
+            parameters: TrainStart.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try TrainStart.Params(params: params)
             return try await service.trainStart(decoded, decoded.stream ? call : call.withoutStream).wire
         },
         RPCMethod(
             name: TrainStatus.name, isReadOnly: TrainStatus.isReadOnly,
-            notification: nil, parameters: TrainStatus.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: TrainStatus.Params.fields,
+            immediate: { service, params, call in
+                try service.trainStatus(TrainStatus.Params(params: params), call.withoutStream).wire
+            }
         ) { service, params, call in
-            let decoded = try TrainStatus.Params(params: params)
-            return try await service.trainStatus(decoded, call.withoutStream).wire
+            try service.trainStatus(TrainStatus.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: TrainCancel.name, isReadOnly: TrainCancel.isReadOnly,
-            notification: nil, parameters: TrainCancel.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: TrainCancel.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try TrainCancel.Params(params: params)
             return try await service.trainCancel(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: TrainList.name, isReadOnly: TrainList.isReadOnly,
-            notification: nil, parameters: TrainList.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: TrainList.Params.fields,
+            immediate: { service, params, call in
+                try service.trainList(TrainList.Params(params: params), call.withoutStream).wire
+            }
         ) { service, params, call in
-            let decoded = try TrainList.Params(params: params)
-            return try await service.trainList(decoded, call.withoutStream).wire
+            try service.trainList(TrainList.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: TrainFeed.name, isReadOnly: TrainFeed.isReadOnly,
-            notification: nil, parameters: TrainFeed.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: TrainFeed.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try TrainFeed.Params(params: params)
             return try await service.trainFeed(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: CorpusList.name, isReadOnly: CorpusList.isReadOnly,
-            notification: nil, parameters: CorpusList.Params.fields
+            notification: nil, notificationsMayDrop: false,
+            parameters: CorpusList.Params.fields,
+            immediate: nil
         ) { service, params, call in
             let decoded = try CorpusList.Params(params: params)
             return try await service.corpusList(decoded, call.withoutStream).wire

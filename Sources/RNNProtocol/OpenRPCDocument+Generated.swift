@@ -24,7 +24,8 @@ public let openRPCDocumentText = #"""
       },
       "errors": [],
       "x-read-only": true,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "x-immediate": true
     },
     {
       "name": "daemon.status",
@@ -38,7 +39,8 @@ public let openRPCDocumentText = #"""
       },
       "errors": [],
       "x-read-only": true,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "x-immediate": true
     },
     {
       "name": "daemon.shutdown",
@@ -332,7 +334,8 @@ public let openRPCDocumentText = #"""
       },
       "errors": [],
       "x-read-only": true,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "x-immediate": true
     },
     {
       "name": "model.info",
@@ -364,7 +367,8 @@ public let openRPCDocumentText = #"""
         }
       ],
       "x-read-only": true,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "x-immediate": true
     },
     {
       "name": "model.delete",
@@ -947,7 +951,8 @@ public let openRPCDocumentText = #"""
         "method": "train.progress",
         "params": {
           "$ref": "#/components/schemas/JobInfo"
-        }
+        },
+        "droppable": true
       },
       "paramStructure": "either"
     },
@@ -979,7 +984,8 @@ public let openRPCDocumentText = #"""
         }
       ],
       "x-read-only": true,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "x-immediate": true
     },
     {
       "name": "train.cancel",
@@ -1023,7 +1029,8 @@ public let openRPCDocumentText = #"""
       },
       "errors": [],
       "x-read-only": true,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "x-immediate": true
     },
     {
       "name": "train.feed",

@@ -36,3 +36,10 @@ public struct RPCErrorCode: Sendable, Hashable {
         self.reason = reason
     }
 }
+
+/// An error a service throws that has its own wire form (rnnd's `DaemonError`); any other
+/// error escaping a handler is an internal error.
+public protocol RPCErrorConvertible: Error {
+    /// The error as it goes on the wire.
+    var rpcError: RPCError { get }
+}

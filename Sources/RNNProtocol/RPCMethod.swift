@@ -26,8 +26,14 @@ public struct RPCMethod: Sendable {
     public let isReadOnly: Bool
     /// The notification method of its stream, if it streams.
     public let notification: String?
+    /// Whether a notification may be dropped rather than wait for a slow reader (training
+    /// progress: it must never hold training up); otherwise the stream waits.
+    public let notificationsMayDrop: Bool
     /// Parameter names in by-position order.
     public let parameters: [String]
+    /// For methods that read only published state: the same call, synchronous, so the
+    /// server answers it on the connection's event loop without a hop to another thread.
+    public let immediate: (@Sendable (any RPCService, JSON?, RPCCall) throws -> JSON)?
     /// Decodes and validates the params, calls the service, encodes the result.
     public let invoke: @Sendable (any RPCService, JSON?, RPCCall) async throws -> JSON
 }

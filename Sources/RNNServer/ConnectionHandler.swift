@@ -1,4 +1,3 @@
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RNNJSON
@@ -8,8 +7,9 @@ import RNNProtocol
     import Glibc
 #endif
 
-/// One client connection: each line goes to the dispatcher off the event loop; responses
-/// and stream notifications are written back as lines.
+/// One client connection: a line for a method that reads published state is answered on the
+/// event loop at once; any other goes to the dispatcher as a task of its own. Responses and
+/// stream notifications are written back as lines, streams with backpressure.
 final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     // @unchecked: NIO calls the handler on its channel's event loop only; the tasks it
     // starts touch only `channel` (Sendable) and the Sendable dispatcher.
@@ -30,6 +30,9 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// outstanding (a stream or a job being waited for is not idle), no complete line sent.
     private var idleTimer: Scheduled<Void>?
 
+    /// Open while the channel takes more output; streams wait on it.
+    private let writable = WritabilityGate()
+
     init(dispatcher: Dispatcher, readOnly: Bool, connections: ConnectionCounter) {
         self.dispatcher = dispatcher
         self.readOnly = readOnly
@@ -41,7 +44,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if !entered {
             let error = RPCError(
                 .limitReached,
-                "too many connections on this socket (\(connections.limitName) = \(connections.limit)); try again later"
+                "too many connections on this socket (\(connections.limits().maxConnectionsKey) = "
+                    + "\(connections.limits().maxConnections)); try again later"
             )
             Self.write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: context.channel)
             context.close(promise: nil)
@@ -61,13 +65,20 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Starts (again) the idle countdown; on the channel's event loop only.
     private func armIdleTimer(loop: any EventLoop, channel: any Channel) {
         idleTimer?.cancel()
-        let seconds = connections.idleSeconds
+        let seconds = connections.limits().idleConnectionSeconds
         idleTimer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
             channel.close(promise: nil)
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        writable.set(context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        // Streams waiting for room see the channel gone and end.
+        writable.set(true)
         idleTimer?.cancel()
         if entered { connections.leave() }
         context.fireChannelInactive()
@@ -83,12 +94,18 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         case .line(let buffer):
             let bytes = Array(buffer.readableBytesView)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
-            let dispatcher = dispatcher
-            let readOnly = readOnly
-            let peer = peer
-            // Each request runs as its own task so that a long one (a streamed sample or
+            let parsed: JSON?
+            switch dispatcher.answerImmediately(line: bytes, readOnly: readOnly, peer: peer) {
+            case .answered(let response):
+                if let response { Self.write(response, to: channel) }
+                if outstanding == 0 { armIdleTimer(loop: context.eventLoop, channel: channel) }
+                return
+            case .deferred(let value):
+                parsed = value
+            }
+            // Each other request runs as its own task so that a long one (a streamed sample or
             // training job) does not hold up the next line on the same connection.
-            guard outstanding < connections.settings.current.limits.maxRequestsPerConnection else {
+            guard outstanding < connections.limits().maxRequestsPerConnection else {
                 let error = RPCError(
                     .limitReached,
                     "this connection has \(outstanding) requests outstanding (limits.max_requests_per_connection); "
@@ -106,10 +123,20 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                 if inputClosed && outstanding == 0 { channel.close(promise: nil) }
                 if outstanding == 0, channel.isActive { armIdleTimer(loop: loop, channel: channel) }
             }
+            let dispatcher = dispatcher
+            let readOnly = readOnly
+            let peer = peer
+            let writable = writable
             Task {
-                let response = await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer) { line, mayDrop in
-                    Self.stream(line, to: channel, mayDrop: mayDrop)
+                let send: @Sendable (String, Bool) -> Bool = { line, mayDrop in
+                    Self.stream(line, to: channel, mayDrop: mayDrop, writable: writable)
                 }
+                let response =
+                    if let parsed {
+                        await dispatcher.handle(parsed, readOnly: readOnly, peer: peer, send: send)
+                    } else {
+                        await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer, send: send)
+                    }
                 if let response {
                     channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in
                         finished.succeed()
@@ -147,18 +174,15 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     /// Writes a stream notification with backpressure. While the channel holds more than its
     /// high-water mark unsent, a droppable line (training progress) is dropped, and any other
-    /// waits (the sampler producing it slows to the client's pace); a client that reads
-    /// nothing for ``stallLimitSeconds`` is disconnected. Returns false once the client is gone.
-    static func stream(_ line: String, to channel: any Channel, mayDrop: Bool) -> Bool {
+    /// waits for the channel to drain (the sampler producing it slows to the client's pace);
+    /// a client that reads nothing for ``stallLimitSeconds`` is disconnected. Returns false
+    /// once the client is gone.
+    static func stream(_ line: String, to channel: any Channel, mayDrop: Bool, writable: WritabilityGate) -> Bool {
         if !channel.isWritable {
             if mayDrop { return channel.isActive }
-            let start = ContinuousClock.now
-            while !channel.isWritable && channel.isActive {
-                if ContinuousClock.now - start > .seconds(stallLimitSeconds) {
-                    channel.close(promise: nil)
-                    return false
-                }
-                usleep(2000)
+            guard writable.wait(seconds: stallLimitSeconds) else {
+                channel.close(promise: nil)
+                return false
             }
         }
         guard channel.isActive else { return false }
@@ -179,37 +203,41 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 }
 
 /// Counts one socket's open connections against its limit.
-final class ConnectionCounter: Sendable {
-    let settings: ConfigurationBox
-    /// Whether this counts the read-only socket (`max_connections`) or the admin socket
-    /// (`max_admin_connections`).
-    let readOnly: Bool
-    private let lock = NIOLockedValueBox(0)
-    init(settings: ConfigurationBox, readOnly: Bool) {
-        self.settings = settings
-        self.readOnly = readOnly
-    }
+public final class ConnectionCounter: Sendable {
+    /// The socket's limits, read when they apply.
+    let limits: @Sendable () -> ServerLimits
+    private let count = NIOLockedValueBox(0)
 
-    var limit: Int {
-        readOnly ? settings.current.limits.maxConnections : settings.current.limits.maxAdminConnections
-    }
-
-    /// The configuration key of the limit, for refusals.
-    var limitName: String { readOnly ? "limits.max_connections" : "limits.max_admin_connections" }
-
-    /// Seconds a connection may stay with nothing to do before it is closed.
-    var idleSeconds: Double { settings.current.limits.idleConnectionSeconds }
+    public init(limits: @escaping @Sendable () -> ServerLimits) { self.limits = limits }
 
     func enter() -> Bool {
-        let limit = limit
-        return lock.withLockedValue { count in
+        let limit = limits().maxConnections
+        return count.withLockedValue { count in
             guard count < limit else { return false }
             count += 1
             return true
         }
     }
 
-    func leave() { lock.withLockedValue { $0 -= 1 } }
+    func leave() { count.withLockedValue { $0 -= 1 } }
+}
+
+/// Whether a channel takes more output, for threads that wait to write (a blocking wait,
+/// woken by the event loop's writability changes, instead of polling).
+final class WritabilityGate: Sendable {
+    private let state = ConditionLock(value: 1)
+
+    func set(_ writable: Bool) {
+        state.lock()
+        state.unlock(withValue: writable ? 1 : 0)
+    }
+
+    /// Waits until writable; false after `seconds` without.
+    func wait(seconds: Double) -> Bool {
+        guard state.lock(whenValue: 1, timeoutSeconds: seconds) else { return false }
+        state.unlock()
+        return true
+    }
 }
 
 /// Linux's `struct ucred` (SO_PEERCRED), declared here because Glibc's is behind _GNU_SOURCE.

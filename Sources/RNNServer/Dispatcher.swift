@@ -1,0 +1,163 @@
+public import Logging
+public import RNNJSON
+public import RNNProtocol
+
+/// JSON-RPC 2.0 over one line: parses it, handles single requests and batches, applies the
+/// read-only socket's rules, and routes each method through the contract's table to the
+/// service. Notifications are never answered. It knows no models: only the contract.
+public struct Dispatcher: Sendable {
+    let service: any RPCService
+    let logger: Logger
+
+    public init(service: any RPCService, logger: Logger) {
+        self.service = service
+        self.logger = logger
+    }
+
+    /// Lines longer than this are parsed off the event loop, so a 16 MiB feed cannot stall
+    /// other connections.
+    static let immediateLimit = 64 << 10
+
+    /// What ``answerImmediately(line:readOnly:peer:)`` did.
+    public enum Immediate: Sendable {
+        /// Answered (nil: a notification, nothing to write).
+        case answered(String?)
+        /// Needs the asynchronous path; the parsed line, if it was parsed.
+        case deferred(JSON?)
+    }
+
+    /// Answers a single request for a method that reads only published state, on the
+    /// caller's thread (the connection's event loop): no hop, no wait. Anything else is
+    /// deferred to ``handle(_:readOnly:peer:send:)``.
+    public func answerImmediately(line: [UInt8], readOnly: Bool, peer: String) -> Immediate {
+        guard line.count <= Self.immediateLimit else { return .deferred(nil) }
+        let value: JSON
+        do {
+            value = try JSONCoding.parse(line)
+        } catch {
+            return .answered(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json))
+        }
+        guard case .object(let members) = value, let name = members["method"]?.stringValue,
+            let method = RPCMethods.byName[name], let immediate = method.immediate, !readOnly || method.isReadOnly
+        else { return .deferred(value) }
+        let request: RPCRequest
+        do {
+            request = try RPCRequest(validating: value)
+        } catch {
+            return .deferred(value)
+        }
+        let outcome: Result<JSON, RPCError>
+        do {
+            outcome = .success(try immediate(service, request.params, RPCCall(peer: peer)))
+        } catch {
+            outcome = .failure(wireError(error, method: name, id: request.id))
+        }
+        guard let id = request.id else { return .answered(nil) }
+        return .answered(JSONCoding.line(RPCResponse(id: id, outcome: outcome).json))
+    }
+
+    /// The response line for `line` (nil when nothing is to be answered). `send` writes a
+    /// stream notification; its flag says the line may be dropped rather than wait for a
+    /// client that does not read (the contract marks such streams).
+    public func handle(
+        line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+    ) async -> String? {
+        let value: JSON
+        do {
+            value = try JSONCoding.parse(line)
+        } catch {
+            return JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json)
+        }
+        return await handle(value, readOnly: readOnly, peer: peer, send: send)
+    }
+
+    /// The response line for a parsed line (a request or a batch).
+    public func handle(
+        _ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+    ) async -> String? {
+        if case .array(let items) = value {
+            guard !items.isEmpty else {
+                return JSONCoding.line(
+                    RPCResponse(id: .null, outcome: .failure(RPCError(.invalidRequest, "a batch must not be empty")))
+                        .json)
+            }
+            guard items.count <= 1000 else {
+                return JSONCoding.line(
+                    RPCResponse(
+                        id: .null, outcome: .failure(RPCError(.limitReached, "a batch holds at most 1000 requests"))
+                    ).json)
+            }
+            var responses: [JSON] = []
+            for item in items {
+                if let response = await handleOne(item, readOnly: readOnly, peer: peer, send: send) {
+                    responses.append(response.json)
+                }
+            }
+            return responses.isEmpty ? nil : JSONCoding.line(.array(responses))
+        }
+        return await handleOne(value, readOnly: readOnly, peer: peer, send: send).map { JSONCoding.line($0.json) }
+    }
+
+    private func handleOne(
+        _ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+    ) async -> RPCResponse? {
+        let request: RPCRequest
+        do {
+            request = try RPCRequest(validating: value)
+        } catch {
+            return RPCResponse(id: value["id"].flatMap(RPCID.init) ?? .null, outcome: .failure(error))
+        }
+        let outcome = await call(request, readOnly: readOnly, peer: peer, send: send)
+        guard let id = request.id else { return nil }
+        return RPCResponse(id: id, outcome: outcome)
+    }
+
+    private func call(
+        _ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+    ) async -> Result<JSON, RPCError> {
+        guard let method = RPCMethods.byName[request.method] else {
+            return .failure(
+                RPCError(
+                    .methodNotFound, "no method \"\(request.method.prefix(100))\"; rpc.discover lists them",
+                    details: ["method": .string(String(request.method.prefix(100)))]))
+        }
+        if readOnly && !method.isReadOnly {
+            return .failure(
+                RPCError(
+                    .readOnlySocket,
+                    "\(method.name) changes state and is refused on the read-only socket; use the admin socket",
+                    details: ["method": .string(method.name)]))
+        }
+        if !method.isReadOnly {
+            logger.info(
+                "admin call \(method.name) from \(peer)", metadata: ["peer": "\(peer)", "method": "\(method.name)"])
+        }
+        var call = RPCCall(peer: peer)
+        if let id = request.id, let notification = method.notification {
+            let mayDrop = method.notificationsMayDrop
+            call.stream = { @Sendable params in
+                // The request's id rides in the params, so a client can match streams.
+                var object = params.objectValue ?? ["value": params]
+                object["id"] = JSON(id)
+                return send(
+                    JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json), mayDrop)
+            }
+        }
+        do {
+            return .success(try await method.invoke(service, request.params, call))
+        } catch {
+            return .failure(wireError(error, method: method.name, id: request.id))
+        }
+    }
+
+    /// A thrown error as the wire carries it; anything without a wire form is a bug, logged.
+    private func wireError(_ error: any Error, method: String, id: RPCID?) -> RPCError {
+        switch error {
+        case let error as RPCError: return error
+        case let error as any RPCErrorConvertible: return error.rpcError
+        default:
+            logger.error("internal error in \(method): \(error)", metadata: ["id": "\(id?.description ?? "none")"])
+            return RPCError(.internalError, "internal error; the daemon's log has the details")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+public import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+    public import Glibc
+#endif
+
+/// Serves the contract on Unix stream sockets: newline-framed JSON-RPC, one connection
+/// handler per client, each socket with its own connection count and limits.
+public struct RPCServer: Sendable {
+    let dispatcher: Dispatcher
+    let group: any EventLoopGroup
+
+    public init(dispatcher: Dispatcher, group: any EventLoopGroup) {
+        self.dispatcher = dispatcher
+        self.group = group
+    }
+
+    /// Serves the listening socket systemd passed (`activated`), or binds `path` itself with
+    /// `mode`, refusing to take it from a process that listens on it.
+    ///
+    /// - Parameters:
+    ///   - readOnly: whether only the contract's read-only methods are served.
+    ///   - limits: the socket's limits, read when they apply.
+    public func serve(
+        _ path: String, activated: Int32?, mode: mode_t, readOnly: Bool,
+        limits: @escaping @Sendable () -> ServerLimits
+    ) async throws -> any Channel {
+        let counter = ConnectionCounter(limits: limits)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { [dispatcher] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(
+                        channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, limits: limits)
+                }
+            }
+        if let activated {
+            return try await bootstrap.withBoundSocket(activated).get()
+        }
+        try SocketGuard.ensureNobodyListens(path)
+        let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        chmod(path, mode)
+        return channel
+    }
+
+    /// Serves one already-connected socket (one end of a socketpair, for tests and the
+    /// fuzzer): the same pipeline as a listener's connections.
+    public func serveConnected(
+        _ descriptor: Int32, readOnly: Bool, limits: @escaping @Sendable () -> ServerLimits
+    ) async throws -> any Channel {
+        let counter = ConnectionCounter(limits: limits)
+        return try await ClientBootstrap(group: group)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .channelInitializer { [dispatcher] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(
+                        channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, limits: limits)
+                }
+            }
+            .withConnectedSocket(descriptor).get()
+    }
+
+    private static func configure(
+        _ channel: any Channel, dispatcher: Dispatcher, readOnly: Bool, counter: ConnectionCounter,
+        limits: @escaping @Sendable () -> ServerLimits
+    ) throws {
+        try channel.pipeline.syncOperations.addHandler(
+            ByteToMessageHandler(LineFramer(maximumBytes: limits().maxMessageBytes)))
+        try channel.pipeline.syncOperations.addHandler(
+            RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
+    }
+}

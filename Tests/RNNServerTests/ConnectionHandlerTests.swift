@@ -1,0 +1,84 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import RNNJSON
+import RNNProtocol
+import Testing
+
+@testable import RNNServer
+
+/// The connection handler on an embedded channel: what it answers on the event loop itself.
+@Suite struct ConnectionHandlerTests {
+    static let limits = ServerLimits(
+        maxMessageBytes: 1 << 16, maxConnections: 2, maxConnectionsKey: "limits.max_connections",
+        idleConnectionSeconds: 60, maxRequestsPerConnection: 8)
+
+    func channel(readOnly: Bool = true) throws -> EmbeddedChannel {
+        let dispatcher = Dispatcher(service: StubService(), logger: Logger(label: "test"))
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: 1 << 16)))
+        try channel.pipeline.syncOperations.addHandler(
+            RPCConnectionHandler(
+                dispatcher: dispatcher, readOnly: readOnly, connections: ConnectionCounter { Self.limits }))
+        channel.pipeline.fireChannelActive()
+        return channel
+    }
+
+    func send(_ line: String, to channel: EmbeddedChannel) throws {
+        var buffer = channel.allocator.buffer(capacity: line.utf8.count + 1)
+        buffer.writeString(line + "\n")
+        try channel.writeInbound(buffer)
+    }
+
+    func written(_ channel: EmbeddedChannel) throws -> [JSON] {
+        var out: [JSON] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            for line in String(buffer: buffer).split(separator: "\n") {
+                out.append(try JSONParser.parse(String(line)))
+            }
+        }
+        return out
+    }
+
+    @Test func publishedStateIsAnsweredOnTheEventLoopWithoutAHop() throws {
+        let channel = try channel()
+        // The answer is written before writeInbound returns: no task, no other thread.
+        try send(#"{"jsonrpc":"2.0","method":"daemon.status","id":9007199254740993}"#, to: channel)
+        let answers = try written(channel)
+        #expect(answers.count == 1)
+        #expect(answers.first?["id"] == .integer(9_007_199_254_740_993))
+        #expect(answers.first?["result"]?["version"] == "test")
+        try send(#"{"jsonrpc":"2.0","method":"model.info","params":{"model":"x"},"id":"a"}"#, to: channel)
+        #expect(try written(channel).first?["error"]?["code"] == -32001)
+    }
+
+    @Test func immediateRefusalsNameTheParameter() throws {
+        let channel = try channel()
+        try send(#"{"jsonrpc":"2.0","method":"model.info","params":{"model":"../x"},"id":1}"#, to: channel)
+        let error = try #require(try written(channel).first?["error"])
+        #expect(error["data"]?["pointer"] == "/model")
+    }
+
+    @Test func blankLinesAndNotificationsGetNoAnswer() throws {
+        let channel = try channel()
+        try send("   ", to: channel)
+        try send(#"{"jsonrpc":"2.0","method":"daemon.status"}"#, to: channel)
+        #expect(try written(channel).isEmpty)
+    }
+
+    @Test func parseErrorsAreAnsweredAtOnceWithWhere() throws {
+        let channel = try channel()
+        try send(#"{"jsonrpc": 01}"#, to: channel)
+        let error = try #require(try written(channel).first?["error"])
+        #expect(error["code"] == -32700)
+        #expect(error["message"]?.stringValue?.contains("at byte 12") == true)
+    }
+
+    @Test func connectionsPastTheLimitAreRefusedWithTheKey() throws {
+        let counter = ConnectionCounter { Self.limits }
+        #expect(counter.enter() && counter.enter())
+        #expect(!counter.enter())
+        counter.leave()
+        #expect(counter.enter())
+    }
+}
