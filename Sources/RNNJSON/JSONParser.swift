@@ -20,7 +20,13 @@ public enum JSONParser {
     /// Deeper nesting than this is refused.
     public static let maximumDepth = 512
 
-    /// Parses one JSON text (surrounding whitespace allowed).
+    /// Parses one JSON text (surrounding whitespace allowed). Not generic, so callers in
+    /// other modules get the specialized parser.
+    public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSON {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONParseError) -> JSON in try parse(buffer: buffer) }
+    }
+
+    /// Parses one JSON text from any collection of bytes.
     public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
         let direct = bytes.withContiguousStorageIfAvailable { buffer in
             Result { () throws(JSONParseError) -> JSON in try parse(buffer: buffer) }
@@ -188,6 +194,18 @@ private struct Parser {
 
     mutating func string() throws(JSONParseError) -> String {
         position += 1
+        // Most strings have no escape: validate them straight from the input.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20
+        {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[position..<end]), as: UTF8.self)
+            else { throw fail("a string is not valid UTF-8") }
+            position = end + 1
+            return text
+        }
         var out: [UInt8] = []
         var start = position
         while true {

@@ -6,12 +6,17 @@ public enum JSONCoding {
     /// Parses one JSON text.
     ///
     /// - Throws: ``RPCError`` `-32700` saying what is wrong and where.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(RPCError) -> JSON {
+    public static func parse(_ bytes: [UInt8]) throws(RPCError) -> JSON {
         do {
             return try JSONParser.parse(bytes)
         } catch {
             throw RPCError(.parseError, "the message is not valid JSON: \(error)")
         }
+    }
+
+    /// Parses one JSON text from any collection of bytes.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(RPCError) -> JSON {
+        try parse(Array(bytes))
     }
 
     /// One line of compact JSON, without the newline; keys sorted for stable output.

@@ -19,14 +19,24 @@ public protocol WireStruct: WireCodable {
 /// Where a value sits in a request's params: a JSON pointer (`/corpus/l2e/length`) and a
 /// dotted name for messages (`corpus.l2e.length`).
 public struct WirePath: Sendable, Hashable {
+    // The parent's tokens are shared and the last is kept apart: a top-level member's path
+    // (the common case, built for every member decoded) allocates nothing.
+    private let prefix: [String]
+    private let last: String?
+
     /// The reference tokens, outermost first.
-    public var parts: [String]
+    public var parts: [String] { last.map { prefix + [$0] } ?? prefix }
 
     /// The params themselves.
-    public static let root = WirePath(parts: [])
+    public static let root = WirePath(prefix: [], last: nil)
+
+    private init(prefix: [String], last: String?) {
+        self.prefix = prefix
+        self.last = last
+    }
 
     /// The path of a member or element.
-    public func appending(_ part: String) -> WirePath { WirePath(parts: parts + [part]) }
+    public func appending(_ part: String) -> WirePath { WirePath(prefix: parts, last: part) }
 
     /// RFC 6901 JSON pointer.
     public var pointer: String {
