@@ -6,7 +6,7 @@ BIN ?= .build/release
 CORPUS ?= Tests/corpora/tinyshakespeare.txt
 SECONDS ?= 120
 
-.PHONY: setup build release run train-demo test lint bench fuzz install clean
+.PHONY: setup build release run train-demo test lint generate bench fuzz install clean
 
 setup:
 	scripts/setup
@@ -45,6 +45,11 @@ test: setup lint
 # The fuzzer alone, for longer: make fuzz FUZZ_RUNS=0 runs until stopped.
 fuzz:
 	scripts/fuzz $(FUZZ_RUNS)
+
+# Swift types, validation, method table, error codes, client calls and the protocol
+# README's lists, from protocol/openrpc.json (a test fails when they are stale).
+generate:
+	python3 protocol/generate_swift.py
 
 lint:
 	swift format lint --strict --recursive --configuration .swift-format Package.swift Sources Tests

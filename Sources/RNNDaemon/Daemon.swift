@@ -1,24 +1,27 @@
-import Dispatch
 import Foundation
 public import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RNNCore
 import RNNJSON
 import RNNProtocol
 import RNNServer
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The rnnd service: binds the admin and read-only sockets, loads the saved models, serves
-/// JSON-RPC until SIGTERM, SIGINT or `daemon.shutdown`, then checkpoints and returns.
+/// The rnnd service: binds the admin and read-only sockets, loads the saved models, and runs
+/// its parts (``DaemonServices``) in a service group until SIGTERM, SIGINT or
+/// `daemon.shutdown`, then stops accepting, checkpoints and returns.
 public final class Daemon: Sendable {
     let settings: ConfigurationBox
     let logger: Logger
-    private let stopSignal: AsyncStream<Void>
-    private let stopContinuation: AsyncStream<Void>.Continuation
+    /// The running parts once started, and whether a stop was asked for before they were.
+    private let lifecycle = NIOLockedValueBox<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
 
     /// - Parameters:
     ///   - configurationPath: the file SIGHUP re-reads, if any.
@@ -29,7 +32,6 @@ public final class Daemon: Sendable {
     ) {
         self.settings = ConfigurationBox(configuration, path: configurationPath, overrides: overrides)
         self.logger = logger
-        (stopSignal, stopContinuation) = AsyncStream<Void>.makeStream()
     }
 
     var configuration: DaemonConfiguration { settings.current }
@@ -39,8 +41,15 @@ public final class Daemon: Sendable {
     /// The read-only socket's path.
     public var readOnlySocketPath: String { configuration.resolvedSocketDirectory + "/rnnd-ro.sock" }
 
-    /// Asks the daemon to stop.
-    public func requestStop() { stopContinuation.yield() }
+    /// Asks the daemon to stop gracefully, as SIGTERM does.
+    public func requestStop() {
+        let group = lifecycle.withLockedValue { state in
+            state.stopRequested = true
+            return state.group
+        }
+        guard let group else { return }
+        Task { await group.triggerGracefulShutdown() }
+    }
 
     /// Serves until asked to stop; returns after every model is checkpointed.
     public func run() async throws {
@@ -50,6 +59,8 @@ public final class Daemon: Sendable {
         let lock = try InstanceLock(stateDirectory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         try FileIO.makeDirectories(stateDirectory + "/models")
+        // Trapped before any socket is served: a SIGHUP from then on is a reload, never an end.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let activated = SocketActivation.listeningSockets()
         if activated.isEmpty {
             // Others reach the read-only socket through this folder (0755 when rnnd makes it).
@@ -64,7 +75,7 @@ public final class Daemon: Sendable {
         BLAS.threadCount = threads
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
         await registry.loadSavedModels()
         let document = try Self.loadOpenRPCDocument()
@@ -72,7 +83,7 @@ public final class Daemon: Sendable {
             registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
             openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() },
             computeSlots: ComputeSlots(settings: settings))
-        let server = RPCServer(dispatcher: Dispatcher(service: handlers, logger: logger), group: group)
+        let server = RPCServer(dispatcher: Dispatcher(service: handlers, logger: logger), group: eventLoops)
         // Each socket counts its own connections: idle peers on the world-writable read-only
         // socket cannot use up the admin socket's.
         let settings = settings
@@ -96,48 +107,59 @@ public final class Daemon: Sendable {
         )
         logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
         let notifier = SystemdNotifier()
-        notifier.ready(status: await registry.statusLine())
-        let signals = installSignalHandlers(notifier: notifier, registry: registry)
-        let statusTask = Task {
-            var last = ""
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
-                let line = await registry.statusLine()
-                if line != last { notifier.status(line) }
-                last = line
-            }
+        signal(SIGPIPE, SIG_IGN)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services(
+                    registry: registry, channels: [admin, readOnly], notifier: notifier, eventLoops: eventLoops,
+                    hangups: hangups),
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // A daemon.shutdown that came before the group existed stops it at once.
+        let stopAtOnce = lifecycle.withLockedValue { state in
+            state.group = group
+            return state.stopRequested
         }
-        let watchdogTask = notifier.watchdogInterval.map { interval in
-            Task {
-                // Keep-alives only while the event loop and every worker thread answer.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval / 3)
-                    guard (try? await group.next().submit({}).get()) != nil else { continue }
-                    if await registry.workersAlive(within: interval) { notifier.watchdog() }
-                }
-            }
-        }
-        let idleTimer = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(10))
-                await registry.unloadIdle()
-            }
-        }
-        for await _ in stopSignal { break }
-        logger.info("stopping: no new connections; finishing steps and checkpointing")
-        notifier.stopping()
-        statusTask.cancel()
-        watchdogTask?.cancel()
-        idleTimer.cancel()
-        for s in signals { s.cancel() }
-        try? await admin.close()
-        try? await readOnly.close()
-        await registry.shutdown()
+        if stopAtOnce { Task { await group.triggerGracefulShutdown() } }
+        try await group.run()
         if activated["admin"] == nil { unlink(adminSocketPath) }
         if activated["readonly"] == nil { unlink(readOnlySocketPath) }
-        try? await group.shutdownGracefully()
+        try? await eventLoops.shutdownGracefully()
         try? await pool.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// The parts the daemon runs, in start order; graceful shutdown stops them in reverse:
+    /// the sockets stop accepting, the periodic work ends, then the models checkpoint.
+    private func services(
+        registry: ModelRegistry, channels: [any Channel], notifier: SystemdNotifier,
+        eventLoops: MultiThreadedEventLoopGroup, hangups: UnixSignalsSequence
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let logger = logger
+        var services: [any Service] = [
+            ModelService(registry: registry),
+            ReloadService(
+                hangups: hangups, settings: settings, notifier: notifier, registry: registry, logger: logger),
+            PeriodicService(description: "status", interval: .seconds(2)) {
+                notifier.status(await registry.statusLine())
+            },
+            PeriodicService(description: "idle-unload", interval: .seconds(10)) { await registry.unloadIdle() },
+        ]
+        if let interval = notifier.watchdogInterval {
+            // Keep-alives only while the event loop and every worker thread answer.
+            services.append(
+                PeriodicService(description: "watchdog", interval: interval / 3) {
+                    guard (try? await eventLoops.next().submit({}).get()) != nil else { return }
+                    if await registry.workersAlive(within: interval) { notifier.watchdog() }
+                })
+        }
+        services.append(
+            SocketService(channels: channels, notifier: notifier, logger: logger) {
+                notifier.ready(status: await registry.statusLine())
+            })
+        return services.map {
+            // Any part that ends on its own (a socket closed under us) stops the daemon cleanly.
+            .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)
+        }
     }
 
     /// Raises the soft limit on open files to the hard one: every connection is a descriptor,
@@ -147,39 +169,6 @@ public final class Daemon: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    }
-
-    private func installSignalHandlers(notifier: SystemdNotifier, registry: ModelRegistry) -> [any DispatchSourceSignal]
-    {
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.requestStop() }
-            source.resume()
-            sources.append(source)
-        }
-        signal(SIGHUP, SIG_IGN)
-        let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        let logger = logger
-        let settings = settings
-        hup.setEventHandler {
-            notifier.reloading()
-            defer {
-                Task { notifier.ready(status: await registry.statusLine()) }
-            }
-            do throws(DaemonError) {
-                let fresh = try settings.reload()
-                logger.info(
-                    "SIGHUP: configuration reloaded from \(settings.path ?? "defaults"); limits now \(fresh.limits)")
-            } catch {
-                logger.error("SIGHUP: the configuration was not reloaded, the old one stays in force: \(error.message)")
-            }
-        }
-        hup.resume()
-        sources.append(hup)
-        signal(SIGPIPE, SIG_IGN)
-        return sources
     }
 
     /// protocol/openrpc.json, compiled into the binary.

@@ -65,7 +65,6 @@ final class ModelHost: @unchecked Sendable {
     var currentWorker: ModelWorker? { lock.withLock { worker } }
     var failureReason: String? { lock.withLock { failure } }
     var lastUsed: ContinuousClock.Instant { lock.withLock { lastUse } }
-    var steps: Int { lock.withLock { record.steps } }
 
     /// Attaches a running worker and its first snapshot.
     func attach(_ worker: ModelWorker, snapshot: PublishedModel) {
@@ -85,8 +84,6 @@ final class ModelHost: @unchecked Sendable {
             activity = .idle
         }
     }
-
-    func markFailed(_ reason: String) { lock.withLock { failure = reason } }
 
     /// Called by the worker after each step or save.
     func publish(_ snapshot: PublishedModel?, record: ModelRecord, learned: Int, activity: ModelState) {

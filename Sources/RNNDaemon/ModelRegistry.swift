@@ -25,7 +25,6 @@ actor ModelRegistry {
     nonisolated let published = Mutex(Directory())
     private var nextJob = 1
     private var seedGenerator = SplitMix64(state: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
-    var isStopping = false
 
     init(settings: ConfigurationBox, pool: NIOThreadPool, logger: Logger) {
         self.settings = settings
@@ -213,7 +212,6 @@ actor ModelRegistry {
         return job
     }
 
-    var allJobs: [TrainingJob] { jobOrder.compactMap { jobs[$0] } }
     var runningJobs: Int { jobs.values.filter { !$0.isDone }.count }
 
     // MARK: Published state (no wait for the actor)
@@ -268,7 +266,6 @@ actor ModelRegistry {
 
     /// Stops every worker (each finishes its step, interrupts its job and saves).
     func shutdown() async {
-        isStopping = true
         for host in hosts.values { await unloadWorker(host) }
     }
 

@@ -11,7 +11,7 @@ extension ModelWorker {
     func runJob(_ job: TrainingJob) {
         let p = job.parameters
         job.update({ $0.state = .running }, notify: true)
-        var run = JobRun(job: job, record: record)
+        var run = JobRun(job: job)
         var source: any CorpusSource
         do {
             source = try job.opener()
@@ -290,7 +290,7 @@ struct JobRun {
     var bestAccuracy = 0.0
     var stalledChecks = 0
 
-    init(job: TrainingJob, record: ModelRecord) {
+    init(job: TrainingJob) {
         totalSteps = job.parameters.steps
     }
 

@@ -135,12 +135,6 @@ final class ModelWorker: @unchecked Sendable {
         return stopped ? .now : beat
     }
 
-    var isStopping: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopRequested
-    }
-
     // MARK: The thread
 
     private func run() {

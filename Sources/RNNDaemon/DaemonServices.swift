@@ -1,0 +1,85 @@
+import Logging
+import NIOCore
+import RNNCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The models: run until graceful shutdown, then stop every worker (each finishes its step,
+/// interrupts its job and checkpoints). First in the group, so it stops last: after the
+/// sockets stopped accepting.
+struct ModelService: Service {
+    let registry: ModelRegistry
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await registry.shutdown()
+    }
+}
+
+/// The listening sockets: serve until graceful shutdown, then stop accepting (connections
+/// already open are answered while the models stop). Started last, once every other part
+/// and the signal handlers are in place, it tells systemd the daemon is ready.
+struct SocketService: Service {
+    let channels: [any Channel]
+    let notifier: SystemdNotifier
+    let logger: Logger
+    let ready: @Sendable () async -> Void
+
+    func run() async throws {
+        let (channels, notifier, logger) = (channels, notifier, logger)
+        await ready()
+        try await withGracefulShutdownHandler {
+            for channel in channels { try await channel.closeFuture.get() }
+        } onGracefulShutdown: {
+            logger.info("stopping: no new connections; finishing steps and checkpointing")
+            notifier.stopping()
+            for channel in channels { channel.close(promise: nil) }
+        }
+    }
+}
+
+/// Something done every `interval` until graceful shutdown: systemd's status line, the
+/// watchdog's keep-alive, unloading idle models.
+struct PeriodicService: Service, CustomStringConvertible {
+    let description: String
+    let interval: Duration
+    let body: @Sendable () async -> Void
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await body()
+            }
+        }
+    }
+}
+
+/// SIGHUP: re-read the configuration file and apply it, or keep the old one and say why.
+struct ReloadService: Service {
+    /// Trapped when the daemon started, so that no SIGHUP before this part runs is lost.
+    let hangups: UnixSignalsSequence
+    let settings: ConfigurationBox
+    let notifier: SystemdNotifier
+    let registry: ModelRegistry
+    let logger: Logger
+
+    func run() async throws {
+        let (hangups, settings, notifier, registry, logger) = (hangups, settings, notifier, registry, logger)
+        try? await cancelWhenGracefulShutdown {
+            for await _ in hangups {
+                notifier.reloading()
+                do throws(DaemonError) {
+                    let fresh = try settings.reload()
+                    logger.info(
+                        "SIGHUP: configuration reloaded from \(settings.path ?? "defaults"); limits now \(fresh.limits)"
+                    )
+                } catch {
+                    logger.error(
+                        "SIGHUP: the configuration was not reloaded, the old one stays in force: \(error.message)")
+                }
+                notifier.ready(status: await registry.statusLine())
+            }
+        }
+    }
+}
