@@ -21,7 +21,7 @@ final class ConfigurationBox: Sendable {
     var current: DaemonConfiguration { box.withLockedValue { $0 } }
 
     /// Re-reads the file; on an error the old configuration stays in force.
-    func reload() throws(DaemonError) -> DaemonConfiguration {
+    func reload() throws(ConfigurationError) -> DaemonConfiguration {
         guard let path else { return current }
         var fresh = try DaemonConfiguration.load(path: path)
         overrides(&fresh)

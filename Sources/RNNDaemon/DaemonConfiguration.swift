@@ -1,5 +1,3 @@
-import RNNJSON
-import RNNProtocol
 import RNNServer
 import TOMLKit
 
@@ -90,16 +88,22 @@ public struct DaemonConfiguration: Sendable, Hashable {
 
     /// Reads a TOML file; every absent field keeps its default.
     ///
-    /// - Throws: ``DaemonError`` saying which line or field is wrong.
-    public static func load(path: String) throws(DaemonError) -> DaemonConfiguration {
-        let text = String(decoding: try FileIO.read(path), as: UTF8.self)
+    /// - Throws: ``ConfigurationError`` saying which line or field is wrong.
+    public static func load(path: String) throws(ConfigurationError) -> DaemonConfiguration {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.read(path)
+        } catch {
+            throw ConfigurationError(error.message)
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw DaemonError(.invalidParams, "\(path):\(error.source.begin.line): invalid TOML: \(error.description)")
+            throw ConfigurationError("\(path):\(error.source.begin.line): invalid TOML: \(error.description)")
         } catch {
-            throw DaemonError(.invalidParams, "\(path): \(error)")
+            throw ConfigurationError("\(path): \(error)")
         }
         try checkKeys(table, path: path)
         var c = DaemonConfiguration()
@@ -135,7 +139,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
     }
 
     /// Refuses unknown sections and keys, so that a typo is not silently ignored.
-    private static func checkKeys(_ table: TOMLTable, path: String) throws(DaemonError) {
+    private static func checkKeys(_ table: TOMLTable, path: String) throws(ConfigurationError) {
         let known: [String: Set<String>] = [
             "paths": [
                 "state_directory", "socket_directory", "corpus_directories", "import_directories", "export_directories",
@@ -151,22 +155,21 @@ public struct DaemonConfiguration: Sendable, Hashable {
         ]
         for section in table.keys {
             guard let keys = known[section] else {
-                throw DaemonError(
-                    .invalidParams, "\(path): unknown section [\(section)]; known: \(known.keys.sorted())")
+                throw ConfigurationError("\(path): unknown section [\(section)]; known: \(known.keys.sorted())")
             }
             guard let inner = table[section]?.table else {
-                throw DaemonError(.invalidParams, "\(path): [\(section)] must be a table")
+                throw ConfigurationError("\(path): [\(section)] must be a table")
             }
             for key in inner.keys where !keys.contains(key) {
-                throw DaemonError(.invalidParams, "\(path): unknown key \(section).\(key); known: \(keys.sorted())")
+                throw ConfigurationError("\(path): unknown key \(section).\(key); known: \(keys.sorted())")
             }
         }
     }
 
     /// Throws when a limit is out of range.
-    public func validate() throws(DaemonError) {
-        func positive(_ value: Int, _ name: String) throws(DaemonError) {
-            if value < 1 { throw DaemonError(.invalidParams, "limits.\(name) must be at least 1, got \(value)") }
+    public func validate() throws(ConfigurationError) {
+        func positive(_ value: Int, _ name: String) throws(ConfigurationError) {
+            if value < 1 { throw ConfigurationError("limits.\(name) must be at least 1, got \(value)") }
         }
         try positive(limits.maxMessageBytes, "max_message_bytes")
         try positive(limits.maxConnections, "max_connections")
@@ -177,8 +180,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try positive(limits.maxSamples, "max_samples")
         try positive(limits.maxRequestsPerConnection, "max_requests_per_connection")
         if !(limits.idleConnectionSeconds > 0 && limits.idleConnectionSeconds <= 86_400 * 365) {
-            throw DaemonError(
-                .invalidParams, "limits.idle_connection_seconds must be above 0 and at most a year (31536000)")
+            throw ConfigurationError("limits.idle_connection_seconds must be above 0 and at most a year (31536000)")
         }
         try positive(limits.maxSampleLength, "max_sample_length")
         try positive(limits.maxJobs, "max_jobs")
@@ -186,8 +188,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try positive(limits.maxFeedBytes, "max_feed_bytes")
         try positive(limits.maxSpoolBytes, "max_spool_bytes")
         if limits.idleUnloadSeconds < 0 || training.autosaveSeconds <= 0 || training.blasThreads < 0 {
-            throw DaemonError(
-                .invalidParams, "idle_unload_seconds >= 0, autosave_seconds > 0 and blas_threads >= 0 are required")
+            throw ConfigurationError(
+                "idle_unload_seconds >= 0, autosave_seconds > 0 and blas_threads >= 0 are required")
         }
     }
 
@@ -236,17 +238,17 @@ private struct TOMLReader {
         table[section]?.table?[key]
     }
 
-    func fail(_ section: String, _ key: String, _ what: String) -> DaemonError {
-        DaemonError(.invalidParams, "\(path): \(section).\(key) must be \(what)")
+    func fail(_ section: String, _ key: String, _ what: String) -> ConfigurationError {
+        ConfigurationError("\(path): \(section).\(key) must be \(what)")
     }
 
-    func string(_ section: String, _ key: String, _ set: (String) -> Void) throws(DaemonError) {
+    func string(_ section: String, _ key: String, _ set: (String) -> Void) throws(ConfigurationError) {
         guard let v = value(section, key) else { return }
         guard let s = v.string else { throw fail(section, key, "a string") }
         set(s)
     }
 
-    func strings(_ section: String, _ key: String, _ set: ([String]) -> Void) throws(DaemonError) {
+    func strings(_ section: String, _ key: String, _ set: ([String]) -> Void) throws(ConfigurationError) {
         guard let v = value(section, key) else { return }
         guard let a = v.array else { throw fail(section, key, "an array of strings") }
         var out: [String] = []
@@ -257,13 +259,13 @@ private struct TOMLReader {
         set(out)
     }
 
-    func int(_ section: String, _ key: String, _ set: (Int) -> Void) throws(DaemonError) {
+    func int(_ section: String, _ key: String, _ set: (Int) -> Void) throws(ConfigurationError) {
         guard let v = value(section, key) else { return }
         guard let i = v.int else { throw fail(section, key, "an integer") }
         set(i)
     }
 
-    func double(_ section: String, _ key: String, _ set: (Double) -> Void) throws(DaemonError) {
+    func double(_ section: String, _ key: String, _ set: (Double) -> Void) throws(ConfigurationError) {
         guard let v = value(section, key) else { return }
         guard let d = v.double ?? v.int.map(Double.init) else { throw fail(section, key, "a number") }
         set(d)

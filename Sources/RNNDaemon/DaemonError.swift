@@ -22,3 +22,14 @@ public struct DaemonError: Error, Sendable, CustomStringConvertible, RPCErrorCon
 
     public var description: String { "\(message) (\(code.reason))" }
 }
+
+/// Why a configuration (file, command line, reload) was refused: the file, line or key and
+/// what to write instead. Not a wire error: rnnd refuses to start, or keeps the old one.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong and what to do.
+    public var message: String
+
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}

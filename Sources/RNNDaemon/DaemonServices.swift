@@ -69,7 +69,7 @@ struct ReloadService: Service {
         try? await cancelWhenGracefulShutdown {
             for await _ in hangups {
                 notifier.reloading()
-                do throws(DaemonError) {
+                do throws(ConfigurationError) {
                     let fresh = try settings.reload()
                     logger.info(
                         "SIGHUP: configuration reloaded from \(settings.path ?? "defaults"); limits now \(fresh.limits)"

@@ -54,8 +54,14 @@ struct ModelStore: Sendable {
         } catch {
             throw DaemonError(.modelUnloadable, "model '\(name)' cannot be loaded: \(error.message)")
         }
-        guard let text = checkpoint.metadata["rnnd"], let record = Self.decode(text) else {
+        guard let text = checkpoint.metadata["rnnd"] else {
             throw DaemonError(.modelUnloadable, "model '\(name)' has no rnnd record in its checkpoint metadata")
+        }
+        let record: ModelRecord
+        do {
+            record = try Self.decode(text)
+        } catch {
+            throw DaemonError(.modelUnloadable, "model '\(name)' has an unreadable rnnd record: \(error)")
         }
         var warning: String?
         var optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
@@ -79,10 +85,25 @@ struct ModelStore: Sendable {
         JSONCoding.line(JSONCoding.value(record))
     }
 
-    static func decode(_ text: String) -> ModelRecord? {
-        guard let value = try? JSONCoding.parse(Array(text.utf8)) else { return nil }
-        return try? JSONCoding.decode(ModelRecord.self, from: value)
+    /// The record in a checkpoint's metadata; a value the contract does not know (an
+    /// optimizer `"lion"`) is refused with the field named, never replaced by a default.
+    static func decode(_ text: String) throws -> ModelRecord {
+        do {
+            return try JSONTreeDecoder.decode(ModelRecord.self, from: JSONParser.parse(text))
+        } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context),
+            let DecodingError.valueNotFound(_, context)
+        {
+            let field = context.codingPath.map { JSONTreeEncoder.snakeCase($0.stringValue) }.joined(separator: ".")
+            throw UnreadableRecord(description: "\(field): \(context.debugDescription)")
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw UnreadableRecord(description: "\(JSONTreeEncoder.snakeCase(key.stringValue)) is missing")
+        }
     }
+}
+
+/// Why a checkpoint's rnnd record could not be read: the field and what was wrong.
+struct UnreadableRecord: Error, CustomStringConvertible {
+    let description: String
 }
 
 /// Model names: `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`, so no name can leave the state folder.
