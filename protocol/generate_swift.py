@@ -203,13 +203,17 @@ def struct(name, props, required, doc_line, strict, extra=None, indent=""):
     body.append("}")
     body.append("")
     body.append("public init(wire: JSON, at path: WirePath) throws(RPCError) {")
-    body.append(f"    let members = try WireObject.members(of: wire, at: path, allowed: {'Self.fields' if strict else 'nil'})")
+    body.append("    let members = try WireObject.members(of: wire, at: path)")
+    if strict and fields:
+        body.append("    var found = 0")
     for pname, schema, t, optional, has_default in fields:
         key = swift_string(pname)
         body.append("    do {")
         body.append(f"        let p = path.appending({key})")
         if optional or has_default:
             body.append(f"        if let raw = members[{key}] {{")
+            if strict:
+                body.append("            found += 1")
             body.append(f"            let v = try {t}(wire: raw, at: p)")
             body += checks(schema, "v", 12)
             body.append(f"            self.{bare(pname)} = v")
@@ -218,10 +222,16 @@ def struct(name, props, required, doc_line, strict, extra=None, indent=""):
             body.append("        }")
         else:
             body.append(f"        guard let raw = members[{key}] else {{ throw RPCError.missing(p) }}")
+            if strict:
+                body.append("        found += 1")
             body.append(f"        let v = try {t}(wire: raw, at: p)")
             body += checks(schema, "v", 8)
             body.append(f"        self.{bare(pname)} = v")
         body.append("    }")
+    if strict:
+        # Unknown members are looked for only when some member was not a field.
+        count = "found" if fields else "0"
+        body.append(f"    if members.count > {count} {{ try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }}")
     body.append("}")
     body.append("")
     body.append("public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }")

@@ -181,6 +181,12 @@ private struct Parser {
             if !atEnd, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
             guard digits() > 0 else { throw fail("expected a digit in the exponent") }
         }
+        if integral, position - integerStart <= 18 {
+            // Up to 18 digits fit an Int64 whatever they are: no text, no overflow checks.
+            var v: Int64 = 0
+            for i in integerStart..<position { v = v * 10 + Int64(bytes[i] - 0x30) }
+            return JSONNumber(storage: .signed(bytes[start] == UInt8(ascii: "-") ? -v : v))
+        }
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)
         if integral {
             if let v = Int64(text) { return JSONNumber(storage: .signed(v)) }
@@ -201,8 +207,16 @@ private struct Parser {
             end += 1
         }
         if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
-            guard let text = String(validating: UnsafeBufferPointer(rebasing: bytes[position..<end]), as: UTF8.self)
-            else { throw fail("a string is not valid UTF-8") }
+            let slice = UnsafeBufferPointer(rebasing: bytes[position..<end])
+            let text: String
+            if slice.allSatisfy({ $0 < 0x80 }) {
+                text = String(decoding: slice, as: UTF8.self)  // ASCII is valid UTF-8
+            } else {
+                guard let valid = String(validating: slice, as: UTF8.self) else {
+                    throw fail("a string is not valid UTF-8")
+                }
+                text = valid
+            }
             position = end + 1
             return text
         }

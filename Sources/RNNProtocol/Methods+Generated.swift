@@ -21,7 +21,8 @@ public enum RPCDiscover {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -54,7 +55,8 @@ public enum DaemonStatus {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -87,7 +89,8 @@ public enum DaemonShutdown {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -192,10 +195,12 @@ public enum ModelCreate {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -203,6 +208,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("architecture")
                 if let raw = members["architecture"] {
+                    found += 1
                     let v = try Architecture(wire: raw, at: p)
                     self.architecture = v
                 } else {
@@ -212,6 +218,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("layers")
                 if let raw = members["layers"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 16) { throw RPCError.invalid(p, "maximum", "must be <= 16, got \(v)") }
@@ -223,6 +230,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("hidden_size")
                 if let raw = members["hidden_size"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
@@ -234,6 +242,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("embedding_size")
                 if let raw = members["embedding_size"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
                     self.embeddingSize = v
@@ -244,6 +253,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("dropout")
                 if let raw = members["dropout"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
                     if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSONNumber(v))") }
@@ -255,6 +265,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("vocabulary")
                 if let raw = members["vocabulary"] {
+                    found += 1
                     let v = try VocabularyKind(wire: raw, at: p)
                     self.vocabulary = v
                 } else {
@@ -264,6 +275,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("corpus")
                 if let raw = members["corpus"] {
+                    found += 1
                     let v = try CorpusSpec(wire: raw, at: p)
                     self.corpus = v
                 } else {
@@ -273,6 +285,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("max_vocabulary")
                 if let raw = members["max_vocabulary"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     self.maxVocabulary = v
@@ -283,6 +296,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("optimizer")
                 if let raw = members["optimizer"] {
+                    found += 1
                     let v = try OptimizerName(wire: raw, at: p)
                     self.optimizer = v
                 } else {
@@ -292,6 +306,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("learning_rate")
                 if let raw = members["learning_rate"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     self.learningRate = v
@@ -302,6 +317,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("momentum")
                 if let raw = members["momentum"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
                     self.momentum = v
@@ -312,6 +328,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("alpha")
                 if let raw = members["alpha"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     self.alpha = v
                 } else {
@@ -321,6 +338,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("beta1")
                 if let raw = members["beta1"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     self.beta1 = v
                 } else {
@@ -330,6 +348,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("beta2")
                 if let raw = members["beta2"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     self.beta2 = v
                 } else {
@@ -339,6 +358,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("epsilon")
                 if let raw = members["epsilon"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     self.epsilon = v
                 } else {
@@ -348,6 +368,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("clip")
                 if let raw = members["clip"] {
+                    found += 1
                     let v = try ClipMode(wire: raw, at: p)
                     self.clip = v
                 } else {
@@ -357,6 +378,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("clip_value")
                 if let raw = members["clip_value"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     self.clipValue = v
@@ -367,6 +389,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("learning_rate_decay")
                 if let raw = members["learning_rate_decay"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSONNumber(v))") }
@@ -378,6 +401,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("learning_rate_decay_every")
                 if let raw = members["learning_rate_decay_every"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     self.learningRateDecayEvery = v
@@ -388,6 +412,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("initialization")
                 if let raw = members["initialization"] {
+                    found += 1
                     let v = try Initialization(wire: raw, at: p)
                     self.initialization = v
                 } else {
@@ -397,6 +422,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("batch_size")
                 if let raw = members["batch_size"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
@@ -408,6 +434,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("seq_length")
                 if let raw = members["seq_length"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
@@ -419,6 +446,7 @@ public enum ModelCreate {
             do {
                 let p = path.appending("seed")
                 if let raw = members["seed"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
                     self.seed = v
@@ -426,6 +454,7 @@ public enum ModelCreate {
                     self.seed = nil
                 }
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -482,7 +511,8 @@ public enum ModelList {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -518,14 +548,17 @@ public enum ModelInfo {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -562,14 +595,17 @@ public enum ModelDelete {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -606,14 +642,17 @@ public enum ModelLoad {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -650,14 +689,17 @@ public enum ModelUnload {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -694,14 +736,17 @@ public enum ModelSave {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -741,10 +786,12 @@ public enum ModelImport {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -752,9 +799,11 @@ public enum ModelImport {
             do {
                 let p = path.appending("path")
                 guard let raw = members["path"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.path = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -795,10 +844,12 @@ public enum ModelExport {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -806,9 +857,11 @@ public enum ModelExport {
             do {
                 let p = path.appending("path")
                 guard let raw = members["path"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.path = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -875,10 +928,12 @@ public enum Sample {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -886,6 +941,7 @@ public enum Sample {
             do {
                 let p = path.appending("temperature")
                 if let raw = members["temperature"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(JSONNumber(v))") }
@@ -897,6 +953,7 @@ public enum Sample {
             do {
                 let p = path.appending("top_k")
                 if let raw = members["top_k"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
                     self.topK = v
@@ -907,6 +964,7 @@ public enum Sample {
             do {
                 let p = path.appending("top_p")
                 if let raw = members["top_p"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSONNumber(v))") }
@@ -918,6 +976,7 @@ public enum Sample {
             do {
                 let p = path.appending("argmax")
                 if let raw = members["argmax"] {
+                    found += 1
                     let v = try Bool(wire: raw, at: p)
                     self.argmax = v
                 } else {
@@ -927,6 +986,7 @@ public enum Sample {
             do {
                 let p = path.appending("seed")
                 if let raw = members["seed"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
                     self.seed = v
@@ -937,6 +997,7 @@ public enum Sample {
             do {
                 let p = path.appending("prime")
                 if let raw = members["prime"] {
+                    found += 1
                     let v = try String(wire: raw, at: p)
                     if !(v.unicodeScalars.count <= 1048576) { throw RPCError.invalid(p, "maxLength", "must have at most 1048576 characters") }
                     self.prime = v
@@ -947,6 +1008,7 @@ public enum Sample {
             do {
                 let p = path.appending("stop")
                 if let raw = members["stop"] {
+                    found += 1
                     let v = try [String](wire: raw, at: p)
                     if !(v.count <= 64) { throw RPCError.invalid(p, "maxItems", "must have at most 64 items") }
                     for (index, item) in v.enumerated() {
@@ -961,6 +1023,7 @@ public enum Sample {
             do {
                 let p = path.appending("length")
                 if let raw = members["length"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     self.length = v
@@ -971,12 +1034,14 @@ public enum Sample {
             do {
                 let p = path.appending("stream")
                 if let raw = members["stream"] {
+                    found += 1
                     let v = try Bool(wire: raw, at: p)
                     self.stream = v
                 } else {
                     self.stream = false
                 }
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1031,10 +1096,12 @@ public enum Evaluate {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -1042,6 +1109,7 @@ public enum Evaluate {
             do {
                 let p = path.appending("text")
                 if let raw = members["text"] {
+                    found += 1
                     let v = try String(wire: raw, at: p)
                     self.text = v
                 } else {
@@ -1051,6 +1119,7 @@ public enum Evaluate {
             do {
                 let p = path.appending("corpus")
                 if let raw = members["corpus"] {
+                    found += 1
                     let v = try CorpusSpec(wire: raw, at: p)
                     self.corpus = v
                 } else {
@@ -1060,6 +1129,7 @@ public enum Evaluate {
             do {
                 let p = path.appending("samples")
                 if let raw = members["samples"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
@@ -1068,6 +1138,7 @@ public enum Evaluate {
                     self.samples = 500
                 }
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1145,10 +1216,12 @@ public enum TrainStart {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -1156,12 +1229,14 @@ public enum TrainStart {
             do {
                 let p = path.appending("corpus")
                 guard let raw = members["corpus"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try CorpusSpec(wire: raw, at: p)
                 self.corpus = v
             }
             do {
                 let p = path.appending("steps")
                 if let raw = members["steps"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     self.steps = v
@@ -1172,6 +1247,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("epochs")
                 if let raw = members["epochs"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     self.epochs = v
@@ -1182,6 +1258,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("seconds")
                 if let raw = members["seconds"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     self.seconds = v
@@ -1192,6 +1269,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("batch_size")
                 if let raw = members["batch_size"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
@@ -1203,6 +1281,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("seq_length")
                 if let raw = members["seq_length"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
@@ -1214,6 +1293,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("learning_rate")
                 if let raw = members["learning_rate"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     self.learningRate = v
@@ -1224,6 +1304,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("clip_value")
                 if let raw = members["clip_value"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
                     self.clipValue = v
@@ -1234,6 +1315,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("validation_fraction")
                 if let raw = members["validation_fraction"] {
+                    found += 1
                     let v = try Double(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
                     if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSONNumber(v))") }
@@ -1245,6 +1327,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("validate_every")
                 if let raw = members["validate_every"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     self.validateEvery = v
@@ -1255,6 +1338,7 @@ public enum TrainStart {
             do {
                 let p = path.appending("checkpoint_every")
                 if let raw = members["checkpoint_every"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                     self.checkpointEvery = v
@@ -1265,12 +1349,14 @@ public enum TrainStart {
             do {
                 let p = path.appending("stream")
                 if let raw = members["stream"] {
+                    found += 1
                     let v = try Bool(wire: raw, at: p)
                     self.stream = v
                 } else {
                     self.stream = false
                 }
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1319,13 +1405,16 @@ public enum TrainStatus {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("job")
                 guard let raw = members["job"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.job = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1362,13 +1451,16 @@ public enum TrainCancel {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("job")
                 guard let raw = members["job"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.job = v
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1402,7 +1494,8 @@ public enum TrainList {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1444,10 +1537,12 @@ public enum TrainFeed {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
             do {
                 let p = path.appending("model")
                 guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
                 self.model = v
@@ -1455,12 +1550,14 @@ public enum TrainFeed {
             do {
                 let p = path.appending("text")
                 guard let raw = members["text"] else { throw RPCError.missing(p) }
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.text = v
             }
             do {
                 let p = path.appending("offset")
                 if let raw = members["offset"] {
+                    found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
                     self.offset = v
@@ -1468,6 +1565,7 @@ public enum TrainFeed {
                     self.offset = nil
                 }
             }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1503,7 +1601,8 @@ public enum CorpusList {
         }
 
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
-            let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }

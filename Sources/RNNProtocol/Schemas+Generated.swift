@@ -170,10 +170,12 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("text")
             if let raw = members["text"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.text = v
             } else {
@@ -183,6 +185,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("file")
             if let raw = members["file"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.file = v
             } else {
@@ -192,6 +195,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("dir")
             if let raw = members["dir"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.dir = v
             } else {
@@ -201,6 +205,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("l2e")
             if let raw = members["l2e"] {
+                found += 1
                 let v = try L2ESpec(wire: raw, at: p)
                 self.l2e = v
             } else {
@@ -210,6 +215,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("plugin")
             if let raw = members["plugin"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.plugin = v
             } else {
@@ -219,6 +225,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("params")
             if let raw = members["params"] {
+                found += 1
                 let v = try JSON(wire: raw, at: p)
                 if !(v.objectValue != nil) { throw RPCError.invalid(p, "type", "must be an object, got \(v.kindName)") }
                 self.params = v
@@ -226,6 +233,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
                 self.params = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -269,49 +277,58 @@ public struct Limits: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("max_message_bytes")
             guard let raw = members["max_message_bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxMessageBytes = v
         }
         do {
             let p = path.appending("max_connections")
             guard let raw = members["max_connections"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxConnections = v
         }
         do {
             let p = path.appending("max_loaded_models")
             guard let raw = members["max_loaded_models"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxLoadedModels = v
         }
         do {
             let p = path.appending("max_sample_length")
             guard let raw = members["max_sample_length"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxSampleLength = v
         }
         do {
             let p = path.appending("max_jobs")
             guard let raw = members["max_jobs"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxJobs = v
         }
         do {
             let p = path.appending("max_vocabulary")
             guard let raw = members["max_vocabulary"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxVocabulary = v
         }
         do {
             let p = path.appending("idle_unload_seconds")
             guard let raw = members["idle_unload_seconds"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.idleUnloadSeconds = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -364,67 +381,79 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("version")
             guard let raw = members["version"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.version = v
         }
         do {
             let p = path.appending("pid")
             guard let raw = members["pid"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.pid = v
         }
         do {
             let p = path.appending("uptime_seconds")
             guard let raw = members["uptime_seconds"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.uptimeSeconds = v
         }
         do {
             let p = path.appending("models_total")
             guard let raw = members["models_total"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.modelsTotal = v
         }
         do {
             let p = path.appending("models_loaded")
             guard let raw = members["models_loaded"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.modelsLoaded = v
         }
         do {
             let p = path.appending("jobs_running")
             guard let raw = members["jobs_running"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.jobsRunning = v
         }
         do {
             let p = path.appending("resident_bytes")
             guard let raw = members["resident_bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.residentBytes = v
         }
         do {
             let p = path.appending("state_directory")
             guard let raw = members["state_directory"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.stateDirectory = v
         }
         do {
             let p = path.appending("limits")
             guard let raw = members["limits"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Limits(wire: raw, at: p)
             self.limits = v
         }
         do {
             let p = path.appending("engine")
             guard let raw = members["engine"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try EngineReport(wire: raw, at: p)
             self.engine = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -460,13 +489,16 @@ public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("stopping")
             guard let raw = members["stopping"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Bool(wire: raw, at: p)
             self.stopping = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -493,13 +525,16 @@ public struct Done: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("done")
             guard let raw = members["done"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Bool(wire: raw, at: p)
             self.done = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -530,28 +565,33 @@ public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("step")
             guard let raw = members["step"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.step = v
         }
         do {
             let p = path.appending("loss")
             guard let raw = members["loss"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.loss = v
         }
         do {
             let p = path.appending("validation_loss")
             if let raw = members["validation_loss"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.validationLoss = v
             } else {
                 self.validationLoss = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -598,64 +638,75 @@ public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("name")
             guard let raw = members["name"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.name = v
         }
         do {
             let p = path.appending("architecture")
             guard let raw = members["architecture"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Architecture(wire: raw, at: p)
             self.architecture = v
         }
         do {
             let p = path.appending("layers")
             guard let raw = members["layers"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.layers = v
         }
         do {
             let p = path.appending("hidden_size")
             guard let raw = members["hidden_size"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.hiddenSize = v
         }
         do {
             let p = path.appending("parameters")
             guard let raw = members["parameters"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.parameters = v
         }
         do {
             let p = path.appending("loaded")
             guard let raw = members["loaded"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Bool(wire: raw, at: p)
             self.loaded = v
         }
         do {
             let p = path.appending("state")
             guard let raw = members["state"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try ModelState(wire: raw, at: p)
             self.state = v
         }
         do {
             let p = path.appending("steps")
             guard let raw = members["steps"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.steps = v
         }
         do {
             let p = path.appending("last_used")
             if let raw = members["last_used"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.lastUsed = v
             } else {
                 self.lastUsed = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -690,13 +741,16 @@ public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("models")
             guard let raw = members["models"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [ModelSummary](wire: raw, at: p)
             self.models = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -783,136 +837,159 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("name")
             guard let raw = members["name"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.name = v
         }
         do {
             let p = path.appending("architecture")
             guard let raw = members["architecture"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Architecture(wire: raw, at: p)
             self.architecture = v
         }
         do {
             let p = path.appending("layers")
             guard let raw = members["layers"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.layers = v
         }
         do {
             let p = path.appending("hidden_size")
             guard let raw = members["hidden_size"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.hiddenSize = v
         }
         do {
             let p = path.appending("embedding_size")
             guard let raw = members["embedding_size"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.embeddingSize = v
         }
         do {
             let p = path.appending("dropout")
             guard let raw = members["dropout"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.dropout = v
         }
         do {
             let p = path.appending("vocabulary")
             guard let raw = members["vocabulary"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try VocabularyKind(wire: raw, at: p)
             self.vocabulary = v
         }
         do {
             let p = path.appending("vocabulary_size")
             guard let raw = members["vocabulary_size"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.vocabularySize = v
         }
         do {
             let p = path.appending("max_vocabulary")
             guard let raw = members["max_vocabulary"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.maxVocabulary = v
         }
         do {
             let p = path.appending("parameters")
             guard let raw = members["parameters"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.parameters = v
         }
         do {
             let p = path.appending("bytes_in_memory")
             guard let raw = members["bytes_in_memory"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.bytesInMemory = v
         }
         do {
             let p = path.appending("loaded")
             guard let raw = members["loaded"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Bool(wire: raw, at: p)
             self.loaded = v
         }
         do {
             let p = path.appending("state")
             guard let raw = members["state"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try ModelState(wire: raw, at: p)
             self.state = v
         }
         do {
             let p = path.appending("optimizer")
             guard let raw = members["optimizer"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try OptimizerName(wire: raw, at: p)
             self.optimizer = v
         }
         do {
             let p = path.appending("learning_rate")
             guard let raw = members["learning_rate"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.learningRate = v
         }
         do {
             let p = path.appending("clip")
             guard let raw = members["clip"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try ClipMode(wire: raw, at: p)
             self.clip = v
         }
         do {
             let p = path.appending("clip_value")
             guard let raw = members["clip_value"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.clipValue = v
         }
         do {
             let p = path.appending("batch_size")
             guard let raw = members["batch_size"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.batchSize = v
         }
         do {
             let p = path.appending("seq_length")
             guard let raw = members["seq_length"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.seqLength = v
         }
         do {
             let p = path.appending("steps")
             guard let raw = members["steps"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.steps = v
         }
         do {
             let p = path.appending("characters_seen")
             guard let raw = members["characters_seen"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.charactersSeen = v
         }
         do {
             let p = path.appending("last_loss")
             if let raw = members["last_loss"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.lastLoss = v
             } else {
@@ -922,6 +999,7 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("last_validation_loss")
             if let raw = members["last_validation_loss"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.lastValidationLoss = v
             } else {
@@ -931,36 +1009,42 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("loss_history")
             guard let raw = members["loss_history"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [LossPoint](wire: raw, at: p)
             self.lossHistory = v
         }
         do {
             let p = path.appending("feed_backlog_bytes")
             guard let raw = members["feed_backlog_bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.feedBacklogBytes = v
         }
         do {
             let p = path.appending("feed_total_bytes")
             guard let raw = members["feed_total_bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.feedTotalBytes = v
         }
         do {
             let p = path.appending("sampling_defaults")
             guard let raw = members["sampling_defaults"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try SamplingDefaults(wire: raw, at: p)
             self.samplingDefaults = v
         }
         do {
             let p = path.appending("error")
             if let raw = members["error"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.error = v
             } else {
                 self.error = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1016,19 +1100,23 @@ public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("temperature")
             guard let raw = members["temperature"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.temperature = v
         }
         do {
             let p = path.appending("length")
             guard let raw = members["length"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.length = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1058,19 +1146,23 @@ public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("path")
             guard let raw = members["path"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.path = v
         }
         do {
             let p = path.appending("bytes")
             guard let raw = members["bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.bytes = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1100,19 +1192,23 @@ public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("id")
             guard let raw = members["id"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try JSON(wire: raw, at: p)
             self.id = v
         }
         do {
             let p = path.appending("text")
             guard let raw = members["text"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.text = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1149,37 +1245,44 @@ public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("text")
             guard let raw = members["text"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.text = v
         }
         do {
             let p = path.appending("characters")
             guard let raw = members["characters"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.characters = v
         }
         do {
             let p = path.appending("characters_per_second")
             guard let raw = members["characters_per_second"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.charactersPerSecond = v
         }
         do {
             let p = path.appending("stop_reason")
             guard let raw = members["stop_reason"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try SampleStop(wire: raw, at: p)
             self.stopReason = v
         }
         do {
             let p = path.appending("seed")
             guard let raw = members["seed"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.seed = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1222,28 +1325,33 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("loss")
             guard let raw = members["loss"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.loss = v
         }
         do {
             let p = path.appending("bits_per_character")
             guard let raw = members["bits_per_character"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.bitsPerCharacter = v
         }
         do {
             let p = path.appending("characters")
             guard let raw = members["characters"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.characters = v
         }
         do {
             let p = path.appending("answer_accuracy")
             if let raw = members["answer_accuracy"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.answerAccuracy = v
             } else {
@@ -1253,6 +1361,7 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("exact_match")
             if let raw = members["exact_match"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.exactMatch = v
             } else {
@@ -1262,12 +1371,14 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("samples")
             if let raw = members["samples"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 self.samples = v
             } else {
                 self.samples = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1330,34 +1441,40 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("job")
             guard let raw = members["job"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.job = v
         }
         do {
             let p = path.appending("model")
             guard let raw = members["model"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.model = v
         }
         do {
             let p = path.appending("state")
             guard let raw = members["state"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try JobState(wire: raw, at: p)
             self.state = v
         }
         do {
             let p = path.appending("step")
             guard let raw = members["step"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.step = v
         }
         do {
             let p = path.appending("total_steps")
             if let raw = members["total_steps"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 self.totalSteps = v
             } else {
@@ -1367,6 +1484,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("epoch")
             if let raw = members["epoch"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.epoch = v
             } else {
@@ -1376,6 +1494,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("loss")
             if let raw = members["loss"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.loss = v
             } else {
@@ -1385,6 +1504,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("validation_loss")
             if let raw = members["validation_loss"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.validationLoss = v
             } else {
@@ -1394,6 +1514,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("characters_per_second")
             if let raw = members["characters_per_second"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.charactersPerSecond = v
             } else {
@@ -1403,12 +1524,14 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("elapsed_seconds")
             guard let raw = members["elapsed_seconds"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Double(wire: raw, at: p)
             self.elapsedSeconds = v
         }
         do {
             let p = path.appending("eta_seconds")
             if let raw = members["eta_seconds"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.etaSeconds = v
             } else {
@@ -1418,6 +1541,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("error")
             if let raw = members["error"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.error = v
             } else {
@@ -1427,6 +1551,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("curriculum_length")
             if let raw = members["curriculum_length"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 self.curriculumLength = v
             } else {
@@ -1436,6 +1561,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("curriculum_nesting")
             if let raw = members["curriculum_nesting"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 self.curriculumNesting = v
             } else {
@@ -1445,6 +1571,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("answer_accuracy")
             if let raw = members["answer_accuracy"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.answerAccuracy = v
             } else {
@@ -1454,12 +1581,14 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("exact_match")
             if let raw = members["exact_match"] {
+                found += 1
                 let v = try Double(wire: raw, at: p)
                 self.exactMatch = v
             } else {
                 self.exactMatch = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1501,13 +1630,16 @@ public struct JobList: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("jobs")
             guard let raw = members["jobs"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [JobInfo](wire: raw, at: p)
             self.jobs = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1541,31 +1673,37 @@ public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("accepted_bytes")
             guard let raw = members["accepted_bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.acceptedBytes = v
         }
         do {
             let p = path.appending("backlog_bytes")
             guard let raw = members["backlog_bytes"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.backlogBytes = v
         }
         do {
             let p = path.appending("new_characters")
             guard let raw = members["new_characters"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.newCharacters = v
         }
         do {
             let p = path.appending("spool_end")
             guard let raw = members["spool_end"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.spoolEnd = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1618,10 +1756,12 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("task")
             if let raw = members["task"] {
+                found += 1
                 let v = try Task(wire: raw, at: p)
                 self.task = v
             } else {
@@ -1631,6 +1771,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("length")
             if let raw = members["length"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                 if !(v <= 9) { throw RPCError.invalid(p, "maximum", "must be <= 9, got \(v)") }
@@ -1642,6 +1783,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("nesting")
             if let raw = members["nesting"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                 if !(v <= 10) { throw RPCError.invalid(p, "maximum", "must be <= 10, got \(v)") }
@@ -1653,6 +1795,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("curriculum")
             if let raw = members["curriculum"] {
+                found += 1
                 let v = try Curriculum(wire: raw, at: p)
                 self.curriculum = v
             } else {
@@ -1662,6 +1805,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("sequences")
             if let raw = members["sequences"] {
+                found += 1
                 let v = try Sequences(wire: raw, at: p)
                 self.sequences = v
             } else {
@@ -1671,6 +1815,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("split")
             if let raw = members["split"] {
+                found += 1
                 let v = try Split(wire: raw, at: p)
                 self.split = v
             } else {
@@ -1680,6 +1825,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("seed")
             if let raw = members["seed"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
                 self.seed = v
@@ -1690,6 +1836,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("answer_only_loss")
             if let raw = members["answer_only_loss"] {
+                found += 1
                 let v = try Bool(wire: raw, at: p)
                 self.answerOnlyLoss = v
             } else {
@@ -1699,6 +1846,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("reverse_answer")
             if let raw = members["reverse_answer"] {
+                found += 1
                 let v = try Bool(wire: raw, at: p)
                 self.reverseAnswer = v
             } else {
@@ -1708,6 +1856,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("reverse_input")
             if let raw = members["reverse_input"] {
+                found += 1
                 let v = try Bool(wire: raw, at: p)
                 self.reverseInput = v
             } else {
@@ -1717,6 +1866,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("double_input")
             if let raw = members["double_input"] {
+                found += 1
                 let v = try Bool(wire: raw, at: p)
                 self.doubleInput = v
             } else {
@@ -1726,6 +1876,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("samples")
             if let raw = members["samples"] {
+                found += 1
                 let v = try Int(wire: raw, at: p)
                 if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
                 self.samples = v
@@ -1733,6 +1884,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
                 self.samples = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1840,22 +1992,26 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("name")
             guard let raw = members["name"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.name = v
         }
         do {
             let p = path.appending("type")
             guard let raw = members["type"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.type = v
         }
         do {
             let p = path.appending("default")
             if let raw = members["default"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.default = v
             } else {
@@ -1865,12 +2021,14 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
         do {
             let p = path.appending("description")
             if let raw = members["description"] {
+                found += 1
                 let v = try String(wire: raw, at: p)
                 self.description = v
             } else {
                 self.description = nil
             }
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1906,31 +2064,37 @@ public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("name")
             guard let raw = members["name"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.name = v
         }
         do {
             let p = path.appending("description")
             guard let raw = members["description"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.description = v
         }
         do {
             let p = path.appending("path")
             guard let raw = members["path"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.path = v
         }
         do {
             let p = path.appending("parameters")
             guard let raw = members["parameters"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [PluginParameter](wire: raw, at: p)
             self.parameters = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1964,25 +2128,30 @@ public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("builtins")
             guard let raw = members["builtins"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [String](wire: raw, at: p)
             self.builtins = v
         }
         do {
             let p = path.appending("plugins")
             guard let raw = members["plugins"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [PluginInfo](wire: raw, at: p)
             self.plugins = v
         }
         do {
             let p = path.appending("problems")
             guard let raw = members["problems"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [String](wire: raw, at: p)
             self.problems = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -2027,43 +2196,51 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        let members = try WireObject.members(of: wire, at: path, allowed: Self.fields)
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
         do {
             let p = path.appending("cpu")
             guard let raw = members["cpu"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.cpu = v
         }
         do {
             let p = path.appending("kernels")
             guard let raw = members["kernels"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Kernels(wire: raw, at: p)
             self.kernels = v
         }
         do {
             let p = path.appending("selected_by")
             guard let raw = members["selected_by"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.selectedBy = v
         }
         do {
             let p = path.appending("supported_kernels")
             guard let raw = members["supported_kernels"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try [String](wire: raw, at: p)
             self.supportedKernels = v
         }
         do {
             let p = path.appending("gemm")
             guard let raw = members["gemm"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try String(wire: raw, at: p)
             self.gemm = v
         }
         do {
             let p = path.appending("threads")
             guard let raw = members["threads"] else { throw RPCError.missing(p) }
+            found += 1
             let v = try Int(wire: raw, at: p)
             self.threads = v
         }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }

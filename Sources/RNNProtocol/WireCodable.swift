@@ -63,24 +63,22 @@ extension RPCError {
 
 /// Reads an object's members for a generated type.
 public enum WireObject {
-    /// The members of `wire`, refusing a non-object and (when `allowed` is given) any member
-    /// not in it.
-    public static func members(of wire: JSON, at path: WirePath, allowed: [String]?) throws(RPCError)
-        -> [String: JSON]
-    {
+    /// The members of `wire`, refusing a non-object.
+    public static func members(of wire: JSON, at path: WirePath) throws(RPCError) -> [String: JSON] {
         guard case .object(let members) = wire else {
             throw RPCError.invalid(path, "type", "must be an object, got \(wire.kindName)")
         }
-        if let allowed {
-            for key in members.keys.sorted() where !allowed.contains(key) {
-                let p = path.appending(key)
-                throw RPCError.invalid(
-                    p, "additionalProperties",
-                    "is not known here; \(path.parts.isEmpty ? "this method takes" : "allowed are"): "
-                        + (allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))
-            }
-        }
         return members
+    }
+
+    /// Refuses the first member (in sorted order) that is not in `allowed`.
+    public static func refuseUnknown(_ members: [String: JSON], allowed: [String], at path: WirePath) throws(RPCError) {
+        for key in members.keys.sorted() where !allowed.contains(key) {
+            throw RPCError.invalid(
+                path.appending(key), "additionalProperties",
+                "is not known here; \(path.parts.isEmpty ? "this method takes" : "allowed are"): "
+                    + (allowed.isEmpty ? "none" : allowed.joined(separator: ", ")))
+        }
     }
 }
 
