@@ -20,7 +20,11 @@ extension Handlers {
         guard let worker = host.currentWorker else {
             throw DaemonError(.modelBusy, "model '\(p.model)' is being unloaded")
         }
-        let job = TrainingJob(id: await registry.newJobID(), model: p.model, parameters: p, opener: opener)
+        let plan = TrainingPlan(
+            steps: p.steps, epochs: p.epochs, seconds: p.seconds, batchSize: p.batchSize, seqLength: p.seqLength,
+            learningRate: p.learningRate, clipValue: p.clipValue, validationFraction: p.validationFraction,
+            validateEvery: p.validateEvery, checkpointEvery: p.checkpointEvery)
+        let job = TrainingJob(id: await registry.newJobID(), model: p.model, plan: plan, opener: opener)
         if let notify {
             job.observe { info, final in if !final { _ = notify(info.wire) } }
         }

@@ -1,7 +1,7 @@
-import NIOConcurrencyHelpers
 import RNNCore
 import RNNJSON
 import RNNProtocol
+import Synchronization
 
 /// The weights and vocabulary that samplers read: an immutable snapshot the worker
 /// publishes after each step, so sampling never waits for training.
@@ -11,91 +11,99 @@ struct PublishedModel: Sendable {
 }
 
 /// Everything the daemon knows about one model, loaded or not. Readers (info, sample) take
-/// the published snapshot under the lock; the model's ``ModelWorker`` owns the live weights.
-final class ModelHost: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `lock`; the spool by `spoolLock`.
+/// the published snapshot; the model's ``ModelWorker`` owns the live weights. The state lives
+/// in `Mutex`es (one for what the worker publishes, one for the spool), so the compiler
+/// checks every access.
+final class ModelHost: Sendable {
     let name: String
     let store: ModelStore
-    private let lock = NIOLock()
-    private var published: PublishedModel?
-    private var record: ModelRecord
-    private var configuration: ModelConfiguration
-    private var vocabularyKind: Vocabulary.Kind
-    private var activity = ModelState.idle
-    private var failure: String?
-    private var learnedPosition: Int
-    private var worker: ModelWorker?
-    private var lastUse = ContinuousClock.now
-    private let spoolLock = NIOLock()
-    private var spool: FeedSpool
+    private let state: Mutex<Shared>
+    private let spool: Mutex<FeedSpool>
+
+    private struct Shared {
+        var published: PublishedModel?
+        var record: ModelRecord
+        var configuration: ModelConfiguration
+        var vocabularyKind: Vocabulary.Kind
+        var activity = ModelState.idle
+        var failure: String?
+        var learnedPosition: Int
+        var worker: ModelWorker?
+        var lastUse = ContinuousClock.now
+
+        /// What `model.list` and `model.info` say the model is doing.
+        var reportedState: ModelState { failure == nil ? (worker == nil ? .unloaded : activity) : .failed }
+    }
 
     init(name: String, store: ModelStore, model: CharRNN, vocabulary: Vocabulary, record: ModelRecord) {
         self.name = name
         self.store = store
-        self.record = record
-        self.configuration = model.configuration
-        self.vocabularyKind = vocabulary.kind
-        self.spool = FeedSpool(folder: store.folder(name))
-        self.learnedPosition = max(record.spoolConsumed, spool.base)
+        let spool = FeedSpool(folder: store.folder(name))
+        self.spool = Mutex(spool)
+        state = Mutex(
+            Shared(
+                record: record, configuration: model.configuration, vocabularyKind: vocabulary.kind,
+                learnedPosition: max(record.spoolConsumed, spool.base)))
     }
 
     /// A host for a model whose checkpoint could not be read.
     init(failedName name: String, store: ModelStore, reason: String) {
         self.name = name
         self.store = store
-        self.record = ModelRecord(
+        let record = ModelRecord(
             optimizer: .rmsprop, learningRate: 0, momentum: 0, alpha: 0, beta1: 0, beta2: 0, epsilon: 0, clip: .none,
             clipValue: 0, learningRateDecay: 1, learningRateDecayEvery: 1, initialization: .charrnn, batchSize: 1,
             seqLength: 1, maxVocabulary: 1, seed: 0)
-        self.configuration = ModelConfiguration(architecture: .lstm, layers: 0, hiddenSize: 0, vocabularySize: 0)
-        self.vocabularyKind = .bytes
-        self.failure = reason
-        self.spool = FeedSpool(folder: store.folder(name))
-        self.learnedPosition = 0
+        spool = Mutex(FeedSpool(folder: store.folder(name)))
+        state = Mutex(
+            Shared(
+                record: record,
+                configuration: ModelConfiguration(architecture: .lstm, layers: 0, hiddenSize: 0, vocabularySize: 0),
+                vocabularyKind: .bytes, failure: reason, learnedPosition: 0))
     }
 
     var snapshot: PublishedModel? {
-        lock.withLock {
-            lastUse = .now
-            return published
+        state.withLock { shared in
+            shared.lastUse = .now
+            return shared.published
         }
     }
 
-    var isLoaded: Bool { lock.withLock { worker != nil } }
-    var currentWorker: ModelWorker? { lock.withLock { worker } }
-    var failureReason: String? { lock.withLock { failure } }
-    var lastUsed: ContinuousClock.Instant { lock.withLock { lastUse } }
+    var isLoaded: Bool { state.withLock { $0.worker != nil } }
+    var currentWorker: ModelWorker? { state.withLock { $0.worker } }
+    var failureReason: String? { state.withLock { $0.failure } }
+    var lastUsed: ContinuousClock.Instant { state.withLock { $0.lastUse } }
 
     /// Attaches a running worker and its first snapshot.
     func attach(_ worker: ModelWorker, snapshot: PublishedModel) {
-        lock.withLock {
-            self.worker = worker
-            self.published = snapshot
-            self.failure = nil
-            self.lastUse = .now
+        state.withLock { shared in
+            shared.worker = worker
+            shared.published = snapshot
+            shared.failure = nil
+            shared.lastUse = .now
         }
     }
 
     /// Drops the worker and the weights (the model stays on disk).
     func detach() {
-        lock.withLock {
-            worker = nil
-            published = nil
-            activity = .idle
+        state.withLock { shared in
+            shared.worker = nil
+            shared.published = nil
+            shared.activity = .idle
         }
     }
 
     /// Called by the worker after each step or save.
     func publish(_ snapshot: PublishedModel?, record: ModelRecord, learned: Int, activity: ModelState) {
-        lock.withLock {
+        state.withLock { shared in
             if let snapshot {
-                published = snapshot
-                configuration = snapshot.model.configuration
-                vocabularyKind = snapshot.vocabulary.kind
+                shared.published = snapshot
+                shared.configuration = snapshot.model.configuration
+                shared.vocabularyKind = snapshot.vocabulary.kind
             }
-            self.record = record
-            self.learnedPosition = learned
-            self.activity = activity
+            shared.record = record
+            shared.learnedPosition = learned
+            shared.activity = activity
         }
     }
 
@@ -106,10 +114,9 @@ final class ModelHost: @unchecked Sendable {
     func appendToSpool(_ bytes: [UInt8], limit: Int, expectedEnd: Int? = nil) throws(DaemonError) -> (
         end: Int, backlog: Int
     ) {
-        let learned = lock.withLock { learnedPosition }
-        spoolLock.lock()
-        defer { spoolLock.unlock() }
-        do {
+        let learned = state.withLock { $0.learnedPosition }
+        let name = name
+        return try spool.withLock { (spool) throws(DaemonError) -> (end: Int, backlog: Int) in
             if let expectedEnd, expectedEnd != spool.end {
                 throw DaemonError(
                     .invalidParams,
@@ -131,58 +138,55 @@ final class ModelHost: @unchecked Sendable {
         }
     }
 
-    var spoolEnd: Int { spoolLock.withLock { spool.end } }
+    var spoolEnd: Int { spool.withLock { $0.end } }
 
     func readSpool(from: Int, limit: Int) throws(DaemonError) -> [UInt8] {
-        spoolLock.lock()
-        defer { spoolLock.unlock() }
-        return try spool.read(from: from, limit: limit)
+        try spool.withLock { (spool) throws(DaemonError) -> [UInt8] in try spool.read(from: from, limit: limit) }
     }
 
     func compactSpool(upTo position: Int) throws(DaemonError) {
-        spoolLock.lock()
-        defer { spoolLock.unlock() }
-        try spool.compact(upTo: position)
+        try spool.withLock { (spool) throws(DaemonError) in try spool.compact(upTo: position) }
     }
 
     // MARK: Reports
 
     var summary: ModelSummary {
-        lock.withLock {
+        let name = name
+        return state.withLock { s in
             ModelSummary(
-                name: name, architecture: configuration.architecture.wire, layers: configuration.layers,
-                hiddenSize: configuration.hiddenSize, parameters: ParameterLayout(configuration).count,
-                loaded: worker != nil, state: failure == nil ? (worker == nil ? .unloaded : activity) : .failed,
-                steps: record.steps)
+                name: name, architecture: s.configuration.architecture.wire, layers: s.configuration.layers,
+                hiddenSize: s.configuration.hiddenSize, parameters: ParameterLayout(s.configuration).count,
+                loaded: s.worker != nil, state: s.reportedState, steps: s.record.steps)
         }
     }
 
     /// The model's shape and its default batch shape, for checks before a job starts.
     var trainingShape: (configuration: ModelConfiguration, batchSize: Int, seqLength: Int) {
-        lock.withLock { (configuration, record.batchSize, record.seqLength) }
+        state.withLock { ($0.configuration, $0.record.batchSize, $0.record.seqLength) }
     }
 
     var details: ModelDetails {
         let end = spoolEnd
-        return lock.withLock {
-            let parameters = configuration.layers > 0 ? ParameterLayout(configuration).count : 0
-            let momentCount = record.optimizerKind.momentCount
-            let last = record.lossHistory.last
+        let name = name
+        return state.withLock { s in
+            let parameters = s.configuration.layers > 0 ? ParameterLayout(s.configuration).count : 0
+            let momentCount = s.record.optimizerKind.momentCount
+            let record = s.record
             return ModelDetails(
-                name: name, architecture: configuration.architecture.wire, layers: configuration.layers,
-                hiddenSize: configuration.hiddenSize, embeddingSize: configuration.embeddingSize,
-                dropout: Double(configuration.dropout), vocabulary: vocabularyKind.wire,
-                vocabularySize: configuration.vocabularySize, maxVocabulary: record.maxVocabulary,
+                name: name, architecture: s.configuration.architecture.wire, layers: s.configuration.layers,
+                hiddenSize: s.configuration.hiddenSize, embeddingSize: s.configuration.embeddingSize,
+                dropout: Double(s.configuration.dropout), vocabulary: s.vocabularyKind.wire,
+                vocabularySize: s.configuration.vocabularySize, maxVocabulary: record.maxVocabulary,
                 parameters: parameters,
-                bytesInMemory: worker == nil ? 0 : parameters * 4 * (2 + momentCount), loaded: worker != nil,
-                state: failure == nil ? (worker == nil ? .unloaded : activity) : .failed, optimizer: record.optimizer,
+                bytesInMemory: s.worker == nil ? 0 : parameters * 4 * (2 + momentCount), loaded: s.worker != nil,
+                state: s.reportedState, optimizer: record.optimizer,
                 learningRate: record.learningRate, clip: record.clip, clipValue: record.clipValue,
                 batchSize: record.batchSize, seqLength: record.seqLength, steps: record.steps,
-                charactersSeen: record.charactersSeen, lastLoss: last?.loss,
+                charactersSeen: record.charactersSeen, lastLoss: record.lossHistory.last?.loss,
                 lastValidationLoss: record.lossHistory.last { $0.validationLoss != nil }?.validationLoss,
-                lossHistory: record.lossHistory, feedBacklogBytes: max(0, end - learnedPosition),
+                lossHistory: record.lossHistory, feedBacklogBytes: max(0, end - s.learnedPosition),
                 feedTotalBytes: end, samplingDefaults: SamplingDefaults(temperature: 1, length: 200),
-                error: failure)
+                error: s.failure)
         }
     }
 }

@@ -9,7 +9,7 @@ extension ModelWorker {
     /// fails, or the daemon stops. The corpus is read in windows (a 1 GB file is never in
     /// memory at once); the last `validation_fraction` of each window is held out.
     func runJob(_ job: TrainingJob) {
-        let p = job.parameters
+        let p = job.plan
         job.update({ $0.state = .running }, notify: true)
         var run = JobRun(job: job)
         var source: any CorpusSource
@@ -75,7 +75,7 @@ extension ModelWorker {
     private func trainWindow(
         _ text: String, mask: [Bool]?, job: TrainingJob, run: inout JobRun, source: inout any CorpusSource
     ) -> WindowOutcome {
-        let p = job.parameters
+        let p = job.plan
         _ = growVocabulary(for: text)
         let tokens = vocabulary.encode(text)
         let weights = mask.map { Self.tokenWeights($0, text: text, bytes: vocabulary.kind == .bytes) }
@@ -291,18 +291,18 @@ struct JobRun {
     var stalledChecks = 0
 
     init(job: TrainingJob) {
-        totalSteps = job.parameters.steps
+        totalSteps = job.plan.steps
     }
 
     /// Whether the step or time budget is spent.
-    func budgetReached(_ p: TrainStart.Params) -> Bool {
+    func budgetReached(_ p: TrainingPlan) -> Bool {
         if let totalSteps, steps >= totalSteps { return true }
         if let budget = p.seconds, seconds(since: started) >= budget { return true }
         return false
     }
 
     /// Whether the job ends with the epoch just completed (no other budget: one epoch).
-    func stopsAtEpochEnd(_ p: TrainStart.Params) -> Bool {
+    func stopsAtEpochEnd(_ p: TrainingPlan) -> Bool {
         if let epochs = p.epochs { return Double(epoch) >= epochs }
         return p.steps == nil && p.seconds == nil
     }

@@ -1,63 +1,88 @@
 import Corpora
-import NIOConcurrencyHelpers
 import RNNCore
 import RNNJSON
 import RNNProtocol
+import Synchronization
 
-/// One `train.start` job: its parameters, its progress, and a cancel flag that the model's
-/// worker checks between steps. Shared between the worker and RPC handlers under a lock.
-final class TrainingJob: @unchecked Sendable {
-    // @unchecked: every mutable field is guarded by `lock`.
+/// What a job is to do, in the service's terms: its budget, its batch shape and its
+/// schedule. The binding of `train.start` builds it from the validated parameters.
+struct TrainingPlan: Sendable {
+    /// Stop after this many steps.
+    var steps: Int?
+    /// Stop after this many passes over the corpus.
+    var epochs: Double?
+    /// Stop after this many seconds.
+    var seconds: Double?
+    /// Streams per batch; the model's default when nil.
+    var batchSize: Int?
+    /// Steps per sequence; the model's default when nil.
+    var seqLength: Int?
+    /// This job's learning rate; the model's when nil.
+    var learningRate: Double?
+    /// This job's clipping bound; the model's when nil.
+    var clipValue: Double?
+    /// The fraction of each window held out for validation.
+    var validationFraction: Double
+    /// Steps between validations.
+    var validateEvery: Int
+    /// Steps between checkpoints.
+    var checkpointEvery: Int
+}
+
+/// One `train.start` job: its plan, its progress, and a cancel flag that the model's worker
+/// checks between steps. Shared between the worker and RPC handlers; its state lives in a
+/// `Mutex`, so the compiler checks every access.
+final class TrainingJob: Sendable {
     typealias State = JobState
 
     let id: String
     let model: String
-    /// The job's parameters; an inline corpus text is not kept here (the opener has it).
-    let parameters: TrainStart.Params
-    private let lock = NIOLock()
-    private var openerStorage: CorpusOpener?
-    private var info: JobInfo
-    private var cancelRequested = false
-    private var listeners: [@Sendable (JobInfo, _ final: Bool) -> Void] = []
-    private var waiters: [CheckedContinuation<JobInfo, Never>] = []
+    let plan: TrainingPlan
     let started = ContinuousClock.now
+    private let state: Mutex<Shared>
 
-    init(id: String, model: String, parameters: TrainStart.Params, opener: @escaping CorpusOpener) {
+    private struct Shared: ~Copyable {
+        var opener: CorpusOpener?
+        var info: JobInfo
+        var cancelRequested = false
+        var listeners: [@Sendable (JobInfo, _ final: Bool) -> Void] = []
+        var waiters: [CheckedContinuation<JobInfo, Never>] = []
+    }
+
+    init(id: String, model: String, plan: TrainingPlan, opener: @escaping CorpusOpener) {
         self.id = id
         self.model = model
-        var kept = parameters
-        if kept.corpus.text != nil { kept.corpus.text = "" }
-        self.parameters = kept
-        self.openerStorage = opener
-        self.info = JobInfo(job: id, model: model, state: .queued, step: 0, elapsedSeconds: 0)
-        info.totalSteps = parameters.steps
+        self.plan = plan
+        var info = JobInfo(job: id, model: model, state: .queued, step: 0, elapsedSeconds: 0)
+        info.totalSteps = plan.steps
+        state = Mutex(Shared(opener: opener, info: info))
     }
 
     /// Opens the job's corpus (again for each epoch of a finite one). A finished job keeps
     /// only its progress: the opener, with the corpus it captured, and the listeners, with
     /// the connections they write to, are released, since up to 1000 ended jobs are listed.
     var opener: CorpusOpener {
-        if let opener = lock.withLock({ openerStorage }) { return opener }
+        if let opener = state.withLock({ $0.opener }) { return opener }
         return { @Sendable () throws(CorpusError) -> any CorpusSource in throw CorpusError("the job has ended") }
     }
 
-    var snapshot: JobInfo { lock.withLock { info } }
-    var isCancelled: Bool { lock.withLock { cancelRequested } }
-    var isDone: Bool { lock.withLock { ![.queued, .running].contains(info.state) } }
+    var snapshot: JobInfo { state.withLock { $0.info } }
+    var isCancelled: Bool { state.withLock { $0.cancelRequested } }
+    var isDone: Bool { state.withLock { ![.queued, .running].contains($0.info.state) } }
 
-    func cancel() { lock.withLock { cancelRequested = true } }
+    func cancel() { state.withLock { $0.cancelRequested = true } }
 
     /// Calls `listener` with every progress update and, last, with the final state.
     func observe(_ listener: @escaping @Sendable (JobInfo, _ final: Bool) -> Void) {
-        lock.withLock { listeners.append(listener) }
+        state.withLock { $0.listeners.append(listener) }
     }
 
     /// Waits until the job ends.
     func finished() async -> JobInfo {
         await withCheckedContinuation { continuation in
-            let done: JobInfo? = lock.withLock {
-                if ![.queued, .running].contains(info.state) { return info }
-                waiters.append(continuation)
+            let done: JobInfo? = state.withLock { shared in
+                if ![.queued, .running].contains(shared.info.state) { return shared.info }
+                shared.waiters.append(continuation)
                 return nil
             }
             if let done { continuation.resume(returning: done) }
@@ -66,28 +91,29 @@ final class TrainingJob: @unchecked Sendable {
 
     /// Updates the progress (on the worker thread) and tells listeners.
     func update(_ change: (inout JobInfo) -> Void, notify: Bool) {
-        let (current, targets) = lock.withLock { () -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void]) in
-            change(&info)
-            info.elapsedSeconds = seconds(since: started)
-            return (info, notify ? listeners : [])
+        let started = started
+        let (current, targets) = state.withLock { shared -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void]) in
+            change(&shared.info)
+            shared.info.elapsedSeconds = seconds(since: started)
+            return (shared.info, notify ? shared.listeners : [])
         }
         for t in targets { t(current, false) }
     }
 
     /// Ends the job in `state`, with `error` if it failed.
-    func finish(_ state: State, error: String? = nil) {
-        let (current, targets, continuations) = lock.withLock {
-            () -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void], [CheckedContinuation<JobInfo, Never>]) in
-            info.state = state
-            info.error = error
-            info.etaSeconds = nil
-            info.elapsedSeconds = seconds(since: started)
-            let w = waiters
-            let l = listeners
-            waiters = []
-            listeners = []
-            openerStorage = nil
-            return (info, l, w)
+    func finish(_ ending: State, error: String? = nil) {
+        let started = started
+        let (current, targets, continuations) = state.withLock {
+            shared -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void], [CheckedContinuation<JobInfo, Never>]) in
+            shared.info.state = ending
+            shared.info.error = error
+            shared.info.etaSeconds = nil
+            shared.info.elapsedSeconds = seconds(since: started)
+            let ended = (shared.info, shared.listeners, shared.waiters)
+            shared.waiters = []
+            shared.listeners = []
+            shared.opener = nil
+            return ended
         }
         for t in targets { t(current, true) }
         for c in continuations { c.resume(returning: current) }
