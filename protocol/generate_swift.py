@@ -106,7 +106,7 @@ def checks(schema, var, indent):
 
     t = s.get("type")
     if t in ("integer", "number"):
-        shown = f"\\(JSONNumber({var}))" if t == "number" else f"\\({var})"
+        shown = f"\\(JSON.double({var}))" if t == "number" else f"\\({var})"
         if "minimum" in s:
             rule(f"{var} >= {s['minimum']}", "minimum", f"must be >= {s['minimum']}, got {shown}")
         if "exclusiveMinimum" in s:

@@ -43,6 +43,16 @@ extension ModelWorker {
                     finishJob(job, .failed, error: "the corpus is empty")
                     return
                 }
+                // A whole epoch without a step would repeat forever: the text is too short.
+                guard run.steps > run.stepsAtEpochStart else {
+                    finishJob(
+                        job, .failed,
+                        error: "the corpus is too short to train on: after holding out validation_fraction "
+                            + "\(p.validationFraction) no window has 2 characters; give more text or a smaller "
+                            + "validation_fraction")
+                    return
+                }
+                run.stepsAtEpochStart = run.steps
                 run.epoch += 1
                 if run.stopsAtEpochEnd(p) { break }
                 source.close()
@@ -103,7 +113,13 @@ extension ModelWorker {
         {
             batcher = streams
         } else {
-            return .continue  // a window too small to train on
+            // A window too small to train on; the job still answers a stop or a cancel.
+            if betweenSteps() { return .ended }
+            if job.isCancelled {
+                finishJob(job, .cancelled)
+                return .ended
+            }
+            return .continue
         }
         let savedSettings = trainer.settings
         if let lr = p.learningRate { trainer.settings.learningRate = Float(lr) }
@@ -282,6 +298,8 @@ struct JobRun {
     let started = ContinuousClock.now
     var lastNotice = ContinuousClock.now
     var steps = 0
+    /// `steps` when the current epoch began.
+    var stepsAtEpochStart = 0
     var epoch = 0
     var windowsThisEpoch = 0
     var totalSteps: Int?

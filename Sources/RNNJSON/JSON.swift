@@ -12,8 +12,8 @@ public enum JSON: Sendable, Hashable {
     public static func integer(_ value: some BinaryInteger) -> JSON { .number(JSONNumber(value)) }
 
     /// A binary floating-point number (written as an integer when it is one, as `null`
-    /// when it is not finite, since JSON has no infinities).
-    public static func double(_ value: Double) -> JSON { value.isFinite ? .number(JSONNumber(value)) : .null }
+    /// when it is not finite, since JSON has no infinities or NaN: a diverged loss).
+    public static func double(_ value: Double) -> JSON { JSONNumber(value).map(JSON.number) ?? .null }
 
     /// The members, if this is an object.
     public var objectValue: [String: JSON]? { if case .object(let o) = self { o } else { nil } }

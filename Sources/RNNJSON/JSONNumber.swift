@@ -8,6 +8,9 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     }
 
     let storage: Storage
+    /// The text a parsed decimal was written as, so that a value passed through (a request's
+    /// id) is echoed exactly even where a Double would round it.
+    let text: String?
 
     /// An exact integer; one wider than 64 bits is kept as a Double.
     public init(_ value: some BinaryInteger) {
@@ -18,12 +21,20 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
         } else {
             storage = .decimal(Double(value))
         }
+        text = nil
     }
 
-    /// A binary floating-point value (finite; callers map infinities to `null`).
-    public init(_ value: Double) { storage = .decimal(value) }
+    /// A finite Double; nil for an infinity or NaN, which JSON cannot write.
+    public init?(_ value: Double) {
+        guard value.isFinite else { return nil }
+        storage = .decimal(value)
+        text = nil
+    }
 
-    init(storage: Storage) { self.storage = storage }
+    init(storage: Storage, text: String? = nil) {
+        self.storage = storage
+        self.text = text
+    }
 
     /// The value as a Double (rounded when an integer needs more than 53 bits).
     public var doubleValue: Double {
@@ -77,6 +88,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
     /// The number as JSON text: integers in full, a whole Double below 2^53 without a
     /// fraction, any other Double in its shortest round-tripping form.
     public var description: String {
+        if let text { return text }
         switch storage {
         case .signed(let v): return String(v)
         case .unsigned(let v): return String(v)
@@ -88,6 +100,6 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension JSONNumber: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
-    public init(integerLiteral value: Int64) { storage = .signed(value) }
-    public init(floatLiteral value: Double) { storage = .decimal(value) }
+    public init(integerLiteral value: Int64) { self.init(storage: .signed(value)) }
+    public init(floatLiteral value: Double) { self.init(storage: .decimal(value)) }
 }

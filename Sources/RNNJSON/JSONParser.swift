@@ -195,7 +195,7 @@ private struct Parser {
         guard let v = Double(text), v.isFinite else {
             throw JSONParseError(offset: start, reason: "a number out of the range of a 64-bit float")
         }
-        return JSONNumber(storage: .decimal(v))
+        return JSONNumber(storage: .decimal(v), text: text)
     }
 
     mutating func string() throws(JSONParseError) -> String {

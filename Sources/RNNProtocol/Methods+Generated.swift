@@ -245,6 +245,7 @@ public enum ModelCreate {
                     found += 1
                     let v = try Int(wire: raw, at: p)
                     if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                    if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
                     self.embeddingSize = v
                 } else {
                     self.embeddingSize = 0
@@ -255,8 +256,8 @@ public enum ModelCreate {
                 if let raw = members["dropout"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
-                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSONNumber(v))") }
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
                     self.dropout = v
                 } else {
                     self.dropout = 0
@@ -308,7 +309,8 @@ public enum ModelCreate {
                 if let raw = members["learning_rate"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                    if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
                     self.learningRate = v
                 } else {
                     self.learningRate = nil
@@ -319,7 +321,8 @@ public enum ModelCreate {
                 if let raw = members["momentum"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
                     self.momentum = v
                 } else {
                     self.momentum = 0.9
@@ -330,6 +333,8 @@ public enum ModelCreate {
                 if let raw = members["alpha"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
                     self.alpha = v
                 } else {
                     self.alpha = 0.95
@@ -340,6 +345,8 @@ public enum ModelCreate {
                 if let raw = members["beta1"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
                     self.beta1 = v
                 } else {
                     self.beta1 = 0.9
@@ -350,6 +357,8 @@ public enum ModelCreate {
                 if let raw = members["beta2"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
                     self.beta2 = v
                 } else {
                     self.beta2 = 0.999
@@ -360,6 +369,8 @@ public enum ModelCreate {
                 if let raw = members["epsilon"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
+                    if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
                     self.epsilon = v
                 } else {
                     self.epsilon = 1e-08
@@ -380,7 +391,8 @@ public enum ModelCreate {
                 if let raw = members["clip_value"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                    if !(v <= 1e+30) { throw RPCError.invalid(p, "maximum", "must be <= 1e+30, got \(JSON.double(v))") }
                     self.clipValue = v
                 } else {
                     self.clipValue = 5
@@ -391,8 +403,8 @@ public enum ModelCreate {
                 if let raw = members["learning_rate_decay"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
-                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSONNumber(v))") }
+                    if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
                     self.learningRateDecay = v
                 } else {
                     self.learningRateDecay = 1
@@ -943,8 +955,8 @@ public enum Sample {
                 if let raw = members["temperature"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
-                    if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(JSONNumber(v))") }
+                    if !(v >= 1e-06) { throw RPCError.invalid(p, "minimum", "must be >= 1e-06, got \(JSON.double(v))") }
+                    if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(JSON.double(v))") }
                     self.temperature = v
                 } else {
                     self.temperature = 1
@@ -966,8 +978,8 @@ public enum Sample {
                 if let raw = members["top_p"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
-                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSONNumber(v))") }
+                    if !(v >= 1e-06) { throw RPCError.invalid(p, "minimum", "must be >= 1e-06, got \(JSON.double(v))") }
+                    if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
                     self.topP = v
                 } else {
                     self.topP = nil
@@ -1249,7 +1261,7 @@ public enum TrainStart {
                 if let raw = members["epochs"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
                     self.epochs = v
                 } else {
                     self.epochs = nil
@@ -1260,7 +1272,7 @@ public enum TrainStart {
                 if let raw = members["seconds"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
                     self.seconds = v
                 } else {
                     self.seconds = nil
@@ -1295,7 +1307,8 @@ public enum TrainStart {
                 if let raw = members["learning_rate"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                    if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
                     self.learningRate = v
                 } else {
                     self.learningRate = nil
@@ -1306,7 +1319,8 @@ public enum TrainStart {
                 if let raw = members["clip_value"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSONNumber(v))") }
+                    if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                    if !(v <= 1e+30) { throw RPCError.invalid(p, "maximum", "must be <= 1e+30, got \(JSON.double(v))") }
                     self.clipValue = v
                 } else {
                     self.clipValue = nil
@@ -1317,8 +1331,8 @@ public enum TrainStart {
                 if let raw = members["validation_fraction"] {
                     found += 1
                     let v = try Double(wire: raw, at: p)
-                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSONNumber(v))") }
-                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSONNumber(v))") }
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
                     self.validationFraction = v
                 } else {
                     self.validationFraction = 0.1

@@ -108,7 +108,8 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "integer",
             "minimum": 0,
-            "default": 0
+            "default": 0,
+            "maximum": 8192
           }
         },
         {
@@ -163,7 +164,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0
+            "minimum": 1e-30,
+            "maximum": 1000000.0
           }
         },
         {
@@ -173,7 +175,8 @@ public let openRPCDocumentText = #"""
           "schema": {
             "type": "number",
             "minimum": 0,
-            "default": 0.9
+            "default": 0.9,
+            "exclusiveMaximum": 1
           }
         },
         {
@@ -182,7 +185,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "default": 0.95
+            "default": 0.95,
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 1
           }
         },
         {
@@ -191,7 +196,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "default": 0.9
+            "default": 0.9,
+            "minimum": 0,
+            "exclusiveMaximum": 1
           }
         },
         {
@@ -200,7 +207,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "default": 0.999
+            "default": 0.999,
+            "minimum": 0,
+            "exclusiveMaximum": 1
           }
         },
         {
@@ -209,7 +218,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "default": 1e-08
+            "default": 1e-08,
+            "minimum": 1e-30,
+            "maximum": 1
           }
         },
         {
@@ -227,8 +238,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0,
-            "default": 5
+            "default": 5,
+            "minimum": 1e-30,
+            "maximum": 1e+30
           }
         },
         {
@@ -237,9 +249,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0,
             "maximum": 1,
-            "default": 1
+            "default": 1,
+            "minimum": 1e-30
           }
         },
         {
@@ -622,9 +634,9 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0,
             "default": 1,
-            "maximum": 1000000
+            "maximum": 1000000,
+            "minimum": 1e-06
           }
         },
         {
@@ -642,8 +654,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0,
-            "maximum": 1
+            "maximum": 1,
+            "minimum": 1e-06
           }
         },
         {
@@ -867,7 +879,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0
+            "minimum": 1e-30,
+            "maximum": 1000000.0
           }
         },
         {
@@ -876,7 +889,8 @@ public let openRPCDocumentText = #"""
           "required": false,
           "schema": {
             "type": "number",
-            "exclusiveMinimum": 0
+            "minimum": 1e-30,
+            "maximum": 1e+30
           }
         },
         {

@@ -151,11 +151,15 @@ extension Int: WireCodable {
 }
 
 extension Double: WireCodable {
+    /// A number; `null` is NaN, which is how a non-finite value (a diverged loss) travels,
+    /// since JSON has no NaN. Every number parameter of the contract has a bound, which NaN
+    /// fails, so a `null` parameter is refused naming itself.
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
-        guard case .number(let n) = wire else {
-            throw RPCError.invalid(path, "type", "must be a finite number, got \(wire.kindName)")
+        switch wire {
+        case .number(let n): self = n.doubleValue
+        case .null: self = .nan
+        default: throw RPCError.invalid(path, "type", "must be a number, got \(wire.kindName)")
         }
-        self = n.doubleValue
     }
     public var wire: JSON { .double(self) }
 }

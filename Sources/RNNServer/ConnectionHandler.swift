@@ -30,6 +30,10 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// outstanding (a stream or a job being waited for is not idle), no complete line sent.
     private var idleTimer: Scheduled<Void>?
 
+    /// Lines read while the connection was at its limit of unanswered requests, in order.
+    private var pending: [LineFrame] = []
+    /// Whether reading from the socket is paused until answers drain.
+    private var readingPaused = false
     /// Open while the channel takes more output; streams wait on it.
     private let writable = WritabilityGate()
 
@@ -85,44 +89,50 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let channel = context.channel
-        switch unwrapInboundIn(data) {
+        let frame = unwrapInboundIn(data)
+        // At the limit of unanswered requests, lines wait here and the socket is no longer
+        // read: a client that sends without reading its answers is held to a bounded
+        // number of them, whatever path answers them.
+        if !pending.isEmpty || outstanding >= connections.limits().maxRequestsPerConnection {
+            pending.append(frame)
+            pauseReading(context.channel)
+            return
+        }
+        process(frame, channel: context.channel, loop: context.eventLoop)
+    }
+
+    /// Answers one frame. Every answer counts as outstanding until the socket took it.
+    private func process(_ frame: LineFrame, channel: any Channel, loop: any EventLoop) {
+        switch frame {
         case .tooLong(let limit):
             let line = Self.tooLongResponse(limit: limit)
+            pending.removeAll()
             channel.writeAndFlush(Self.buffer(line, channel.allocator)).whenComplete { _ in channel.close(promise: nil)
             }
         case .line(let buffer):
             let bytes = Array(buffer.readableBytesView)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
+            outstanding += 1
+            idleTimer?.cancel()
+            idleTimer = nil
+            let finished = loop.makePromise(of: Void.self)
+            finished.futureResult.whenComplete { [self] _ in answered(channel: channel, loop: loop) }
             let parsed: JSON?
             switch dispatcher.answerImmediately(line: bytes, readOnly: readOnly, peer: peer) {
             case .answered(let response):
-                if let response { Self.write(response, to: channel) }
-                if outstanding == 0 { armIdleTimer(loop: context.eventLoop, channel: channel) }
+                if let response {
+                    channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in
+                        finished.succeed()
+                    }
+                } else {
+                    finished.succeed()
+                }
                 return
             case .deferred(let value):
                 parsed = value
             }
             // Each other request runs as its own task so that a long one (a streamed sample or
             // training job) does not hold up the next line on the same connection.
-            guard outstanding < connections.limits().maxRequestsPerConnection else {
-                let error = RPCError(
-                    .limitReached,
-                    "this connection has \(outstanding) requests outstanding (limits.max_requests_per_connection); "
-                        + "wait for their answers")
-                Self.write(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json), to: channel)
-                return
-            }
-            outstanding += 1
-            idleTimer?.cancel()
-            idleTimer = nil
-            let loop = context.eventLoop
-            let finished = loop.makePromise(of: Void.self)
-            finished.futureResult.whenComplete { [self] _ in
-                outstanding -= 1
-                if inputClosed && outstanding == 0 { channel.close(promise: nil) }
-                if outstanding == 0, channel.isActive { armIdleTimer(loop: loop, channel: channel) }
-            }
             let dispatcher = dispatcher
             let readOnly = readOnly
             let peer = peer
@@ -148,10 +158,36 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
+    /// One answer was written (or needed none): serve waiting lines, read again, or close a
+    /// connection whose client has finished sending and has every answer.
+    private func answered(channel: any Channel, loop: any EventLoop) {
+        outstanding -= 1
+        let limit = connections.limits().maxRequestsPerConnection
+        while outstanding < limit, !pending.isEmpty, channel.isActive {
+            process(pending.removeFirst(), channel: channel, loop: loop)
+        }
+        if pending.isEmpty, readingPaused, channel.isActive {
+            readingPaused = false
+            channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
+        }
+        guard outstanding == 0, pending.isEmpty else { return }
+        if inputClosed {
+            channel.close(promise: nil)
+        } else if channel.isActive {
+            armIdleTimer(loop: loop, channel: channel)
+        }
+    }
+
+    private func pauseReading(_ channel: any Channel) {
+        guard !readingPaused else { return }
+        readingPaused = true
+        channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case ChannelEvent.inputClosed = event {
             inputClosed = true
-            if outstanding == 0 { context.close(promise: nil) }
+            if outstanding == 0 && pending.isEmpty { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)

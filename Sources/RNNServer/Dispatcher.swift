@@ -14,8 +14,8 @@ public struct Dispatcher: Sendable {
         self.logger = logger
     }
 
-    /// Lines longer than this are parsed off the event loop, so a 16 MiB feed cannot stall
-    /// other connections.
+    /// Lines longer than this are parsed off the event loop, so a large feed's parse does
+    /// not hold up other connections.
     static let immediateLimit = 64 << 10
 
     /// What ``answerImmediately(line:readOnly:peer:)`` did.

@@ -12,6 +12,8 @@ struct LineFramer: ByteToMessageDecoder {
     typealias InboundOut = LineFrame
     let maximumBytes: Int
     private var overflowed = false
+    /// Bytes at the start of the buffer already searched for a newline.
+    private var scanned = 0
 
     init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
 
@@ -21,7 +23,11 @@ struct LineFramer: ByteToMessageDecoder {
             return .needMoreData
         }
         let view = buffer.readableBytesView
-        if let newline = view.firstIndex(of: UInt8(ascii: "\n")) {
+        // Only the bytes not searched yet: a long line arriving in many reads costs one pass,
+        // not one pass per read.
+        let from = view.startIndex + min(scanned, view.count)
+        if let newline = view[from...].firstIndex(of: UInt8(ascii: "\n")) {
+            scanned = 0
             let length = newline - view.startIndex
             if length > maximumBytes {
                 overflowed = true
@@ -34,6 +40,7 @@ struct LineFramer: ByteToMessageDecoder {
             context.fireChannelRead(Self.wrapInboundOut(.line(line)))
             return .continue
         }
+        scanned = view.count
         if buffer.readableBytes > maximumBytes {
             overflowed = true
             context.fireChannelRead(Self.wrapInboundOut(.tooLong(maximumBytes)))

@@ -119,3 +119,26 @@ func waitUntilLearnt(_ client: RNNClient, _ model: String) throws {
     }
     throw DaemonTestError("the feed backlog of \(model) was not learnt within 60 s")
 }
+
+/// A job whose corpus is too short for even one step ends with a reason instead of
+/// spinning, and the daemon still stops promptly.
+@Suite struct TooShortCorpusTests {
+    @Test func aCorpusTooShortToTrainOnFailsTheJob() throws {
+        let daemon = try DaemonProcess()
+        let client = try daemon.client()
+        try client.call(
+            "model.create", ["model": "t", "hidden_size": 8, "layers": 1, "corpus": ["text": "abc"]])
+        let job = try client.call("train.start", ["model": "t", "corpus": ["text": "a"], "steps": 5])
+        var info = job
+        let deadline = Date().addingTimeInterval(30)
+        while info["state"]?.stringValue == "queued" || info["state"]?.stringValue == "running", Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+            info = try client.call("train.status", ["job": job["job"] ?? .null])
+        }
+        #expect(info["state"] == "failed")
+        #expect(info["error"]?.stringValue?.contains("too short") == true, "\(info)")
+        let start = Date()
+        #expect(daemon.stop() == 0)
+        #expect(Date().timeIntervalSince(start) < 20)
+    }
+}

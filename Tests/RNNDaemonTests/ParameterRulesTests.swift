@@ -22,9 +22,9 @@ import Testing
         (#"{"model": "m", "seed": 1e20}"#, "seed", "type"),
         (#"{"model": "m", "length": 9223372036854775808}"#, "length", "type"),
         (#"{"model": "m", "length": 0}"#, "length", "minimum"),
-        (#"{"model": "m", "temperature": 0}"#, "temperature", "exclusiveMinimum"),
+        (#"{"model": "m", "temperature": 0}"#, "temperature", "minimum"),
         (#"{"model": "m", "temperature": 2000000}"#, "temperature", "maximum"),
-        (#"{"model": "m", "temperature": null}"#, "temperature", "type"),
+        (#"{"model": "m", "temperature": null}"#, "temperature", "minimum"),
         (#"{"model": "m", "top_p": 1.5}"#, "top_p", "maximum"),
         (#"{"model": "m", "stop": ["a", ""]}"#, "stop.1", "minLength"),
         (#"{"model": "bad name"}"#, "model", "pattern"),
@@ -79,7 +79,10 @@ import Testing
         let client = try daemon.client()
         _ = try client.call(
             "model.create", ["model": "m", "hidden_size": 16, "layers": 1, "corpus": ["text": "abcabcab"]])
-        for id in ["9007199254740993", "9223372036854775807", "-9223372036854775808", "18446744073709551615"] {
+        for id in [
+            "9007199254740993", "9223372036854775807", "-9223372036854775808", "18446744073709551615",
+            "123456789012345678901234567890", "9007199254740993.0", "1.5e300",
+        ] {
             try client.send(#"{"jsonrpc": "2.0", "method": "daemon.status", "id": \#(id)}"#)
             let line = String(decoding: try client.readLine(), as: UTF8.self)
             #expect(line.contains(#""id":\#(id)"#), "\(line.prefix(80))")
@@ -107,5 +110,15 @@ import Testing
         #expect(ModelName.isValid(name) == WirePattern.matches(name, pattern), "\(name.debugDescription)")
         #expect(Sample.Params.fields.contains("model"))
         #expect(((try? Sample.Params(params: ["model": .string(name)])) != nil) == ModelName.isValid(name))
+    }
+
+    /// A diverged loss is not finite; JSON writes it as null and a client reads it back as
+    /// NaN instead of refusing the whole result.
+    @Test func nonFiniteResultsTravelAsNull() throws {
+        let info = JobInfo(
+            job: "job-1", model: "m", state: .failed, step: 3, loss: .infinity, validationLoss: .nan, elapsedSeconds: 1)
+        #expect(info.wire["validation_loss"] == .null && info.wire["loss"] == .null)
+        let back = try JobInfo(wire: info.wire, at: .root)
+        #expect(back.validationLoss?.isNaN == true && back.loss?.isNaN == true)
     }
 }

@@ -235,3 +235,48 @@ import Testing
         #expect((info["parameters"]?.int ?? .max) <= 5000)
     }
 }
+
+/// A client that sends without reading, on the immediate path: its unanswered requests stay
+/// bounded, other clients are served, and every answer arrives once it reads.
+@Suite struct UnreadAnswersTests {
+    @Test func aClientThatDoesNotReadIsHeldBackAndLosesNothing() throws {
+        let daemon = try DaemonProcess()
+        defer { _ = daemon.stop() }
+        let flooder = try daemon.client(readOnly: true)
+        let line = Array(#"{"jsonrpc":"2.0","method":"rpc.discover","id":1}"#.utf8) + [0x0A]
+        let status = try daemon.client()
+        let before = try status.call("daemon.status")["resident_bytes"]?.int ?? 0
+        // 3,000 discover documents (about 60 KB each) would be 180 MB if all were buffered.
+        // The sender blocks once the daemon stops reading: it runs on a thread of its own.
+        nonisolated(unsafe) let unread = flooder
+        let sender = Thread {
+            for _ in 0..<3000 { try? unread.sendBytes(line) }
+        }
+        sender.start()
+        Thread.sleep(forTimeInterval: 2)
+        let start = Date()
+        let during = try status.call("daemon.status")["resident_bytes"]?.int ?? 0
+        #expect(Date().timeIntervalSince(start) < 1, "another client waited")
+        #expect(during - before < 64 << 20, "the daemon buffered \((during - before) >> 20) MiB of answers")
+        var answers = 0
+        while answers < 3000, let reply = try? flooder.readLine() {
+            if (try? JSONCoding.parse(reply))?["result"] != nil { answers += 1 }
+        }
+        #expect(answers == 3000)
+    }
+
+    @Test func halfClosingGetsEveryAnswer() throws {
+        let daemon = try DaemonProcess()
+        defer { _ = daemon.stop() }
+        let client = try daemon.client(readOnly: true)
+        let line = Array(#"{"jsonrpc":"2.0","method":"rpc.discover","id":1}"#.utf8) + [0x0A]
+        try client.sendBytes(Array([[UInt8]](repeating: line, count: 100).joined()))
+        client.finishSending()
+        Thread.sleep(forTimeInterval: 0.05)
+        var answers = 0
+        while let reply = try? client.readLine() {
+            if (try? JSONCoding.parse(reply))?["result"] != nil { answers += 1 }
+        }
+        #expect(answers == 100)
+    }
+}
