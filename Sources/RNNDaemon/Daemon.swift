@@ -135,10 +135,12 @@ public final class Daemon: Sendable {
         eventLoops: MultiThreadedEventLoopGroup, hangups: UnixSignalsSequence
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let logger = logger
+        let stopping = NIOLockedValueBox(false)
         var services: [any Service] = [
             ModelService(registry: registry),
             ReloadService(
-                hangups: hangups, settings: settings, notifier: notifier, registry: registry, logger: logger),
+                hangups: hangups, stopping: stopping, settings: settings, notifier: notifier, registry: registry,
+                logger: logger),
             PeriodicService(description: "status", interval: .seconds(2)) {
                 notifier.status(await registry.statusLine())
             },
@@ -153,7 +155,7 @@ public final class Daemon: Sendable {
                 })
         }
         services.append(
-            SocketService(channels: channels, notifier: notifier, logger: logger) {
+            SocketService(channels: channels, stopping: stopping, notifier: notifier, logger: logger) {
                 notifier.ready(status: await registry.statusLine())
             })
         return services.map {

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import RNNCore
 import ServiceLifecycle
@@ -21,16 +22,19 @@ struct ModelService: Service {
 /// and the signal handlers are in place, it tells systemd the daemon is ready.
 struct SocketService: Service {
     let channels: [any Channel]
+    /// Set when the daemon starts stopping (a SIGHUP after that reloads nothing).
+    let stopping: NIOLockedValueBox<Bool>
     let notifier: SystemdNotifier
     let logger: Logger
     let ready: @Sendable () async -> Void
 
     func run() async throws {
-        let (channels, notifier, logger) = (channels, notifier, logger)
+        let (channels, notifier, logger, stopping) = (channels, notifier, logger, stopping)
         await ready()
         try await withGracefulShutdownHandler {
             for channel in channels { try await channel.closeFuture.get() }
         } onGracefulShutdown: {
+            stopping.withLockedValue { $0 = true }
             logger.info("stopping: no new connections; finishing steps and checkpointing")
             notifier.stopping()
             for channel in channels { channel.close(promise: nil) }
@@ -59,6 +63,8 @@ struct PeriodicService: Service, CustomStringConvertible {
 struct ReloadService: Service {
     /// Trapped when the daemon started, so that no SIGHUP before this part runs is lost.
     let hangups: UnixSignalsSequence
+    /// Set once the daemon stops: a reload then would tell systemd READY after STOPPING.
+    let stopping: NIOLockedValueBox<Bool>
     let settings: ConfigurationBox
     let notifier: SystemdNotifier
     let registry: ModelRegistry
@@ -66,8 +72,9 @@ struct ReloadService: Service {
 
     func run() async throws {
         let (hangups, settings, notifier, registry, logger) = (hangups, settings, notifier, registry, logger)
+        let stopping = stopping
         try? await cancelWhenGracefulShutdown {
-            for await _ in hangups {
+            for await _ in hangups where !stopping.withLockedValue({ $0 }) {
                 notifier.reloading()
                 do throws(ConfigurationError) {
                     let fresh = try settings.reload()

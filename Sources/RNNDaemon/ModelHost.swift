@@ -30,6 +30,9 @@ final class ModelHost: Sendable {
         var learnedPosition: Int
         var worker: ModelWorker?
         var lastUse = ContinuousClock.now
+        /// The spool's end as of the last append or compaction (read without the spool's
+        /// lock, which a feed holds through its fsync).
+        var spoolEnd = 0
 
         /// What `model.list` and `model.info` say the model is doing.
         var reportedState: ModelState { failure == nil ? (worker == nil ? .unloaded : activity) : .failed }
@@ -43,7 +46,7 @@ final class ModelHost: Sendable {
         state = Mutex(
             Shared(
                 record: record, configuration: model.configuration, vocabularyKind: vocabulary.kind,
-                learnedPosition: max(record.spoolConsumed, spool.base)))
+                learnedPosition: max(record.spoolConsumed, spool.base), spoolEnd: spool.end))
     }
 
     /// A host for a model whose checkpoint could not be read.
@@ -54,12 +57,13 @@ final class ModelHost: Sendable {
             optimizer: .rmsprop, learningRate: 0, momentum: 0, alpha: 0, beta1: 0, beta2: 0, epsilon: 0, clip: .none,
             clipValue: 0, learningRateDecay: 1, learningRateDecayEvery: 1, initialization: .charrnn, batchSize: 1,
             seqLength: 1, maxVocabulary: 1, seed: 0)
-        spool = Mutex(FeedSpool(folder: store.folder(name)))
+        let spool = FeedSpool(folder: store.folder(name))
+        self.spool = Mutex(spool)
         state = Mutex(
             Shared(
                 record: record,
                 configuration: ModelConfiguration(architecture: .lstm, layers: 0, hiddenSize: 0, vocabularySize: 0),
-                vocabularyKind: .bytes, failure: reason, learnedPosition: 0))
+                vocabularyKind: .bytes, failure: reason, learnedPosition: 0, spoolEnd: spool.end))
     }
 
     var snapshot: PublishedModel? {
@@ -134,6 +138,7 @@ final class ModelHost: Sendable {
                         + "Wait for the learner to catch up, or raise limits.max_spool_bytes")
             }
             let end = try spool.append(bytes)
+            state.withLock { $0.spoolEnd = end }
             return (end, end - learned)
         }
     }
@@ -166,9 +171,9 @@ final class ModelHost: Sendable {
     }
 
     var details: ModelDetails {
-        let end = spoolEnd
         let name = name
         return state.withLock { s in
+            let end = s.spoolEnd
             let parameters = s.configuration.layers > 0 ? ParameterLayout(s.configuration).count : 0
             let momentCount = s.record.optimizerKind.momentCount
             let record = s.record

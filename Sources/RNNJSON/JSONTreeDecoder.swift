@@ -29,6 +29,10 @@ private func primitive<T>(_ type: T.Type, _ value: JSON, _ codingPath: [any Codi
     case is UInt64.Type: if case .number(let n) = value, let v = n.exactly(UInt64.self) { return v as? T }
     case is UInt32.Type: if case .number(let n) = value, let v = n.exactly(UInt32.self) { return v as? T }
     case is UInt.Type: if case .number(let n) = value, let v = n.exactly(UInt.self) { return v as? T }
+    case is Int16.Type: if case .number(let n) = value, let v = n.exactly(Int16.self) { return v as? T }
+    case is Int8.Type: if case .number(let n) = value, let v = n.exactly(Int8.self) { return v as? T }
+    case is UInt16.Type: if case .number(let n) = value, let v = n.exactly(UInt16.self) { return v as? T }
+    case is UInt8.Type: if case .number(let n) = value, let v = n.exactly(UInt8.self) { return v as? T }
     default: return nil
     }
     throw mismatch(type, value, codingPath)

@@ -90,6 +90,10 @@ private func primitive(_ value: some Encodable) -> JSON? {
     case let v as UInt64: return .integer(v)
     case let v as UInt32: return .integer(v)
     case let v as UInt: return .integer(v)
+    case let v as Int16: return .integer(v)
+    case let v as Int8: return .integer(v)
+    case let v as UInt16: return .integer(v)
+    case let v as UInt8: return .integer(v)
     default: return nil
     }
 }

@@ -113,9 +113,10 @@ import Testing
 }
 
 extension TransactionTests {
-    /// A feed chunk whose training fails (here: a learning rate that makes the weights
-    /// overflow, so every later step is refused as non-finite) is not counted as learnt: it
-    /// stays in the spool, and rnnd does not spin on it.
+    /// A feed chunk whose training fails (here: a ReLU RNN with the largest learning rate the
+    /// contract allows and no clipping, whose states overflow by the third step, so every
+    /// later step is refused as non-finite) is not counted as learnt: it stays in the spool,
+    /// and rnnd does not spin on it.
     @Test func aFeedChunkThatFailsToTrainStaysInTheSpool() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
@@ -123,9 +124,9 @@ extension TransactionTests {
         try client.call(
             "model.create",
             [
-                "model": .string("wild"), "hidden_size": .number(16), "vocabulary": .string("bytes"),
-                "optimizer": .string("sgd"), "learning_rate": .number(3e38), "batch_size": .number(2),
-                "seq_length": .number(8),
+                "model": .string("wild"), "architecture": "rnn-relu", "hidden_size": .number(16),
+                "vocabulary": .string("bytes"), "optimizer": .string("sgd"), "learning_rate": .number(1_000_000),
+                "clip": "none", "batch_size": .number(2), "seq_length": .number(8),
             ])
         try client.call("train.feed", ["model": .string("wild"), "text": .string(shakespeare(4000))])
         Thread.sleep(forTimeInterval: 3)
