@@ -59,8 +59,10 @@ public final class Daemon: Sendable {
         let lock = try InstanceLock(stateDirectory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         try FileIO.makeDirectories(stateDirectory + "/models")
-        // Trapped before any socket is served: a SIGHUP from then on is a reload, never an end.
+        // Trapped before any socket is served: from then on a SIGHUP is a reload and a SIGTERM
+        // or SIGINT a graceful stop, even if they come before the parts run.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let stops = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let activated = SocketActivation.listeningSockets()
         if activated.isEmpty {
             // Others reach the read-only socket through this folder (0755 when rnnd makes it).
@@ -112,14 +114,16 @@ public final class Daemon: Sendable {
             configuration: .init(
                 services: services(
                     registry: registry, channels: [admin, readOnly], notifier: notifier, eventLoops: eventLoops,
-                    hangups: hangups),
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                    hangups: hangups, stops: stops),
+                logger: logger))
         // A daemon.shutdown that came before the group existed stops it at once.
         let stopAtOnce = lifecycle.withLockedValue { state in
             state.group = group
             return state.stopRequested
         }
         if stopAtOnce { Task { await group.triggerGracefulShutdown() } }
+        // Sockets serve and every signal is trapped: systemd may route clients here.
+        notifier.ready(status: await registry.statusLine())
         try await group.run()
         if activated["admin"] == nil { unlink(adminSocketPath) }
         if activated["readonly"] == nil { unlink(readOnlySocketPath) }
@@ -132,12 +136,13 @@ public final class Daemon: Sendable {
     /// the sockets stop accepting, the periodic work ends, then the models checkpoint.
     private func services(
         registry: ModelRegistry, channels: [any Channel], notifier: SystemdNotifier,
-        eventLoops: MultiThreadedEventLoopGroup, hangups: UnixSignalsSequence
+        eventLoops: MultiThreadedEventLoopGroup, hangups: UnixSignalsSequence, stops: UnixSignalsSequence
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let logger = logger
         let stopping = NIOLockedValueBox(false)
         var services: [any Service] = [
             ModelService(registry: registry),
+            StopSignalService(signals: stops) { [weak self] in self?.requestStop() },
             ReloadService(
                 hangups: hangups, stopping: stopping, settings: settings, notifier: notifier, registry: registry,
                 logger: logger),
@@ -155,9 +160,7 @@ public final class Daemon: Sendable {
                 })
         }
         services.append(
-            SocketService(channels: channels, stopping: stopping, notifier: notifier, logger: logger) {
-                notifier.ready(status: await registry.statusLine())
-            })
+            SocketService(channels: channels, stopping: stopping, notifier: notifier, logger: logger))
         return services.map {
             // Any part that ends on its own (a socket closed under us) stops the daemon cleanly.
             .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup)

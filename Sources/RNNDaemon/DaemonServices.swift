@@ -18,19 +18,16 @@ struct ModelService: Service {
 }
 
 /// The listening sockets: serve until graceful shutdown, then stop accepting (connections
-/// already open are answered while the models stop). Started last, once every other part
-/// and the signal handlers are in place, it tells systemd the daemon is ready.
+/// already open are answered while the models stop). Started last, stopped first.
 struct SocketService: Service {
     let channels: [any Channel]
     /// Set when the daemon starts stopping (a SIGHUP after that reloads nothing).
     let stopping: NIOLockedValueBox<Bool>
     let notifier: SystemdNotifier
     let logger: Logger
-    let ready: @Sendable () async -> Void
 
     func run() async throws {
         let (channels, notifier, logger, stopping) = (channels, notifier, logger, stopping)
-        await ready()
         try await withGracefulShutdownHandler {
             for channel in channels { try await channel.closeFuture.get() }
         } onGracefulShutdown: {
@@ -55,6 +52,21 @@ struct PeriodicService: Service, CustomStringConvertible {
                 try await Task.sleep(for: interval)
                 await body()
             }
+        }
+    }
+}
+
+/// SIGTERM and SIGINT, trapped when the daemon started: each asks for a graceful stop.
+struct StopSignalService: Service {
+    let signals: UnixSignalsSequence
+    let stop: @Sendable () -> Void
+
+    func run() async throws {
+        let (signals, stop) = (signals, stop)
+        try? await cancelWhenGracefulShutdown {
+            // It keeps listening until its own turn to stop: a part that returns while the
+            // group stops would be a part that failed.
+            for await _ in signals { stop() }
         }
     }
 }
