@@ -122,8 +122,11 @@ public final class Daemon: Sendable {
             return state.stopRequested
         }
         if stopAtOnce { Task { await group.triggerGracefulShutdown() } }
-        // Sockets serve and every signal is trapped: systemd may route clients here.
+        // Every signal is trapped and the sockets are bound: ready, then accept, so that no
+        // client is answered while systemd still sees the unit starting.
         notifier.ready(status: await registry.statusLine())
+        try await server.startAccepting(admin)
+        try await server.startAccepting(readOnly)
         try await group.run()
         if activated["admin"] == nil { unlink(adminSocketPath) }
         if activated["readonly"] == nil { unlink(readOnlySocketPath) }

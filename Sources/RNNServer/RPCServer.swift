@@ -16,8 +16,10 @@ public struct RPCServer: Sendable {
         self.group = group
     }
 
-    /// Serves the listening socket systemd passed (`activated`), or binds `path` itself with
-    /// `mode`, refusing to take it from a process that listens on it.
+    /// Binds the listening socket systemd passed (`activated`), or binds `path` itself with
+    /// `mode`, refusing to take it from a process that listens on it. Connections are
+    /// accepted once ``startAccepting(_:)`` is called (after the owner told systemd it is
+    /// ready; until then they wait in the backlog).
     ///
     /// - Parameters:
     ///   - readOnly: whether only the contract's read-only methods are served.
@@ -29,6 +31,7 @@ public struct RPCServer: Sendable {
         let counter = ConnectionCounter(limits: limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [dispatcher] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -43,6 +46,11 @@ public struct RPCServer: Sendable {
         let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         chmod(path, mode)
         return channel
+    }
+
+    /// Starts accepting connections on a socket from ``serve(_:activated:mode:readOnly:limits:)``.
+    public func startAccepting(_ channel: any Channel) async throws {
+        try await channel.setOption(.autoRead, value: true).get()
     }
 
     /// Serves one already-connected socket (one end of a socketpair, for tests and the
