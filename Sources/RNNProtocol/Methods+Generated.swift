@@ -1636,8 +1636,7 @@ public enum CorpusList {
 /// validated parameters. Dispatch goes through ``RPCMethods/all``.
 public protocol RPCService: Sendable {
     /// `rpc.discover`: This document: every method, its parameters, results and errors.
-    /// Answered on the connection's own thread from published state: it must not block.
-    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) throws -> RPCDiscover.Result
+    func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) async throws -> RPCDiscover.Result
     /// `daemon.status`: Version, uptime, models, memory, running jobs and limits.
     /// Answered on the connection's own thread from published state: it must not block.
     func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) throws -> DaemonStatus.Result
@@ -1649,8 +1648,7 @@ public protocol RPCService: Sendable {
     /// Answered on the connection's own thread from published state: it must not block.
     func modelList(_ params: ModelList.Params, _ call: RPCCall) throws -> ModelList.Result
     /// `model.info`: Hyperparameters, parameter count, memory, counters, loss history, sampling defaults, feed backlog.
-    /// Answered on the connection's own thread from published state: it must not block.
-    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) throws -> ModelInfo.Result
+    func modelInfo(_ params: ModelInfo.Params, _ call: RPCCall) async throws -> ModelInfo.Result
     /// `model.delete`: Delete a model and its files (cancels its jobs).
     func modelDelete(_ params: ModelDelete.Params, _ call: RPCCall) async throws -> ModelDelete.Result
     /// `model.load`: Load a model into memory.
@@ -1690,11 +1688,10 @@ extension RPCMethods {
             name: RPCDiscover.name, isReadOnly: RPCDiscover.isReadOnly,
             notification: nil, notificationsMayDrop: false,
             parameters: RPCDiscover.Params.fields,
-            immediate: { service, params, call in
-                try service.rpcDiscover(RPCDiscover.Params(params: params), call.withoutStream).wire
-            }
+            immediate: nil
         ) { service, params, call in
-            try service.rpcDiscover(RPCDiscover.Params(params: params), call.withoutStream).wire
+            let decoded = try RPCDiscover.Params(params: params)
+            return try await service.rpcDiscover(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: DaemonStatus.name, isReadOnly: DaemonStatus.isReadOnly,
@@ -1738,11 +1735,10 @@ extension RPCMethods {
             name: ModelInfo.name, isReadOnly: ModelInfo.isReadOnly,
             notification: nil, notificationsMayDrop: false,
             parameters: ModelInfo.Params.fields,
-            immediate: { service, params, call in
-                try service.modelInfo(ModelInfo.Params(params: params), call.withoutStream).wire
-            }
+            immediate: nil
         ) { service, params, call in
-            try service.modelInfo(ModelInfo.Params(params: params), call.withoutStream).wire
+            let decoded = try ModelInfo.Params(params: params)
+            return try await service.modelInfo(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: ModelDelete.name, isReadOnly: ModelDelete.isReadOnly,

@@ -24,8 +24,7 @@ public let openRPCDocumentText = #"""
       },
       "errors": [],
       "x-read-only": true,
-      "paramStructure": "either",
-      "x-immediate": true
+      "paramStructure": "either"
     },
     {
       "name": "daemon.status",
@@ -379,8 +378,7 @@ public let openRPCDocumentText = #"""
         }
       ],
       "x-read-only": true,
-      "paramStructure": "either",
-      "x-immediate": true
+      "paramStructure": "either"
     },
     {
       "name": "model.delete",

@@ -236,7 +236,7 @@ import Testing
     }
 }
 
-/// A client that sends without reading, on the immediate path: its unanswered requests stay
+/// A client that sends without reading (large answers: rpc.discover): its unanswered requests stay
 /// bounded, other clients are served, and every answer arrives once it reads.
 @Suite struct UnreadAnswersTests {
     @Test func aClientThatDoesNotReadIsHeldBackAndLosesNothing() throws {
