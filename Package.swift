@@ -138,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RNNDaemonTests",
-            dependencies: ["RNNDaemon", "RNNJSON", "RNNProtocol", "RNNClient", "RNNServer"],
+            dependencies: ["RNNDaemon", "RNNJSON", "RNNProtocol", "RNNClient", "RNNServer", "_RNNTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -26,9 +26,13 @@ struct Handlers: Sendable {
     var configuration: DaemonConfiguration { settings.current }
     var limits: DaemonConfiguration.Limits { configuration.limits }
 
-    /// A `-32602` naming the parameter.
+    /// A `-32602` for a rule the service checks (limits of this daemon, not the contract's),
+    /// naming the parameter as the contract's refusals do.
     func invalid(_ parameter: String, _ what: String) -> DaemonError {
-        DaemonError(.invalidParams, "parameter \"\(parameter)\" \(what)", details: ["parameter": .string(parameter)])
+        let path = parameter.split(separator: ".").reduce(WirePath.root) { $0.appending(String($1)) }
+        return DaemonError(
+            .invalidParams, "parameter \"\(parameter)\" \(what)",
+            details: ["parameter": .string(parameter), "pointer": .string(path.pointer)])
     }
 
     /// Runs blocking work (file I/O, checkpoint encoding) on the thread pool.

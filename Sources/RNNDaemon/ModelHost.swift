@@ -143,7 +143,7 @@ final class ModelHost: Sendable {
         }
     }
 
-    var spoolEnd: Int { spool.withLock { $0.end } }
+    var spoolEnd: Int { state.withLock { $0.spoolEnd } }
 
     func readSpool(from: Int, limit: Int) throws(DaemonError) -> [UInt8] {
         try spool.withLock { (spool) throws(DaemonError) -> [UInt8] in try spool.read(from: from, limit: limit) }

@@ -16,9 +16,9 @@ actor ModelRegistry {
     private(set) var hosts: [String: ModelHost] = [:] {
         didSet { published.withLock { $0.hosts = hosts } }
     }
-    private(set) var jobs: [String: TrainingJob] = [:]
-    private var jobOrder: [String] = [] {
-        didSet { published.withLock { $0.jobs = jobOrder.compactMap { jobs[$0] } } }
+    /// Every job since start, oldest first (the last 1000).
+    private(set) var jobs: [TrainingJob] = [] {
+        didSet { published.withLock { $0.jobs = jobs } }
     }
     /// What read-only methods answer from without waiting for the actor: the models and
     /// jobs as of the last change, republished on every change.
@@ -56,15 +56,8 @@ actor ModelRegistry {
         }
     }
 
-    func host(_ name: String) throws(DaemonError) -> ModelHost {
-        try ModelName.check(name)
-        guard let host = hosts[name] else {
-            throw DaemonError(
-                .modelNotFound, "no model named '\(name)'; model.list shows the models, model.create makes one",
-                details: ["model": .string(name)])
-        }
-        return host
-    }
+    /// The host of `name` (the published directory mirrors `hosts` at every change).
+    func host(_ name: String) throws(DaemonError) -> ModelHost { try publishedHost(name) }
 
     /// The host with its worker running, loading it (and unloading the least recently used
     /// idle model when at the limit) if needed.
@@ -191,13 +184,8 @@ actor ModelRegistry {
     // MARK: Jobs
 
     func register(_ job: TrainingJob) {
-        jobs[job.id] = job
-        jobOrder.append(job.id)
-        if jobOrder.count > 1000 {
-            let oldest = jobOrder[0]
-            jobs[oldest] = nil
-            jobOrder.removeFirst()
-        }
+        jobs.append(job)
+        if jobs.count > 1000 { jobs.removeFirst() }
     }
 
     func newJobID() -> String {
@@ -205,14 +193,9 @@ actor ModelRegistry {
         return "job-\(nextJob)"
     }
 
-    func job(_ id: String) throws(DaemonError) -> TrainingJob {
-        guard let job = jobs[id] else {
-            throw DaemonError(.jobNotFound, "no job '\(id)'; train.list shows the jobs", details: ["job": .string(id)])
-        }
-        return job
-    }
+    func job(_ id: String) throws(DaemonError) -> TrainingJob { try publishedJob(id) }
 
-    var runningJobs: Int { jobs.values.filter { !$0.isDone }.count }
+    var runningJobs: Int { jobs.filter { !$0.isDone }.count }
 
     // MARK: Published state (no wait for the actor)
 
@@ -256,7 +239,7 @@ actor ModelRegistry {
     /// The status line systemd shows: models loaded, jobs running, training speed.
     func statusLine() -> String {
         let loaded = hosts.values.filter(\.isLoaded).count
-        let running = jobs.values.filter { !$0.isDone }
+        let running = jobs.filter { !$0.isDone }
         let rate = running.compactMap { $0.snapshot.charactersPerSecond }.reduce(0, +)
         var line =
             "\(loaded) model\(loaded == 1 ? "" : "s") loaded, \(running.count) job\(running.count == 1 ? "" : "s") running"

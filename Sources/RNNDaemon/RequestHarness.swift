@@ -1,3 +1,4 @@
+import Dispatch
 public import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -51,38 +52,28 @@ public final class RequestHarness: Sendable {
             return ["socketpair failed: errno \(errno)"]
         }
         let client = fds[1]
-        let daemonEnd = fds[0]
         defer { close(client) }
         let settings = settings
-        let server = server
-        let served = Completion<Result<any Channel, any Error>>()
-        Task {
-            do {
-                served.set(
-                    .success(
-                        try await server.serveConnected(
-                            daemonEnd, readOnly: readOnly,
-                            limits: { settings.current.serverLimits(readOnly: readOnly) })))
-            } catch {
-                served.set(.failure(error))
-            }
-        }
-        if case .failure(let error) = served.wait() {
-            close(daemonEnd)
+        do {
+            _ = try server.serveConnected(
+                fds[0], readOnly: readOnly, limits: { settings.current.serverLimits(readOnly: readOnly) }
+            ).wait()
+        } catch {
+            close(fds[0])
             return ["the channel failed: \(error)"]
         }
         // The reader runs beside the writer: the daemon may answer before it has read all.
-        let received = Completion<[UInt8]>()
-        Thread.detach {
-            var out: [UInt8] = []
+        let received = NIOLockedValueBox<[UInt8]>([])
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 let n = chunk.withUnsafeMutableBytes { read(client, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
-                out.append(contentsOf: chunk[0..<n])
+                received.withLockedValue { $0.append(contentsOf: chunk[0..<n]) }
             }
-            received.set(out)
+            done.signal()
         }
         var sent = 0
         while sent < bytes.count {
@@ -92,48 +83,9 @@ public final class RequestHarness: Sendable {
             sent += n
         }
         shutdown(client, Int32(SHUT_WR))
-        let output = received.wait()
-        return output.split(separator: 0x0A, omittingEmptySubsequences: true).map {
+        done.wait()
+        return received.withLockedValue { $0 }.split(separator: 0x0A, omittingEmptySubsequences: true).map {
             String(decoding: $0, as: UTF8.self)
         }
-    }
-}
-
-/// A value set once by one thread and waited for by another.
-private final class Completion<Value: Sendable>: Sendable {
-    private let state = ConditionLock<Int>(value: 0)
-    private let stored = NIOLockedValueBox<Value?>(nil)
-
-    func set(_ value: Value) {
-        stored.withLockedValue { $0 = value }
-        state.lock()
-        state.unlock(withValue: 1)
-    }
-
-    func wait() -> Value {
-        state.lock(whenValue: 1)
-        state.unlock()
-        return stored.withLockedValue { $0! }
-    }
-}
-
-/// A detached thread without Foundation.
-private enum Thread {
-    static func detach(_ body: @escaping @Sendable () -> Void) {
-        final class Box: @unchecked Sendable {
-            // @unchecked: handed to exactly one new thread.
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        let box = Unmanaged.passRetained(Box(body)).toOpaque()
-        var thread = pthread_t()
-        pthread_create(
-            &thread, nil,
-            { raw in
-                let box = Unmanaged<AnyObject>.fromOpaque(raw!).takeRetainedValue() as! Box
-                box.body()
-                return nil
-            }, box)
-        pthread_detach(thread)
     }
 }

@@ -57,9 +57,9 @@ public struct RPCServer: Sendable {
     /// fuzzer): the same pipeline as a listener's connections.
     public func serveConnected(
         _ descriptor: Int32, readOnly: Bool, limits: @escaping @Sendable () -> ServerLimits
-    ) async throws -> any Channel {
+    ) -> EventLoopFuture<any Channel> {
         let counter = ConnectionCounter(limits: limits)
-        return try await ClientBootstrap(group: group)
+        return ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { [dispatcher] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -67,7 +67,7 @@ public struct RPCServer: Sendable {
                         channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, limits: limits)
                 }
             }
-            .withConnectedSocket(descriptor).get()
+            .withConnectedSocket(descriptor)
     }
 
     private static func configure(

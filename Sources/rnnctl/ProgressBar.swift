@@ -12,9 +12,9 @@ struct ProgressBar {
 
     func draw(_ info: JSON) {
         guard enabled else { return }
-        let step = info["step"]?.int ?? 0
+        let step = info["step"]?.intValue ?? 0
         var line = "step \(step)"
-        if let total = info["total_steps"]?.int, total > 0 {
+        if let total = info["total_steps"]?.intValue, total > 0 {
             let width = 24
             let filled = min(width, step * width / total)
             line =

@@ -86,15 +86,7 @@ import _RNNTestSupport
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("rnncore-\(UUID()).safetensors")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(Checkpoint(model: trainer.model, vocabulary: vocabulary, metadata: metadata).encoded()).write(to: file)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", try Self.fixture("check_rnnd_checkpoint.py").path, file.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "python3 check_rnnd_checkpoint.py: \(text)")
+        let run = try runPython([try Self.fixture("check_rnnd_checkpoint.py").path, file.path])
+        #expect(run.status == 0, "python3 check_rnnd_checkpoint.py: \(run.output)")
     }
 }

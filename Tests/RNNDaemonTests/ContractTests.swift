@@ -2,6 +2,7 @@ import Foundation
 import RNNJSON
 import RNNProtocol
 import Testing
+import _RNNTestSupport
 
 /// protocol/openrpc.json is the contract: the code's methods and parameters must be exactly
 /// the document's, the compiled-in copy must be the file, and the file must be valid OpenRPC.
@@ -47,38 +48,18 @@ import Testing
     }
 
     @Test func theDocumentIsValidOpenRPC() throws {
-        let schema = Self.root.deletingLastPathComponent().appendingPathComponent(
-            "shared/specs/openrpc-meta-schema.json"
-        ).path
-        let bundled = Self.root.appendingPathComponent("protocol/openrpc-meta-schema.json").path
-        let schemaPath = FileManager.default.fileExists(atPath: schema) ? schema : bundled
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
+        let schemaPath = Self.root.appendingPathComponent("protocol/openrpc-meta-schema.json").path
+        let run = try runPython([
+            "-c",
             "import json,sys,jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))); print('valid')",
             Self.documentPath, schemaPath,
-        ]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "OpenRPC meta-schema validation: \(output)")
+        ])
+        #expect(run.status == 0, "OpenRPC meta-schema validation: \(run.output)")
     }
 
     @Test func theGeneratedCodeAndListsAreFresh() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.root.appendingPathComponent("protocol/generate_swift.py").path, "--check"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(output)")
+        let run = try runPython([Self.root.appendingPathComponent("protocol/generate_swift.py").path, "--check"])
+        #expect(run.status == 0, "\(run.output)")
     }
 
     @Test func theTranscriptMatcherRejectsWhatDiffers() {

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes seed_minchar.safetensors: min-char-rnn (Karpathy's seed, as in
-../shared/bench/minchar_numpy.py) run for a few iterations in float64 numpy, for RNNCore to
+scripts/reference/minchar_numpy.py) run for a few iterations in float64 numpy, for RNNCore to
 reproduce number for number.
 
 The initial weights are drawn as the seed draws them (randn * 0.01, biases 0) and rounded

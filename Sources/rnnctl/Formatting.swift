@@ -1,19 +1,8 @@
 import RNNJSON
 import RNNProtocol
 
-/// Builds a params object, leaving out options that were not given.
-struct ParamBuilder {
-    private(set) var params: [String: JSON] = [:]
-
-    mutating func set(_ key: String, _ value: String?) { if let value { params[key] = .string(value) } }
-    mutating func set(_ key: String, _ value: Int?) { if let value { params[key] = .integer(value) } }
-    mutating func set(_ key: String, _ value: Double?) { if let value { params[key] = .double(value) } }
-    mutating func set(_ key: String, _ value: Bool?) { if let value { params[key] = .bool(value) } }
-    mutating func set(_ key: String, _ value: JSON?) { if let value { params[key] = value } }
-}
-
 extension JSON {
-    var int: Int? { intValue }
+    /// The value as `rnnctl show` prints it.
     var text: String {
         switch self {
         case .string(let s): s
