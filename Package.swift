@@ -70,15 +70,29 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The service: models, workers, jobs, the store and its spool, configuration, in the
+        // service's own terms. It knows no sockets and no wire types.
         .target(
-            name: "RNNDaemon",
+            name: "RNNService",
             dependencies: [
-                "RNNCore", "RNNJSON", "RNNProtocol", "RNNServer", "CSystemd", "CLinux", "Corpora",
-                .product(name: "NIOCore", package: "swift-nio"),
+                "RNNCore", "RNNJSON", "CLinux", "Corpora",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The daemon: the contract bound to the service, the server, systemd, and the parts'
+        // lifecycle.
+        .target(
+            name: "RNNDaemon",
+            dependencies: [
+                "RNNCore", "RNNJSON", "RNNProtocol", "RNNServer", "RNNService", "CSystemd", "Corpora",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
@@ -88,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "rnnd",
             dependencies: [
-                "RNNDaemon", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RNNDaemon", "RNNService", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -111,7 +125,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "rnnd-fuzz",
-            dependencies: ["RNNDaemon", "RNNJSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RNNDaemon", "RNNService", "RNNJSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings + (fuzzing ? [.define("FUZZING")] : [])
         ),
         .target(
@@ -138,7 +152,14 @@ let package = Package(
         ),
         .testTarget(
             name: "RNNDaemonTests",
-            dependencies: ["RNNDaemon", "RNNJSON", "RNNProtocol", "RNNClient", "RNNServer", "_RNNTestSupport"],
+            dependencies: [
+                "RNNDaemon", "RNNService", "RNNJSON", "RNNProtocol", "RNNClient", "RNNServer", "_RNNTestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "RNNServiceTests",
+            dependencies: ["RNNService", "RNNCore", "RNNJSON", "Corpora", "_RNNTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -7,6 +7,7 @@ import RNNCore
 import RNNJSON
 import RNNProtocol
 import RNNServer
+public import RNNService
 import ServiceLifecycle
 import UnixSignals
 
@@ -78,14 +79,13 @@ public final class Daemon: Sendable {
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
+        let service = ModelService(settings: settings, pool: pool, logger: logger)
+        let registry = service.registry
         await registry.loadSavedModels()
-        let document = try Self.loadOpenRPCDocument()
-        let handlers = Handlers(
-            registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
-            openRPCDocument: document, requestShutdown: { [weak self] in self?.requestStop() },
-            computeSlots: ComputeSlots(settings: settings))
-        let server = RPCServer(dispatcher: Dispatcher(service: handlers, logger: logger), group: eventLoops)
+        let bindings = ContractBindings(
+            service: service, started: .now, openRPCDocument: try Self.loadOpenRPCDocument(),
+            requestShutdown: { [weak self] in self?.requestStop() })
+        let server = RPCServer(dispatcher: Dispatcher(service: bindings, logger: logger), group: eventLoops)
         // Each socket counts its own connections: idle peers on the world-writable read-only
         // socket cannot use up the admin socket's.
         let settings = settings
@@ -99,7 +99,7 @@ public final class Daemon: Sendable {
                 readOnlySocketPath, activated: activated["readonly"], mode: 0o666, readOnly: true,
                 limits: { settings.current.serverLimits(readOnly: true) })
         } catch let error as ServerError {
-            throw DaemonError(.storageError, error.message)
+            throw ServiceError(.storageFailed, error.message)
         }
         let how = activated.isEmpty ? "bound" : "from systemd (\(activated.keys.sorted().joined(separator: ", ")))"
         let adminPath = admin.localAddress?.pathname ?? adminSocketPath
@@ -144,7 +144,7 @@ public final class Daemon: Sendable {
         let logger = logger
         let stopping = NIOLockedValueBox(false)
         var services: [any Service] = [
-            ModelService(registry: registry),
+            CheckpointService(registry: registry),
             StopSignalService(signals: stops) { [weak self] in self?.requestStop() },
             ReloadService(
                 hangups: hangups, stopping: stopping, settings: settings, notifier: notifier, registry: registry,

@@ -2,13 +2,14 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RNNCore
+import RNNService
 import ServiceLifecycle
 import UnixSignals
 
 /// The models: run until graceful shutdown, then stop every worker (each finishes its step,
 /// interrupts its job and checkpoints). First in the group, so it stops last: after the
 /// sockets stopped accepting.
-struct ModelService: Service {
+struct CheckpointService: Service {
     let registry: ModelRegistry
 
     func run() async throws {
@@ -63,7 +64,7 @@ struct StopSignalService: Service {
 
     func run() async throws {
         let (signals, stop) = (signals, stop)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             // It keeps listening until its own turn to stop: a part that returns while the
             // group stops would be a part that failed.
             for await _ in signals { stop() }
@@ -85,7 +86,7 @@ struct ReloadService: Service {
     func run() async throws {
         let (hangups, settings, notifier, registry, logger) = (hangups, settings, notifier, registry, logger)
         let stopping = stopping
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in hangups where !stopping.withLockedValue({ $0 }) {
                 notifier.reloading()
                 do throws(ConfigurationError) {

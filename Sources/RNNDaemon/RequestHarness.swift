@@ -6,6 +6,7 @@ import NIOPosix
 import RNNJSON
 import RNNProtocol
 import RNNServer
+public import RNNService
 
 #if canImport(Glibc)
     import Glibc
@@ -35,12 +36,10 @@ public final class RequestHarness: Sendable {
         pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
-        let handlers = Handlers(
-            registry: registry, settings: settings, pool: pool, logger: logger, started: .now,
-            openRPCDocument: try Daemon.loadOpenRPCDocument(), requestShutdown: {},
-            computeSlots: ComputeSlots(settings: settings))
-        server = RPCServer(dispatcher: Dispatcher(service: handlers, logger: logger), group: group)
+        let bindings = ContractBindings(
+            service: ModelService(settings: settings, pool: pool, logger: logger), started: .now,
+            openRPCDocument: try Daemon.loadOpenRPCDocument(), requestShutdown: {})
+        server = RPCServer(dispatcher: Dispatcher(service: bindings, logger: logger), group: group)
     }
 
     /// Everything the daemon writes back for `bytes` sent on one connection that then closes

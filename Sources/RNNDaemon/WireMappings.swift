@@ -1,6 +1,8 @@
 import Corpora
 import RNNCore
+import RNNJSON
 import RNNProtocol
+import RNNService
 
 // The contract's enums and the engine's, mapped by exhaustive switches: a case added on
 // either side fails the build here instead of falling back to a default at run time.
@@ -87,5 +89,91 @@ extension EngineReport.Kernels {
             case .avx2: .avx2
             case .avx512: .avx512
             }
+    }
+}
+
+extension OptimizerRule {
+    init(_ wire: OptimizerName) {
+        self =
+            switch wire {
+            case .sgd: .sgd
+            case .adagrad: .adagrad
+            case .adam: .adam
+            case .rmsprop: .rmsprop
+            }
+    }
+
+    var wire: OptimizerName {
+        switch self {
+        case .sgd: .sgd
+        case .adagrad: .adagrad
+        case .adam: .adam
+        case .rmsprop: .rmsprop
+        }
+    }
+}
+
+extension ClippingRule {
+    init(_ wire: ClipMode) {
+        self =
+            switch wire {
+            case .none: .none
+            case .value: .value
+            case .norm: .norm
+            }
+    }
+
+    var wire: ClipMode {
+        switch self {
+        case .none: .none
+        case .value: .value
+        case .norm: .norm
+        }
+    }
+}
+
+extension InitializationRule {
+    init(_ wire: Initialization) {
+        self =
+            switch wire {
+            case .charrnn: .charrnn
+            case .gaussian: .gaussian
+            case .pytorch: .pytorch
+            }
+    }
+}
+
+extension Vocabulary.Kind {
+    init(_ wire: VocabularyKind) {
+        self =
+            switch wire {
+            case .bytes: .bytes
+            case .characters: .characters
+            }
+    }
+}
+
+extension ModelActivity {
+    var wire: ModelState {
+        switch self {
+        case .unloaded: .unloaded
+        case .idle: .idle
+        case .training: .training
+        case .learning: .learning
+        case .failed: .failed
+        }
+    }
+}
+
+extension JobPhase {
+    var wire: JobState {
+        switch self {
+        case .queued: .queued
+        case .running: .running
+        case .finished: .finished
+        case .cancelled: .cancelled
+        case .failed: .failed
+        case .interrupted: .interrupted
+        }
     }
 }

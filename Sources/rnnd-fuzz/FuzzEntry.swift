@@ -1,5 +1,6 @@
 import Logging
 import RNNDaemon
+import RNNService
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import RNNDaemon
+import RNNService
 
 #if canImport(Glibc)
     import Glibc

@@ -4,6 +4,7 @@ import RNNProtocol
 import Testing
 
 @testable import RNNDaemon
+@testable import RNNService
 
 /// The contract's rules, generated into the parameter types: every refusal names the
 /// parameter (dotted name and JSON pointer) and the rule; integers are exact.

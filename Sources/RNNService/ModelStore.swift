@@ -1,6 +1,5 @@
 import RNNCore
 import RNNJSON
-import RNNProtocol
 
 /// The state folder: one folder per model under `models/`, holding `model.safetensors`
 /// (weights, vocabulary, and the ``ModelRecord`` in its metadata), `optimizer.safetensors`
@@ -22,10 +21,10 @@ struct ModelStore: Sendable {
     /// each atomically; a crash between the two leaves a model whose optimizer is one save
     /// behind, which ``load`` notices and resets.
     func save(_ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, name: String)
-        throws(DaemonError) -> Int
+        throws(ServiceError) -> Int
     {
         guard FileIO.exists(folder(name)) else {
-            throw DaemonError(.modelNotFound, "model '\(name)' was deleted", details: ["model": .string(name)])
+            throw ServiceError(.modelNotFound, "model '\(name)' was deleted", details: ["model": .string(name)])
         }
         return try write(model, vocabulary: vocabulary, optimizer: optimizer, record: record, into: folder(name))
     }
@@ -33,7 +32,7 @@ struct ModelStore: Sendable {
     /// Writes the optimizer state, then the model, atomically, into `folder`.
     func write(
         _ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, into folder: String
-    ) throws(DaemonError) -> Int {
+    ) throws(ServiceError) -> Int {
         let optimizerBytes = OptimizerCheckpoint.encode(
             optimizer, layout: model.layout, metadata: ["model_steps": String(record.steps)])
         try FileIO.atomicWrite(optimizerBytes, to: folder + "/optimizer.safetensors")
@@ -44,24 +43,24 @@ struct ModelStore: Sendable {
 
     /// Reads a model back.
     ///
-    /// - Throws: ``DaemonError`` `.modelUnloadable` with the reason when the checkpoint is
+    /// - Throws: ``ServiceError`` `.modelUnloadable` with the reason when the checkpoint is
     ///   truncated, malformed or inconsistent.
-    func load(_ name: String) throws(DaemonError) -> (CharRNN, Vocabulary, Optimizer, ModelRecord, warning: String?) {
+    func load(_ name: String) throws(ServiceError) -> (CharRNN, Vocabulary, Optimizer, ModelRecord, warning: String?) {
         let bytes = try FileIO.read(modelPath(name))
         let checkpoint: Checkpoint
         do {
             checkpoint = try Checkpoint(decoding: bytes)
         } catch {
-            throw DaemonError(.modelUnloadable, "model '\(name)' cannot be loaded: \(error.message)")
+            throw ServiceError(.modelUnloadable, "model '\(name)' cannot be loaded: \(error.message)")
         }
         guard let text = checkpoint.metadata["rnnd"] else {
-            throw DaemonError(.modelUnloadable, "model '\(name)' has no rnnd record in its checkpoint metadata")
+            throw ServiceError(.modelUnloadable, "model '\(name)' has no rnnd record in its checkpoint metadata")
         }
         let record: ModelRecord
         do {
             record = try Self.decode(text)
         } catch {
-            throw DaemonError(.modelUnloadable, "model '\(name)' has an unreadable rnnd record: \(error)")
+            throw ServiceError(.modelUnloadable, "model '\(name)' has an unreadable rnnd record: \(error)")
         }
         var warning: String?
         var optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
@@ -82,7 +81,7 @@ struct ModelStore: Sendable {
     }
 
     static func encode(_ record: ModelRecord) -> String {
-        JSONCoding.line(JSONCoding.value(record))
+        JSONWriter.text((try? JSONTreeEncoder.encode(record)) ?? .null)
     }
 
     /// The record in a checkpoint's metadata; a value the contract does not know (an
@@ -116,10 +115,10 @@ enum ModelName {
         }
     }
 
-    static func check(_ name: String) throws(DaemonError) {
+    static func check(_ name: String) throws(ServiceError) {
         guard isValid(name) else {
-            throw DaemonError(
-                .invalidParams,
+            throw ServiceError(
+                .invalidArgument,
                 "invalid model name \"\(name.prefix(80))\": use 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
                 details: ["parameter": .string("model")])
         }

@@ -2,13 +2,12 @@ import Logging
 import NIOPosix
 import RNNCore
 import RNNJSON
-import RNNProtocol
 import Synchronization
 
 /// Every model the daemon knows, loaded or not, and every job since it started. An actor:
 /// it orders creation, deletion, loading and unloading; the CPU work itself runs on each
 /// model's worker thread or on the blocking thread pool, never here.
-actor ModelRegistry {
+package actor ModelRegistry {
     let settings: ConfigurationBox
     let store: ModelStore
     let pool: NIOThreadPool
@@ -38,7 +37,7 @@ actor ModelRegistry {
 
     /// Finds every saved model and loads as many as the limit allows; an unreadable one is
     /// reported and kept as failed, the others load.
-    func loadSavedModels() async {
+    package func loadSavedModels() async {
         for leftover in store.removeLeftovers() {
             logger.notice("removed \(leftover), left by an interrupted create, delete or write")
         }
@@ -57,11 +56,11 @@ actor ModelRegistry {
     }
 
     /// The host of `name` (the published directory mirrors `hosts` at every change).
-    func host(_ name: String) throws(DaemonError) -> ModelHost { try publishedHost(name) }
+    func host(_ name: String) throws(ServiceError) -> ModelHost { try publishedHost(name) }
 
     /// The host with its worker running, loading it (and unloading the least recently used
     /// idle model when at the limit) if needed.
-    func loadedHost(_ name: String) async throws(DaemonError) -> ModelHost {
+    func loadedHost(_ name: String) async throws(ServiceError) -> ModelHost {
         let host = try host(name)
         if host.isLoaded { return host }
         try await makeRoom()
@@ -70,7 +69,7 @@ actor ModelRegistry {
             // Deleted (or deleted and created anew) while it loaded: this copy must not return.
             if let worker = loaded.currentWorker { await worker.stop() }
             loaded.detach()
-            throw DaemonError(
+            throw ServiceError(
                 .modelNotFound, "model '\(name)' was deleted while it loaded", details: ["model": .string(name)])
         }
         if current.isLoaded, current !== loaded { return current }  // loaded meanwhile
@@ -79,7 +78,7 @@ actor ModelRegistry {
 
     /// Saves and unloads the least recently used idle model while the loaded ones are at
     /// `limits.max_loaded_models`.
-    func makeRoom() async throws(DaemonError) {
+    func makeRoom() async throws(ServiceError) {
         // A loop: a lowered limit, or loads that finished meanwhile, may need several.
         while true {
             try await unloadOne()
@@ -87,12 +86,12 @@ actor ModelRegistry {
         }
     }
 
-    private func unloadOne() async throws(DaemonError) {
+    private func unloadOne() async throws(ServiceError) {
         let loaded = hosts.values.filter(\.isLoaded)
         guard loaded.count >= limits.maxLoadedModels else { return }
         let idle = loaded.filter { $0.currentWorker?.currentJob == nil }.min { $0.lastUsed < $1.lastUsed }
         guard let victim = idle else {
-            throw DaemonError(
+            throw ServiceError(
                 .limitReached,
                 "\(loaded.count) models are loaded and all are training (limits.max_loaded_models = \(limits.maxLoadedModels)); "
                     + "unload one or raise the limit")
@@ -100,21 +99,21 @@ actor ModelRegistry {
         await unloadWorker(victim)
     }
 
-    private func loadFromDisk(_ name: String) async throws(DaemonError) -> ModelHost {
+    private func loadFromDisk(_ name: String) async throws(ServiceError) -> ModelHost {
         let store = store
         // A checkpoint holds 4 bytes per parameter and a small header.
         let bytes = FileIO.size(store.modelPath(name))
         guard bytes <= 4 * limits.maxParameters + (16 << 20) else {
-            throw DaemonError(
+            throw ServiceError(
                 .limitReached,
                 "model '\(name)' has \(bytes) bytes of checkpoint, more than limits.max_parameters = \(limits.maxParameters) allows; "
                     + "raise the limit to load it", details: ["model": .string(name)])
         }
-        let loaded: Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError>
+        let loaded: Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), ServiceError>
         do {
             loaded = try await pool.runIfActive {
-                () -> Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), DaemonError> in
-                do throws(DaemonError) {
+                () -> Result<(CharRNN, Vocabulary, Optimizer, ModelRecord, String?), ServiceError> in
+                do throws(ServiceError) {
                     let (m, v, o, r, w) = try store.load(name)
                     return .success((m, v, o, r, w))
                 } catch {
@@ -122,7 +121,7 @@ actor ModelRegistry {
                 }
             }
         } catch {
-            throw DaemonError(.internalError, "rnnd is shutting down")
+            throw ServiceError(.internalFailure, "rnnd is shutting down")
         }
         let (model, vocabulary, optimizer, record, warning) = try loaded.get()
         if let warning { logger.warning("\(warning)", metadata: ["model": "\(name)"]) }
@@ -131,14 +130,14 @@ actor ModelRegistry {
 
     /// Wraps a model in a host with a running worker.
     func start(name: String, model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord)
-        throws(DaemonError) -> ModelHost
+        throws(ServiceError) -> ModelHost
     {
         let trainer: Trainer
         do {
             trainer = try Trainer(
                 model: model, optimizer: optimizer, settings: record.trainingSettings, seed: UInt64(record.seed))
         } catch {
-            throw DaemonError(.modelUnloadable, "model '\(name)' has invalid settings: \(error.message)")
+            throw ServiceError(.modelUnloadable, "model '\(name)' has invalid settings: \(error.message)")
         }
         let host =
             hosts[name] ?? ModelHost(name: name, store: store, model: model, vocabulary: vocabulary, record: record)
@@ -146,9 +145,10 @@ actor ModelRegistry {
             host: host, trainer: trainer, vocabulary: vocabulary, record: record,
             autosaveSeconds: configuration.training.autosaveSeconds, maxParameters: limits.maxParameters,
             logger: logger)
-        host.attach(worker, snapshot: worker.snapshot)
-        host.publish(worker.snapshot, record: record, learned: worker.learned, activity: .idle)
-        worker.start()
+        let snapshot = worker.snapshot
+        host.attach(worker.mailbox, snapshot: snapshot)
+        host.publish(snapshot, record: record, learned: worker.learned, activity: .idle)
+        ModelWorker.start(worker)
         return host
     }
 
@@ -164,9 +164,9 @@ actor ModelRegistry {
     private var reserved: Set<String> = []
 
     /// Claims `name` for a new model until ``release(_:)``.
-    func reserve(_ name: String) throws(DaemonError) {
+    func reserve(_ name: String) throws(ServiceError) {
         guard hosts[name] == nil, !reserved.contains(name) else {
-            throw DaemonError(
+            throw ServiceError(
                 .modelExists,
                 "a model named '\(name)' \(hosts[name] == nil ? "is being created" : "exists"); pick another name or model.delete it first",
                 details: ["model": .string(name)])
@@ -193,7 +193,7 @@ actor ModelRegistry {
         return "job-\(nextJob)"
     }
 
-    func job(_ id: String) throws(DaemonError) -> TrainingJob { try publishedJob(id) }
+    func job(_ id: String) throws(ServiceError) -> TrainingJob { try publishedJob(id) }
 
     var runningJobs: Int { jobs.filter { !$0.isDone }.count }
 
@@ -210,10 +210,10 @@ actor ModelRegistry {
     nonisolated var directory: Directory { published.withLock { $0 } }
 
     /// The published host of `name`.
-    nonisolated func publishedHost(_ name: String) throws(DaemonError) -> ModelHost {
+    nonisolated func publishedHost(_ name: String) throws(ServiceError) -> ModelHost {
         try ModelName.check(name)
         guard let host = published.withLock({ $0.hosts[name] }) else {
-            throw DaemonError(
+            throw ServiceError(
                 .modelNotFound, "no model named '\(name)'; model.list shows the models, model.create makes one",
                 details: ["model": .string(name)])
         }
@@ -221,15 +221,15 @@ actor ModelRegistry {
     }
 
     /// The published job `id`.
-    nonisolated func publishedJob(_ id: String) throws(DaemonError) -> TrainingJob {
+    nonisolated func publishedJob(_ id: String) throws(ServiceError) -> TrainingJob {
         guard let job = published.withLock({ directory in directory.jobs.first { $0.id == id } }) else {
-            throw DaemonError(.jobNotFound, "no job '\(id)'; train.list shows the jobs", details: ["job": .string(id)])
+            throw ServiceError(.jobNotFound, "no job '\(id)'; train.list shows the jobs", details: ["job": .string(id)])
         }
         return job
     }
 
     /// Whether every worker thread came round within `limit` (a hung one stops the watchdog).
-    func workersAlive(within limit: Duration) -> Bool {
+    package func workersAlive(within limit: Duration) -> Bool {
         hosts.values.allSatisfy { host in
             guard let worker = host.currentWorker else { return true }
             return ContinuousClock.now - worker.lastBeat < limit
@@ -237,7 +237,7 @@ actor ModelRegistry {
     }
 
     /// The status line systemd shows: models loaded, jobs running, training speed.
-    func statusLine() -> String {
+    package func statusLine() -> String {
         let loaded = hosts.values.filter(\.isLoaded).count
         let running = jobs.filter { !$0.isDone }
         let rate = running.compactMap { $0.snapshot.charactersPerSecond }.reduce(0, +)
@@ -248,18 +248,17 @@ actor ModelRegistry {
     }
 
     /// Stops every worker (each finishes its step, interrupts its job and saves).
-    func shutdown() async {
+    package func shutdown() async {
         for host in hosts.values { await unloadWorker(host) }
     }
 
     /// Unloads models unused for longer than the idle limit.
-    func unloadIdle() async {
+    package func unloadIdle() async {
         guard limits.idleUnloadSeconds > 0 else { return }
         for host in hosts.values
         where host.isLoaded && host.currentWorker?.currentJob == nil
             && seconds(since: host.lastUsed) > limits.idleUnloadSeconds
-            && host.spoolEnd - (host.details.feedBacklogBytes) >= 0
-            && host.details.feedBacklogBytes == 0
+            && host.report.feedBacklogBytes == 0
         {
             await unloadWorker(host)
         }

@@ -1,30 +1,29 @@
 import RNNCore
 import RNNJSON
-import RNNProtocol
 
 /// What rnnd keeps about a model besides its weights: hyperparameters, counters, loss
 /// history and how far its feed spool was learnt. Stored as JSON in the checkpoint's
 /// `__metadata__` under `rnnd`.
 struct ModelRecord: Sendable, Codable, Hashable {
-    var optimizer: OptimizerName
+    var optimizer: OptimizerRule
     var learningRate: Double
     var momentum: Double
     var alpha: Double
     var beta1: Double
     var beta2: Double
     var epsilon: Double
-    var clip: ClipMode
+    var clip: ClippingRule
     var clipValue: Double
     var learningRateDecay: Double
     var learningRateDecayEvery: Int
-    var initialization: Initialization
+    var initialization: InitializationRule
     var batchSize: Int
     var seqLength: Int
     var maxVocabulary: Int
     var seed: Int
     var steps = 0
     var charactersSeen = 0
-    var lossHistory: [LossPoint] = []
+    var lossHistory: [LossRecord] = []
     /// Absolute position in the feed spool up to which the saved weights have learnt.
     var spoolConsumed = 0
     /// The naive curriculum's level (length, nesting) reached, resumed by the next l2e job.
@@ -34,7 +33,7 @@ struct ModelRecord: Sendable, Codable, Hashable {
 
     /// Appends a loss point, thinning the history by half when it is full.
     mutating func record(step: Int, loss: Double, validationLoss: Double?) {
-        lossHistory.append(LossPoint(step: step, loss: loss, validationLoss: validationLoss))
+        lossHistory.append(LossRecord(step: step, loss: loss, validationLoss: validationLoss))
         if lossHistory.count > Self.historyLimit {
             lossHistory = lossHistory.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import RNNDaemon
+@testable import RNNService
 
 /// The feed spool on its own, on real files: absolute positions, compaction, reopening
 /// after a crash between compaction's two steps, and a deleted model's folder.
@@ -40,7 +40,7 @@ import Testing
     @Test func aDeletedModelsSpoolRefusesAndIsNotRecreated() throws {
         var spool = FeedSpool(folder: folder)
         try FileManager.default.removeItem(atPath: folder)
-        #expect(throws: DaemonError.self) { try spool.append(Array("x".utf8)) }
+        #expect(throws: ServiceError.self) { try spool.append(Array("x".utf8)) }
         #expect(!FileManager.default.fileExists(atPath: folder))
     }
 

@@ -1,6 +1,5 @@
 import RNNCore
 import RNNJSON
-import RNNProtocol
 import Synchronization
 
 /// The weights and vocabulary that samplers read: an immutable snapshot the worker
@@ -25,17 +24,17 @@ final class ModelHost: Sendable {
         var record: ModelRecord
         var configuration: ModelConfiguration
         var vocabularyKind: Vocabulary.Kind
-        var activity = ModelState.idle
+        var activity = ModelActivity.idle
         var failure: String?
         var learnedPosition: Int
-        var worker: ModelWorker?
+        var worker: WorkerMailbox?
         var lastUse = ContinuousClock.now
         /// The spool's end as of the last append or compaction (read without the spool's
         /// lock, which a feed holds through its fsync).
         var spoolEnd = 0
 
         /// What `model.list` and `model.info` say the model is doing.
-        var reportedState: ModelState { failure == nil ? (worker == nil ? .unloaded : activity) : .failed }
+        var reportedState: ModelActivity { failure == nil ? (worker == nil ? .unloaded : activity) : .failed }
     }
 
     init(name: String, store: ModelStore, model: CharRNN, vocabulary: Vocabulary, record: ModelRecord) {
@@ -74,12 +73,12 @@ final class ModelHost: Sendable {
     }
 
     var isLoaded: Bool { state.withLock { $0.worker != nil } }
-    var currentWorker: ModelWorker? { state.withLock { $0.worker } }
+    var currentWorker: WorkerMailbox? { state.withLock { $0.worker } }
     var failureReason: String? { state.withLock { $0.failure } }
     var lastUsed: ContinuousClock.Instant { state.withLock { $0.lastUse } }
 
     /// Attaches a running worker and its first snapshot.
-    func attach(_ worker: ModelWorker, snapshot: PublishedModel) {
+    func attach(_ worker: WorkerMailbox, snapshot: PublishedModel) {
         state.withLock { shared in
             shared.worker = worker
             shared.published = snapshot
@@ -98,7 +97,7 @@ final class ModelHost: Sendable {
     }
 
     /// Called by the worker after each step or save.
-    func publish(_ snapshot: PublishedModel?, record: ModelRecord, learned: Int, activity: ModelState) {
+    func publish(_ snapshot: PublishedModel?, record: ModelRecord, learned: Int, activity: ModelActivity) {
         state.withLock { shared in
             if let snapshot {
                 shared.published = snapshot
@@ -115,15 +114,15 @@ final class ModelHost: Sendable {
 
     /// Appends fed text durably; returns the spool's end position.
     /// With `expectedEnd`, appends only if the spool ends there (exactly-once feeding).
-    func appendToSpool(_ bytes: [UInt8], limit: Int, expectedEnd: Int? = nil) throws(DaemonError) -> (
+    func appendToSpool(_ bytes: [UInt8], limit: Int, expectedEnd: Int? = nil) throws(ServiceError) -> (
         end: Int, backlog: Int
     ) {
         let learned = state.withLock { $0.learnedPosition }
         let name = name
-        return try spool.withLock { (spool) throws(DaemonError) -> (end: Int, backlog: Int) in
+        return try spool.withLock { (spool) throws(ServiceError) -> (end: Int, backlog: Int) in
             if let expectedEnd, expectedEnd != spool.end {
-                throw DaemonError(
-                    .invalidParams,
+                throw ServiceError(
+                    .invalidArgument,
                     "parameter \"offset\": the spool of model '\(name)' ends at \(spool.end), not \(expectedEnd); "
                         + (expectedEnd < spool.end
                             ? "text up to \(spool.end) is already in (a retry after a lost answer?): send only what follows, with offset \(spool.end)"
@@ -132,7 +131,7 @@ final class ModelHost: Sendable {
             }
             let backlog = spool.end - learned
             guard backlog + bytes.count <= limit else {
-                throw DaemonError(
+                throw ServiceError(
                     .limitReached,
                     "model '\(name)' has \(backlog) bytes of fed text not learnt yet; the spool holds at most \(limit). "
                         + "Wait for the learner to catch up, or raise limits.max_spool_bytes")
@@ -145,53 +144,37 @@ final class ModelHost: Sendable {
 
     var spoolEnd: Int { state.withLock { $0.spoolEnd } }
 
-    func readSpool(from: Int, limit: Int) throws(DaemonError) -> [UInt8] {
-        try spool.withLock { (spool) throws(DaemonError) -> [UInt8] in try spool.read(from: from, limit: limit) }
+    func readSpool(from: Int, limit: Int) throws(ServiceError) -> [UInt8] {
+        try spool.withLock { (spool) throws(ServiceError) -> [UInt8] in try spool.read(from: from, limit: limit) }
     }
 
-    func compactSpool(upTo position: Int) throws(DaemonError) {
-        try spool.withLock { (spool) throws(DaemonError) in try spool.compact(upTo: position) }
+    func compactSpool(upTo position: Int) throws(ServiceError) {
+        try spool.withLock { (spool) throws(ServiceError) in try spool.compact(upTo: position) }
     }
 
     // MARK: Reports
-
-    var summary: ModelSummary {
-        let name = name
-        return state.withLock { s in
-            ModelSummary(
-                name: name, architecture: s.configuration.architecture.wire, layers: s.configuration.layers,
-                hiddenSize: s.configuration.hiddenSize, parameters: ParameterLayout(s.configuration).count,
-                loaded: s.worker != nil, state: s.reportedState, steps: s.record.steps)
-        }
-    }
 
     /// The model's shape and its default batch shape, for checks before a job starts.
     var trainingShape: (configuration: ModelConfiguration, batchSize: Int, seqLength: Int) {
         state.withLock { ($0.configuration, $0.record.batchSize, $0.record.seqLength) }
     }
 
-    var details: ModelDetails {
+    /// The model as last published, for `model.info` and `model.list`.
+    var report: ModelReport {
         let name = name
         return state.withLock { s in
             let end = s.spoolEnd
             let parameters = s.configuration.layers > 0 ? ParameterLayout(s.configuration).count : 0
-            let momentCount = s.record.optimizerKind.momentCount
             let record = s.record
-            return ModelDetails(
-                name: name, architecture: s.configuration.architecture.wire, layers: s.configuration.layers,
-                hiddenSize: s.configuration.hiddenSize, embeddingSize: s.configuration.embeddingSize,
-                dropout: Double(s.configuration.dropout), vocabulary: s.vocabularyKind.wire,
-                vocabularySize: s.configuration.vocabularySize, maxVocabulary: record.maxVocabulary,
-                parameters: parameters,
-                bytesInMemory: s.worker == nil ? 0 : parameters * 4 * (2 + momentCount), loaded: s.worker != nil,
-                state: s.reportedState, optimizer: record.optimizer,
+            return ModelReport(
+                name: name, configuration: s.configuration, vocabularyKind: s.vocabularyKind,
+                maxVocabulary: record.maxVocabulary, parameters: parameters,
+                bytesInMemory: s.worker == nil ? 0 : parameters * 4 * (2 + record.optimizerKind.momentCount),
+                loaded: s.worker != nil, activity: s.reportedState, optimizer: record.optimizer,
                 learningRate: record.learningRate, clip: record.clip, clipValue: record.clipValue,
                 batchSize: record.batchSize, seqLength: record.seqLength, steps: record.steps,
-                charactersSeen: record.charactersSeen, lastLoss: record.lossHistory.last?.loss,
-                lastValidationLoss: record.lossHistory.last { $0.validationLoss != nil }?.validationLoss,
-                lossHistory: record.lossHistory, feedBacklogBytes: max(0, end - s.learnedPosition),
-                feedTotalBytes: end, samplingDefaults: SamplingDefaults(temperature: 1, length: 200),
-                error: s.failure)
+                charactersSeen: record.charactersSeen, lossHistory: record.lossHistory,
+                feedBacklogBytes: max(0, end - s.learnedPosition), feedTotalBytes: end, failure: s.failure)
         }
     }
 }

@@ -2,14 +2,14 @@ import NIOConcurrencyHelpers
 
 /// The configuration in force, replaced whole on SIGHUP. Limits, allowed folders and
 /// autosave take effect at once; the state and socket folders only at the next start.
-final class ConfigurationBox: Sendable {
+package final class ConfigurationBox: Sendable {
     private let box: NIOLockedValueBox<DaemonConfiguration>
     /// The file it was read from, if any.
-    let path: String?
+    package let path: String?
     /// Command-line overrides, reapplied after each reload.
-    let overrides: @Sendable (inout DaemonConfiguration) -> Void
+    package let overrides: @Sendable (inout DaemonConfiguration) -> Void
 
-    init(
+    package init(
         _ configuration: DaemonConfiguration, path: String?,
         overrides: @escaping @Sendable (inout DaemonConfiguration) -> Void
     ) {
@@ -18,10 +18,10 @@ final class ConfigurationBox: Sendable {
         self.overrides = overrides
     }
 
-    var current: DaemonConfiguration { box.withLockedValue { $0 } }
+    package var current: DaemonConfiguration { box.withLockedValue { $0 } }
 
     /// Re-reads the file; on an error the old configuration stays in force.
-    func reload() throws(ConfigurationError) -> DaemonConfiguration {
+    package func reload() throws(ConfigurationError) -> DaemonConfiguration {
         guard let path else { return current }
         var fresh = try DaemonConfiguration.load(path: path)
         overrides(&fresh)

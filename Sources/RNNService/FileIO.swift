@@ -1,19 +1,18 @@
 import RNNJSON
-import RNNProtocol
 
 #if canImport(Glibc)
-    import Glibc
+    package import Glibc
 #endif
 
 /// Durable file operations on POSIX: atomic replacement and fsynced appends.
-enum FileIO {
+package enum FileIO {
     /// `strerror` of the current errno.
     static func lastError() -> String { String(cString: strerror(errno)) }
 
     /// Reads a whole file.
-    static func read(_ path: String) throws(DaemonError) -> [UInt8] {
+    static func read(_ path: String) throws(ServiceError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
+        guard fd >= 0 else { throw ServiceError(.storageFailed, "cannot open \(path): \(lastError())") }
         defer { close(fd) }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -21,7 +20,7 @@ enum FileIO {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw DaemonError(.storageError, "cannot read \(path): \(lastError())")
+                throw ServiceError(.storageFailed, "cannot read \(path): \(lastError())")
             }
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
@@ -30,9 +29,9 @@ enum FileIO {
     }
 
     /// Reads `count` bytes (or fewer at the end) from `offset`.
-    static func read(_ path: String, offset: Int, count: Int) throws(DaemonError) -> [UInt8] {
+    static func read(_ path: String, offset: Int, count: Int) throws(ServiceError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
+        guard fd >= 0 else { throw ServiceError(.storageFailed, "cannot open \(path): \(lastError())") }
         defer { close(fd) }
         var out = [UInt8](repeating: 0, count: count)
         var done = 0
@@ -40,7 +39,7 @@ enum FileIO {
             let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw DaemonError(.storageError, "cannot read \(path): \(lastError())")
+                throw ServiceError(.storageFailed, "cannot read \(path): \(lastError())")
             }
             if n == 0 { break }
             done += n
@@ -49,13 +48,13 @@ enum FileIO {
     }
 
     /// Writes all of `bytes` to `fd`.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(DaemonError) {
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(ServiceError) {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw DaemonError(.storageError, "cannot write \(path): \(lastError())")
+                throw ServiceError(.storageFailed, "cannot write \(path): \(lastError())")
             }
             done += n
         }
@@ -65,36 +64,36 @@ enum FileIO {
     /// with O_EXCL and O_NOFOLLOW, so nothing planted there is followed or overwritten),
     /// fsynced, renamed over `path`, the folder fsynced. A crash leaves either the old file or
     /// the new one, whole, and at worst a `.NAME.*.tmp` that the next start removes.
-    static func atomicWrite(_ bytes: [UInt8], to path: String) throws(DaemonError) {
+    static func atomicWrite(_ bytes: [UInt8], to path: String) throws(ServiceError) {
         let name = String(path.split(separator: "/").last ?? "")
         try BeneathFolder(root: parent(of: path), what: "state").writeAtomically(name, bytes: bytes, mode: 0o600)
     }
 
     /// fsyncs the folder holding `path`, so that a rename or creation in it is durable.
-    static func syncDirectory(of path: String) throws(DaemonError) {
+    static func syncDirectory(of path: String) throws(ServiceError) {
         let folder = parent(of: path)
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(folder): \(lastError())") }
+        guard fd >= 0 else { throw ServiceError(.storageFailed, "cannot open \(folder): \(lastError())") }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw DaemonError(.storageError, "cannot fsync \(folder): \(lastError())") }
+        guard fsync(fd) == 0 else { throw ServiceError(.storageFailed, "cannot fsync \(folder): \(lastError())") }
     }
 
     /// Appends `bytes` to `path` (created if needed) and fsyncs before returning.
-    static func appendDurably(_ bytes: [UInt8], to path: String) throws(DaemonError) {
+    static func appendDurably(_ bytes: [UInt8], to path: String) throws(ServiceError) {
         var fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
         var created = false
         if fd < 0 && errno == ENOENT {
             fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
             created = fd >= 0
         }
-        guard fd >= 0 else { throw DaemonError(.storageError, "cannot open \(path): \(lastError())") }
+        guard fd >= 0 else { throw ServiceError(.storageFailed, "cannot open \(path): \(lastError())") }
         defer { close(fd) }
         // A new file is durable only once its folder's entry is: fsync the folder too.
         if created { try syncDirectory(of: path) }
         let before = lseek(fd, 0, SEEK_END)
-        do throws(DaemonError) {
+        do throws(ServiceError) {
             try writeAll(fd, bytes, path: path)
-            guard fsync(fd) == 0 else { throw DaemonError(.storageError, "cannot fsync \(path): \(lastError())") }
+            guard fsync(fd) == 0 else { throw ServiceError(.storageFailed, "cannot fsync \(path): \(lastError())") }
         } catch {
             // Nothing half-written stays behind a refusal: cut the file back.
             _ = ftruncate(fd, before)
@@ -112,7 +111,7 @@ enum FileIO {
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// Creates `path` and its parents with `mode`.
-    static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(DaemonError) {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws(ServiceError) {
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
@@ -120,7 +119,7 @@ enum FileIO {
                 // The new folder's entry is durable only once its parent is fsynced.
                 try syncDirectory(of: current)
             } else if errno != EEXIST {
-                throw DaemonError(.storageError, "cannot create folder \(current): \(lastError())")
+                throw ServiceError(.storageFailed, "cannot create folder \(current): \(lastError())")
             }
         }
     }
@@ -128,22 +127,22 @@ enum FileIO {
     /// Creates `path` (and parents) if needed, then refuses it unless it is a folder owned by
     /// this user that no one else may write: another user who could rename or plant entries
     /// in it could swap rnnd's sockets or files for links. `what` names it in the refusal.
-    static func ensurePrivateFolder(_ path: String, what: String, mode: mode_t = 0o700) throws(DaemonError) {
+    package static func ensurePrivateFolder(_ path: String, what: String, mode: mode_t = 0o700) throws(ServiceError) {
         try makeDirectories(path, mode: mode)
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
-            throw DaemonError(
-                .storageError, "the \(what) folder \(path) is not a folder; remove it or configure another")
+            throw ServiceError(
+                .storageFailed, "the \(what) folder \(path) is not a folder; remove it or configure another")
         }
         guard st.st_uid == geteuid() else {
-            throw DaemonError(
-                .storageError,
+            throw ServiceError(
+                .storageFailed,
                 "the \(what) folder \(path) belongs to uid \(st.st_uid), not to rnnd's user (uid \(geteuid())): "
                     + "someone else could replace what rnnd puts there; remove it or configure another folder")
         }
         guard st.st_mode & 0o022 == 0 else {
-            throw DaemonError(
-                .storageError,
+            throw ServiceError(
+                .storageFailed,
                 "the \(what) folder \(path) is writable by its group or by everyone (mode "
                     + "\(String(st.st_mode & 0o777, radix: 8))); run chmod go-w on it or configure another folder")
         }

@@ -1,6 +1,5 @@
 import CLinux
 import RNNJSON
-import RNNProtocol
 
 #if canImport(Glibc)
     import Glibc
@@ -15,8 +14,8 @@ struct BeneathFolder: Sendable {
     /// What the folder's files are for ("corpus", "import", "export"), for messages.
     let what: String
 
-    /// Checks that `root` is a folder rnnd can open, else throws `.storageError` naming it.
-    init(root: String, what: String) throws(DaemonError) {
+    /// Checks that `root` is a folder rnnd can open, else throws `.storageFailed` naming it.
+    init(root: String, what: String) throws(ServiceError) {
         self.root = root
         self.what = what
         close(try openRoot())
@@ -24,17 +23,17 @@ struct BeneathFolder: Sendable {
 
     /// The allowed folder that `clientPath` lies in, and the path relative to it.
     ///
-    /// - Throws: ``DaemonError`` `.pathNotAllowed` for a relative path, a `..` component, or a
+    /// - Throws: ``ServiceError`` `.pathNotAllowed` for a relative path, a `..` component, or a
     ///   path outside every folder in `roots`.
-    static func locate(_ clientPath: String, in roots: [String], what: String) throws(DaemonError)
+    static func locate(_ clientPath: String, in roots: [String], what: String) throws(ServiceError)
         -> (folder: BeneathFolder, relativePath: String)
     {
         guard clientPath.hasPrefix("/"), !clientPath.utf8.contains(0) else {
-            throw DaemonError(.pathNotAllowed, "the \(what) path must be absolute, got \"\(clientPath.prefix(200))\"")
+            throw ServiceError(.pathNotAllowed, "the \(what) path must be absolute, got \"\(clientPath.prefix(200))\"")
         }
         let parts = components(clientPath)
         guard !parts.contains("..") else {
-            throw DaemonError(
+            throw ServiceError(
                 .pathNotAllowed,
                 "\(what) path \(clientPath) contains \"..\"; name the file by its path in the allowed folder",
                 details: ["path": .string(clientPath)])
@@ -49,7 +48,7 @@ struct BeneathFolder: Sendable {
             }
         }
         let allowed = roots.isEmpty ? "none configured" : roots.joined(separator: ", ")
-        throw DaemonError(
+        throw ServiceError(
             .pathNotAllowed,
             "\(clientPath) is outside the folders allowed for \(what) (\(allowed)); "
                 + "add its folder to paths.\(what)_directories in the configuration",
@@ -60,9 +59,9 @@ struct BeneathFolder: Sendable {
     ///
     /// `maxBytes` is checked against the size at open; a caller that streams the file keeps
     /// its own count, since a file can grow while it is read.
-    /// - Throws: ``DaemonError`` naming the path when it is a link, not a regular file, missing,
+    /// - Throws: ``ServiceError`` naming the path when it is a link, not a regular file, missing,
     ///   or larger than `maxBytes`.
-    func openRegularFile(_ relativePath: String, maxBytes: Int) throws(DaemonError) -> (fd: Int32, size: Int) {
+    func openRegularFile(_ relativePath: String, maxBytes: Int) throws(ServiceError) -> (fd: Int32, size: Int) {
         // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
         let fd = try open(relativePath, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY)
         var st = stat()
@@ -73,8 +72,8 @@ struct BeneathFolder: Sendable {
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw DaemonError(
-                .invalidParams,
+            throw ServiceError(
+                .invalidArgument,
                 "\(what) path \(display(relativePath)) is \(Self.kind(st.st_mode)), not a regular file; "
                     + "rnnd reads only regular files: name a file", details: ["path": .string(display(relativePath))])
         }
@@ -90,8 +89,8 @@ struct BeneathFolder: Sendable {
     /// Reads a whole regular file, refusing it once it passes `maxBytes` (even if it grows
     /// after it was opened).
     ///
-    /// - Throws: as ``openRegularFile(_:maxBytes:)``, and `.storageError` when reading fails.
-    func readRegularFile(_ relativePath: String, maxBytes: Int) throws(DaemonError) -> [UInt8] {
+    /// - Throws: as ``openRegularFile(_:maxBytes:)``, and `.storageFailed` when reading fails.
+    func readRegularFile(_ relativePath: String, maxBytes: Int) throws(ServiceError) -> [UInt8] {
         let (fd, size) = try openRegularFile(relativePath, maxBytes: maxBytes)
         defer { close(fd) }
         var out: [UInt8] = []
@@ -115,7 +114,7 @@ struct BeneathFolder: Sendable {
     /// entries passed over with the reason. Names starting with "." are left out, as are links.
     ///
     /// - Throws: as ``openRegularFile(_:maxBytes:)`` for the folder itself.
-    func listRegularFiles(_ relativeDir: String, recursive: Bool) throws(DaemonError)
+    func listRegularFiles(_ relativeDir: String, recursive: Bool) throws(ServiceError)
         -> (files: [String], skipped: [String])
     {
         var files: [String] = []
@@ -129,19 +128,19 @@ struct BeneathFolder: Sendable {
     /// links), written, fsynced, renamed over the file within the same opened folder, and the
     /// folder fsynced. A crash leaves either the old file or the new one, whole.
     ///
-    /// - Throws: ``DaemonError`` naming the path when its folder is missing or reached through a
+    /// - Throws: ``ServiceError`` naming the path when its folder is missing or reached through a
     ///   link, when the file is a link or not a regular file, or when a step fails.
-    func writeAtomically(_ relativePath: String, bytes: [UInt8], mode: mode_t) throws(DaemonError) {
+    func writeAtomically(_ relativePath: String, bytes: [UInt8], mode: mode_t) throws(ServiceError) {
         var parts = Self.components(relativePath)
         guard let name = parts.popLast(), name != ".", name != ".." else {
-            throw DaemonError(.invalidParams, "\(what) path \(display(relativePath)) does not name a file")
+            throw ServiceError(.invalidArgument, "\(what) path \(display(relativePath)) does not name a file")
         }
         let folder = try open(
             parts.isEmpty ? "." : parts.joined(separator: "/"), flags: O_RDONLY | O_DIRECTORY, naming: relativePath)
         defer { close(folder) }
         var st = stat()
         if fstatat(folder, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
-            throw DaemonError(
+            throw ServiceError(
                 .pathNotAllowed,
                 "\(what) path \(display(relativePath)) is \(Self.kind(st.st_mode)); rnnd replaces only regular files: "
                     + "remove it or name another file", details: ["path": .string(display(relativePath))])
@@ -157,7 +156,7 @@ struct BeneathFolder: Sendable {
             if fd < 0 && errno != EEXIST { break }
         }
         guard fd >= 0 else { throw failure("cannot create a temporary file beside", relativePath) }
-        do throws(DaemonError) {
+        do throws(ServiceError) {
             try FileIO.writeAll(fd, bytes, path: display(relativePath))
             guard fsync(fd) == 0 else { throw failure("cannot fsync", relativePath) }
             let closed = close(fd)
@@ -185,21 +184,21 @@ struct BeneathFolder: Sendable {
         relativePath == "." ? root : root + "/" + relativePath
     }
 
-    private func openRoot() throws(DaemonError) -> Int32 {
+    private func openRoot() throws(ServiceError) -> Int32 {
         let fd = Glibc.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw DaemonError(
-                .storageError, "cannot open the \(what) folder \(root): \(FileIO.lastError()); check that it exists")
+            throw ServiceError(
+                .storageFailed, "cannot open the \(what) folder \(root): \(FileIO.lastError()); check that it exists")
         }
         return fd
     }
 
     /// Opens `relativePath` beneath the root with `flags`, never through a link or `..`;
     /// refusals name `shown` (the path the client gave, when this opens its folder).
-    private func open(_ relativePath: String, flags: Int32, naming shown: String? = nil) throws(DaemonError) -> Int32 {
+    private func open(_ relativePath: String, flags: Int32, naming shown: String? = nil) throws(ServiceError) -> Int32 {
         let parts = Self.components(relativePath)
         guard !relativePath.hasPrefix("/"), !parts.contains(".."), !relativePath.utf8.contains(0) else {
-            throw DaemonError(
+            throw ServiceError(
                 .pathNotAllowed, "\(what) path \(relativePath) must be relative to \(root), without \"..\"",
                 details: ["path": .string(relativePath)])
         }
@@ -229,7 +228,7 @@ struct BeneathFolder: Sendable {
         throw refusal(shown ?? relativePath, code, rootFD)
     }
 
-    private func refusal(_ relativePath: String, _ code: Int32, _ rootFD: Int32) -> DaemonError {
+    private func refusal(_ relativePath: String, _ code: Int32, _ rootFD: Int32) -> ServiceError {
         let path = display(relativePath)
         let parts = Self.components(relativePath)
         let details: [String: JSON] = ["path": .string(path)]
@@ -243,27 +242,27 @@ struct BeneathFolder: Sendable {
                 else { continue }
                 let link =
                     end == parts.count ? "is a symbolic link" : "goes through the symbolic link \(root)/\(prefix)"
-                return DaemonError(
+                return ServiceError(
                     .pathNotAllowed,
                     "\(what) path \(path) \(link); rnnd does not follow links in client paths: name the file itself",
                     details: details)
             }
         }
-        let (rpcCode, message): (RPCErrorCode, String) =
+        let (kind, message): (ServiceError.Kind, String) =
             switch code {
-            case ENOENT: (.invalidParams, "no \(what) file or folder \(path)")
-            case ENOTDIR: (.invalidParams, "\(what) path \(path) has a part that is not a folder")
+            case ENOENT: (.invalidArgument, "no \(what) file or folder \(path)")
+            case ENOTDIR: (.invalidArgument, "\(what) path \(path) has a part that is not a folder")
             case ELOOP, EXDEV:
                 (.pathNotAllowed, "\(what) path \(path) leaves \(root) (\(reason)); name a file inside it")
             case EACCES, EPERM:
                 (.pathNotAllowed, "rnnd may not open \(what) path \(path) (\(reason)); make it readable by rnnd's user")
-            default: (.storageError, "cannot open \(what) path \(path): \(reason)")
+            default: (.storageFailed, "cannot open \(what) path \(path): \(reason)")
             }
-        return DaemonError(rpcCode, message, details: details)
+        return ServiceError(kind, message, details: details)
     }
 
     private func walk(_ fd: Int32, prefix: String, _ depth: Int, _ files: inout [String], _ skipped: inout [String])
-        throws(DaemonError)
+        throws(ServiceError)
     {
         guard let dir = fdopendir(fd) else {
             close(fd)
@@ -308,13 +307,13 @@ struct BeneathFolder: Sendable {
         }
     }
 
-    /// A `.storageError` with errno's text.
-    private func failure(_ action: String, _ relativePath: String) -> DaemonError {
-        DaemonError(.storageError, "\(action) \(display(relativePath)): \(FileIO.lastError())")
+    /// A `.storageFailed` with errno's text.
+    private func failure(_ action: String, _ relativePath: String) -> ServiceError {
+        ServiceError(.storageFailed, "\(action) \(display(relativePath)): \(FileIO.lastError())")
     }
 
-    private func tooLarge(_ relativePath: String, _ size: Int, _ maxBytes: Int) -> DaemonError {
-        DaemonError(
+    private func tooLarge(_ relativePath: String, _ size: Int, _ maxBytes: Int) -> ServiceError {
+        ServiceError(
             .limitReached,
             "\(what) file \(display(relativePath)) has \(size) bytes or more, over the limit of \(maxBytes)",
             details: ["path": .string(display(relativePath))])

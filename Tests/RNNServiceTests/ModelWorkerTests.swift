@@ -2,10 +2,9 @@ import Foundation
 import Logging
 import RNNCore
 import RNNJSON
-import RNNProtocol
 import Testing
 
-@testable import RNNDaemon
+@testable import RNNService
 
 /// A model's worker without sockets or a registry: it learns what its spool holds, publishes
 /// what it learnt, and saves it when stopped.
@@ -37,29 +36,30 @@ import Testing
         let worker = ModelWorker(
             host: host, trainer: trainer, vocabulary: vocabulary, record: record, autosaveSeconds: 3600,
             logger: logger)
-        host.attach(worker, snapshot: worker.snapshot)
-        worker.start()
+        let mailbox = worker.mailbox
+        host.attach(mailbox, snapshot: worker.snapshot)
+        ModelWorker.start(worker)
 
         let end = try host.appendToSpool(Array(text.utf8), limit: 1 << 20).end
-        worker.wake()
+        mailbox.wake()
         let deadline = ContinuousClock.now + .seconds(60)
-        while host.details.feedBacklogBytes > 0, ContinuousClock.now < deadline {
+        while host.report.feedBacklogBytes > 0, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
-        #expect(host.details.feedBacklogBytes == 0, "the worker did not learn its spool")
-        #expect(host.details.steps > 0 && host.details.charactersSeen > 0)
+        #expect(host.report.feedBacklogBytes == 0, "the worker did not learn its spool")
+        #expect(host.report.steps > 0 && host.report.charactersSeen > 0)
         // The published snapshot is the trained model, not the initial one.
         #expect(host.snapshot?.model.parameters != model.parameters)
 
-        await worker.stop()
+        await mailbox.stop()
         let saved = try store.load("w")
         #expect(saved.3.spoolConsumed == end)
-        #expect(saved.3.steps == host.details.steps)
+        #expect(saved.3.steps == host.report.steps)
         #expect(saved.0.parameters == host.snapshot?.model.parameters)
     }
 
     @Test func aRecordWithAValueTheContractDoesNotKnowIsRefusedByName() throws {
-        var members = try #require(JSONCoding.value(Self.record()).objectValue)
+        var members = try #require(JSONTreeEncoder.encode(Self.record()).objectValue)
         members["optimizer"] = "lion"
         let text = JSON.object(members).description
         #expect(throws: UnreadableRecord.self) { try ModelStore.decode(text) }

@@ -1,5 +1,4 @@
 import RNNJSON
-import RNNProtocol
 
 #if canImport(Glibc)
     import Glibc
@@ -8,23 +7,23 @@ import RNNProtocol
 /// The lock that makes one rnnd the owner of a state folder: `flock` on the folder itself,
 /// held for the process's life (the kernel drops it when the process dies, even by kill -9;
 /// removing a lock file cannot), with the owner's pid in `STATE/rnnd.pid` for the refusal.
-final class InstanceLock: Sendable {
+package final class InstanceLock: Sendable {
     let path: String
     private let descriptor: Int32
 
     /// Takes the lock or throws, naming the rnnd that holds it.
-    init(stateDirectory: String) throws(DaemonError) {
+    package init(stateDirectory: String) throws(ServiceError) {
         path = stateDirectory + "/rnnd.pid"
         let fd = open(stateDirectory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw DaemonError(.storageError, "cannot open the state folder \(stateDirectory): \(FileIO.lastError())")
+            throw ServiceError(.storageFailed, "cannot open the state folder \(stateDirectory): \(FileIO.lastError())")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? FileIO.read(path)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             close(fd)
             let pid = holder.split(separator: "\n").first.map(String.init) ?? "unknown"
-            throw DaemonError(
-                .storageError,
+            throw ServiceError(
+                .storageFailed,
                 "another rnnd (pid \(pid)) serves \(stateDirectory); stop it first, or give this one another "
                     + "state_directory")
         }

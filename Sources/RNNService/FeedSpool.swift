@@ -1,5 +1,4 @@
 import RNNJSON
-import RNNProtocol
 
 /// A model's feed spool: text accepted by `train.feed`, appended and fsynced before the
 /// call returns, and learnt in the background.
@@ -28,10 +27,10 @@ struct FeedSpool: Sendable {
     var path: String { folder + "/spool-\(base).txt" }
 
     /// Appends `bytes` durably; returns the new end position.
-    mutating func append(_ bytes: [UInt8]) throws(DaemonError) -> Int {
+    mutating func append(_ bytes: [UInt8]) throws(ServiceError) -> Int {
         // Never creates the model's folder: a deleted model's must not come back.
         guard FileIO.exists(folder) else {
-            throw DaemonError(.modelNotFound, "the model whose spool is \(folder) was deleted")
+            throw ServiceError(.modelNotFound, "the model whose spool is \(folder) was deleted")
         }
         try FileIO.appendDurably(bytes, to: path)
         end += bytes.count
@@ -39,14 +38,14 @@ struct FeedSpool: Sendable {
     }
 
     /// Up to `limit` bytes from absolute position `from`.
-    func read(from: Int, limit: Int) throws(DaemonError) -> [UInt8] {
+    func read(from: Int, limit: Int) throws(ServiceError) -> [UInt8] {
         let start = max(from, base)
         guard start < end else { return [] }
         return try FileIO.read(path, offset: start - base, count: min(limit, end - start))
     }
 
     /// Drops the bytes before `consumed` by writing the rest to a new file.
-    mutating func compact(upTo consumed: Int) throws(DaemonError) {
+    mutating func compact(upTo consumed: Int) throws(ServiceError) {
         guard consumed > base, consumed <= end else { return }
         let rest = try read(from: consumed, limit: end - consumed)
         let newPath = folder + "/spool-\(consumed).txt"

@@ -1,39 +1,54 @@
 import Corpora
 import RNNCore
 import RNNJSON
-import RNNProtocol
 import Synchronization
 
 /// What a job is to do, in the service's terms: its budget, its batch shape and its
 /// schedule. The binding of `train.start` builds it from the validated parameters.
-struct TrainingPlan: Sendable {
+package struct TrainingPlan: Sendable {
     /// Stop after this many steps.
-    var steps: Int?
+    package var steps: Int?
     /// Stop after this many passes over the corpus.
-    var epochs: Double?
+    package var epochs: Double?
     /// Stop after this many seconds.
-    var seconds: Double?
+    package var seconds: Double?
     /// Streams per batch; the model's default when nil.
-    var batchSize: Int?
+    package var batchSize: Int?
     /// Steps per sequence; the model's default when nil.
-    var seqLength: Int?
+    package var seqLength: Int?
     /// This job's learning rate; the model's when nil.
-    var learningRate: Double?
+    package var learningRate: Double?
     /// This job's clipping bound; the model's when nil.
-    var clipValue: Double?
+    package var clipValue: Double?
     /// The fraction of each window held out for validation.
-    var validationFraction: Double
+    package var validationFraction: Double
     /// Steps between validations.
-    var validateEvery: Int
+    package var validateEvery: Int
     /// Steps between checkpoints.
-    var checkpointEvery: Int
+    package var checkpointEvery: Int
+
+    package init(
+        steps: Int?, epochs: Double?, seconds: Double?, batchSize: Int?, seqLength: Int?, learningRate: Double?,
+        clipValue: Double?, validationFraction: Double, validateEvery: Int, checkpointEvery: Int
+    ) {
+        self.steps = steps
+        self.epochs = epochs
+        self.seconds = seconds
+        self.batchSize = batchSize
+        self.seqLength = seqLength
+        self.learningRate = learningRate
+        self.clipValue = clipValue
+        self.validationFraction = validationFraction
+        self.validateEvery = validateEvery
+        self.checkpointEvery = checkpointEvery
+    }
 }
 
 /// One `train.start` job: its plan, its progress, and a cancel flag that the model's worker
 /// checks between steps. Shared between the worker and RPC handlers; its state lives in a
 /// `Mutex`, so the compiler checks every access.
 final class TrainingJob: Sendable {
-    typealias State = JobState
+    typealias State = JobPhase
 
     let id: String
     let model: String
@@ -43,17 +58,17 @@ final class TrainingJob: Sendable {
 
     private struct Shared: ~Copyable {
         var opener: CorpusOpener?
-        var info: JobInfo
+        var info: JobProgress
         var cancelRequested = false
-        var listeners: [@Sendable (JobInfo, _ final: Bool) -> Void] = []
-        var waiters: [CheckedContinuation<JobInfo, Never>] = []
+        var listeners: [@Sendable (JobProgress, _ final: Bool) -> Void] = []
+        var waiters: [CheckedContinuation<JobProgress, Never>] = []
     }
 
     init(id: String, model: String, plan: TrainingPlan, opener: @escaping CorpusOpener) {
         self.id = id
         self.model = model
         self.plan = plan
-        var info = JobInfo(job: id, model: model, state: .queued, step: 0, elapsedSeconds: 0)
+        var info = JobProgress(id: id, model: model)
         info.totalSteps = plan.steps
         state = Mutex(Shared(opener: opener, info: info))
     }
@@ -66,22 +81,22 @@ final class TrainingJob: Sendable {
         return { @Sendable () throws(CorpusError) -> any CorpusSource in throw CorpusError("the job has ended") }
     }
 
-    var snapshot: JobInfo { state.withLock { $0.info } }
+    var snapshot: JobProgress { state.withLock { $0.info } }
     var isCancelled: Bool { state.withLock { $0.cancelRequested } }
-    var isDone: Bool { state.withLock { ![.queued, .running].contains($0.info.state) } }
+    var isDone: Bool { state.withLock { $0.info.phase.isFinal } }
 
     func cancel() { state.withLock { $0.cancelRequested = true } }
 
     /// Calls `listener` with every progress update and, last, with the final state.
-    func observe(_ listener: @escaping @Sendable (JobInfo, _ final: Bool) -> Void) {
+    func observe(_ listener: @escaping @Sendable (JobProgress, _ final: Bool) -> Void) {
         state.withLock { $0.listeners.append(listener) }
     }
 
     /// Waits until the job ends.
-    func finished() async -> JobInfo {
+    func finished() async -> JobProgress {
         await withCheckedContinuation { continuation in
-            let done: JobInfo? = state.withLock { shared in
-                if ![.queued, .running].contains(shared.info.state) { return shared.info }
+            let done: JobProgress? = state.withLock { shared in
+                if shared.info.phase.isFinal { return shared.info }
                 shared.waiters.append(continuation)
                 return nil
             }
@@ -90,9 +105,9 @@ final class TrainingJob: Sendable {
     }
 
     /// Updates the progress (on the worker thread) and tells listeners.
-    func update(_ change: (inout JobInfo) -> Void, notify: Bool) {
+    func update(_ change: (inout JobProgress) -> Void, notify: Bool) {
         let started = started
-        let (current, targets) = state.withLock { shared -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void]) in
+        let (current, targets) = state.withLock { shared -> (JobProgress, [@Sendable (JobProgress, Bool) -> Void]) in
             change(&shared.info)
             shared.info.elapsedSeconds = seconds(since: started)
             return (shared.info, notify ? shared.listeners : [])
@@ -104,8 +119,9 @@ final class TrainingJob: Sendable {
     func finish(_ ending: State, error: String? = nil) {
         let started = started
         let (current, targets, continuations) = state.withLock {
-            shared -> (JobInfo, [@Sendable (JobInfo, Bool) -> Void], [CheckedContinuation<JobInfo, Never>]) in
-            shared.info.state = ending
+            shared -> (JobProgress, [@Sendable (JobProgress, Bool) -> Void], [CheckedContinuation<JobProgress, Never>])
+            in
+            shared.info.phase = ending
             shared.info.error = error
             shared.info.etaSeconds = nil
             shared.info.elapsedSeconds = seconds(since: started)
@@ -121,7 +137,7 @@ final class TrainingJob: Sendable {
 }
 
 /// Seconds elapsed since `start`.
-func seconds(since start: ContinuousClock.Instant) -> Double {
+package func seconds(since start: ContinuousClock.Instant) -> Double {
     let d = ContinuousClock.now - start
     return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

@@ -2,24 +2,17 @@ import Foundation
 import Logging
 import RNNCore
 import RNNJSON
-import RNNProtocol
 
 /// The one thread that owns a loaded model's live weights, optimizer and vocabulary. It
-/// orders the model's work: commands from RPC handlers (save, grow, ...), the current
+/// orders the model's work: commands from the service (save, grow, ...), the current
 /// training job step by step, and learning from the feed spool; it publishes a snapshot for
-/// samplers after every step and autosaves.
-final class ModelWorker: @unchecked Sendable {
-    // @unchecked: `queue`, `job`, `stopRequested` and `wake` are guarded by `condition`;
-    // everything else is touched only by the worker thread.
+/// samplers after every step and autosaves. Others reach it only through its
+/// ``WorkerMailbox``; this object itself is handed to its thread at ``start()`` and touched
+/// by no other.
+final class ModelWorker {
     let host: ModelHost
-    private let condition = NSCondition()
-    private var queue: [(ModelWorker) -> Void] = []
-    private var job: TrainingJob?
-    private var stopRequested = false
-    private var stopped = false
-    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
-    /// When the thread last came round its loop or finished a step (for the watchdog).
-    private var beat = ContinuousClock.now
+    /// What others may ask of this worker.
+    let mailbox: WorkerMailbox
 
     var trainer: Trainer
     var vocabulary: Vocabulary
@@ -43,6 +36,7 @@ final class ModelWorker: @unchecked Sendable {
     ) {
         self.maxParameters = maxParameters
         self.host = host
+        self.mailbox = WorkerMailbox(name: host.name)
         self.trainer = trainer
         self.vocabulary = vocabulary
         self.record = record
@@ -54,110 +48,35 @@ final class ModelWorker: @unchecked Sendable {
 
     var snapshot: PublishedModel { PublishedModel(model: trainer.model, vocabulary: vocabulary) }
 
-    func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "rnnd-model-\(host.name)"
+    /// Starts the thread and hands this worker to it; the caller keeps only ``mailbox``.
+    static func start(_ worker: sending ModelWorker) {
+        // Handed over whole: the caller has no reference left that it may use.
+        nonisolated(unsafe) let owned = worker
+        let thread = Thread { owned.run() }
+        thread.name = "rnnd-model-\(owned.host.name)"
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    /// Runs `body` on the worker thread between steps and returns its result.
-    func perform<T: Sendable>(_ body: @escaping (ModelWorker) throws(DaemonError) -> T) async throws(DaemonError) -> T {
-        let result: Result<T, DaemonError> = await withCheckedContinuation { continuation in
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                continuation.resume(
-                    returning: .failure(DaemonError(.modelBusy, "model '\(host.name)' is being unloaded")))
-                return
-            }
-            queue.append { worker in
-                do throws(DaemonError) {
-                    continuation.resume(returning: .success(try body(worker)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-            condition.signal()
-            condition.unlock()
-        }
-        return try result.get()
-    }
-
-    /// Hands a job to the worker.
-    ///
-    /// - Throws: ``DaemonError`` `.modelBusy` when a job is already running.
-    func submit(_ newJob: TrainingJob) throws(DaemonError) {
-        condition.lock()
-        defer { condition.unlock() }
-        if let job, !job.isDone {
-            throw DaemonError(
-                .modelBusy, "model '\(host.name)' is already training (job \(job.id)); cancel it or wait",
-                details: ["job": .string(job.id)])
-        }
-        job = newJob
-        condition.signal()
-    }
-
-    var currentJob: TrainingJob? {
-        condition.lock()
-        defer { condition.unlock() }
-        return job.flatMap { $0.isDone ? nil : $0 }
-    }
-
-    /// Wakes the worker (new feed text).
-    func wake() {
-        condition.lock()
-        condition.signal()
-        condition.unlock()
-    }
-
-    /// Asks the worker to finish its current step, interrupt its job, save if changed, exit.
-    func stop() async {
-        await withCheckedContinuation { continuation in
-            condition.lock()
-            if stopped {
-                condition.unlock()
-                continuation.resume()
-                return
-            }
-            stopRequested = true
-            exitWaiters.append(continuation)
-            condition.signal()
-            condition.unlock()
-        }
-    }
-
-    /// When the worker thread last showed it is alive.
-    var lastBeat: ContinuousClock.Instant {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopped ? .now : beat
-    }
+    /// The job being trained, if any.
+    var currentJob: TrainingJob? { mailbox.currentJob }
 
     // MARK: The thread
 
     private func run() {
         while true {
-            condition.lock()
-            beat = .now
-            while queue.isEmpty && !stopRequested && (job == nil || job!.isDone) && !hasBacklog && !autosaveDue {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
-                beat = .now
-            }
-            let commands = queue
-            queue = []
-            let current = job.flatMap { $0.isDone ? nil : $0 }
-            let stopping = stopRequested
-            condition.unlock()
-            for command in commands { command(self) }
-            if stopping { break }
-            if let current {
+            let work = mailbox.collect()
+            for command in work.commands { command(self) }
+            if work.stopping { break }
+            if let current = work.job {
                 runJob(current)
             } else if hasBacklog {
                 learnFromSpool()
             } else if autosaveDue {
-                try? save()
+                do { try save() } catch { logger.error("autosave of \(host.name) failed: \(error.message)") }
+            } else {
+                // Woken by any request; once a second regardless, for the autosave.
+                mailbox.sleep(upTo: .seconds(1))
             }
         }
         if let current = currentJob {
@@ -166,28 +85,19 @@ final class ModelWorker: @unchecked Sendable {
         if dirty {
             do { try save() } catch { logger.error("final save of \(host.name) failed: \(error.message)") }
         }
-        condition.lock()
-        stopped = true
-        let leftover = queue
-        queue = []
-        let waiters = exitWaiters
-        exitWaiters = []
-        condition.unlock()
+        let (leftover, waiters) = mailbox.close()
         for command in leftover { command(self) }
         for w in waiters { w.resume() }
     }
 
     /// Runs pending commands between steps; returns true when the worker must stop.
     func betweenSteps() -> Bool {
-        condition.lock()
-        beat = .now
-        let commands = queue
-        queue = []
-        let stopping = stopRequested
-        condition.unlock()
-        for command in commands { command(self) }
-        if dirty && autosaveDue { try? save() }
-        return stopping
+        let work = mailbox.collect()
+        for command in work.commands { command(self) }
+        if dirty && autosaveDue {
+            do { try save() } catch { logger.error("autosave of \(host.name) failed: \(error.message)") }
+        }
+        return work.stopping
     }
 
     private var hasBacklog: Bool {
@@ -199,13 +109,13 @@ final class ModelWorker: @unchecked Sendable {
 
     // MARK: Publishing and saving
 
-    func publish(activity: ModelState) {
+    func publish(activity: ModelActivity) {
         host.publish(snapshot, record: record, learned: learned, activity: activity)
     }
 
     /// Checkpoints the model (atomically), then drops the learnt part of the spool.
     @discardableResult
-    func save() throws(DaemonError) -> Int {
+    func save() throws(ServiceError) -> Int {
         record.spoolConsumed = learned
         let bytes = try host.store.save(
             trainer.model, vocabulary: vocabulary, optimizer: trainer.optimizer, record: record, name: host.name)

@@ -2,7 +2,6 @@ import Corpora
 import Logging
 import RNNCore
 import RNNJSON
-import RNNProtocol
 
 /// Measuring a training job as it goes: validation loss, and for learning-to-execute the
 /// answer accuracy that drives the naive curriculum.

@@ -2,7 +2,6 @@ import Corpora
 import Logging
 import RNNCore
 import RNNJSON
-import RNNProtocol
 
 extension ModelWorker {
     /// Runs a `train.start` job step by step until it reaches its budget, is cancelled,
@@ -10,7 +9,7 @@ extension ModelWorker {
     /// memory at once); the last `validation_fraction` of each window is held out.
     func runJob(_ job: TrainingJob) {
         let p = job.plan
-        job.update({ $0.state = .running }, notify: true)
+        job.update({ $0.phase = .running }, notify: true)
         var run = JobRun(job: job)
         var source: any CorpusSource
         do {

@@ -1,7 +1,6 @@
 import CLinux
 import RNNCore
 import RNNJSON
-import RNNProtocol
 
 #if canImport(Glibc)
     import Glibc
@@ -16,11 +15,11 @@ extension ModelStore {
     var trashFolder: String { root + "/trash" }
 
     /// A fresh folder in `staging/` for building model `name`.
-    func makeStagingFolder(for name: String) throws(DaemonError) -> String {
+    func makeStagingFolder(for name: String) throws(ServiceError) -> String {
         try FileIO.makeDirectories(stagingFolder)
         let path = stagingFolder + "/\(name).\(String(UInt64.random(in: 0 ... .max), radix: 36))"
         guard mkdir(path, 0o700) == 0 else {
-            throw DaemonError(.storageError, "cannot create \(path): \(FileIO.lastError())")
+            throw ServiceError(.storageFailed, "cannot create \(path): \(FileIO.lastError())")
         }
         return path
     }
@@ -29,19 +28,19 @@ extension ModelStore {
     /// fails with `.modelExists`, leaving the existing model untouched, when the name is taken.
     func create(
         _ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, name: String
-    ) throws(DaemonError) -> Int {
+    ) throws(ServiceError) -> Int {
         let staging = try makeStagingFolder(for: name)
-        do throws(DaemonError) {
+        do throws(ServiceError) {
             let bytes = try write(model, vocabulary: vocabulary, optimizer: optimizer, record: record, into: staging)
             try FileIO.makeDirectories(modelsFolder)
             try FileIO.syncDirectory(of: staging)
             guard rnnd_rename_noreplace(AT_FDCWD, staging, AT_FDCWD, folder(name)) == 0 else {
                 if errno == EEXIST || errno == ENOTEMPTY {
-                    throw DaemonError(
+                    throw ServiceError(
                         .modelExists, "a model named '\(name)' was created meanwhile; pick another name",
                         details: ["model": .string(name)])
                 }
-                throw DaemonError(.storageError, "cannot move model '\(name)' into place: \(FileIO.lastError())")
+                throw ServiceError(.storageFailed, "cannot move model '\(name)' into place: \(FileIO.lastError())")
             }
             try FileIO.syncDirectory(of: folder(name))
             return bytes
@@ -53,12 +52,12 @@ extension ModelStore {
 
     /// Renames the model's folder into `trash/` (durably: once this returns, the model is gone
     /// after any crash), then removes it.
-    func delete(_ name: String) throws(DaemonError) {
+    func delete(_ name: String) throws(ServiceError) {
         try FileIO.makeDirectories(trashFolder)
         let trashed = trashFolder + "/\(name).\(String(UInt64.random(in: 0 ... .max), radix: 36))"
         guard rename(folder(name), trashed) == 0 else {
             if errno == ENOENT { return }
-            throw DaemonError(.storageError, "cannot delete model '\(name)': \(FileIO.lastError())")
+            throw ServiceError(.storageFailed, "cannot delete model '\(name)': \(FileIO.lastError())")
         }
         try FileIO.syncDirectory(of: folder(name))
         try FileIO.syncDirectory(of: trashed)

@@ -1,6 +1,5 @@
 import NIOConcurrencyHelpers
 import RNNJSON
-import RNNProtocol
 
 /// Admission for read-side compute (samples and evaluations): at most `limits.max_samples`
 /// at once, each on a thread of its own, never on the shared pool that file I/O (feeds,
@@ -13,7 +12,7 @@ final class ComputeSlots: Sendable {
     init(settings: ConfigurationBox) { self.settings = settings }
 
     /// Takes a slot or throws `limit_reached`; the caller must ``release()`` it.
-    func acquire(_ what: String) throws(DaemonError) {
+    func acquire(_ what: String) throws(ServiceError) {
         let limit = settings.current.limits.maxSamples
         let taken = running.withLockedValue { count -> Bool in
             guard count < limit else { return false }
@@ -21,7 +20,7 @@ final class ComputeSlots: Sendable {
             return true
         }
         guard taken else {
-            throw DaemonError(
+            throw ServiceError(
                 .limitReached,
                 "\(limit) samples and evaluations are running (limits.max_samples); \(what) again in a moment")
         }

@@ -1,4 +1,3 @@
-import RNNServer
 import TOMLKit
 
 #if canImport(Glibc)
@@ -269,18 +268,5 @@ private struct TOMLReader {
         guard let v = value(section, key) else { return }
         guard let d = v.double ?? v.int.map(Double.init) else { throw fail(section, key, "a number") }
         set(d)
-    }
-}
-
-extension DaemonConfiguration {
-    /// What the server enforces on one socket: the read-only socket counts against
-    /// `max_connections`, the admin socket against `max_admin_connections`.
-    func serverLimits(readOnly: Bool) -> ServerLimits {
-        ServerLimits(
-            maxMessageBytes: limits.maxMessageBytes,
-            maxConnections: readOnly ? limits.maxConnections : limits.maxAdminConnections,
-            maxConnectionsKey: readOnly ? "limits.max_connections" : "limits.max_admin_connections",
-            idleConnectionSeconds: limits.idleConnectionSeconds,
-            maxRequestsPerConnection: limits.maxRequestsPerConnection)
     }
 }

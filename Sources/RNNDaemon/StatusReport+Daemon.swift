@@ -1,0 +1,48 @@
+import RNNCore
+import RNNProtocol
+import RNNService
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The daemon's version.
+public let rnndVersion = "0.1.0"
+
+extension StatusReport {
+    /// The daemon's status from the service's published counts: answered without waiting
+    /// for the registry.
+    init(_ service: ModelService, started: ContinuousClock.Instant) {
+        let counts = service.counts
+        let configuration = service.configuration
+        let limits = configuration.limits
+        self.init(
+            version: rnndVersion, pid: Int(getpid()), uptimeSeconds: seconds(since: started),
+            modelsTotal: counts.models, modelsLoaded: counts.loaded, jobsRunning: counts.jobsRunning,
+            residentBytes: currentResidentBytes(), stateDirectory: configuration.resolvedStateDirectory,
+            limits: Limits(
+                maxMessageBytes: limits.maxMessageBytes, maxConnections: limits.maxConnections,
+                maxLoadedModels: limits.maxLoadedModels, maxSampleLength: limits.maxSampleLength,
+                maxJobs: limits.maxJobs, maxVocabulary: limits.maxVocabulary,
+                idleUnloadSeconds: limits.idleUnloadSeconds),
+            engine: EngineReport(
+                cpu: Kernels.cpuName, kernels: .init(Kernels.path), selectedBy: Kernels.selectionReason,
+                supportedKernels: Kernels.supportedPaths.map(\.rawValue), gemm: BLAS.backend.rawValue,
+                threads: BLAS.threadCount))
+    }
+}
+
+/// Resident set size from /proc/self/statm, read through a descriptor kept open (status
+/// calls are frequent; opening the file each time showed in their profile).
+func currentResidentBytes() -> Int {
+    var text = [UInt8](repeating: 0, count: 128)
+    let n = text.withUnsafeMutableBytes { pread(StatmFile.descriptor, $0.baseAddress, $0.count, 0) }
+    guard n > 0 else { return 0 }
+    let fields = text[0..<n].split(separator: UInt8(ascii: " "))
+    guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
+    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+private enum StatmFile {
+    static let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+}

@@ -1,0 +1,149 @@
+import Corpora
+package import RNNCore
+
+/// `sample` and `evaluate`: they read the published snapshot on the thread pool, so they
+/// never wait for a training step and never change which models are loaded.
+extension ModelService {
+    /// Samples from `model`'s published weights as `options` says, with a random seed when
+    /// `seed` is nil. With `stream`, text goes out in pieces as it is drawn; a `false` from
+    /// it (the client went away) ends the sample.
+    package func sample(
+        _ model: String, options requested: SamplingOptions, seed: UInt64?,
+        stream notify: (@Sendable (String) -> Bool)? = nil
+    ) async throws(ServiceError) -> SampleOutcome {
+        let host = try await registry.host(model)
+        guard let snapshot = host.snapshot else {
+            if let reason = host.failureReason { throw ServiceError(.modelUnloadable, reason) }
+            throw ServiceError(.modelBusy, "model '\(model)' is not loaded; model.load it first")
+        }
+        let length = requested.length
+        guard length <= limits.maxSampleLength else {
+            throw ServiceError.invalid(
+                "length", "must be in 1...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
+        }
+        let randomSeed = await registry.nextSeed()
+        var chosen = requested
+        chosen.seed = seed ?? randomSeed
+        let options = chosen
+        // A streamed sample waits for a client that reads slowly, so it gets its own thread.
+        let work: @Sendable () throws(ServiceError) -> SampleOutcome = { () throws(ServiceError) -> SampleOutcome in
+            let sampler: Sampler
+            do {
+                sampler = try Sampler(model: snapshot.model, vocabulary: snapshot.vocabulary, options: options)
+            } catch {
+                throw ServiceError(.invalidArgument, (error as? RNNCoreError)?.message ?? "\(error)")
+            }
+            let start = ContinuousClock.now
+            var text = String.UnicodeScalarView()
+            var pending = String.UnicodeScalarView()
+            var lastFlush = ContinuousClock.now
+            var count = 0
+            while let scalar = sampler.next() {
+                text.append(scalar)
+                count += 1
+                guard let notify else { continue }
+                pending.append(scalar)
+                if pending.count >= 64 || seconds(since: lastFlush) >= 0.02 {
+                    // A client that has gone away ends its sample.
+                    guard notify(String(pending)) else { break }
+                    pending = String.UnicodeScalarView()
+                    lastFlush = .now
+                }
+            }
+            if let notify, !pending.isEmpty { _ = notify(String(pending)) }
+            let elapsed = seconds(since: start)
+            return SampleOutcome(
+                text: String(text), characters: count, charactersPerSecond: Double(count) / max(elapsed, 1e-9),
+                stopReason: sampler.stopReason, seed: options.seed)
+        }
+        return try await compute("sample", work)
+    }
+
+    /// The loss of `model` on `text`.
+    package func evaluate(_ model: String, text: String) async throws(ServiceError) -> Evaluation {
+        let snapshot = try await loadedSnapshot(model)
+        let tokens = snapshot.vocabulary.encode(text)
+        guard tokens.count >= 2 else { throw ServiceError.invalid("text", "must have at least 2 characters") }
+        return try await compute("evaluate") { () throws(ServiceError) -> Evaluation in
+            do {
+                let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
+                return Evaluation(
+                    loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter,
+                    characters: summary.characters)
+            } catch {
+                throw ServiceError(.invalidArgument, (error as? RNNCoreError)?.message ?? "\(error)")
+            }
+        }
+    }
+}
+
+extension ModelService {
+    /// Loss, answer accuracy and greedy exact match of `model` on `samples` programs of an
+    /// l2e corpus.
+    package func evaluateAnswers(_ model: String, corpus: CorpusRequest, samples: Int) async throws(ServiceError)
+        -> Evaluation
+    {
+        guard case .learningToExecute = corpus else {
+            throw ServiceError.invalid("corpus", "must be an l2e corpus for answer accuracy")
+        }
+        let snapshot = try await loadedSnapshot(model)
+        let opener = try corpusOpener(corpus)
+        return try await compute("evaluate") { () throws(ServiceError) -> Evaluation in
+            do {
+                var source = try opener()
+                var lines: [String] = []
+                while lines.count < samples, let chunk = try source.next(maximumBytes: 1 << 16) {
+                    lines += chunk.text.split(separator: "\n").map(String.init)
+                }
+                lines = Array(lines.prefix(samples))
+                let accuracy = try AnswerAccuracy.measure(
+                    snapshot.model, vocabulary: snapshot.vocabulary, samples: lines)
+                let text = lines.joined(separator: "\n") + "\n"
+                let loss = try Evaluator.evaluate(
+                    snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256)
+                return Evaluation(
+                    loss: loss.natsPerCharacter, bitsPerCharacter: loss.bitsPerCharacter, characters: loss.characters,
+                    answerAccuracy: accuracy.characterAccuracy, exactMatch: accuracy.exactMatch,
+                    samples: accuracy.samples)
+            } catch let error as CorpusError {
+                throw ServiceError(.corpusFailed, error.message)
+            } catch let error as RNNCoreError {
+                throw ServiceError(.invalidArgument, error.message)
+            } catch {
+                throw ServiceError(.internalFailure, "\(error)")
+            }
+        }
+    }
+}
+
+extension ModelService {
+    /// The published weights of a loaded model (never waits for a training step).
+    func loadedSnapshot(_ model: String) async throws(ServiceError) -> PublishedModel {
+        let host = try await registry.host(model)
+        guard let snapshot = host.snapshot else {
+            throw ServiceError(.modelBusy, "model '\(model)' is not loaded; model.load it first")
+        }
+        return snapshot
+    }
+}
+
+/// A finished sample: its text, how fast it was drawn, why it stopped and the seed that
+/// reproduces it.
+package struct SampleOutcome: Sendable, Hashable {
+    package var text: String
+    package var characters: Int
+    package var charactersPerSecond: Double
+    /// Nil when the length was reached.
+    package var stopReason: StopReason?
+    package var seed: UInt64
+}
+
+/// A model's loss on a text, and for l2e corpora how well it answers.
+package struct Evaluation: Sendable, Hashable {
+    package var loss: Double
+    package var bitsPerCharacter: Double
+    package var characters: Int
+    package var answerAccuracy: Double?
+    package var exactMatch: Double?
+    package var samples: Int?
+}

@@ -1,0 +1,81 @@
+import Foundation
+package import Logging
+package import NIOPosix
+
+/// The service behind the contract: models created, loaded, sampled, trained and fed, in the
+/// service's own terms (``ModelBlueprint``, ``ModelReport``, ``JobProgress``, ...). The
+/// daemon's bindings translate the wire to these calls and back; nothing here knows a socket
+/// or a JSON-RPC message.
+package struct ModelService: Sendable {
+    package let registry: ModelRegistry
+    let settings: ConfigurationBox
+    let pool: NIOThreadPool
+    let logger: Logger
+    /// Admission for samples and evaluations.
+    let computeSlots: ComputeSlots
+
+    package init(settings: ConfigurationBox, pool: NIOThreadPool, logger: Logger) {
+        self.settings = settings
+        self.pool = pool
+        self.logger = logger
+        registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
+        computeSlots = ComputeSlots(settings: settings)
+    }
+
+    package var configuration: DaemonConfiguration { settings.current }
+    var limits: DaemonConfiguration.Limits { configuration.limits }
+
+    /// Runs blocking work (file I/O, checkpoint encoding) on the thread pool.
+    func blocking<T: Sendable>(_ body: @escaping @Sendable () throws(ServiceError) -> T) async throws(ServiceError)
+        -> T
+    {
+        let result: Result<T, ServiceError>
+        do {
+            result = try await pool.runIfActive { () -> Result<T, ServiceError> in
+                do throws(ServiceError) { return .success(try body()) } catch { return .failure(error) }
+            }
+        } catch {
+            throw ServiceError(.shuttingDown, "rnnd is shutting down")
+        }
+        return try result.get()
+    }
+
+    /// Runs read-side compute (a sample, an evaluation) on a thread of its own within
+    /// ``ComputeSlots``: refused at once past `limits.max_samples`.
+    func compute<T: Sendable>(_ what: String, _ body: @escaping @Sendable () throws(ServiceError) -> T)
+        async throws(ServiceError) -> T
+    {
+        try computeSlots.acquire(what)
+        defer { computeSlots.release() }
+        return try await onOwnThread(body)
+    }
+
+    /// Runs `body` on a thread of its own: for work that may wait on a slow client (a
+    /// streamed sample under backpressure) without holding a thread of the shared pool.
+    func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws(ServiceError) -> T)
+        async throws(ServiceError) -> T
+    {
+        let result = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<T, ServiceError>, Never>) in
+            let thread = Thread {
+                do throws(ServiceError) {
+                    continuation.resume(returning: .success(try body()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+            thread.name = "rnnd-stream"
+            thread.start()
+        }
+        return try result.get()
+    }
+
+    /// How many models are known and loaded, and how many jobs run, as last published.
+    package var counts: (models: Int, loaded: Int, jobsRunning: Int) {
+        let directory = registry.directory
+        return (
+            directory.hosts.count, directory.hosts.values.filter(\.isLoaded).count,
+            directory.jobs.filter { !$0.isDone }.count
+        )
+    }
+}
