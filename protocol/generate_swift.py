@@ -48,7 +48,9 @@ def bare(name):
 
 def type_name(method):
     special = {"rpc": "RPC"}
-    return "".join(special.get(part, part[:1].upper() + part[1:]) for part in method.split("."))
+    return "".join(
+        special.get(part, part[:1].upper() + part[1:]) for part in method.replace("_", ".").split(".")
+    )
 
 
 def resolve(schema):

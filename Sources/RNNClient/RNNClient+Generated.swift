@@ -67,6 +67,26 @@ extension RNNClient {
         try ModelExport.Result(wire: call(ModelExport.name, params.wire), at: .root)
     }
 
+    /// `model.snapshot`: Keep the model's weights, vocabulary and optimizer state as they are now under a name (atomic, durable), to go back to with model.restore.
+    public func modelSnapshot(_ params: ModelSnapshot.Params) throws -> ModelSnapshot.Result {
+        try ModelSnapshot.Result(wire: call(ModelSnapshot.name, params.wire), at: .root)
+    }
+
+    /// `model.snapshots`: The model's snapshots, oldest first.
+    public func modelSnapshots(_ params: ModelSnapshots.Params) throws -> ModelSnapshots.Result {
+        try ModelSnapshots.Result(wire: call(ModelSnapshots.name, params.wire), at: .root)
+    }
+
+    /// `model.restore`: Put back a snapshot's weights, vocabulary and optimizer state, bit for bit, and checkpoint the model. Refused while the model trains.
+    public func modelRestore(_ params: ModelRestore.Params) throws -> ModelRestore.Result {
+        try ModelRestore.Result(wire: call(ModelRestore.name, params.wire), at: .root)
+    }
+
+    /// `model.snapshot_delete`: Remove a snapshot.
+    public func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params) throws -> ModelSnapshotDelete.Result {
+        try ModelSnapshotDelete.Result(wire: call(ModelSnapshotDelete.name, params.wire), at: .root)
+    }
+
     /// `sample`: Sample text from a model.
     /// `notification` receives each `sample.chunk` while it runs.
     public func sample(_ params: Sample.Params, notification: ((JSON) -> Void)? = nil) throws -> Sample.Result {

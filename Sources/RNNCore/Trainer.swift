@@ -127,6 +127,23 @@ public final class Trainer {
             learningRate: lr, step: optimizer.step)
     }
 
+    /// Puts back weights and optimizer state saved earlier (a best-so-far copy, a snapshot),
+    /// bit for bit; the carried state starts again from zero.
+    ///
+    /// - Throws: ``RNNCoreError`` `.shapeMismatch` when the optimizer does not fit the model.
+    public func restore(_ saved: CharRNN, optimizer savedOptimizer: Optimizer) throws(RNNCoreError) {
+        guard savedOptimizer.moments.allSatisfy({ $0.count == saved.parameterCount }) else {
+            throw RNNCoreError(.shapeMismatch, "the optimizer state does not match the model's parameters")
+        }
+        if saved.layout != model.layout {
+            gradients = [Float](repeating: 0, count: saved.parameterCount)
+            workspace = nil
+        }
+        model = saved
+        optimizer = savedOptimizer
+        state = RecurrentState(saved.configuration, batchSize: 1)
+    }
+
     /// Grows the model's vocabulary (and the optimizer's moments) to `size` symbols.
     public func growVocabulary(
         to size: Int, initialization: ParameterInitialization = .charRNN, generator: inout RandomGenerator

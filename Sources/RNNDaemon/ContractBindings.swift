@@ -63,6 +63,24 @@ struct ContractBindings: RPCService {
         return SaveResult(path: saved.path, bytes: saved.bytes)
     }
 
+    func modelSnapshot(_ params: ModelSnapshot.Params, _ call: RPCCall) async throws -> SnapshotInfo {
+        SnapshotInfo(try await service.snapshot(params.model, name: params.name))
+    }
+
+    func modelSnapshots(_ params: ModelSnapshots.Params, _ call: RPCCall) async throws -> SnapshotList {
+        let (list, limit) = try await service.snapshots(params.model)
+        return SnapshotList(snapshots: list.map(SnapshotInfo.init), limit: limit)
+    }
+
+    func modelRestore(_ params: ModelRestore.Params, _ call: RPCCall) async throws -> ModelDetails {
+        ModelDetails(try await service.restore(params.model, name: params.name))
+    }
+
+    func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params, _ call: RPCCall) async throws -> Done {
+        try await service.deleteSnapshot(params.model, name: params.name)
+        return Done(done: true)
+    }
+
     func sample(_ params: Sample.Params, _ call: RPCCall) async throws -> SampleResult {
         let options = SamplingOptions(
             temperature: Float(params.temperature), topK: params.topK, topP: params.topP.map(Float.init),
@@ -87,11 +105,18 @@ struct ContractBindings: RPCService {
     }
 
     func trainStart(_ params: TrainStart.Params, _ call: RPCCall) async throws -> JobInfo {
-        let plan = TrainingPlan(
+        var plan = TrainingPlan(
             steps: params.steps, epochs: params.epochs, seconds: params.seconds, batchSize: params.batchSize,
             seqLength: params.seqLength, learningRate: params.learningRate, clipValue: params.clipValue,
             validationFraction: params.validationFraction, validateEvery: params.validateEvery,
             checkpointEvery: params.checkpointEvery)
+        plan.keepBest = params.keepBest
+        plan.patience = params.patience
+        plan.minDelta = params.minDelta
+        plan.plateauFactor = params.plateauFactor
+        plan.plateauPatience = params.plateauPatience
+        plan.minLearningRate = params.minLearningRate
+        plan.snapshotBest = params.snapshotBest
         let progress = call.stream.map { notify in
             { @Sendable (progress: JobProgress) in _ = notify(JobInfo(progress).wire) }
         }

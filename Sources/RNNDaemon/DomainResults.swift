@@ -20,7 +20,12 @@ extension ModelDetails {
             lossHistory: r.lossHistory.map {
                 LossPoint(step: $0.step, loss: $0.loss, validationLoss: $0.validationLoss)
             }, feedBacklogBytes: r.feedBacklogBytes, feedTotalBytes: r.feedTotalBytes,
-            samplingDefaults: SamplingDefaults(temperature: 1, length: 200), error: r.failure)
+            samplingDefaults: SamplingDefaults(temperature: 1, length: 200), error: r.failure,
+            keptBest: r.keptBest.map {
+                KeptBest(
+                    job: $0.job, step: $0.step, validationLoss: $0.validationLoss, lastStep: $0.lastStep,
+                    lastValidationLoss: $0.lastValidationLoss)
+            })
     }
 }
 
@@ -47,6 +52,11 @@ extension JobInfo {
         curriculumNesting = p.curriculumNesting
         answerAccuracy = p.answerAccuracy
         exactMatch = p.exactMatch
+        bestValidationLoss = p.bestValidationLoss
+        bestStep = p.bestStep
+        keptBest = p.keptBest
+        learningRate = p.learningRate
+        stopReason = p.stopReason?.wire
     }
 }
 
@@ -150,5 +160,11 @@ extension LearningToExecuteCorpus.Options {
         reverseInput = l2e.reverseInput
         doubleInput = l2e.doubleInput
         samples = l2e.samples
+    }
+}
+
+extension SnapshotInfo {
+    init(_ s: SnapshotSummary) {
+        self.init(name: s.name, step: s.step, validationLoss: s.validationLoss, bytes: s.bytes, created: s.created)
     }
 }

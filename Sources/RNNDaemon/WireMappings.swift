@@ -177,3 +177,15 @@ extension JobPhase {
         }
     }
 }
+
+extension JobEnding {
+    var wire: JobStopReason {
+        switch self {
+        case .budget: .budget
+        case .earlyStopping: .earlyStopping
+        case .cancelled: .cancelled
+        case .failed: .failed
+        case .interrupted: .interrupted
+        }
+    }
+}

@@ -891,6 +891,233 @@ public enum ModelExport {
     public typealias Result = SaveResult
 }
 
+/// `model.snapshot`: Keep the model's weights, vocabulary and optimizer state as they are now under a name (atomic, durable), to go back to with model.restore.
+public enum ModelSnapshot {
+    /// The method name on the wire.
+    public static let name = "model.snapshot"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = false
+    /// The parameters.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+        /// The model's name.
+        public var model: String
+        /// The snapshot's name; step-<steps> when absent. An existing snapshot of that name is replaced.
+        public var name: String?
+
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "name"]
+
+        /// Creates a value with every member.
+        public init(model: String, name: String? = nil) {
+            self.model = model
+            self.name = name
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("name")
+                if let raw = members["name"] {
+                    found += 1
+                    let v = try String(wire: raw, at: p)
+                    if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                    self.name = v
+                } else {
+                    self.name = nil
+                }
+            }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            if let v = name { o["name"] = v.wire }
+            return .object(o)
+        }
+    }
+    /// The result.
+    public typealias Result = SnapshotInfo
+}
+
+/// `model.snapshots`: The model's snapshots, oldest first.
+public enum ModelSnapshots {
+    /// The method name on the wire.
+    public static let name = "model.snapshots"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = true
+    /// The parameters.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+        /// The model's name.
+        public var model: String
+
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model"]
+
+        /// Creates a value with every member.
+        public init(model: String) {
+            self.model = model
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            return .object(o)
+        }
+    }
+    /// The result.
+    public typealias Result = SnapshotList
+}
+
+/// `model.restore`: Put back a snapshot's weights, vocabulary and optimizer state, bit for bit, and checkpoint the model. Refused while the model trains.
+public enum ModelRestore {
+    /// The method name on the wire.
+    public static let name = "model.restore"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = false
+    /// The parameters.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+        /// The model's name.
+        public var model: String
+        /// The snapshot to restore.
+        public var name: String
+
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "name"]
+
+        /// Creates a value with every member.
+        public init(model: String, name: String) {
+            self.model = model
+            self.name = name
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("name")
+                guard let raw = members["name"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.name = v
+            }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["name"] = name.wire
+            return .object(o)
+        }
+    }
+    /// The result.
+    public typealias Result = ModelDetails
+}
+
+/// `model.snapshot_delete`: Remove a snapshot.
+public enum ModelSnapshotDelete {
+    /// The method name on the wire.
+    public static let name = "model.snapshot_delete"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = false
+    /// The parameters.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+        /// The model's name.
+        public var model: String
+        /// The snapshot to remove.
+        public var name: String
+
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "name"]
+
+        /// Creates a value with every member.
+        public init(model: String, name: String) {
+            self.model = model
+            self.name = name
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("name")
+                guard let raw = members["name"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.name = v
+            }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["name"] = name.wire
+            return .object(o)
+        }
+    }
+    /// The result.
+    public typealias Result = Done
+}
+
 /// `sample`: Sample text from a model.
 public enum Sample {
     /// The method name on the wire.
@@ -1204,14 +1431,28 @@ public enum TrainStart {
         public var validateEvery: Int
         /// Steps between autosaves. Default: `500`.
         public var checkpointEvery: Int
+        /// With validation text, end the job holding the weights and optimizer state of its lowest validation loss (the job validates at its end too). The result's best_step and best_validation_loss say which; validation_loss is what the last weights scored. Default: `true`.
+        public var keepBest: Bool
+        /// Early stopping: end the job after this many validations in a row without an improvement of more than min_delta. Off when absent.
+        public var patience: Int?
+        /// How much lower a validation loss must be than the best so far to count as an improvement (nats per character), for patience and plateau_patience. Default: `0`.
+        public var minDelta: Double
+        /// Learning-rate decay on plateau: multiply the job's learning rate by this after plateau_patience validations in a row without improvement. Off when absent.
+        public var plateauFactor: Double?
+        /// Validations without improvement before the learning rate is multiplied by plateau_factor. Default: `3`.
+        public var plateauPatience: Int
+        /// The learning rate never decays on plateau below this. Default: `0`.
+        public var minLearningRate: Double
+        /// Keep the best weights so far as the snapshot best-<job> too, replaced at each improvement (as char-rnn's checkpoints named by validation loss), within limits.max_snapshots. Default: `false`.
+        public var snapshotBest: Bool
         /// Send `train.progress` notifications and answer when the job ends. Default: `false`.
         public var stream: Bool
 
         /// Wire names of the members, in by-position order.
-        public static let fields: [String] = ["model", "corpus", "steps", "epochs", "seconds", "batch_size", "seq_length", "learning_rate", "clip_value", "validation_fraction", "validate_every", "checkpoint_every", "stream"]
+        public static let fields: [String] = ["model", "corpus", "steps", "epochs", "seconds", "batch_size", "seq_length", "learning_rate", "clip_value", "validation_fraction", "validate_every", "checkpoint_every", "keep_best", "patience", "min_delta", "plateau_factor", "plateau_patience", "min_learning_rate", "snapshot_best", "stream"]
 
         /// Creates a value with every member.
-        public init(model: String, corpus: CorpusSpec, steps: Int? = nil, epochs: Double? = nil, seconds: Double? = nil, batchSize: Int? = nil, seqLength: Int? = nil, learningRate: Double? = nil, clipValue: Double? = nil, validationFraction: Double = 0.1, validateEvery: Int = 100, checkpointEvery: Int = 500, stream: Bool = false) {
+        public init(model: String, corpus: CorpusSpec, steps: Int? = nil, epochs: Double? = nil, seconds: Double? = nil, batchSize: Int? = nil, seqLength: Int? = nil, learningRate: Double? = nil, clipValue: Double? = nil, validationFraction: Double = 0.1, validateEvery: Int = 100, checkpointEvery: Int = 500, keepBest: Bool = true, patience: Int? = nil, minDelta: Double = 0, plateauFactor: Double? = nil, plateauPatience: Int = 3, minLearningRate: Double = 0, snapshotBest: Bool = false, stream: Bool = false) {
             self.model = model
             self.corpus = corpus
             self.steps = steps
@@ -1224,6 +1465,13 @@ public enum TrainStart {
             self.validationFraction = validationFraction
             self.validateEvery = validateEvery
             self.checkpointEvery = checkpointEvery
+            self.keepBest = keepBest
+            self.patience = patience
+            self.minDelta = minDelta
+            self.plateauFactor = plateauFactor
+            self.plateauPatience = plateauPatience
+            self.minLearningRate = minLearningRate
+            self.snapshotBest = snapshotBest
             self.stream = stream
         }
 
@@ -1361,6 +1609,86 @@ public enum TrainStart {
                 }
             }
             do {
+                let p = path.appending("keep_best")
+                if let raw = members["keep_best"] {
+                    found += 1
+                    let v = try Bool(wire: raw, at: p)
+                    self.keepBest = v
+                } else {
+                    self.keepBest = true
+                }
+            }
+            do {
+                let p = path.appending("patience")
+                if let raw = members["patience"] {
+                    found += 1
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(v)") }
+                    self.patience = v
+                } else {
+                    self.patience = nil
+                }
+            }
+            do {
+                let p = path.appending("min_delta")
+                if let raw = members["min_delta"] {
+                    found += 1
+                    let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v <= 1000) { throw RPCError.invalid(p, "maximum", "must be <= 1000, got \(JSON.double(v))") }
+                    self.minDelta = v
+                } else {
+                    self.minDelta = 0
+                }
+            }
+            do {
+                let p = path.appending("plateau_factor")
+                if let raw = members["plateau_factor"] {
+                    found += 1
+                    let v = try Double(wire: raw, at: p)
+                    if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
+                    if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                    self.plateauFactor = v
+                } else {
+                    self.plateauFactor = nil
+                }
+            }
+            do {
+                let p = path.appending("plateau_patience")
+                if let raw = members["plateau_patience"] {
+                    found += 1
+                    let v = try Int(wire: raw, at: p)
+                    if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                    if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(v)") }
+                    self.plateauPatience = v
+                } else {
+                    self.plateauPatience = 3
+                }
+            }
+            do {
+                let p = path.appending("min_learning_rate")
+                if let raw = members["min_learning_rate"] {
+                    found += 1
+                    let v = try Double(wire: raw, at: p)
+                    if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                    if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
+                    self.minLearningRate = v
+                } else {
+                    self.minLearningRate = 0
+                }
+            }
+            do {
+                let p = path.appending("snapshot_best")
+                if let raw = members["snapshot_best"] {
+                    found += 1
+                    let v = try Bool(wire: raw, at: p)
+                    self.snapshotBest = v
+                } else {
+                    self.snapshotBest = false
+                }
+            }
+            do {
                 let p = path.appending("stream")
                 if let raw = members["stream"] {
                     found += 1
@@ -1391,6 +1719,13 @@ public enum TrainStart {
             o["validation_fraction"] = validationFraction.wire
             o["validate_every"] = validateEvery.wire
             o["checkpoint_every"] = checkpointEvery.wire
+            o["keep_best"] = keepBest.wire
+            if let v = patience { o["patience"] = v.wire }
+            o["min_delta"] = minDelta.wire
+            if let v = plateauFactor { o["plateau_factor"] = v.wire }
+            o["plateau_patience"] = plateauPatience.wire
+            o["min_learning_rate"] = minLearningRate.wire
+            o["snapshot_best"] = snapshotBest.wire
             o["stream"] = stream.wire
             return .object(o)
         }
@@ -1661,6 +1996,14 @@ public protocol RPCService: Sendable {
     func modelImport(_ params: ModelImport.Params, _ call: RPCCall) async throws -> ModelImport.Result
     /// `model.export`: Write a model as safetensors in PyTorch's state_dict layout (path in an allowed folder).
     func modelExport(_ params: ModelExport.Params, _ call: RPCCall) async throws -> ModelExport.Result
+    /// `model.snapshot`: Keep the model's weights, vocabulary and optimizer state as they are now under a name (atomic, durable), to go back to with model.restore.
+    func modelSnapshot(_ params: ModelSnapshot.Params, _ call: RPCCall) async throws -> ModelSnapshot.Result
+    /// `model.snapshots`: The model's snapshots, oldest first.
+    func modelSnapshots(_ params: ModelSnapshots.Params, _ call: RPCCall) async throws -> ModelSnapshots.Result
+    /// `model.restore`: Put back a snapshot's weights, vocabulary and optimizer state, bit for bit, and checkpoint the model. Refused while the model trains.
+    func modelRestore(_ params: ModelRestore.Params, _ call: RPCCall) async throws -> ModelRestore.Result
+    /// `model.snapshot_delete`: Remove a snapshot.
+    func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params, _ call: RPCCall) async throws -> ModelSnapshotDelete.Result
     /// `sample`: Sample text from a model.
     func sample(_ params: Sample.Params, _ call: RPCCall) async throws -> Sample.Result
     /// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
@@ -1793,6 +2136,42 @@ extension RPCMethods {
         ) { service, params, call in
             let decoded = try ModelExport.Params(params: params)
             return try await service.modelExport(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelSnapshot.name, isReadOnly: ModelSnapshot.isReadOnly,
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelSnapshot.Params.fields,
+            immediate: nil
+        ) { service, params, call in
+            let decoded = try ModelSnapshot.Params(params: params)
+            return try await service.modelSnapshot(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelSnapshots.name, isReadOnly: ModelSnapshots.isReadOnly,
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelSnapshots.Params.fields,
+            immediate: nil
+        ) { service, params, call in
+            let decoded = try ModelSnapshots.Params(params: params)
+            return try await service.modelSnapshots(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelRestore.name, isReadOnly: ModelRestore.isReadOnly,
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelRestore.Params.fields,
+            immediate: nil
+        ) { service, params, call in
+            let decoded = try ModelRestore.Params(params: params)
+            return try await service.modelRestore(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: ModelSnapshotDelete.name, isReadOnly: ModelSnapshotDelete.isReadOnly,
+            notification: nil, notificationsMayDrop: false,
+            parameters: ModelSnapshotDelete.Params.fields,
+            immediate: nil
+        ) { service, params, call in
+            let decoded = try ModelSnapshotDelete.Params(params: params)
+            return try await service.modelSnapshotDelete(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: Sample.name, isReadOnly: Sample.isReadOnly,

@@ -613,6 +613,185 @@ public let openRPCDocumentText = #"""
       "paramStructure": "either"
     },
     {
+      "name": "model.snapshot",
+      "summary": "Keep the model's weights, vocabulary and optimizer state as they are now under a name (atomic, durable), to go back to with model.restore.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        },
+        {
+          "name": "name",
+          "description": "The snapshot's name; step-<steps> when absent. An existing snapshot of that name is replaced.",
+          "required": false,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_snapshot_result",
+        "schema": {
+          "$ref": "#/components/schemas/SnapshotInfo"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        },
+        {
+          "$ref": "#/components/errors/ModelBusy"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.snapshots",
+      "summary": "The model's snapshots, oldest first.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_snapshots_result",
+        "schema": {
+          "$ref": "#/components/schemas/SnapshotList"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        }
+      ],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.restore",
+      "summary": "Put back a snapshot's weights, vocabulary and optimizer state, bit for bit, and checkpoint the model. Refused while the model trains.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        },
+        {
+          "name": "name",
+          "description": "The snapshot to restore.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_restore_result",
+        "schema": {
+          "$ref": "#/components/schemas/ModelDetails"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelBusy"
+        },
+        {
+          "$ref": "#/components/errors/ModelUnloadable"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
+      "name": "model.snapshot_delete",
+      "summary": "Remove a snapshot.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        },
+        {
+          "name": "name",
+          "description": "The snapshot to remove.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        }
+      ],
+      "result": {
+        "name": "model_snapshot_delete_result",
+        "schema": {
+          "$ref": "#/components/schemas/Done"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/StorageError"
+        }
+      ],
+      "x-read-only": false,
+      "paramStructure": "either"
+    },
+    {
       "name": "sample",
       "summary": "Sample text from a model.",
       "params": [
@@ -920,6 +1099,77 @@ public let openRPCDocumentText = #"""
             "type": "integer",
             "minimum": 1,
             "default": 500
+          }
+        },
+        {
+          "name": "keep_best",
+          "description": "With validation text, end the job holding the weights and optimizer state of its lowest validation loss (the job validates at its end too). The result's best_step and best_validation_loss say which; validation_loss is what the last weights scored.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": true
+          }
+        },
+        {
+          "name": "patience",
+          "description": "Early stopping: end the job after this many validations in a row without an improvement of more than min_delta. Off when absent.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000000
+          }
+        },
+        {
+          "name": "min_delta",
+          "description": "How much lower a validation loss must be than the best so far to count as an improvement (nats per character), for patience and plateau_patience.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1000,
+            "default": 0
+          }
+        },
+        {
+          "name": "plateau_factor",
+          "description": "Learning-rate decay on plateau: multiply the job's learning rate by this after plateau_patience validations in a row without improvement. Off when absent.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 1
+          }
+        },
+        {
+          "name": "plateau_patience",
+          "description": "Validations without improvement before the learning rate is multiplied by plateau_factor.",
+          "required": false,
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000000,
+            "default": 3
+          }
+        },
+        {
+          "name": "min_learning_rate",
+          "description": "The learning rate never decays on plateau below this.",
+          "required": false,
+          "schema": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1000000.0,
+            "default": 0
+          }
+        },
+        {
+          "name": "snapshot_best",
+          "description": "Keep the best weights so far as the snapshot best-<job> too, replaced at each improvement (as char-rnn's checkpoints named by validation loss), within limits.max_snapshots.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": false
           }
         },
         {
@@ -1502,6 +1752,9 @@ public let openRPCDocumentText = #"""
           },
           "error": {
             "type": "string"
+          },
+          "kept_best": {
+            "$ref": "#/components/schemas/KeptBest"
           }
         },
         "required": [
@@ -1669,7 +1922,8 @@ public let openRPCDocumentText = #"""
             "type": "number"
           },
           "validation_loss": {
-            "type": "number"
+            "type": "number",
+            "description": "The last validation loss measured: of the last weights, not of the kept best."
           },
           "characters_per_second": {
             "type": "number"
@@ -1694,6 +1948,25 @@ public let openRPCDocumentText = #"""
           },
           "exact_match": {
             "type": "number"
+          },
+          "best_validation_loss": {
+            "type": "number",
+            "description": "The lowest validation loss of the job so far."
+          },
+          "best_step": {
+            "type": "integer",
+            "description": "The model's step (as in loss_history) at which best_validation_loss was measured."
+          },
+          "kept_best": {
+            "type": "boolean",
+            "description": "At the end of a keep_best job: whether the model went back to its best weights (false when the last weights were the best)."
+          },
+          "learning_rate": {
+            "type": "number",
+            "description": "The job's learning rate now (after any decay on plateau)."
+          },
+          "stop_reason": {
+            "$ref": "#/components/schemas/JobStopReason"
           }
         },
         "required": [
@@ -1949,6 +2222,96 @@ public let openRPCDocumentText = #"""
           "threads"
         ],
         "additionalProperties": false
+      },
+      "KeptBest": {
+        "type": "object",
+        "description": "What the last keep_best job kept: the step and validation loss of the weights the model holds, and what the job's last weights had scored.",
+        "properties": {
+          "job": {
+            "type": "string"
+          },
+          "step": {
+            "type": "integer"
+          },
+          "validation_loss": {
+            "type": "number"
+          },
+          "last_step": {
+            "type": "integer"
+          },
+          "last_validation_loss": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "job",
+          "step",
+          "validation_loss",
+          "last_step",
+          "last_validation_loss"
+        ],
+        "additionalProperties": false
+      },
+      "SnapshotInfo": {
+        "type": "object",
+        "description": "A named snapshot of a model: weights, vocabulary and optimizer state as of one step.",
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "step": {
+            "type": "integer"
+          },
+          "validation_loss": {
+            "type": "number",
+            "description": "The last validation loss recorded at or before the snapshot's step."
+          },
+          "bytes": {
+            "type": "integer"
+          },
+          "created": {
+            "type": "number",
+            "description": "Seconds since the Unix epoch."
+          }
+        },
+        "required": [
+          "name",
+          "step",
+          "bytes",
+          "created"
+        ],
+        "additionalProperties": false
+      },
+      "SnapshotList": {
+        "type": "object",
+        "properties": {
+          "snapshots": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/SnapshotInfo"
+            }
+          },
+          "limit": {
+            "type": "integer",
+            "description": "limits.max_snapshots: how many a model may keep."
+          }
+        },
+        "required": [
+          "snapshots",
+          "limit"
+        ],
+        "additionalProperties": false
+      },
+      "JobStopReason": {
+        "type": "string",
+        "enum": [
+          "budget",
+          "early_stopping",
+          "cancelled",
+          "failed",
+          "interrupted"
+        ],
+        "description": "Why a job ended: its steps, epochs or seconds were spent (or its corpus ended); validation stopped improving (patience); train.cancel; an error; rnnd stopped or the model was unloaded."
       }
     },
     "errors": {

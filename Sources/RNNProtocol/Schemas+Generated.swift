@@ -800,12 +800,14 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
     /// Sampling defaults.
     public var samplingDefaults: SamplingDefaults
     public var error: String?
+    /// What the last keep_best job kept: the step and validation loss of the weights the model holds, and what the job's last weights had scored.
+    public var keptBest: KeptBest?
 
     /// Wire names of the members, in by-position order.
-    public static let fields: [String] = ["name", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary", "vocabulary_size", "max_vocabulary", "parameters", "bytes_in_memory", "loaded", "state", "optimizer", "learning_rate", "clip", "clip_value", "batch_size", "seq_length", "steps", "characters_seen", "last_loss", "last_validation_loss", "loss_history", "feed_backlog_bytes", "feed_total_bytes", "sampling_defaults", "error"]
+    public static let fields: [String] = ["name", "architecture", "layers", "hidden_size", "embedding_size", "dropout", "vocabulary", "vocabulary_size", "max_vocabulary", "parameters", "bytes_in_memory", "loaded", "state", "optimizer", "learning_rate", "clip", "clip_value", "batch_size", "seq_length", "steps", "characters_seen", "last_loss", "last_validation_loss", "loss_history", "feed_backlog_bytes", "feed_total_bytes", "sampling_defaults", "error", "kept_best"]
 
     /// Creates a value with every member.
-    public init(name: String, architecture: Architecture, layers: Int, hiddenSize: Int, embeddingSize: Int, dropout: Double, vocabulary: VocabularyKind, vocabularySize: Int, maxVocabulary: Int, parameters: Int, bytesInMemory: Int, loaded: Bool, state: ModelState, optimizer: OptimizerName, learningRate: Double, clip: ClipMode, clipValue: Double, batchSize: Int, seqLength: Int, steps: Int, charactersSeen: Int, lastLoss: Double? = nil, lastValidationLoss: Double? = nil, lossHistory: [LossPoint], feedBacklogBytes: Int, feedTotalBytes: Int, samplingDefaults: SamplingDefaults, error: String? = nil) {
+    public init(name: String, architecture: Architecture, layers: Int, hiddenSize: Int, embeddingSize: Int, dropout: Double, vocabulary: VocabularyKind, vocabularySize: Int, maxVocabulary: Int, parameters: Int, bytesInMemory: Int, loaded: Bool, state: ModelState, optimizer: OptimizerName, learningRate: Double, clip: ClipMode, clipValue: Double, batchSize: Int, seqLength: Int, steps: Int, charactersSeen: Int, lastLoss: Double? = nil, lastValidationLoss: Double? = nil, lossHistory: [LossPoint], feedBacklogBytes: Int, feedTotalBytes: Int, samplingDefaults: SamplingDefaults, error: String? = nil, keptBest: KeptBest? = nil) {
         self.name = name
         self.architecture = architecture
         self.layers = layers
@@ -834,6 +836,7 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         self.feedTotalBytes = feedTotalBytes
         self.samplingDefaults = samplingDefaults
         self.error = error
+        self.keptBest = keptBest
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
@@ -1044,6 +1047,16 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
                 self.error = nil
             }
         }
+        do {
+            let p = path.appending("kept_best")
+            if let raw = members["kept_best"] {
+                found += 1
+                let v = try KeptBest(wire: raw, at: p)
+                self.keptBest = v
+            } else {
+                self.keptBest = nil
+            }
+        }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
@@ -1081,6 +1094,7 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         o["feed_total_bytes"] = feedTotalBytes.wire
         o["sampling_defaults"] = samplingDefaults.wire
         if let v = error { o["error"] = v.wire }
+        if let v = keptBest { o["kept_best"] = v.wire }
         return .object(o)
     }
 }
@@ -1407,6 +1421,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
     public var totalSteps: Int?
     public var epoch: Double?
     public var loss: Double?
+    /// The last validation loss measured: of the last weights, not of the kept best.
     public var validationLoss: Double?
     public var charactersPerSecond: Double?
     public var elapsedSeconds: Double
@@ -1416,12 +1431,22 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
     public var curriculumNesting: Int?
     public var answerAccuracy: Double?
     public var exactMatch: Double?
+    /// The lowest validation loss of the job so far.
+    public var bestValidationLoss: Double?
+    /// The model's step (as in loss_history) at which best_validation_loss was measured.
+    public var bestStep: Int?
+    /// At the end of a keep_best job: whether the model went back to its best weights (false when the last weights were the best).
+    public var keptBest: Bool?
+    /// The job's learning rate now (after any decay on plateau).
+    public var learningRate: Double?
+    /// Why a job ended: its steps, epochs or seconds were spent (or its corpus ended); validation stopped improving (patience); train.cancel; an error; rnnd stopped or the model was unloaded.
+    public var stopReason: JobStopReason?
 
     /// Wire names of the members, in by-position order.
-    public static let fields: [String] = ["job", "model", "state", "step", "total_steps", "epoch", "loss", "validation_loss", "characters_per_second", "elapsed_seconds", "eta_seconds", "error", "curriculum_length", "curriculum_nesting", "answer_accuracy", "exact_match"]
+    public static let fields: [String] = ["job", "model", "state", "step", "total_steps", "epoch", "loss", "validation_loss", "characters_per_second", "elapsed_seconds", "eta_seconds", "error", "curriculum_length", "curriculum_nesting", "answer_accuracy", "exact_match", "best_validation_loss", "best_step", "kept_best", "learning_rate", "stop_reason"]
 
     /// Creates a value with every member.
-    public init(job: String, model: String, state: JobState, step: Int, totalSteps: Int? = nil, epoch: Double? = nil, loss: Double? = nil, validationLoss: Double? = nil, charactersPerSecond: Double? = nil, elapsedSeconds: Double, etaSeconds: Double? = nil, error: String? = nil, curriculumLength: Int? = nil, curriculumNesting: Int? = nil, answerAccuracy: Double? = nil, exactMatch: Double? = nil) {
+    public init(job: String, model: String, state: JobState, step: Int, totalSteps: Int? = nil, epoch: Double? = nil, loss: Double? = nil, validationLoss: Double? = nil, charactersPerSecond: Double? = nil, elapsedSeconds: Double, etaSeconds: Double? = nil, error: String? = nil, curriculumLength: Int? = nil, curriculumNesting: Int? = nil, answerAccuracy: Double? = nil, exactMatch: Double? = nil, bestValidationLoss: Double? = nil, bestStep: Int? = nil, keptBest: Bool? = nil, learningRate: Double? = nil, stopReason: JobStopReason? = nil) {
         self.job = job
         self.model = model
         self.state = state
@@ -1438,6 +1463,11 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         self.curriculumNesting = curriculumNesting
         self.answerAccuracy = answerAccuracy
         self.exactMatch = exactMatch
+        self.bestValidationLoss = bestValidationLoss
+        self.bestStep = bestStep
+        self.keptBest = keptBest
+        self.learningRate = learningRate
+        self.stopReason = stopReason
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
@@ -1588,6 +1618,56 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
                 self.exactMatch = nil
             }
         }
+        do {
+            let p = path.appending("best_validation_loss")
+            if let raw = members["best_validation_loss"] {
+                found += 1
+                let v = try Double(wire: raw, at: p)
+                self.bestValidationLoss = v
+            } else {
+                self.bestValidationLoss = nil
+            }
+        }
+        do {
+            let p = path.appending("best_step")
+            if let raw = members["best_step"] {
+                found += 1
+                let v = try Int(wire: raw, at: p)
+                self.bestStep = v
+            } else {
+                self.bestStep = nil
+            }
+        }
+        do {
+            let p = path.appending("kept_best")
+            if let raw = members["kept_best"] {
+                found += 1
+                let v = try Bool(wire: raw, at: p)
+                self.keptBest = v
+            } else {
+                self.keptBest = nil
+            }
+        }
+        do {
+            let p = path.appending("learning_rate")
+            if let raw = members["learning_rate"] {
+                found += 1
+                let v = try Double(wire: raw, at: p)
+                self.learningRate = v
+            } else {
+                self.learningRate = nil
+            }
+        }
+        do {
+            let p = path.appending("stop_reason")
+            if let raw = members["stop_reason"] {
+                found += 1
+                let v = try JobStopReason(wire: raw, at: p)
+                self.stopReason = v
+            } else {
+                self.stopReason = nil
+            }
+        }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
@@ -1613,6 +1693,11 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         if let v = curriculumNesting { o["curriculum_nesting"] = v.wire }
         if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
         if let v = exactMatch { o["exact_match"] = v.wire }
+        if let v = bestValidationLoss { o["best_validation_loss"] = v.wire }
+        if let v = bestStep { o["best_step"] = v.wire }
+        if let v = keptBest { o["kept_best"] = v.wire }
+        if let v = learningRate { o["learning_rate"] = v.wire }
+        if let v = stopReason { o["stop_reason"] = v.wire }
         return .object(o)
     }
 }
@@ -2273,4 +2358,227 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
 
         public var wire: JSON { .string(rawValue) }
     }
+}
+
+/// What the last keep_best job kept: the step and validation loss of the weights the model holds, and what the job's last weights had scored.
+public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
+    public var job: String
+    public var step: Int
+    public var validationLoss: Double
+    public var lastStep: Int
+    public var lastValidationLoss: Double
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["job", "step", "validation_loss", "last_step", "last_validation_loss"]
+
+    /// Creates a value with every member.
+    public init(job: String, step: Int, validationLoss: Double, lastStep: Int, lastValidationLoss: Double) {
+        self.job = job
+        self.step = step
+        self.validationLoss = validationLoss
+        self.lastStep = lastStep
+        self.lastValidationLoss = lastValidationLoss
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("job")
+            guard let raw = members["job"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try String(wire: raw, at: p)
+            self.job = v
+        }
+        do {
+            let p = path.appending("step")
+            guard let raw = members["step"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.step = v
+        }
+        do {
+            let p = path.appending("validation_loss")
+            guard let raw = members["validation_loss"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.validationLoss = v
+        }
+        do {
+            let p = path.appending("last_step")
+            guard let raw = members["last_step"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.lastStep = v
+        }
+        do {
+            let p = path.appending("last_validation_loss")
+            guard let raw = members["last_validation_loss"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.lastValidationLoss = v
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["job"] = job.wire
+        o["step"] = step.wire
+        o["validation_loss"] = validationLoss.wire
+        o["last_step"] = lastStep.wire
+        o["last_validation_loss"] = lastValidationLoss.wire
+        return .object(o)
+    }
+}
+
+/// A named snapshot of a model: weights, vocabulary and optimizer state as of one step.
+public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
+    public var name: String
+    public var step: Int
+    /// The last validation loss recorded at or before the snapshot's step.
+    public var validationLoss: Double?
+    public var bytes: Int
+    /// Seconds since the Unix epoch.
+    public var created: Double
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["name", "step", "validation_loss", "bytes", "created"]
+
+    /// Creates a value with every member.
+    public init(name: String, step: Int, validationLoss: Double? = nil, bytes: Int, created: Double) {
+        self.name = name
+        self.step = step
+        self.validationLoss = validationLoss
+        self.bytes = bytes
+        self.created = created
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("name")
+            guard let raw = members["name"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try String(wire: raw, at: p)
+            self.name = v
+        }
+        do {
+            let p = path.appending("step")
+            guard let raw = members["step"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.step = v
+        }
+        do {
+            let p = path.appending("validation_loss")
+            if let raw = members["validation_loss"] {
+                found += 1
+                let v = try Double(wire: raw, at: p)
+                self.validationLoss = v
+            } else {
+                self.validationLoss = nil
+            }
+        }
+        do {
+            let p = path.appending("bytes")
+            guard let raw = members["bytes"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.bytes = v
+        }
+        do {
+            let p = path.appending("created")
+            guard let raw = members["created"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.created = v
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["name"] = name.wire
+        o["step"] = step.wire
+        if let v = validationLoss { o["validation_loss"] = v.wire }
+        o["bytes"] = bytes.wire
+        o["created"] = created.wire
+        return .object(o)
+    }
+}
+
+/// SnapshotList
+public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
+    public var snapshots: [SnapshotInfo]
+    /// limits.max_snapshots: how many a model may keep.
+    public var limit: Int
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["snapshots", "limit"]
+
+    /// Creates a value with every member.
+    public init(snapshots: [SnapshotInfo], limit: Int) {
+        self.snapshots = snapshots
+        self.limit = limit
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("snapshots")
+            guard let raw = members["snapshots"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try [SnapshotInfo](wire: raw, at: p)
+            self.snapshots = v
+        }
+        do {
+            let p = path.appending("limit")
+            guard let raw = members["limit"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.limit = v
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["snapshots"] = snapshots.wire
+        o["limit"] = limit.wire
+        return .object(o)
+    }
+}
+
+/// Why a job ended: its steps, epochs or seconds were spent (or its corpus ended); validation stopped improving (patience); train.cancel; an error; rnnd stopped or the model was unloaded.
+public enum JobStopReason: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    case budget = "budget"
+    case earlyStopping = "early_stopping"
+    case cancelled = "cancelled"
+    case failed = "failed"
+    case interrupted = "interrupted"
+
+    public init(wire: JSON, at p: WirePath) throws(RPCError) {
+        let text = try String(wire: wire, at: p)
+        guard let value = Self(rawValue: text) else {
+            throw RPCError.invalid(p, "enum", "must be one of budget, early_stopping, cancelled, failed, interrupted, got \(text.debugDescription.prefix(80))")
+        }
+        self = value
+    }
+
+    public var wire: JSON { .string(rawValue) }
 }

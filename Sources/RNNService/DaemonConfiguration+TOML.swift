@@ -43,6 +43,7 @@ extension DaemonConfiguration {
             idle_unload_seconds = \(number(l.idleUnloadSeconds))
             max_sample_length = \(l.maxSampleLength)
             max_jobs = \(l.maxJobs)
+            max_snapshots = \(l.maxSnapshots)
             max_vocabulary = \(l.maxVocabulary)
             max_feed_bytes = \(l.maxFeedBytes)
             max_spool_bytes = \(l.maxSpoolBytes)
@@ -57,6 +58,7 @@ extension DaemonConfiguration {
             [training]
             blas_threads = \(training.blasThreads)
             autosave_seconds = \(number(training.autosaveSeconds))
+            feed_validation_fraction = \(number(training.feedValidationFraction))
 
             """
     }

@@ -27,6 +27,7 @@ import TOMLKit
 /// idle_unload_seconds = 0        # 0 = never
 /// max_sample_length = 100000
 /// max_jobs = 4
+/// max_snapshots = 16             # named snapshots per model
 /// max_vocabulary = 4096
 /// max_feed_bytes = 16777216      # per train.feed call
 /// max_spool_bytes = 268435456    # unlearnt text per model
@@ -34,6 +35,7 @@ import TOMLKit
 /// [training]
 /// blas_threads = 0               # 0 = one per core
 /// autosave_seconds = 60
+/// feed_validation_fraction = 0.05 # of fed text held out to validate online learning
 /// ```
 public struct DaemonConfiguration: Sendable, Hashable {
     public struct Paths: Sendable, Hashable {
@@ -63,6 +65,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         public var idleUnloadSeconds: Double = 0
         public var maxSampleLength = 100_000
         public var maxJobs = 4
+        public var maxSnapshots = 16
         public var maxVocabulary = 4096
         public var maxFeedBytes = 16 << 20
         public var maxSpoolBytes = 256 << 20
@@ -76,6 +79,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     public struct Training: Sendable, Hashable {
         public var blasThreads = 0
         public var autosaveSeconds: Double = 60
+        /// The fraction of each chunk of fed text held out (not learnt) to validate online
+        /// learning; 0 learns everything and reports no validation loss.
+        public var feedValidationFraction = 0.05
         public init() {}
     }
 
@@ -124,6 +130,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.double("limits", "idle_unload_seconds") { c.limits.idleUnloadSeconds = $0 }
         try reader.int("limits", "max_sample_length") { c.limits.maxSampleLength = $0 }
         try reader.int("limits", "max_jobs") { c.limits.maxJobs = $0 }
+        try reader.int("limits", "max_snapshots") { c.limits.maxSnapshots = $0 }
         try reader.int("limits", "max_vocabulary") { c.limits.maxVocabulary = $0 }
         try reader.int("limits", "max_feed_bytes") { c.limits.maxFeedBytes = $0 }
         try reader.int("limits", "max_spool_bytes") { c.limits.maxSpoolBytes = $0 }
@@ -133,6 +140,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.double("limits", "plugin_idle_seconds") { c.limits.pluginIdleSeconds = $0 }
         try reader.int("training", "blas_threads") { c.training.blasThreads = $0 }
         try reader.double("training", "autosave_seconds") { c.training.autosaveSeconds = $0 }
+        try reader.double("training", "feed_validation_fraction") { c.training.feedValidationFraction = $0 }
         try c.validate()
         return c
     }
@@ -146,11 +154,12 @@ public struct DaemonConfiguration: Sendable, Hashable {
             ],
             "limits": [
                 "max_message_bytes", "max_connections", "max_loaded_models", "idle_unload_seconds", "max_sample_length",
-                "max_jobs", "max_vocabulary", "max_feed_bytes", "max_spool_bytes", "plugin_seconds", "plugin_bytes",
+                "max_jobs", "max_snapshots", "max_vocabulary", "max_feed_bytes", "max_spool_bytes", "plugin_seconds",
+                "plugin_bytes",
                 "plugin_idle_seconds", "max_admin_connections", "idle_connection_seconds", "max_parameters",
                 "max_import_bytes", "max_samples", "max_requests_per_connection",
             ],
-            "training": ["blas_threads", "autosave_seconds"],
+            "training": ["blas_threads", "autosave_seconds", "feed_validation_fraction"],
         ]
         for section in table.keys {
             guard let keys = known[section] else {
@@ -183,12 +192,17 @@ public struct DaemonConfiguration: Sendable, Hashable {
         }
         try positive(limits.maxSampleLength, "max_sample_length")
         try positive(limits.maxJobs, "max_jobs")
+        try positive(limits.maxSnapshots, "max_snapshots")
         try positive(limits.maxVocabulary, "max_vocabulary")
         try positive(limits.maxFeedBytes, "max_feed_bytes")
         try positive(limits.maxSpoolBytes, "max_spool_bytes")
         if limits.idleUnloadSeconds < 0 || training.autosaveSeconds <= 0 || training.blasThreads < 0 {
             throw ConfigurationError(
                 "idle_unload_seconds >= 0, autosave_seconds > 0 and blas_threads >= 0 are required")
+        }
+        guard (0...0.5).contains(training.feedValidationFraction) else {
+            throw ConfigurationError(
+                "training.feed_validation_fraction must be in 0...0.5, got \(training.feedValidationFraction)")
         }
     }
 

@@ -26,3 +26,13 @@ package struct LossRecord: Sendable, Codable, Hashable {
         self.validationLoss = validationLoss
     }
 }
+
+/// What a `keep_best` job kept: the step and validation loss of the weights the model went
+/// back to, and what the job's last weights had scored.
+package struct KeptBest: Sendable, Codable, Hashable {
+    package var job: String
+    package var step: Int
+    package var validationLoss: Double
+    package var lastStep: Int
+    package var lastValidationLoss: Double
+}

@@ -174,7 +174,8 @@ final class ModelHost: Sendable {
                 learningRate: record.learningRate, clip: record.clip, clipValue: record.clipValue,
                 batchSize: record.batchSize, seqLength: record.seqLength, steps: record.steps,
                 charactersSeen: record.charactersSeen, lossHistory: record.lossHistory,
-                feedBacklogBytes: max(0, end - s.learnedPosition), feedTotalBytes: end, failure: s.failure)
+                feedBacklogBytes: max(0, end - s.learnedPosition), feedTotalBytes: end, failure: s.failure,
+                keptBest: record.keptBest)
         }
     }
 }

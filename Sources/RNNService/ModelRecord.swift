@@ -28,6 +28,8 @@ struct ModelRecord: Sendable, Codable, Hashable {
     var spoolConsumed = 0
     /// The naive curriculum's level (length, nesting) reached, resumed by the next l2e job.
     var curriculumLevel: [Int]?
+    /// What the last `keep_best` job that went back to its best weights kept.
+    var keptBest: KeptBest?
 
     static let historyLimit = 2000
 
@@ -38,6 +40,9 @@ struct ModelRecord: Sendable, Codable, Hashable {
             lossHistory = lossHistory.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         }
     }
+
+    /// The last validation loss recorded.
+    var lastValidationLoss: Double? { lossHistory.last { $0.validationLoss != nil }?.validationLoss }
 
     /// The optimizer rule these settings name.
     var optimizerKind: OptimizerKind {

@@ -144,6 +144,7 @@ package actor ModelRegistry {
         let worker = ModelWorker(
             host: host, trainer: trainer, vocabulary: vocabulary, record: record,
             autosaveSeconds: configuration.training.autosaveSeconds, maxParameters: limits.maxParameters,
+            maxSnapshots: limits.maxSnapshots, feedValidationFraction: configuration.training.feedValidationFraction,
             logger: logger)
         let snapshot = worker.snapshot
         host.attach(worker.mailbox, snapshot: snapshot)

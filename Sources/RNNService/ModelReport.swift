@@ -40,6 +40,8 @@ package struct ModelReport: Sendable {
     package var feedTotalBytes: Int
     /// Why the model cannot load, when it cannot.
     package var failure: String?
+    /// What the last keep_best job that went back to its best weights kept.
+    package var keptBest: KeptBest?
 
     /// The training loss of the last recorded step.
     package var lastLoss: Double? { lossHistory.last?.loss }

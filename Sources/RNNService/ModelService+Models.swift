@@ -226,3 +226,42 @@ extension ModelService {
         return (path, bytes.count)
     }
 }
+
+/// Named snapshots: taken, listed, restored and removed.
+extension ModelService {
+    /// Keeps the model as it is now under `name` (`step-<steps>` when nil).
+    package func snapshot(_ model: String, name: String?) async throws(ServiceError) -> SnapshotSummary {
+        let host = try await registry.loadedHost(model)
+        guard let worker = host.currentWorker else {
+            throw ServiceError(.modelBusy, "model '\(model)' is being unloaded")
+        }
+        return try await worker.perform { (w) throws(ServiceError) in
+            try w.takeSnapshot(name ?? "step-\(w.record.steps)")
+        }
+    }
+
+    /// The model's snapshots, oldest first, and how many it may keep.
+    package func snapshots(_ model: String) async throws(ServiceError) -> (list: [SnapshotSummary], limit: Int) {
+        let host = try registry.publishedHost(model)
+        let store = host.store
+        let list = try await blocking { () throws(ServiceError) in store.listSnapshots(model) }
+        return (list, limits.maxSnapshots)
+    }
+
+    /// Puts back snapshot `name`, bit for bit.
+    package func restore(_ model: String, name: String) async throws(ServiceError) -> ModelReport {
+        let host = try await registry.loadedHost(model)
+        guard let worker = host.currentWorker else {
+            throw ServiceError(.modelBusy, "model '\(model)' is being unloaded")
+        }
+        try await worker.perform { (w) throws(ServiceError) in try w.restoreSnapshot(name) }
+        return host.report
+    }
+
+    /// Removes snapshot `name`.
+    package func deleteSnapshot(_ model: String, name: String) async throws(ServiceError) {
+        let host = try registry.publishedHost(model)
+        let store = host.store
+        try await blocking { () throws(ServiceError) in try store.deleteSnapshot(name, of: model) }
+    }
+}

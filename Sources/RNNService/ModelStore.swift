@@ -33,11 +33,22 @@ struct ModelStore: Sendable {
     func write(
         _ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, into folder: String
     ) throws(ServiceError) -> Int {
+        try write(
+            model, vocabulary: vocabulary, optimizer: optimizer, record: record,
+            modelPath: folder + "/model.safetensors", optimizerPath: folder + "/optimizer.safetensors")
+    }
+
+    /// Writes the optimizer state (tagged with the record's step), then the model, each
+    /// atomically; returns the model file's size.
+    func write(
+        _ model: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer, record: ModelRecord, modelPath: String,
+        optimizerPath: String
+    ) throws(ServiceError) -> Int {
         let optimizerBytes = OptimizerCheckpoint.encode(
             optimizer, layout: model.layout, metadata: ["model_steps": String(record.steps)])
-        try FileIO.atomicWrite(optimizerBytes, to: folder + "/optimizer.safetensors")
+        try FileIO.atomicWrite(optimizerBytes, to: optimizerPath)
         let bytes = Checkpoint(model: model, vocabulary: vocabulary, metadata: ["rnnd": Self.encode(record)]).encoded()
-        try FileIO.atomicWrite(bytes, to: folder + "/model.safetensors")
+        try FileIO.atomicWrite(bytes, to: modelPath)
         return bytes.count
     }
 
@@ -46,35 +57,42 @@ struct ModelStore: Sendable {
     /// - Throws: ``ServiceError`` `.modelUnloadable` with the reason when the checkpoint is
     ///   truncated, malformed or inconsistent.
     func load(_ name: String) throws(ServiceError) -> (CharRNN, Vocabulary, Optimizer, ModelRecord, warning: String?) {
-        let bytes = try FileIO.read(modelPath(name))
+        try read(modelPath: modelPath(name), optimizerPath: optimizerPath(name), label: "model '\(name)'")
+    }
+
+    /// Reads a model and its optimizer from two files; `label` names them in errors.
+    func read(modelPath: String, optimizerPath: String, label: String) throws(ServiceError) -> (
+        CharRNN, Vocabulary, Optimizer, ModelRecord, warning: String?
+    ) {
+        let bytes = try FileIO.read(modelPath)
         let checkpoint: Checkpoint
         do {
             checkpoint = try Checkpoint(decoding: bytes)
         } catch {
-            throw ServiceError(.modelUnloadable, "model '\(name)' cannot be loaded: \(error.message)")
+            throw ServiceError(.modelUnloadable, "\(label) cannot be loaded: \(error.message)")
         }
         guard let text = checkpoint.metadata["rnnd"] else {
-            throw ServiceError(.modelUnloadable, "model '\(name)' has no rnnd record in its checkpoint metadata")
+            throw ServiceError(.modelUnloadable, "\(label) has no rnnd record in its checkpoint metadata")
         }
         let record: ModelRecord
         do {
             record = try Self.decode(text)
         } catch {
-            throw ServiceError(.modelUnloadable, "model '\(name)' has an unreadable rnnd record: \(error)")
+            throw ServiceError(.modelUnloadable, "\(label) has an unreadable rnnd record: \(error)")
         }
         var warning: String?
         var optimizer = Optimizer(kind: record.optimizerKind, parameterCount: checkpoint.model.parameterCount)
-        if let optimizerBytes = try? FileIO.read(optimizerPath(name)) {
+        if let optimizerBytes = try? FileIO.read(optimizerPath) {
             do {
                 let saved = try OptimizerCheckpoint.decode(optimizerBytes, layout: checkpoint.model.layout)
                 let file = try SafeTensors(parsing: optimizerBytes)
                 if file.metadata["model_steps"] == String(record.steps) {
                     optimizer = saved
                 } else {
-                    warning = "optimizer state of '\(name)' is from another save; moments restart from zero"
+                    warning = "optimizer state of \(label) is from another save; moments restart from zero"
                 }
             } catch {
-                warning = "optimizer state of '\(name)' is unreadable (\(error.message)); moments restart from zero"
+                warning = "optimizer state of \(label) is unreadable (\(error.message)); moments restart from zero"
             }
         }
         return (checkpoint.model, checkpoint.vocabulary, optimizer, record, warning)
@@ -115,12 +133,12 @@ enum ModelName {
         }
     }
 
-    static func check(_ name: String) throws(ServiceError) {
+    static func check(_ name: String, parameter: String = "model") throws(ServiceError) {
         guard isValid(name) else {
             throw ServiceError(
                 .invalidArgument,
-                "invalid model name \"\(name.prefix(80))\": use 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
-                details: ["parameter": .string("model")])
+                "invalid \(parameter == "model" ? "model" : parameter) name \"\(name.prefix(80))\": use 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+                details: ["parameter": .string(parameter)])
         }
     }
 

@@ -72,10 +72,7 @@ extension ModelWorker {
             }
             break
         }
-        if let loss = run.lastValidation {
-            job.update({ $0.validationLoss = loss }, notify: false)
-        }
-        finishJob(job, .finished)
+        concludeJob(job, run: &run, .finished, reason: run.watch.stoppedEarly ? .earlyStopping : .budget)
     }
 
     enum WindowOutcome { case `continue`, budgetReached, ended }
@@ -113,11 +110,7 @@ extension ModelWorker {
             batcher = streams
         } else {
             // A window too small to train on; the job still answers a stop or a cancel.
-            if betweenSteps() { return .ended }
-            if job.isCancelled {
-                finishJob(job, .cancelled)
-                return .ended
-            }
+            if let ended = stopOrCancel(job, run: &run) { return ended }
             return .continue
         }
         let savedSettings = trainer.settings
@@ -128,7 +121,12 @@ extension ModelWorker {
             default: trainer.settings.clipping = .norm(Float(clip))
             }
         }
+        trainer.settings.learningRate = Float(jobLearningRate(p, run))
         defer { trainer.settings = savedSettings }
+        if validation.count > 1 {
+            run.watch.heldOut = ValidationSet(
+                tokens: validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
+        }
         if run.totalSteps == nil, let epochs = p.epochs, run.windowsThisEpoch == 1, run.epoch == 0,
             tokens.count < Self.windowBytes / 2
         {
@@ -139,11 +137,7 @@ extension ModelWorker {
         let checkpointEvery = p.checkpointEvery
         let charsPerStep = batch * steps
         for _ in 0..<batcher.batchesPerEpoch {
-            if betweenSteps() { return .ended }
-            if job.isCancelled {
-                finishJob(job, .cancelled)
-                return .ended
-            }
+            if let ended = stopOrCancel(job, run: &run) { return ended }
             if run.budgetReached(p) { return .budgetReached }
             let report: StepReport
             do {
@@ -167,12 +161,15 @@ extension ModelWorker {
             if validationLoss != nil || record.steps % 10 == 0 {
                 record.record(step: record.steps, loss: run.smoothed ?? report.loss, validationLoss: validationLoss)
             }
+            // After the record: a snapshot of the best weights carries its validation loss.
+            if let validationLoss { noteValidation(validationLoss, job: job, run: &run) }
             publish(activity: .training)
             let now = seconds(since: run.started)
             let rate = Double(run.steps * charsPerStep) / max(now, 1e-9)
             let notify = validationLoss != nil || seconds(since: run.lastNotice) >= 0.5
             if notify { run.lastNotice = .now }
             let snapshot = run
+            let learningRate = jobLearningRate(p, run)
             let fraction = Double(batcher.position) / Double(max(1, batcher.batchesPerEpoch))
             job.update(
                 { info in
@@ -181,6 +178,9 @@ extension ModelWorker {
                     info.epoch = Double(snapshot.epoch) + (snapshot.windowsThisEpoch == 1 ? fraction : 0)
                     info.loss = snapshot.smoothed
                     if let validationLoss { info.validationLoss = validationLoss }
+                    info.bestValidationLoss = snapshot.watch.bestLoss
+                    info.bestStep = snapshot.watch.bestStep
+                    info.learningRate = learningRate
                     info.charactersPerSecond = rate
                     if let total = snapshot.totalSteps {
                         info.etaSeconds = Double(total - snapshot.steps) * now / Double(snapshot.steps)
@@ -191,18 +191,23 @@ extension ModelWorker {
             if run.steps % checkpointEvery == 0 {
                 do { try save() } catch { logger.error("autosave of \(host.name) failed: \(error.message)") }
             }
+            if run.watch.stoppedEarly { return .budgetReached }
         }
         if validation.count > 1, run.lastValidation == nil || run.steps % validateEvery != 0 {
             run.lastValidation = evaluate(
                 validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
             if let loss = run.lastValidation {
                 record.record(step: record.steps, loss: run.smoothed ?? 0, validationLoss: loss)
+                noteValidation(loss, job: job, run: &run)
+                if run.watch.stoppedEarly { return .budgetReached }
             }
         }
         return .continue
     }
 
     static let windowBytes = 4 << 20
+    /// Tokens of fed text kept held out for validation (the newest).
+    static let feedHeldOutLimit = 16 << 10
 
     /// About `bytes` of text (and its loss mask) from the source; empty at its end.
     static func readWindow(_ source: inout any CorpusSource, bytes: Int) throws(CorpusError) -> (
@@ -235,12 +240,28 @@ extension ModelWorker {
         return out
     }
 
-    private func finishJob(_ job: TrainingJob, _ state: TrainingJob.State, error: String? = nil) {
+    func finishJob(_ job: TrainingJob, _ state: TrainingJob.State, error: String? = nil, reason: JobEnding? = nil) {
         if dirty {
             do { try save() } catch { logger.error("save of \(host.name) after its job failed: \(error.message)") }
         }
         publish(activity: .idle)
-        job.finish(state, error: error)
+        job.finish(state, error: error, reason: reason)
+    }
+
+    /// Between steps: runs pending commands, and ends the job (keeping what it learnt) when
+    /// the worker must stop or the job was cancelled.
+    private func stopOrCancel(_ job: TrainingJob, run: inout JobRun) -> WindowOutcome? {
+        if betweenSteps() {
+            concludeJob(
+                job, run: &run, .interrupted, reason: .interrupted,
+                error: "rnnd stopped or the model was unloaded; the model keeps what it learnt")
+            return .ended
+        }
+        if job.isCancelled {
+            concludeJob(job, run: &run, .cancelled, reason: .cancelled)
+            return .ended
+        }
+        return nil
     }
 
     /// Learns from the next chunk of the feed spool: one pass over it in batches.
@@ -256,7 +277,15 @@ extension ModelWorker {
         guard chunk.count >= 2 else { return }
         let text = String(decoding: chunk, as: UTF8.self)
         _ = growVocabulary(for: text)
-        let tokens = vocabulary.encode(text)
+        var tokens = vocabulary.encode(text)
+        // The end of each chunk is held out, not learnt: what online learning is validated on.
+        let heldOut = tokens.count >= 64 ? Int(Double(tokens.count) * feedValidationFraction) : 0
+        if heldOut > 0 {
+            feedHeldOut += tokens.suffix(heldOut)
+            feedHeldOut.removeFirst(max(0, feedHeldOut.count - Self.feedHeldOutLimit))
+            tokens.removeLast(heldOut)
+        }
+        var lastLoss: Double?
         if tokens.count >= 2 {
             let steps = min(record.seqLength, tokens.count - 1)
             let batch = max(1, min(record.batchSize, (tokens.count - 1) / steps))
@@ -279,11 +308,18 @@ extension ModelWorker {
                     }
                     record.steps += 1
                     record.charactersSeen += batch * steps
+                    lastLoss = report.loss
                     if record.steps % 10 == 0 {
                         record.record(step: record.steps, loss: report.loss, validationLoss: nil)
                     }
                 }
             }
+        }
+        if heldOut > 0, feedHeldOut.count >= 64, let lastLoss,
+            let loss = evaluate(
+                feedHeldOut, weights: nil, batch: min(16, feedHeldOut.count / 64), steps: 50, separator: nil)
+        {
+            record.record(step: record.steps, loss: lastLoss, validationLoss: loss)
         }
         learned += chunk.count
         dirty = true
@@ -306,6 +342,7 @@ struct JobRun {
     var lastValidation: Double?
     var bestAccuracy = 0.0
     var stalledChecks = 0
+    var watch = ValidationWatch()
 
     init(job: TrainingJob) {
         totalSteps = job.plan.steps

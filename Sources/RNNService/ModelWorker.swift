@@ -27,14 +27,23 @@ final class ModelWorker {
     /// `limits.max_parameters`: the vocabulary grows no further than this allows, so that a
     /// model fed new characters still loads after a restart.
     let maxParameters: Int
+    /// `limits.max_snapshots`.
+    let maxSnapshots: Int
+    /// `training.feed_validation_fraction`.
+    let feedValidationFraction: Double
+    /// The rolling held-out slice of fed text (the end of each learnt chunk, newest last),
+    /// on which online learning is validated; in memory only.
+    var feedHeldOut: [Int32] = []
     let logger: Logger
     private var generator: RandomGenerator
 
     init(
         host: ModelHost, trainer: Trainer, vocabulary: Vocabulary, record: ModelRecord, autosaveSeconds: Double,
-        maxParameters: Int = .max, logger: Logger
+        maxParameters: Int = .max, maxSnapshots: Int = 16, feedValidationFraction: Double = 0, logger: Logger
     ) {
+        self.feedValidationFraction = feedValidationFraction
         self.maxParameters = maxParameters
+        self.maxSnapshots = maxSnapshots
         self.host = host
         self.mailbox = WorkerMailbox(name: host.name)
         self.trainer = trainer

@@ -26,6 +26,20 @@ package struct TrainingPlan: Sendable {
     package var validateEvery: Int
     /// Steps between checkpoints.
     package var checkpointEvery: Int
+    /// End holding the weights of the lowest validation loss.
+    package var keepBest = true
+    /// Validations without improvement before the job stops early; never when nil.
+    package var patience: Int?
+    /// How much lower than the best a validation loss must be to count as an improvement.
+    package var minDelta = 0.0
+    /// The learning rate's factor after `plateauPatience` validations without improvement;
+    /// no decay when nil.
+    package var plateauFactor: Double?
+    package var plateauPatience = 3
+    /// The floor of the decay on plateau.
+    package var minLearningRate = 0.0
+    /// Keep the best weights so far as the snapshot `best-<job>` too.
+    package var snapshotBest = false
 
     package init(
         steps: Int?, epochs: Double?, seconds: Double?, batchSize: Int?, seqLength: Int?, learningRate: Double?,
@@ -116,13 +130,14 @@ final class TrainingJob: Sendable {
     }
 
     /// Ends the job in `state`, with `error` if it failed.
-    func finish(_ ending: State, error: String? = nil) {
+    func finish(_ ending: State, error: String? = nil, reason: JobEnding? = nil) {
         let started = started
         let (current, targets, continuations) = state.withLock {
             shared -> (JobProgress, [@Sendable (JobProgress, Bool) -> Void], [CheckedContinuation<JobProgress, Never>])
             in
             shared.info.phase = ending
             shared.info.error = error
+            shared.info.stopReason = reason ?? JobEnding(ending)
             shared.info.etaSeconds = nil
             shared.info.elapsedSeconds = seconds(since: started)
             let ended = (shared.info, shared.listeners, shared.waiters)

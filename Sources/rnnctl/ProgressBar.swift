@@ -23,8 +23,11 @@ struct ProgressBar {
         }
         if let loss = info["loss"]?.numberValue { line += "  loss \(format4(loss))" }
         if let v = info["validation_loss"]?.numberValue { line += "  val \(format4(v))" }
+        if let best = info["best_validation_loss"]?.numberValue { line += " (best \(format4(best)))" }
+        if let lr = info["learning_rate"]?.numberValue { line += "  lr \(significant3(lr))" }
         if let rate = info["characters_per_second"]?.numberValue { line += "  \(Int(rate)) chars/s" }
-        if let eta = info["eta_seconds"]?.numberValue { line += "  eta \(duration(eta))" }
+        if let eta = info["eta_seconds"]?.numberValue, info["stop_reason"] == nil { line += "  eta \(duration(eta))" }
+        if let reason = info["stop_reason"]?.stringValue { line += "  stopped: \(reason)" }
         if stderrIsTerminal {
             writeStandardError("\r\u{1B}[2K" + line)
         } else {

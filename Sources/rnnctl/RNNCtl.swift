@@ -15,6 +15,7 @@ struct RNNCtl: ParsableCommand {
             StatusCommand.self, PsCommand.self, ListCommand.self, ShowCommand.self, CreateCommand.self, RmCommand.self,
             LoadCommand.self, UnloadCommand.self, SaveCommand.self, ImportCommand.self, ExportCommand.self,
             SampleCommand.self, EvalCommand.self, TrainCommand.self, JobsCommand.self, CancelCommand.self,
-            FeedCommand.self, CorporaCommand.self, StatsCommand.self, CallCommand.self,
+            FeedCommand.self, SnapshotCommand.self, SnapshotsCommand.self, RestoreCommand.self, UnsnapshotCommand.self,
+            CorporaCommand.self, StatsCommand.self, CallCommand.self,
         ])
 }

@@ -30,6 +30,17 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Held-out fraction for validation.") var validationFraction: Double?
     @Option(help: "Steps between validation measurements.") var validateEvery: Int?
     @Option(help: "Steps between checkpoints.") var checkpointEvery: Int?
+    @Flag(
+        inversion: .prefixedNo,
+        help: "End holding the weights of the lowest validation loss (default on; --no-keep-best keeps the last).")
+    var keepBest = true
+    @Option(help: "Stop early after this many validations without improvement.") var patience: Int?
+    @Option(help: "How much lower a validation loss must be to count as an improvement.") var minDelta: Double?
+    @Option(help: "Multiply the learning rate by this when validation stops improving.") var plateauFactor: Double?
+    @Option(help: "Validations without improvement before --plateau-factor applies (default 3).")
+    var plateauPatience: Int?
+    @Option(help: "The learning rate decays on plateau no lower than this.") var minLr: Double?
+    @Flag(help: "Keep the best weights so far as the snapshot best-JOB too.") var snapshotBest = false
     @Flag(help: "Show progress until the job ends (Ctrl-C stops following; the job goes on).") var follow = false
     @Flag(help: "With --follow, Ctrl-C cancels the job.") var cancelOnInterrupt = false
 
@@ -47,6 +58,13 @@ struct TrainCommand: ParsableCommand {
         if let validationFraction { p.validationFraction = validationFraction }
         if let validateEvery { p.validateEvery = validateEvery }
         if let checkpointEvery { p.checkpointEvery = checkpointEvery }
+        p.keepBest = keepBest
+        p.patience = patience
+        if let minDelta { p.minDelta = minDelta }
+        p.plateauFactor = plateauFactor
+        if let plateauPatience { p.plateauPatience = plateauPatience }
+        if let minLr { p.minLearningRate = minLr }
+        p.snapshotBest = snapshotBest
         let checked = try global.perform { try p.validated() }
         let client = try global.connect()
         if follow { installInterruptHandler() }
@@ -61,13 +79,28 @@ struct TrainCommand: ParsableCommand {
         bar.finish()
         global.output(r.wire) {
             if follow {
-                print(
-                    "\(r.job) \(r.state.rawValue): \(r.step) steps, "
-                        + "loss \(r.loss.map(format4) ?? "-"), validation loss \(r.validationLoss.map(format4) ?? "-")")
+                print(Self.summary(r))
             } else {
                 print("\(r.job) started on \(model); rnnctl jobs shows it")
             }
         }
+    }
+
+    /// How a followed job ended: its steps, losses, why it stopped, and what it kept.
+    static func summary(_ r: JobInfo) -> String {
+        var line =
+            "\(r.job) \(r.state.rawValue): \(r.step) steps, "
+            + "loss \(r.loss.map(format4) ?? "-"), validation loss \(r.validationLoss.map(format4) ?? "-")"
+        if let reason = r.stopReason {
+            line += ", stopped: \(reason.rawValue.split(separator: "_").joined(separator: " "))"
+        }
+        if let best = r.bestValidationLoss, let step = r.bestStep {
+            line +=
+                r.keptBest == true
+                ? "; kept the best weights (validation \(format4(best)) at step \(step))"
+                : "; best validation \(format4(best)) at step \(step)"
+        }
+        return line
     }
 
     /// The corpus spec the options name.

@@ -36,6 +36,18 @@ struct StubService: RPCService {
     func modelImport(_ params: ModelImport.Params, _ call: RPCCall) async throws -> ModelDetails {
         throw Unimplemented()
     }
+    func modelSnapshot(_ params: ModelSnapshot.Params, _ call: RPCCall) async throws -> SnapshotInfo {
+        throw Unimplemented()
+    }
+    func modelSnapshots(_ params: ModelSnapshots.Params, _ call: RPCCall) async throws -> SnapshotList {
+        throw Unimplemented()
+    }
+    func modelRestore(_ params: ModelRestore.Params, _ call: RPCCall) async throws -> ModelDetails {
+        throw Unimplemented()
+    }
+    func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params, _ call: RPCCall) async throws -> Done {
+        throw Unimplemented()
+    }
     func modelExport(_ params: ModelExport.Params, _ call: RPCCall) async throws -> SaveResult {
         throw Unimplemented()
     }
