@@ -13,7 +13,8 @@ public struct TokenDecoder: Sendable {
     public mutating func decode(_ token: Int32) -> Unicode.Scalar? {
         guard vocabulary.kind == .bytes else {
             let i = Int(token)
-            return i > 0 && i < vocabulary.scalars.count ? vocabulary.scalars[i] : Vocabulary.unknownScalar
+            // Index 0 is U+FFFD in vocabularies rnnd makes, and a real character in one from PyTorch.
+            return i >= 0 && i < vocabulary.scalars.count ? vocabulary.scalars[i] : Vocabulary.unknownScalar
         }
         let byte = UInt32(UInt8(truncatingIfNeeded: token))
         if pending.remaining > 0 {

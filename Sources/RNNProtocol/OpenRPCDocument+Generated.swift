@@ -2240,15 +2240,15 @@ public let openRPCDocumentText = #"""
             "type": "integer"
           },
           "last_validation_loss": {
-            "type": "number"
+            "type": "number",
+            "description": "What the job's last weights scored; absent when that was not finite (the job diverged)."
           }
         },
         "required": [
           "job",
           "step",
           "validation_loss",
-          "last_step",
-          "last_validation_loss"
+          "last_step"
         ],
         "additionalProperties": false
       },

@@ -2366,13 +2366,14 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
     public var step: Int
     public var validationLoss: Double
     public var lastStep: Int
-    public var lastValidationLoss: Double
+    /// What the job's last weights scored; absent when that was not finite (the job diverged).
+    public var lastValidationLoss: Double?
 
     /// Wire names of the members, in by-position order.
     public static let fields: [String] = ["job", "step", "validation_loss", "last_step", "last_validation_loss"]
 
     /// Creates a value with every member.
-    public init(job: String, step: Int, validationLoss: Double, lastStep: Int, lastValidationLoss: Double) {
+    public init(job: String, step: Int, validationLoss: Double, lastStep: Int, lastValidationLoss: Double? = nil) {
         self.job = job
         self.step = step
         self.validationLoss = validationLoss
@@ -2413,10 +2414,13 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
         }
         do {
             let p = path.appending("last_validation_loss")
-            guard let raw = members["last_validation_loss"] else { throw RPCError.missing(p) }
-            found += 1
-            let v = try Double(wire: raw, at: p)
-            self.lastValidationLoss = v
+            if let raw = members["last_validation_loss"] {
+                found += 1
+                let v = try Double(wire: raw, at: p)
+                self.lastValidationLoss = v
+            } else {
+                self.lastValidationLoss = nil
+            }
         }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
@@ -2431,7 +2435,7 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
         o["step"] = step.wire
         o["validation_loss"] = validationLoss.wire
         o["last_step"] = lastStep.wire
-        o["last_validation_loss"] = lastValidationLoss.wire
+        if let v = lastValidationLoss { o["last_validation_loss"] = v.wire }
         return .object(o)
     }
 }

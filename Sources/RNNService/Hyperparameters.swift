@@ -34,5 +34,6 @@ package struct KeptBest: Sendable, Codable, Hashable {
     package var step: Int
     package var validationLoss: Double
     package var lastStep: Int
-    package var lastValidationLoss: Double
+    /// Nil when the last weights' loss was not finite (the job diverged).
+    package var lastValidationLoss: Double?
 }

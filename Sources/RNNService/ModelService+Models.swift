@@ -261,6 +261,11 @@ extension ModelService {
     /// Removes snapshot `name`.
     package func deleteSnapshot(_ model: String, name: String) async throws(ServiceError) {
         let host = try registry.publishedHost(model)
+        // Through the worker when it runs, so a delete never races a snapshot of the same name.
+        if let worker = host.currentWorker {
+            try await worker.perform { (w) throws(ServiceError) in try w.host.store.deleteSnapshot(name, of: model) }
+            return
+        }
         let store = host.store
         try await blocking { () throws(ServiceError) in try store.deleteSnapshot(name, of: model) }
     }

@@ -38,12 +38,22 @@ extension ModelStore {
         }
     }
 
+    /// Checks a snapshot's name: the contract's pattern, and not a name whose file would be
+    /// another snapshot's optimizer state.
+    static func checkSnapshotName(_ snapshot: String) throws(ServiceError) {
+        try ModelName.check(snapshot, parameter: "name")
+        guard !snapshot.hasSuffix(".optimizer") else {
+            throw ServiceError.invalid(
+                "name", "must not end in \".optimizer\" (the suffix of a snapshot's optimizer file)")
+        }
+    }
+
     /// Writes snapshot `snapshot` of `model`, replacing one of that name.
     func writeSnapshot(
         _ snapshot: String, of model: String, weights: CharRNN, vocabulary: Vocabulary, optimizer: Optimizer,
         record: ModelRecord
     ) throws(ServiceError) -> SnapshotSummary {
-        try ModelName.check(snapshot, parameter: "name")
+        try Self.checkSnapshotName(snapshot)
         guard FileIO.exists(folder(model)) else {
             throw ServiceError(.modelNotFound, "model '\(model)' was deleted", details: ["model": .string(model)])
         }
@@ -58,11 +68,18 @@ extension ModelStore {
     }
 
     /// Reads snapshot `snapshot` of `model` whole.
-    func readSnapshot(_ snapshot: String, of model: String) throws(ServiceError) -> (
+    func readSnapshot(_ snapshot: String, of model: String, maxParameters: Int) throws(ServiceError) -> (
         CharRNN, Vocabulary, Optimizer, ModelRecord, warning: String?
     ) {
-        try ModelName.check(snapshot, parameter: "name")
+        try Self.checkSnapshotName(snapshot)
         guard FileIO.exists(snapshotPath(model, snapshot)) else { throw Self.noSnapshot(snapshot, of: model) }
+        // 4 bytes per parameter and a header: a larger file is refused before it is read.
+        guard FileIO.size(snapshotPath(model, snapshot)) <= 4 * maxParameters + (16 << 20) else {
+            throw ServiceError(
+                .limitReached,
+                "snapshot '\(snapshot)' is larger than limits.max_parameters = \(maxParameters) allows; raise the limit to restore it"
+            )
+        }
         return try read(
             modelPath: snapshotPath(model, snapshot), optimizerPath: snapshotOptimizerPath(model, snapshot),
             label: "snapshot '\(snapshot)' of model '\(model)'")
@@ -70,7 +87,7 @@ extension ModelStore {
 
     /// Removes snapshot `snapshot` of `model` (durably).
     func deleteSnapshot(_ snapshot: String, of model: String) throws(ServiceError) {
-        try ModelName.check(snapshot, parameter: "name")
+        try Self.checkSnapshotName(snapshot)
         guard FileIO.exists(snapshotPath(model, snapshot)) else { throw Self.noSnapshot(snapshot, of: model) }
         // The model file first: without it the optimizer file is no snapshot, and goes next.
         guard unlink(snapshotPath(model, snapshot)) == 0 else {

@@ -86,9 +86,11 @@ extension ModelStore {
                 }
                 continue
             }
-            for file in FileIO.list(path) where file.hasSuffix(".tmp") {
-                _ = unlink(path + "/" + file)
-                removed.append(path + "/" + file)
+            for folder in [path, snapshotsFolder(name)] {
+                for file in FileIO.list(folder) where file.hasSuffix(".tmp") {
+                    _ = unlink(folder + "/" + file)
+                    removed.append(folder + "/" + file)
+                }
             }
         }
         return removed

@@ -137,7 +137,7 @@ enum ModelName {
         guard isValid(name) else {
             throw ServiceError(
                 .invalidArgument,
-                "invalid \(parameter == "model" ? "model" : parameter) name \"\(name.prefix(80))\": use 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
+                "invalid \(parameter == "model" ? "model" : "snapshot") name \"\(name.prefix(80))\": use 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit",
                 details: ["parameter": .string(parameter)])
         }
     }

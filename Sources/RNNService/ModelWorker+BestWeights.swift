@@ -27,10 +27,30 @@ struct ValidationWatch {
     var lastLoss: Double?
     /// The model's step at the last validation.
     var lastStep: Int?
+    /// The job's held-out text, fixed at its first window so that every validation measures
+    /// the same text (a corpus of several windows holds out the end of each).
     var heldOut: ValidationSet?
+    /// The name snapshot_best writes, chosen at the first improvement.
+    var bestSnapshot: String?
+
+    /// Forgets the best so far and the counters (the learning rate's decay stays).
+    mutating func startOver() {
+        bestLoss = nil
+        bestStep = nil
+        best = nil
+        reference = nil
+        sinceImprovement = 0
+        sinceDecay = 0
+        heldOut = nil
+    }
 }
 
 extension ModelWorker {
+    /// The validation loss on a held-out set.
+    func evaluate(_ set: ValidationSet) -> Double? {
+        evaluate(set.tokens, weights: set.weights, batch: set.batch, steps: set.steps, separator: set.separator)
+    }
+
     /// The job's learning rate now: its own or the model's, decayed on plateau, never below
     /// `min_learning_rate` by decay.
     func jobLearningRate(_ plan: TrainingPlan, _ run: JobRun) -> Double {
@@ -48,7 +68,7 @@ extension ModelWorker {
             run.watch.bestLoss = loss
             run.watch.bestStep = record.steps
             if plan.keepBest { run.watch.best = (trainer.model, trainer.optimizer, vocabulary) }
-            if plan.snapshotBest { snapshotBest(job) }
+            if plan.snapshotBest { snapshotBest(job, run: &run) }
         }
         if loss.isFinite, run.watch.reference.map({ loss < $0 - plan.minDelta }) ?? true {
             run.watch.reference = loss
@@ -82,10 +102,10 @@ extension ModelWorker {
     /// earlier, goes back to the best weights with keep_best, checkpoints, and finishes it.
     func concludeJob(_ job: TrainingJob, run: inout JobRun, _ phase: JobPhase, reason: JobEnding, error: String? = nil)
     {
-        if let set = run.watch.heldOut, run.watch.lastStep != record.steps, run.steps > 0,
-            let loss = evaluate(
-                set.tokens, weights: set.weights, batch: set.batch, steps: set.steps, separator: set.separator)
-        {
+        // A decay on plateau at the final validation is the job's: the model's settings stay.
+        let settings = trainer.settings
+        defer { trainer.settings = settings }
+        if let set = run.watch.heldOut, run.watch.lastStep != record.steps, run.steps > 0, let loss = evaluate(set) {
             record.record(step: record.steps, loss: run.smoothed ?? loss, validationLoss: loss)
             noteValidation(loss, job: job, run: &run)
         }
@@ -94,9 +114,11 @@ extension ModelWorker {
             let bestStep = run.watch.bestStep, let last = run.watch.lastLoss, let lastStep = run.watch.lastStep
         {
             kept = false
-            if bestStep != lastStep, bestLoss < last {
+            // A last loss that is not finite (diverged) is worse than any best.
+            if bestStep != lastStep, !(last <= bestLoss) {
                 do {
                     try trainer.restore(best.model, optimizer: best.optimizer)
+                    if best.vocabulary.count != vocabulary.count { feedHeldOut = [] }
                     vocabulary = best.vocabulary
                     kept = true
                     dirty = true
@@ -108,10 +130,15 @@ extension ModelWorker {
                     kept = false
                 }
             }
-            record.keptBest = KeptBest(
-                job: job.id, step: kept == true ? bestStep : lastStep,
-                validationLoss: kept == true ? bestLoss : last, lastStep: lastStep, lastValidationLoss: last)
-            dirty = true
+            // Only finite losses are kept in the record (JSON has no NaN: a null would make the
+            // record unreadable at the next load).
+            let heldLoss = kept == true ? bestLoss : last
+            if heldLoss.isFinite {
+                record.keptBest = KeptBest(
+                    job: job.id, step: kept == true ? bestStep : lastStep, validationLoss: heldLoss,
+                    lastStep: lastStep, lastValidationLoss: last.isFinite ? last : nil)
+                dirty = true
+            }
         }
         let watch = run.watch
         job.update(
@@ -126,9 +153,21 @@ extension ModelWorker {
 
     /// Writes the snapshot `best-<job>` (snapshot_best): the weights of the best validation
     /// so far, replaced at each improvement.
-    private func snapshotBest(_ job: TrainingJob) {
+    private func snapshotBest(_ job: TrainingJob, run: inout JobRun) {
+        // Job ids start again at each start of rnnd: a name an earlier run left is not
+        // overwritten, the job takes the first free best-<job>-<n> instead.
+        if run.watch.bestSnapshot == nil {
+            let taken = Set(host.store.snapshotNames(host.name))
+            var name = "best-\(job.id)"
+            var n = 2
+            while taken.contains(name) {
+                name = "best-\(job.id)-\(n)"
+                n += 1
+            }
+            run.watch.bestSnapshot = name
+        }
         do {
-            _ = try takeSnapshot("best-\(job.id)")
+            _ = try takeSnapshot(run.watch.bestSnapshot ?? "best-\(job.id)")
         } catch {
             logger.error("snapshot of the best weights of \(job.id) failed: \(error.message)")
         }

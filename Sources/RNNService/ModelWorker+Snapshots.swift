@@ -30,7 +30,8 @@ extension ModelWorker {
             throw ServiceError(
                 .modelBusy, "model '\(host.name)' is training (job \(job.id)); train.cancel it or wait, then restore")
         }
-        let (model, snapshotVocabulary, optimizer, _, warning) = try host.store.readSnapshot(name, of: host.name)
+        let (model, snapshotVocabulary, optimizer, _, warning) = try host.store.readSnapshot(
+            name, of: host.name, maxParameters: maxParameters)
         if let warning { logger.warning("\(warning)", metadata: ["model": "\(host.name)"]) }
         guard model.parameterCount <= maxParameters else {
             throw ServiceError(
@@ -43,6 +44,7 @@ extension ModelWorker {
         } catch {
             throw ServiceError(.modelUnloadable, "snapshot '\(name)' cannot be restored: \(error.message)")
         }
+        if snapshotVocabulary.count != vocabulary.count { feedHeldOut = [] }
         vocabulary = snapshotVocabulary
         dirty = true
         publish(activity: .idle)

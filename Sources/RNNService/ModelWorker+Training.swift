@@ -123,7 +123,7 @@ extension ModelWorker {
         }
         trainer.settings.learningRate = Float(jobLearningRate(p, run))
         defer { trainer.settings = savedSettings }
-        if validation.count > 1 {
+        if validation.count > 1, run.watch.heldOut == nil {
             run.watch.heldOut = ValidationSet(
                 tokens: validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
         }
@@ -143,7 +143,7 @@ extension ModelWorker {
             do {
                 report = try trainer.step(batcher.next())
             } catch {
-                finishJob(job, .failed, error: error.message)
+                concludeJob(job, run: &run, .failed, reason: .failed, error: error.message)
                 return .ended
             }
             run.steps += 1
@@ -152,17 +152,18 @@ extension ModelWorker {
             dirty = true
             run.smoothed = run.smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
             var validationLoss: Double?
-            if validation.count > 1 && run.steps % validateEvery == 0 {
-                validationLoss = evaluate(
-                    validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
+            var levelRaised = false
+            if let set = run.watch.heldOut, run.steps % validateEvery == 0 {
+                validationLoss = evaluate(set)
                 run.lastValidation = validationLoss
-                measureCurriculum(&source, job: job, run: &run)
+                levelRaised = measureCurriculum(&source, job: job, run: &run)
             }
             if validationLoss != nil || record.steps % 10 == 0 {
                 record.record(step: record.steps, loss: run.smoothed ?? report.loss, validationLoss: validationLoss)
             }
             // After the record: a snapshot of the best weights carries its validation loss.
-            if let validationLoss { noteValidation(validationLoss, job: job, run: &run) }
+            // A loss of the level just left says nothing about the new one.
+            if let validationLoss, !levelRaised { noteValidation(validationLoss, job: job, run: &run) }
             publish(activity: .training)
             let now = seconds(since: run.started)
             let rate = Double(run.steps * charsPerStep) / max(now, 1e-9)
@@ -193,9 +194,8 @@ extension ModelWorker {
             }
             if run.watch.stoppedEarly { return .budgetReached }
         }
-        if validation.count > 1, run.lastValidation == nil || run.steps % validateEvery != 0 {
-            run.lastValidation = evaluate(
-                validation, weights: validationWeights, batch: batch, steps: steps, separator: separator)
+        if let set = run.watch.heldOut, run.lastValidation == nil || run.steps % validateEvery != 0 {
+            run.lastValidation = evaluate(set)
             if let loss = run.lastValidation {
                 record.record(step: record.steps, loss: run.smoothed ?? 0, validationLoss: loss)
                 noteValidation(loss, job: job, run: &run)
@@ -208,6 +208,8 @@ extension ModelWorker {
     static let windowBytes = 4 << 20
     /// Tokens of fed text kept held out for validation (the newest).
     static let feedHeldOutLimit = 16 << 10
+    /// Held-out tokens of fed text between two validations.
+    static let feedValidationEvery = 1 << 10
 
     /// About `bytes` of text (and its loss mask) from the source; empty at its end.
     static func readWindow(_ source: inout any CorpusSource, bytes: Int) throws(CorpusError) -> (
@@ -278,13 +280,11 @@ extension ModelWorker {
         let text = String(decoding: chunk, as: UTF8.self)
         _ = growVocabulary(for: text)
         var tokens = vocabulary.encode(text)
+        let vocabularySize = vocabulary.count
         // The end of each chunk is held out, not learnt: what online learning is validated on.
-        let heldOut = tokens.count >= 64 ? Int(Double(tokens.count) * feedValidationFraction) : 0
-        if heldOut > 0 {
-            feedHeldOut += tokens.suffix(heldOut)
-            feedHeldOut.removeFirst(max(0, feedHeldOut.count - Self.feedHeldOutLimit))
-            tokens.removeLast(heldOut)
-        }
+        let heldOutCount = tokens.count >= 64 ? Int(Double(tokens.count) * feedValidationFraction) : 0
+        let heldOut = Array(tokens.suffix(heldOutCount))
+        tokens.removeLast(heldOutCount)
         var lastLoss: Double?
         if tokens.count >= 2 {
             let steps = min(record.seqLength, tokens.count - 1)
@@ -293,6 +293,8 @@ extension ModelWorker {
                 publish(activity: .learning)
                 for _ in 0..<batcher.batchesPerEpoch {
                     if betweenSteps() { return }
+                    // A restore between steps changed the vocabulary: the chunk is read again.
+                    if vocabulary.count != vocabularySize { return }
                     let report: StepReport
                     do {
                         report = try trainer.step(batcher.next())
@@ -315,10 +317,19 @@ extension ModelWorker {
                 }
             }
         }
-        if heldOut > 0, feedHeldOut.count >= 64, let lastLoss,
+        if !heldOut.isEmpty {
+            feedHeldOut += heldOut
+            feedHeldOut.removeFirst(max(0, feedHeldOut.count - Self.feedHeldOutLimit))
+            feedHeldOutSinceValidation += heldOut.count
+        }
+        // Validated once enough new text was held out: small feeds do not each pay for it.
+        if feedHeldOutSinceValidation >= Self.feedValidationEvery
+            || (feedHeldOut.count == heldOut.count && !heldOut.isEmpty),
+            feedHeldOut.count >= 64, let lastLoss,
             let loss = evaluate(
                 feedHeldOut, weights: nil, batch: min(16, feedHeldOut.count / 64), steps: 50, separator: nil)
         {
+            feedHeldOutSinceValidation = 0
             record.record(step: record.steps, loss: lastLoss, validationLoss: loss)
         }
         learned += chunk.count

@@ -8,12 +8,15 @@ import RNNJSON
 extension ModelWorker {
     /// For learning-to-execute: the answer accuracy at the current level, and the naive
     /// curriculum raised when it passes 95% or has stopped improving for three checks.
-    func measureCurriculum(_ source: inout any CorpusSource, job: TrainingJob, run: inout JobRun) {
-        guard var l2e = source as? LearningToExecuteCorpus else { return }
+    /// Returns whether the level was raised.
+    @discardableResult
+    func measureCurriculum(_ source: inout any CorpusSource, job: TrainingJob, run: inout JobRun) -> Bool {
+        guard var l2e = source as? LearningToExecuteCorpus else { return false }
         let samples = l2e.validationSamples(200, seed: UInt64(run.steps))
         guard let accuracy = try? AnswerAccuracy.measure(trainer.model, vocabulary: vocabulary, samples: samples) else {
-            return
+            return false
         }
+        var raised = false
         if l2e.hasLevels {
             if accuracy.characterAccuracy > run.bestAccuracy + 0.005 {
                 run.bestAccuracy = accuracy.characterAccuracy
@@ -24,6 +27,10 @@ extension ModelWorker {
             if accuracy.characterAccuracy >= 0.95 || run.stalledChecks >= 3, l2e.advance() {
                 run.bestAccuracy = 0
                 run.stalledChecks = 0
+                // Losses at the new level are not comparable with the old one's: the best so
+                // far, early stopping and the plateau start again.
+                run.watch.startOver()
+                raised = true
                 logger.info(
                     "curriculum of \(host.name) raised to length \(l2e.level.length), nesting \(l2e.level.nesting)",
                     metadata: ["model": "\(host.name)", "job": "\(job.id)"])
@@ -39,6 +46,7 @@ extension ModelWorker {
                 info.curriculumLength = level.0
                 info.curriculumNesting = level.1
             }, notify: true)
+        return raised
     }
 
     /// Validation loss: as streams, or with `separator`, as separate samples from a zero state

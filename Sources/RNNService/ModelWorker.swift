@@ -34,6 +34,8 @@ final class ModelWorker {
     /// The rolling held-out slice of fed text (the end of each learnt chunk, newest last),
     /// on which online learning is validated; in memory only.
     var feedHeldOut: [Int32] = []
+    /// Tokens held out since online learning was last validated.
+    var feedHeldOutSinceValidation = 0
     let logger: Logger
     private var generator: RandomGenerator
 

@@ -101,7 +101,17 @@ struct CancelCommand: ParsableCommand {
     func run() throws {
         let client = try global.connect()
         let r = try global.perform { try client.trainCancel(.init(job: job)) }
-        global.output(r.wire) { print("cancelling \(job) (step \(r.step))") }
+        let ended = ![JobState.queued, .running].contains(r.state)
+        global.output(r.wire) {
+            if ended {
+                writeStandardError(
+                    "rnnctl: \(job) had already ended (\(r.state.rawValue) at step \(r.step)); nothing to cancel\n")
+            } else {
+                print("cancelling \(job) (step \(r.step)); it stops after its current step")
+            }
+        }
+        // Nothing was cancelled: a script must not take it for done.
+        if ended { throw ExitCode(1) }
     }
 }
 

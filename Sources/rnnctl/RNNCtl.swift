@@ -18,4 +18,9 @@ struct RNNCtl: ParsableCommand {
             FeedCommand.self, SnapshotCommand.self, SnapshotsCommand.self, RestoreCommand.self, UnsnapshotCommand.self,
             CorporaCommand.self, StatsCommand.self, CallCommand.self,
         ])
+
+    /// Without a verb there is nothing to do: a usage error (exit 64), not success.
+    func run() throws {
+        throw ValidationError("give a verb: rnnctl status, rnnctl sample MODEL, ... (rnnctl --help lists them)")
+    }
 }

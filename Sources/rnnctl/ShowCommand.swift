@@ -22,9 +22,9 @@ struct ShowCommand: ParsableCommand {
             ]
             for key in keys { if let v = r[key] { print(pad(key + ":", 22) + v.text) } }
             if let kept = r["kept_best"], let job = kept["job"]?.text, let step = kept["step"]?.text,
-                let loss = kept["validation_loss"]?.text, let lastStep = kept["last_step"]?.text,
-                let last = kept["last_validation_loss"]?.text
+                let loss = kept["validation_loss"]?.text, let lastStep = kept["last_step"]?.text
             {
+                let last = kept["last_validation_loss"]?.text ?? "a loss that was not finite"
                 // What the weights in memory score, beside what the last weights of the job scored.
                 print(
                     pad("kept_best:", 22)

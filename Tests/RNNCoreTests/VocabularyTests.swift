@@ -11,6 +11,17 @@ import Testing
         #expect(back == text)
     }
 
+    /// PyTorch's `sorted(set(text))` puts "\n" at index 0: an imported vocabulary's first
+    /// character decodes as itself, not as the unknown slot rnnd's own vocabularies keep there.
+    @Test func aFirstCharacterOfAnImportedVocabularyDecodesAsItself() {
+        let vocabulary = Vocabulary(restoring: ["\n", "I", "a"])
+        var decoder = TokenDecoder(vocabulary)
+        let text = "I\na\n"
+        #expect(String(String.UnicodeScalarView(vocabulary.encode(text).compactMap { decoder.decode($0) })) == text)
+        var own = TokenDecoder(Vocabulary(charactersOf: "ab"))
+        #expect(own.decode(0) == Vocabulary.unknownScalar)
+    }
+
     @Test func bytesRoundTripAnyText() {
         let text = "bytes: 种子 🙂 \u{0}\u{7F}"
         var decoder = TokenDecoder(.bytes)
