@@ -26,7 +26,7 @@ run: release
 train-demo: release
 	.build/release/rnnbench train --corpus $(CORPUS) --seconds $(SECONDS)
 
-# Every test: the format check, the Swift suites (engine, daemon, rnnctl, the hostile-input,
+# Every test: the format check, the manual pages against the commands' help, the Swift suites (engine, daemon, rnnctl, the hostile-input,
 # fault and soak campaign), the engine's numeric suite again on every kernel path this CPU
 # can run, the same binary on an emulated CPU without AVX (qemu-user), the shell client, the systemd sandbox, POWERLOSS_ROUNDS power cuts on a
 # lossy FUSE filesystem, and FUZZ_RUNS executions of the request-path fuzzer.
@@ -34,6 +34,7 @@ FUZZ_RUNS ?= 20000
 POWERLOSS_ROUNDS ?= 100
 test: setup lint
 	swift build --build-tests
+	scripts/generate-manuals --check
 	swift test
 	scripts/test-kernel-paths
 	scripts/test-old-cpu

@@ -123,6 +123,7 @@ extension CorpusRequest {
         }
         if spec.params != nil && spec.plugin == nil { throw .invalid("corpus.params", "is only for plugins") }
         if let text = spec.text {
+            guard !text.isEmpty else { throw .invalid("corpus.text", "is empty: give the text to train on") }
             self = .text(text)
         } else if let file = spec.file {
             self = .file(file)

@@ -22,7 +22,10 @@ struct FeedCommand: ParsableCommand {
 
     func run() throws {
         let fd: Int32 = file == "-" ? 0 : open(file, O_RDONLY)
-        guard fd >= 0 else { throw ValidationError("cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            writeStandardError("rnnctl: cannot open \(file): \(String(cString: strerror(errno)))\n")
+            throw ExitCode(66)
+        }
         defer { if fd != 0 { close(fd) } }
         let client = try global.connect()
         var carry: [UInt8] = []

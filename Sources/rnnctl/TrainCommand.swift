@@ -49,6 +49,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("give one of --corpus FILE, --text TEXT, --plugin NAME or --l2e TASK")
         }
         if cancelOnInterrupt && !follow { throw ValidationError("--cancel-on-interrupt needs --follow") }
+        if text?.isEmpty == true { throw ValidationError("--text is empty: give the text to train on") }
     }
 
     func run() throws {

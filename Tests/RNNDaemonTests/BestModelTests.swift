@@ -120,6 +120,9 @@ import Testing
         #expect(missing?.reason == "invalid_params" && missing?.data?["parameter"] == "name")
         let badName = refusal { try again.call("model.snapshot", ["model": "m", "name": "../x"]) }
         #expect(badName?.reason == "invalid_params" && badName?.data?["parameter"] == "name")
+        // A name whose file would be another snapshot's optimizer state is refused.
+        let clash = refusal { try again.call("model.snapshot", ["model": "m", "name": "third.optimizer"]) }
+        #expect(clash?.reason == "invalid_params" && clash?.message.contains(".optimizer") == true)
     }
 
     @Test func onlineLearningIsValidatedOnAHeldOutSliceOfWhatWasFed() throws {

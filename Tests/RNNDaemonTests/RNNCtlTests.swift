@@ -44,6 +44,40 @@ import Testing
             stderr: String(decoding: stderrData, as: UTF8.self))
     }
 
+    /// What a newcomer tries: options before the verb, no verb, a missing file, an empty
+    /// text, cancelling a job that already ended, snapshots from the command line.
+    @Test func theCommandLineSaysWhatWentWrong() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let socket = daemon.adminSocket
+        var r = try rnnctl(["--socket", socket, "--json", "status"], socket: nil)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"pid\""))
+        r = try rnnctl([], socket: socket)
+        #expect(r.status == 64 && r.stderr.contains("give a verb"))
+        try daemon.client().call(
+            "model.create", ["model": "m", "layers": 1, "hidden_size": 8, "corpus": ["text": "abcd"]])
+        r = try rnnctl(["feed", "m", "/nonexistent/file"], socket: socket)
+        #expect(r.status == 66 && r.stderr.contains("cannot open /nonexistent/file"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Usage"))
+        r = try rnnctl(["train", "m", "--text", ""], socket: socket)
+        #expect(r.status == 64 && r.stderr.contains("--text is empty"))
+        r = try rnnctl(["train", "m", "--text", "abcdabcdabcd", "--steps", "2", "--follow"], socket: socket)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try rnnctl(["cancel", "job-1"], socket: socket)
+        #expect(r.status == 1 && r.stderr.contains("already ended"), "\(r.stderr)")
+        r = try rnnctl(["snapshot", "m", "first"], socket: socket)
+        #expect(r.status == 0 && r.stdout.contains("snapshot first at step"), "\(r.stdout)\(r.stderr)")
+        r = try rnnctl(["snapshots", "m"], socket: socket)
+        #expect(r.status == 0 && r.stdout.contains("first"))
+        r = try rnnctl(["restore", "m", "first"], socket: socket)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try rnnctl(["rm-snapshot", "m", "first"], socket: socket)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try rnnctl(["restore", "m", "first"], socket: socket)
+        #expect(r.status == 1 && r.stderr.contains("no snapshot 'first'"), "\(r.stderr)")
+    }
+
     @Test func verbsPrintTextAndJSON() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }
