@@ -8,6 +8,7 @@ extension ModelWorker {
     ///
     /// - Throws: `.limitReached` when the model already keeps `limits.max_snapshots` others.
     func takeSnapshot(_ name: String) throws(ServiceError) -> SnapshotSummary {
+        try ModelStore.checkSnapshotName(name)
         let store = host.store
         let existing = store.snapshotNames(host.name)
         guard existing.contains(name) || existing.count < maxSnapshots else {
