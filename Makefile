@@ -61,7 +61,10 @@ bench: release
 
 # Binaries, units, default configuration, completions, man pages and the shell client,
 # under $(DESTDIR)$(PREFIX) (units and configuration as systemd and rnnd expect them).
-install: $(if $(filter .build/release,$(BIN)),release,build)
+# It only copies: building (and its set-up, apt and pip) stays with the user, not root.
+install:
+	@test -x $(BIN)/rnnd -a -x $(BIN)/rnnctl || { \
+	  echo "make install copies $(BIN)/rnnd and $(BIN)/rnnctl, which are not built: run make release first" >&2; exit 1; }
 	install -Dm755 $(BIN)/rnnd $(DESTDIR)$(PREFIX)/bin/rnnd
 	install -Dm755 $(BIN)/rnnctl $(DESTDIR)$(PREFIX)/bin/rnnctl
 	install -Dm755 clients/rnnd.sh $(DESTDIR)$(PREFIX)/bin/rnnd.sh
