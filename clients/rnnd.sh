@@ -11,7 +11,8 @@
 #
 # The socket is $RNND_SOCKET, else /run/rnnd/rnnd.sock when it exists, else
 # $XDG_RUNTIME_DIR/rnnd/rnnd.sock. Streams (sample, train) are printed as they arrive.
-# Exit codes: 0 done, 1 rnnd refused the request, 64 usage error, 69 rnnd not reachable.
+# Exit codes: 0 done, 1 rnnd refused the request, 64 usage error, 66 an input file cannot
+# be read, 69 rnnd not reachable, 77 the socket is not ours to use.
 # Needs: bash, socat, jq.
 
 rnnd_socket() {
@@ -35,6 +36,10 @@ rnnd_call() {
   if [ ! -S "$socket" ]; then
     echo "rnnd.sh: rnnd is not running at $socket; start it with rnnd (or systemctl start rnnd.socket), or set RNND_SOCKET" >&2
     return 69
+  fi
+  if [ ! -w "$socket" ]; then
+    echo "rnnd.sh: you may not use $socket (only its owner and group may; join the rnnd-admin group), or set RNND_SOCKET to the read-only socket rnnd-ro.sock" >&2
+    return 77
   fi
   local status=0 line
   while IFS= read -r line; do
@@ -98,21 +103,39 @@ rnnd_train() {
   jq -r '"\(.job) \(.state): \(.step) steps, loss \(.loss // "-"), validation loss \(.validation_loss // "-")"' <<<"$out"
 }
 
-# rnnd_feed MODEL [FILE]: feeds FILE, or stdin line by line (so tail -f works).
+# rnnd_feed MODEL [FILE]: feeds FILE, or stdin as it comes (so tail -f works): the lines
+# that are waiting go in one call (at most 64 Ki characters), the text exactly as read.
 rnnd_feed() {
-  local model=${1:?usage: rnnd_feed MODEL [FILE]} total=0 line params out
+  local model=${1:?usage: rnnd_feed MODEL [FILE]} total=0 line buffer="" out
   if [ -n "${2:-}" ] && [ "$2" != - ]; then
-    params=$(jq -cn --arg m "$model" --rawfile t "$2" '{model:$m,text:$t}') || return 64
-    out=$(rnnd_call train.feed "$params") || return $?
+    [ -r "$2" ] || { echo "rnnd.sh: cannot read $2" >&2; return 66; }
+    out=$(rnnd_call train.feed "$(jq -cn --arg m "$model" --rawfile t "$2" '{model:$m,text:$t}')") || return $?
     total=$(jq -r '.accepted_bytes' <<<"$out")
   else
-    while IFS= read -r line || [ -n "$line" ]; do
-      params=$(jq -cn --arg m "$model" --arg t "$line"$'\n' '{model:$m,text:$t}')
-      out=$(rnnd_call train.feed "$params") || return $?
-      total=$((total + $(jq -r '.accepted_bytes' <<<"$out")))
+    while IFS= read -r line; do
+      buffer+="$line"$'\n'
+      # Sent when nothing more is waiting on stdin, or the call is full.
+      if [ ${#buffer} -ge 65536 ] || ! read -r -t 0; then
+        out=$(rnnd_feed_text "$model" "$buffer") || return $?
+        total=$((total + out))
+        buffer=""
+      fi
     done
+    # A last line without a newline is sent as it is.
+    buffer+="$line"
+    if [ -n "$buffer" ]; then
+      out=$(rnnd_feed_text "$model" "$buffer") || return $?
+      total=$((total + out))
+    fi
   fi
   echo "fed $total bytes to $model" >&2
+}
+
+# rnnd_feed_text MODEL TEXT: one train.feed call; prints the bytes accepted.
+rnnd_feed_text() {
+  local out
+  out=$(rnnd_call train.feed "$(printf '%s' "$2" | jq -Rsc --arg m "$1" '{model:$m,text:.}')") || return $?
+  jq -r '.accepted_bytes' <<<"$out"
 }
 
 rnnd_main() {

@@ -56,6 +56,24 @@ teardown_file() {
   [[ "$output" == *"fed 22 bytes to m1"* ]]
 }
 
+@test "feed sends a last line without a newline as it is, and waiting lines in one call" {
+  before=$("$ROOT/clients/rnnd.sh" call model.info '{"model":"m1"}' | jq .feed_total_bytes)
+  run bash -c 'for i in $(seq 1 500); do echo "line $i"; done | "$ROOT/clients/rnnd.sh" feed m1; printf "no newline" | "$ROOT/clients/rnnd.sh" feed m1'
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"fed 10 bytes to m1"* ]]
+  after=$("$ROOT/clients/rnnd.sh" call model.info '{"model":"m1"}' | jq .feed_total_bytes)
+  [ $((after - before)) -eq $(( $(for i in $(seq 1 500); do echo "line $i"; done | wc -c) + 10 )) ]
+}
+
+@test "a socket it may not use says so and exits 77" {
+  [ "$(id -u)" -ne 0 ] || skip "root may use any socket"
+  chmod 000 "$RNND_SOCKET"
+  run "$ROOT/clients/rnnd.sh" status
+  chmod 600 "$RNND_SOCKET"
+  [ "$status" -eq 77 ]
+  [[ "$output" == *"may not use"* ]]
+}
+
 @test "a refusal says why and exits 1" {
   run "$ROOT/clients/rnnd.sh" call model.info '{"model":"nope"}'
   [ "$status" -eq 1 ]
