@@ -72,7 +72,8 @@ extension EvaluateResult {
     init(_ e: Evaluation) {
         self.init(
             loss: e.loss, bitsPerCharacter: e.bitsPerCharacter, characters: e.characters,
-            answerAccuracy: e.answerAccuracy, exactMatch: e.exactMatch, samples: e.samples)
+            answerAccuracy: e.answerAccuracy, exactMatch: e.exactMatch, samples: e.samples,
+            unit: e.perByte ? .byte : .character)
     }
 }
 

@@ -1887,12 +1887,21 @@ public let openRPCDocumentText = #"""
           },
           "samples": {
             "type": "integer"
+          },
+          "unit": {
+            "type": "string",
+            "enum": [
+              "character",
+              "byte"
+            ],
+            "description": "What loss, bits_per_character and characters count: characters, or the UTF-8 bytes of a byte-vocabulary model (bits_per_character is then bits per byte)."
           }
         },
         "required": [
           "loss",
           "bits_per_character",
-          "characters"
+          "characters",
+          "unit"
         ],
         "additionalProperties": false
       },

@@ -1324,18 +1324,21 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
     /// Greedy exact match of the answers (with an l2e corpus).
     public var exactMatch: Double?
     public var samples: Int?
+    /// What loss, bits_per_character and characters count: characters, or the UTF-8 bytes of a byte-vocabulary model (bits_per_character is then bits per byte).
+    public var unit: Unit
 
     /// Wire names of the members, in by-position order.
-    public static let fields: [String] = ["loss", "bits_per_character", "characters", "answer_accuracy", "exact_match", "samples"]
+    public static let fields: [String] = ["loss", "bits_per_character", "characters", "answer_accuracy", "exact_match", "samples", "unit"]
 
     /// Creates a value with every member.
-    public init(loss: Double, bitsPerCharacter: Double, characters: Int, answerAccuracy: Double? = nil, exactMatch: Double? = nil, samples: Int? = nil) {
+    public init(loss: Double, bitsPerCharacter: Double, characters: Int, answerAccuracy: Double? = nil, exactMatch: Double? = nil, samples: Int? = nil, unit: Unit) {
         self.loss = loss
         self.bitsPerCharacter = bitsPerCharacter
         self.characters = characters
         self.answerAccuracy = answerAccuracy
         self.exactMatch = exactMatch
         self.samples = samples
+        self.unit = unit
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
@@ -1392,6 +1395,13 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
                 self.samples = nil
             }
         }
+        do {
+            let p = path.appending("unit")
+            guard let raw = members["unit"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Unit(wire: raw, at: p)
+            self.unit = v
+        }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
@@ -1407,7 +1417,23 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
         if let v = exactMatch { o["exact_match"] = v.wire }
         if let v = samples { o["samples"] = v.wire }
+        o["unit"] = unit.wire
         return .object(o)
+    }
+    /// The values of `unit`.
+    public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case character = "character"
+        case byte = "byte"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of character, byte, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
     }
 }
 

@@ -169,7 +169,7 @@ package actor ModelRegistry {
         guard hosts[name] == nil, !reserved.contains(name) else {
             throw ServiceError(
                 .modelExists,
-                "a model named '\(name)' \(hosts[name] == nil ? "is being created" : "exists"); pick another name or model.delete it first",
+                "a model named '\(name)' \(hosts[name] == nil ? "is being created" : "exists"); pick another name or delete it first (model.delete, rnnctl rm)",
                 details: ["model": .string(name)])
         }
         reserved.insert(name)
@@ -215,7 +215,8 @@ package actor ModelRegistry {
         try ModelName.check(name)
         guard let host = published.withLock({ $0.hosts[name] }) else {
             throw ServiceError(
-                .modelNotFound, "no model named '\(name)'; model.list shows the models, model.create makes one",
+                .modelNotFound,
+                "no model named '\(name)'; model.list (rnnctl list) shows the models, model.create (rnnctl create) makes one",
                 details: ["model": .string(name)])
         }
         return host
@@ -224,7 +225,8 @@ package actor ModelRegistry {
     /// The published job `id`.
     nonisolated func publishedJob(_ id: String) throws(ServiceError) -> TrainingJob {
         guard let job = published.withLock({ directory in directory.jobs.first { $0.id == id } }) else {
-            throw ServiceError(.jobNotFound, "no job '\(id)'; train.list shows the jobs", details: ["job": .string(id)])
+            throw ServiceError(
+                .jobNotFound, "no job '\(id)'; train.list (rnnctl jobs) shows the jobs", details: ["job": .string(id)])
         }
         return job
     }

@@ -75,7 +75,7 @@ extension ModelService {
             guard let plugin = plugins[name] else {
                 throw ServiceError(
                     .invalidArgument,
-                    "no corpus plugin \"\(name)\"; corpus.list shows those in paths.plugin_directories",
+                    "no corpus plugin \"\(name)\"; corpus.list (rnnctl corpora) shows those in paths.plugin_directories",
                     details: ["parameter": .string("corpus.plugin")])
             }
             do {

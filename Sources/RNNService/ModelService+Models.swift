@@ -156,7 +156,9 @@ extension ModelService {
     package func unload(_ name: String) async throws(ServiceError) -> ModelReport {
         let host = try await registry.host(name)
         if let job = host.currentWorker?.currentJob {
-            throw ServiceError(.modelBusy, "model '\(name)' is training (job \(job.id)); train.cancel it first")
+            throw ServiceError(
+                .modelBusy, "model '\(name)' is training (job \(job.id)); cancel it first (train.cancel, rnnctl cancel)"
+            )
         }
         await registry.unloadWorker(host)
         return host.report

@@ -14,7 +14,7 @@ extension ModelService {
         let host = try await registry.host(model)
         guard let snapshot = host.snapshot else {
             if let reason = host.failureReason { throw ServiceError(.modelUnloadable, reason) }
-            throw ServiceError(.modelBusy, "model '\(model)' is not loaded; model.load it first")
+            throw ServiceError(.modelBusy, "model '\(model)' is not loaded; load it first (model.load, rnnctl load)")
         }
         let length = requested.length
         guard length <= limits.maxSampleLength else {
@@ -69,7 +69,7 @@ extension ModelService {
                 let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
                 return Evaluation(
                     loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter,
-                    characters: summary.characters)
+                    characters: summary.characters, perByte: snapshot.vocabulary.kind == .bytes)
             } catch {
                 throw ServiceError(.invalidArgument, (error as? RNNCoreError)?.message ?? "\(error)")
             }
@@ -103,6 +103,7 @@ extension ModelService {
                     snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256)
                 return Evaluation(
                     loss: loss.natsPerCharacter, bitsPerCharacter: loss.bitsPerCharacter, characters: loss.characters,
+                    perByte: snapshot.vocabulary.kind == .bytes,
                     answerAccuracy: accuracy.characterAccuracy, exactMatch: accuracy.exactMatch,
                     samples: accuracy.samples)
             } catch let error as CorpusError {
@@ -121,7 +122,7 @@ extension ModelService {
     func loadedSnapshot(_ model: String) async throws(ServiceError) -> PublishedModel {
         let host = try await registry.host(model)
         guard let snapshot = host.snapshot else {
-            throw ServiceError(.modelBusy, "model '\(model)' is not loaded; model.load it first")
+            throw ServiceError(.modelBusy, "model '\(model)' is not loaded; load it first (model.load, rnnctl load)")
         }
         return snapshot
     }
@@ -143,6 +144,8 @@ package struct Evaluation: Sendable, Hashable {
     package var loss: Double
     package var bitsPerCharacter: Double
     package var characters: Int
+    /// Whether the counts are of UTF-8 bytes (a byte vocabulary) rather than characters.
+    package var perByte = false
     package var answerAccuracy: Double?
     package var exactMatch: Double?
     package var samples: Int?

@@ -131,7 +131,7 @@ extension ModelStore {
     static func noSnapshot(_ snapshot: String, of model: String) -> ServiceError {
         ServiceError(
             .invalidArgument,
-            "model '\(model)' has no snapshot '\(snapshot)'; model.snapshots lists them",
+            "model '\(model)' has no snapshot '\(snapshot)'; model.snapshots (rnnctl snapshots) lists them",
             details: ["parameter": .string("name")])
     }
 }

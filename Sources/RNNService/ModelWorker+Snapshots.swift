@@ -15,7 +15,7 @@ extension ModelWorker {
             throw ServiceError(
                 .limitReached,
                 "model '\(host.name)' keeps \(existing.count) snapshots (limits.max_snapshots = \(maxSnapshots)); "
-                    + "model.snapshot_delete one, reuse a name, or raise the limit")
+                    + "remove one (model.snapshot_delete, rnnctl rm-snapshot), reuse a name, or raise the limit")
         }
         return try store.writeSnapshot(
             name, of: host.name, weights: trainer.model, vocabulary: vocabulary, optimizer: trainer.optimizer,
@@ -29,7 +29,8 @@ extension ModelWorker {
     func restoreSnapshot(_ name: String) throws(ServiceError) {
         if let job = currentJob {
             throw ServiceError(
-                .modelBusy, "model '\(host.name)' is training (job \(job.id)); train.cancel it or wait, then restore")
+                .modelBusy,
+                "model '\(host.name)' is training (job \(job.id)); cancel it (rnnctl cancel) or wait, then restore")
         }
         let (model, snapshotVocabulary, optimizer, _, warning) = try host.store.readSnapshot(
             name, of: host.name, maxParameters: maxParameters)

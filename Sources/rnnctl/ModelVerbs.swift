@@ -146,8 +146,9 @@ struct EvalCommand: ParsableCommand {
         let client = try global.connect()
         let r = try global.perform { try client.evaluate(.init(model: model, text: input)) }
         global.output(r.wire) {
+            let (unit, units) = r.unit == .byte ? ("byte", "bytes") : ("char", "characters")
             print(
-                "\(format4(r.loss)) nats/char, \(format4(r.bitsPerCharacter)) bits/char over \(r.characters) characters"
+                "\(format4(r.loss)) nats/\(unit), \(format4(r.bitsPerCharacter)) bits/\(unit) over \(r.characters) \(units)"
             )
         }
     }
