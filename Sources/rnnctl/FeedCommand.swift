@@ -12,7 +12,7 @@ struct FeedCommand: ParsableCommand {
         commandName: "feed", abstract: "Stream a file or stdin to a model's online training, in chunks.",
         discussion: "`tail -f app.log | rnnctl feed model1` trains online for as long as it runs.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Argument(help: "A file, or - (the default) for stdin.") var file: String = "-"
     @Option(help: "Bytes per train.feed call.") var chunk: Int = 64 << 10
 

@@ -23,7 +23,7 @@ extension SimpleModelVerb {
 struct RmCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete a model and its files.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     static func call(_ client: RNNClient, _ model: String) throws -> Done {
         try client.modelDelete(.init(model: model))
     }
@@ -33,7 +33,7 @@ struct RmCommand: SimpleModelVerb {
 struct LoadCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(commandName: "load", abstract: "Load a model into memory.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     static func call(_ client: RNNClient, _ model: String) throws -> ModelDetails {
         try client.modelLoad(.init(model: model))
     }
@@ -44,7 +44,7 @@ struct UnloadCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(
         commandName: "unload", abstract: "Checkpoint a model and drop it from memory.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     static func call(_ client: RNNClient, _ model: String) throws -> ModelDetails {
         try client.modelUnload(.init(model: model))
     }
@@ -54,7 +54,7 @@ struct UnloadCommand: SimpleModelVerb {
 struct SaveCommand: SimpleModelVerb {
     static let configuration = CommandConfiguration(commandName: "save", abstract: "Checkpoint a model now.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     static func call(_ client: RNNClient, _ model: String) throws -> SaveResult {
         try client.modelSave(.init(model: model))
     }
@@ -82,7 +82,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export", abstract: "Write a model as PyTorch-layout safetensors.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Argument(help: "Where to write (in a folder rnnd allows).") var path: String
 
     func run() throws {
@@ -96,7 +96,7 @@ struct ExportCommand: ParsableCommand {
 struct CancelCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a training job.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The job id.") var job: String
+    @Argument(help: "The job id.", completion: .jobIDs) var job: String
 
     func run() throws {
         let client = try global.connect()
@@ -123,13 +123,15 @@ struct JobsCommand: ParsableCommand {
         let client = try global.connect()
         let r = try global.perform { try client.trainList() }
         global.output(r.wire) {
-            print(pad("JOB", 10) + pad("MODEL", 16) + pad("STATE", 12) + pad("STEP", 12) + pad("LOSS", 10) + "VAL LOSS")
+            var table = Table("JOB", "MODEL", "STATE", "STEP", "LOSS", "VAL LOSS", "BEST", "STOPPED")
             for j in r.jobs {
                 let step = "\(j.step)" + (j.totalSteps.map { "/\($0)" } ?? "")
-                print(
-                    pad(j.job, 10) + pad(j.model, 16) + pad(j.state.rawValue, 12) + pad(step, 12)
-                        + pad(j.loss.map(format4) ?? "-", 10) + (j.validationLoss.map(format4) ?? "-"))
+                let best = j.bestValidationLoss.map { format4($0) + (j.bestStep.map { " @\($0)" } ?? "") } ?? "-"
+                table.add(
+                    j.job, j.model, j.state.rawValue, step, j.loss.map(format4) ?? "-",
+                    j.validationLoss.map(format4) ?? "-", best, j.stopReason?.rawValue ?? "-")
             }
+            table.print()
         }
     }
 }
@@ -138,7 +140,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Loss of a model on a text (argument, or stdin with -).")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Argument(help: "The text, or - for stdin.") var text: String
 
     func run() throws {

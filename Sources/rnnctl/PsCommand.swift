@@ -13,17 +13,11 @@ struct PsCommand: ParsableCommand {
             try client.modelList().models.filter(\.loaded).map { try client.modelInfo(.init(model: $0.name)) }
         }
         global.output(.object(["models": rows.wire])) {
-            print(pad("NAME", 20) + pad("STATE", 10) + pad("MEMORY", 12) + pad("STEPS", 10) + "BACKLOG")
+            var table = Table("NAME", "STATE", "MEMORY", "STEPS", "BACKLOG")
             for r in rows {
-                print(
-                    pad(r.name, 20) + pad(r.state.rawValue, 10) + pad(bytes(r.bytesInMemory), 12)
-                        + pad("\(r.steps)", 10)
-                        + bytes(r.feedBacklogBytes))
+                table.add(r.name, r.state.rawValue, bytes(r.bytesInMemory), "\(r.steps)", bytes(r.feedBacklogBytes))
             }
+            table.print()
         }
     }
-}
-
-func pad(_ s: String, _ width: Int) -> String {
-    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
 }

@@ -7,7 +7,7 @@ struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sample", abstract: "Sample text; it appears as it is produced.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Option(parsing: .unconditional, help: "Temperature (> 0; default 1).") var temperature: Double?
     @Option(parsing: .unconditional, help: "Keep the k most likely characters.") var topK: Int?
     @Option(parsing: .unconditional, help: "Keep the most likely characters up to this probability.") var topP: Double?

@@ -6,7 +6,7 @@ import RNNProtocol
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "show", abstract: "Everything about one model.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
 
     func run() throws {
         let client = try global.connect()
@@ -33,4 +33,9 @@ struct ShowCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// `s` padded with spaces to `width` characters (at least one space after it).
+private func pad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
 }

@@ -8,7 +8,7 @@ struct SnapshotCommand: ParsableCommand {
         commandName: "snapshot",
         abstract: "Keep a model's weights, vocabulary and optimizer state under a name, to restore later.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Argument(help: "The snapshot's name (default step-STEPS); an existing one is replaced.") var name: String?
 
     func run() throws {
@@ -23,18 +23,17 @@ struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "snapshots", abstract: "List a model's snapshots, oldest first.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
 
     func run() throws {
         let client = try global.connect()
         let r = try global.perform { try client.modelSnapshots(.init(model: model)) }
         global.output(r.wire) {
-            print("NAME                 STEP    VAL LOSS  SIZE")
+            var table = Table("NAME", "STEP", "VAL LOSS", "SIZE")
             for s in r.snapshots {
-                print(
-                    s.name.padding(20) + " " + String(s.step).padding(7) + " "
-                        + (s.validationLoss.map(format4) ?? "-").padding(9) + " " + bytes(s.bytes))
+                table.add(s.name, "\(s.step)", s.validationLoss.map(format4) ?? "-", bytes(s.bytes))
             }
+            table.print()
             print("\(r.snapshots.count) of at most \(r.limit) (limits.max_snapshots)")
         }
     }
@@ -44,7 +43,7 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Put back a snapshot's weights, bit for bit, and checkpoint the model.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Argument(help: "The snapshot.") var name: String
 
     func run() throws {
@@ -58,19 +57,12 @@ struct UnsnapshotCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm-snapshot", abstract: "Remove a model's snapshot.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Argument(help: "The snapshot.") var name: String
 
     func run() throws {
         let client = try global.connect()
         let r = try global.perform { try client.modelSnapshotDelete(.init(model: model, name: name)) }
         global.output(r.wire) { print("\(model): removed snapshot \(name)") }
-    }
-}
-
-extension String {
-    /// Padded with spaces to `width` characters.
-    fileprivate func padding(_ width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
     }
 }

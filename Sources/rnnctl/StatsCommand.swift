@@ -7,7 +7,7 @@ struct StatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Draw a model's loss history in the terminal.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Option(help: "Width of the plot in characters.") var width: Int = 60
 
     func run() throws {

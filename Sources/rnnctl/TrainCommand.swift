@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Start a training job; --follow shows a live progress bar.")
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The model.") var model: String
+    @Argument(help: "The model.", completion: .modelNames) var model: String
     @Option(help: "The training text file (in a folder rnnd allows).") var corpus: String?
     @Option(help: "Inline training text.") var text: String?
     @Option(help: "A corpus plugin (rnnctl corpora lists them).") var plugin: String?
