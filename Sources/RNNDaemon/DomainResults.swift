@@ -73,7 +73,8 @@ extension EvaluateResult {
         self.init(
             loss: e.loss, bitsPerCharacter: e.bitsPerCharacter, characters: e.characters,
             answerAccuracy: e.answerAccuracy, exactMatch: e.exactMatch, samples: e.samples,
-            unit: e.perByte ? .byte : .character)
+            unit: e.perByte ? .byte : .character, unknownCharacters: e.unknownCharacters > 0 ? e.unknownCharacters : nil
+        )
     }
 }
 

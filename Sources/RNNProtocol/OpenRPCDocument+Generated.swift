@@ -1895,6 +1895,10 @@ public let openRPCDocumentText = #"""
               "byte"
             ],
             "description": "What loss, bits_per_character and characters count: characters, or the UTF-8 bytes of a byte-vocabulary model (bits_per_character is then bits per byte)."
+          },
+          "unknown_characters": {
+            "type": "integer",
+            "description": "Characters of the text the model's vocabulary does not hold, each read as its unknown slot (index 0: U+FFFD in vocabularies rnnd makes, the first character of one imported from elsewhere); absent when none."
           }
         },
         "required": [

@@ -1326,12 +1326,14 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
     public var samples: Int?
     /// What loss, bits_per_character and characters count: characters, or the UTF-8 bytes of a byte-vocabulary model (bits_per_character is then bits per byte).
     public var unit: Unit
+    /// Characters of the text the model's vocabulary does not hold, each read as its unknown slot (index 0: U+FFFD in vocabularies rnnd makes, the first character of one imported from elsewhere); absent when none.
+    public var unknownCharacters: Int?
 
     /// Wire names of the members, in by-position order.
-    public static let fields: [String] = ["loss", "bits_per_character", "characters", "answer_accuracy", "exact_match", "samples", "unit"]
+    public static let fields: [String] = ["loss", "bits_per_character", "characters", "answer_accuracy", "exact_match", "samples", "unit", "unknown_characters"]
 
     /// Creates a value with every member.
-    public init(loss: Double, bitsPerCharacter: Double, characters: Int, answerAccuracy: Double? = nil, exactMatch: Double? = nil, samples: Int? = nil, unit: Unit) {
+    public init(loss: Double, bitsPerCharacter: Double, characters: Int, answerAccuracy: Double? = nil, exactMatch: Double? = nil, samples: Int? = nil, unit: Unit, unknownCharacters: Int? = nil) {
         self.loss = loss
         self.bitsPerCharacter = bitsPerCharacter
         self.characters = characters
@@ -1339,6 +1341,7 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         self.exactMatch = exactMatch
         self.samples = samples
         self.unit = unit
+        self.unknownCharacters = unknownCharacters
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
@@ -1402,6 +1405,16 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
             let v = try Unit(wire: raw, at: p)
             self.unit = v
         }
+        do {
+            let p = path.appending("unknown_characters")
+            if let raw = members["unknown_characters"] {
+                found += 1
+                let v = try Int(wire: raw, at: p)
+                self.unknownCharacters = v
+            } else {
+                self.unknownCharacters = nil
+            }
+        }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
@@ -1418,6 +1431,7 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         if let v = exactMatch { o["exact_match"] = v.wire }
         if let v = samples { o["samples"] = v.wire }
         o["unit"] = unit.wire
+        if let v = unknownCharacters { o["unknown_characters"] = v.wire }
         return .object(o)
     }
     /// The values of `unit`.

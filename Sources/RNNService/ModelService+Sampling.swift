@@ -64,12 +64,16 @@ extension ModelService {
         let snapshot = try await loadedSnapshot(model)
         let tokens = snapshot.vocabulary.encode(text)
         guard tokens.count >= 2 else { throw ServiceError.invalid("text", "must have at least 2 characters") }
+        let unknown =
+            snapshot.vocabulary.kind == .bytes
+            ? 0 : text.unicodeScalars.reduce(0) { snapshot.vocabulary.contains($1) ? $0 : $0 + 1 }
         return try await compute("evaluate") { () throws(ServiceError) -> Evaluation in
             do {
                 let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
                 return Evaluation(
                     loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter,
-                    characters: summary.characters, perByte: snapshot.vocabulary.kind == .bytes)
+                    characters: summary.characters, perByte: snapshot.vocabulary.kind == .bytes,
+                    unknownCharacters: unknown)
             } catch {
                 throw ServiceError(.invalidArgument, (error as? RNNCoreError)?.message ?? "\(error)")
             }
@@ -146,6 +150,8 @@ package struct Evaluation: Sendable, Hashable {
     package var characters: Int
     /// Whether the counts are of UTF-8 bytes (a byte vocabulary) rather than characters.
     package var perByte = false
+    /// Characters the vocabulary does not hold, read as its unknown slot.
+    package var unknownCharacters = 0
     package var answerAccuracy: Double?
     package var exactMatch: Double?
     package var samples: Int?

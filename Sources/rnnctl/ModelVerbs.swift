@@ -152,6 +152,11 @@ struct EvalCommand: ParsableCommand {
             print(
                 "\(format4(r.loss)) nats/\(unit), \(format4(r.bitsPerCharacter)) bits/\(unit) over \(r.characters) \(units)"
             )
+            if let unknown = r.unknownCharacters {
+                writeStandardError(
+                    "rnnctl: \(unknown) characters of the text are not in \(model)'s vocabulary; they count as its unknown slot\n"
+                )
+            }
         }
     }
 }
