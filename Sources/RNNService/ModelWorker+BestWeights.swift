@@ -109,6 +109,10 @@ extension ModelWorker {
             record.record(step: record.steps, loss: run.smoothed ?? loss, validationLoss: loss)
             noteValidation(loss, job: job, run: &run)
         }
+        // The history ends at the job's last step (it records every tenth otherwise).
+        if record.lossHistory.last?.step != record.steps, let loss = run.smoothed {
+            record.record(step: record.steps, loss: loss, validationLoss: nil)
+        }
         var kept: Bool?
         if job.plan.keepBest, let best = run.watch.best, let bestLoss = run.watch.bestLoss,
             let bestStep = run.watch.bestStep, let last = run.watch.lastLoss, let lastStep = run.watch.lastStep
