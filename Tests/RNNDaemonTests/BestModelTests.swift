@@ -14,7 +14,10 @@ import Testing
     static func makeModel(_ client: RNNClient, _ name: String = "m") throws {
         try client.call(
             "model.create",
-            ["model": .string(name), "layers": 1, "hidden_size": 32, "corpus": ["text": .string(overfitting)]])
+            [
+                "model": .string(name), "layers": 1, "hidden_size": 32, "corpus": ["text": .string(overfitting)],
+                "seed": 7,
+            ])
     }
 
     /// Starts a job on the overfitting text and waits for its end.
