@@ -564,7 +564,8 @@ public let openRPCDocumentText = #"""
         }
       ],
       "x-read-only": false,
-      "paramStructure": "either"
+      "paramStructure": "either",
+      "description": "The file is a safetensors state_dict of PyTorch's module {emb: nn.Embedding (only with an embedding), rnn: nn.LSTM/GRU/RNN (batch_first, num_layers), out: nn.Linear(hidden, vocab)}: tensors rnn.weight_ih_l{k}, rnn.weight_hh_l{k}, rnn.bias_ih_l{k}, rnn.bias_hh_l{k}, out.weight, out.bias, emb.weight, in PyTorch's shapes and gate orders. __metadata__ (strings): vocabulary, a JSON array of the vocabulary's code points in index order, or vocabulary_kind \"bytes\" for a 256-symbol byte model; optional architecture (lstm, gru, rnn-tanh, rnn-relu; otherwise from the shapes), layers, hidden_size, embedding_size, dropout. model.export writes the same layout. examples/pytorch/charrnn.py reads and writes it."
     },
     {
       "name": "model.export",

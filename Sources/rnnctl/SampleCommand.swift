@@ -17,6 +17,13 @@ struct SampleCommand: ParsableCommand {
     @Option(help: "Stop when the text ends with this (repeatable).") var stop: [String] = []
     @Option(parsing: .unconditional, help: "Characters to produce (default 200).") var length: Int?
 
+    func validate() throws {
+        // JSON has no infinity or NaN: said here, not as "got null" from the contract's check.
+        for (name, value) in [("--temperature", temperature), ("--top-p", topP)] {
+            if let value, !value.isFinite { throw ValidationError("\(name) must be a finite number, got \(value)") }
+        }
+    }
+
     func run() throws {
         var params = Sample.Params(
             model: model, topK: topK, topP: topP, argmax: argmax, seed: seed, stop: stop.isEmpty ? nil : stop,
