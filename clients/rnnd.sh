@@ -6,6 +6,7 @@
 #                 rnnd.sh sample m1 [LENGTH] [TEMPERATURE] [SEED]
 #                 rnnd.sh train m1 /path/in/allowed/folder.txt [STEPS]
 #                 tail -f app.log | rnnd.sh feed m1
+#                 rnnd.sh score m1 < lines.txt     (BITS<TAB>LINE per line)
 #                 rnnd.sh status | rnnd.sh list
 # As a library:   source rnnd.sh; rnnd_call daemon.status; rnnd_sample m1 100
 #
@@ -138,6 +139,38 @@ rnnd_feed_text() {
   jq -r '.accepted_bytes' <<<"$out"
 }
 
+# rnnd_score MODEL [FILE]: prints "BITS<TAB>LINE" for each line of FILE or stdin, in order;
+# the lines waiting are scored in one call (at most 1000).
+rnnd_score() {
+  local model=${1:?usage: rnnd_score MODEL [FILE]} line batch=()
+  if [ -n "${2:-}" ] && [ "$2" != - ]; then
+    [ -r "$2" ] || { echo "rnnd.sh: cannot read $2" >&2; return 66; }
+    exec 3<"$2"
+  else
+    exec 3<&0
+  fi
+  while IFS= read -r line <&3 || [ -n "$line" ]; do
+    batch+=("$line")
+    if [ ${#batch[@]} -ge 1000 ] || ! read -r -t 0 <&3; then
+      rnnd_score_lines "$model" "${batch[@]}" || return $?
+      batch=()
+    fi
+    line=""
+  done
+  if [ ${#batch[@]} -gt 0 ]; then rnnd_score_lines "$model" "${batch[@]}" || return $?; fi
+  exec 3<&-
+}
+
+# rnnd_score_lines MODEL LINE...: one score call; prints "BITS<TAB>LINE" per line.
+rnnd_score_lines() {
+  local model=$1 params out
+  shift
+  params=$(jq -cn --arg m "$model" '{model:$m,texts:$ARGS.positional}' --args "$@")
+  out=$(rnnd_call score "$params") || return $?
+  jq -r '[.scores, $ARGS.positional] | transpose[] | "\(.[0].bits_per_character * 10000 | round / 10000)\t\(.[1])"' \
+    --args "$@" <<<"$out"
+}
+
 rnnd_main() {
   local verb=${1:-}
   [ $# -gt 0 ] && shift
@@ -148,8 +181,9 @@ rnnd_main() {
     sample) rnnd_sample "$@" ;;
     train) rnnd_train "$@" ;;
     feed) rnnd_feed "$@" ;;
+    score) rnnd_score "$@" ;;
     -h|--help|help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' ;;
-    *) echo "rnnd.sh: unknown verb '$verb'; try: call, status, list, sample, train, feed, help" >&2; return 64 ;;
+    *) echo "rnnd.sh: unknown verb '$verb'; try: call, status, list, sample, train, feed, score, help" >&2; return 64 ;;
   esac
 }
 

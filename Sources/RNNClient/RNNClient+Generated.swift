@@ -98,6 +98,11 @@ extension RNNClient {
         try Evaluate.Result(wire: call(Evaluate.name, params.wire), at: .root)
     }
 
+    /// `score`: Score many texts in one call: how surprising each is to the model (bits per character), each from a fresh state and batched across texts, or as one stream.
+    public func score(_ params: Score.Params) throws -> Score.Result {
+        try Score.Result(wire: call(Score.name, params.wire), at: .root)
+    }
+
     /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
     /// `notification` receives each `train.progress` while it runs.
     public func trainStart(_ params: TrainStart.Params, notification: ((JSON) -> Void)? = nil) throws -> TrainStart.Result {

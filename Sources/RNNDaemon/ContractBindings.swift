@@ -104,6 +104,19 @@ struct ContractBindings: RPCService {
         return EvaluateResult(try await service.evaluate(params.model, text: params.text ?? ""))
     }
 
+    func score(_ params: Score.Params, _ call: RPCCall) async throws -> ScoreResult {
+        let outcome = try await service.score(
+            params.model, texts: params.texts, asOneStream: params.asOneStream, surprisal: params.surprisal)
+        return ScoreResult(
+            scores: outcome.scores.map { score in
+                let bits = score.nats / 0.6931471805599453
+                return TextScore(
+                    characters: score.characters,
+                    bitsPerCharacter: score.characters > 0 ? bits / Double(score.characters) : 0,
+                    totalBits: bits, surprisal: score.surprisal?.map { Double($0) / 0.6931471805599453 })
+            }, unit: outcome.perByte ? .byte : .character, charactersPerSecond: outcome.charactersPerSecond)
+    }
+
     func trainStart(_ params: TrainStart.Params, _ call: RPCCall) async throws -> JobInfo {
         var plan = TrainingPlan(
             steps: params.steps, epochs: params.epochs, seconds: params.seconds, batchSize: params.batchSize,

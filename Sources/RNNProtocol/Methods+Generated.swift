@@ -1397,6 +1397,94 @@ public enum Evaluate {
     public typealias Result = EvaluateResult
 }
 
+/// `score`: Score many texts in one call: how surprising each is to the model (bits per character), each from a fresh state and batched across texts, or as one stream.
+public enum Score {
+    /// The method name on the wire.
+    public static let name = "score"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = true
+    /// The parameters.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+        /// The model's name.
+        public var model: String
+        /// The texts, scored in order.
+        public var texts: [String]
+        /// Score the texts as consecutive parts of one text (the state carried from each to the next) instead of each from a fresh state. Default: `false`.
+        public var asOneStream: Bool
+        /// Also return each predicted character's surprisal. Default: `false`.
+        public var surprisal: Bool
+
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = ["model", "texts", "as_one_stream", "surprisal"]
+
+        /// Creates a value with every member.
+        public init(model: String, texts: [String], asOneStream: Bool = false, surprisal: Bool = false) {
+            self.model = model
+            self.texts = texts
+            self.asOneStream = asOneStream
+            self.surprisal = surprisal
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path)
+            var found = 0
+            do {
+                let p = path.appending("model")
+                guard let raw = members["model"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try String(wire: raw, at: p)
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.model = v
+            }
+            do {
+                let p = path.appending("texts")
+                guard let raw = members["texts"] else { throw RPCError.missing(p) }
+                found += 1
+                let v = try [String](wire: raw, at: p)
+                if !(v.count >= 1) { throw RPCError.invalid(p, "minItems", "must have at least 1 items") }
+                if !(v.count <= 100000) { throw RPCError.invalid(p, "maxItems", "must have at most 100000 items") }
+                self.texts = v
+            }
+            do {
+                let p = path.appending("as_one_stream")
+                if let raw = members["as_one_stream"] {
+                    found += 1
+                    let v = try Bool(wire: raw, at: p)
+                    self.asOneStream = v
+                } else {
+                    self.asOneStream = false
+                }
+            }
+            do {
+                let p = path.appending("surprisal")
+                if let raw = members["surprisal"] {
+                    found += 1
+                    let v = try Bool(wire: raw, at: p)
+                    self.surprisal = v
+                } else {
+                    self.surprisal = false
+                }
+            }
+            if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            o["model"] = model.wire
+            o["texts"] = texts.wire
+            o["as_one_stream"] = asOneStream.wire
+            o["surprisal"] = surprisal.wire
+            return .object(o)
+        }
+    }
+    /// The result.
+    public typealias Result = ScoreResult
+}
+
 /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
 public enum TrainStart {
     /// The method name on the wire.
@@ -2008,6 +2096,8 @@ public protocol RPCService: Sendable {
     func sample(_ params: Sample.Params, _ call: RPCCall) async throws -> Sample.Result
     /// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
     func evaluate(_ params: Evaluate.Params, _ call: RPCCall) async throws -> Evaluate.Result
+    /// `score`: Score many texts in one call: how surprising each is to the model (bits per character), each from a fresh state and batched across texts, or as one stream.
+    func score(_ params: Score.Params, _ call: RPCCall) async throws -> Score.Result
     /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
     func trainStart(_ params: TrainStart.Params, _ call: RPCCall) async throws -> TrainStart.Result
     /// `train.status`: A job's progress.
@@ -2190,6 +2280,15 @@ extension RPCMethods {
         ) { service, params, call in
             let decoded = try Evaluate.Params(params: params)
             return try await service.evaluate(decoded, call.withoutStream).wire
+        },
+        RPCMethod(
+            name: Score.name, isReadOnly: Score.isReadOnly,
+            notification: nil, notificationsMayDrop: false,
+            parameters: Score.Params.fields,
+            immediate: nil
+        ) { service, params, call in
+            let decoded = try Score.Params(params: params)
+            return try await service.score(decoded, call.withoutStream).wire
         },
         RPCMethod(
             name: TrainStart.name, isReadOnly: TrainStart.isReadOnly,

@@ -983,6 +983,75 @@ public let openRPCDocumentText = #"""
       "paramStructure": "either"
     },
     {
+      "name": "score",
+      "summary": "Score many texts in one call: how surprising each is to the model (bits per character), each from a fresh state and batched across texts, or as one stream.",
+      "params": [
+        {
+          "name": "model",
+          "description": "The model's name.",
+          "required": true,
+          "schema": {
+            "type": "string",
+            "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+            "x-pattern-hint": "1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit"
+          }
+        },
+        {
+          "name": "texts",
+          "description": "The texts, scored in order.",
+          "required": true,
+          "schema": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "minItems": 1,
+            "maxItems": 100000
+          }
+        },
+        {
+          "name": "as_one_stream",
+          "description": "Score the texts as consecutive parts of one text (the state carried from each to the next) instead of each from a fresh state.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": false
+          }
+        },
+        {
+          "name": "surprisal",
+          "description": "Also return each predicted character's surprisal.",
+          "required": false,
+          "schema": {
+            "type": "boolean",
+            "default": false
+          }
+        }
+      ],
+      "result": {
+        "name": "score_result",
+        "schema": {
+          "$ref": "#/components/schemas/ScoreResult"
+        }
+      },
+      "errors": [
+        {
+          "$ref": "#/components/errors/ModelNotFound"
+        },
+        {
+          "$ref": "#/components/errors/InvalidParams"
+        },
+        {
+          "$ref": "#/components/errors/ModelBusy"
+        },
+        {
+          "$ref": "#/components/errors/LimitReached"
+        }
+      ],
+      "x-read-only": true,
+      "paramStructure": "either"
+    },
+    {
       "name": "train.start",
       "summary": "Start a training job; returns its id (with stream, streams progress and answers at the end).",
       "params": [
@@ -2326,6 +2395,65 @@ public let openRPCDocumentText = #"""
           "interrupted"
         ],
         "description": "Why a job ended: its steps, epochs or seconds were spent (or its corpus ended); validation stopped improving (patience); train.cancel; an error; rnnd stopped or the model was unloaded."
+      },
+      "TextScore": {
+        "type": "object",
+        "description": "How surprising one text is to the model.",
+        "properties": {
+          "characters": {
+            "type": "integer",
+            "description": "Characters predicted: the text's length less one (from a fresh state), or its length (as_one_stream, after the first text)."
+          },
+          "bits_per_character": {
+            "type": "number",
+            "description": "Mean surprisal, bits per predicted character (per byte for a byte model); 0 when nothing was predicted."
+          },
+          "total_bits": {
+            "type": "number"
+          },
+          "surprisal": {
+            "type": "array",
+            "items": {
+              "type": "number"
+            },
+            "description": "Each predicted character's surprisal in bits (with surprisal: true)."
+          }
+        },
+        "required": [
+          "characters",
+          "bits_per_character",
+          "total_bits"
+        ],
+        "additionalProperties": false
+      },
+      "ScoreResult": {
+        "type": "object",
+        "properties": {
+          "scores": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/TextScore"
+            },
+            "description": "One per text, in order."
+          },
+          "unit": {
+            "type": "string",
+            "enum": [
+              "character",
+              "byte"
+            ],
+            "description": "What the scores count: characters, or UTF-8 bytes for a byte-vocabulary model."
+          },
+          "characters_per_second": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "scores",
+          "unit",
+          "characters_per_second"
+        ],
+        "additionalProperties": false
       }
     },
     "errors": {

@@ -2626,3 +2626,148 @@ public enum JobStopReason: String, Sendable, Hashable, CaseIterable, Codable, Wi
 
     public var wire: JSON { .string(rawValue) }
 }
+
+/// How surprising one text is to the model.
+public struct TextScore: Sendable, Hashable, Codable, WireStruct {
+    /// Characters predicted: the text's length less one (from a fresh state), or its length (as_one_stream, after the first text).
+    public var characters: Int
+    /// Mean surprisal, bits per predicted character (per byte for a byte model); 0 when nothing was predicted.
+    public var bitsPerCharacter: Double
+    public var totalBits: Double
+    /// Each predicted character's surprisal in bits (with surprisal: true).
+    public var surprisal: [Double]?
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["characters", "bits_per_character", "total_bits", "surprisal"]
+
+    /// Creates a value with every member.
+    public init(characters: Int, bitsPerCharacter: Double, totalBits: Double, surprisal: [Double]? = nil) {
+        self.characters = characters
+        self.bitsPerCharacter = bitsPerCharacter
+        self.totalBits = totalBits
+        self.surprisal = surprisal
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("characters")
+            guard let raw = members["characters"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.characters = v
+        }
+        do {
+            let p = path.appending("bits_per_character")
+            guard let raw = members["bits_per_character"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.bitsPerCharacter = v
+        }
+        do {
+            let p = path.appending("total_bits")
+            guard let raw = members["total_bits"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.totalBits = v
+        }
+        do {
+            let p = path.appending("surprisal")
+            if let raw = members["surprisal"] {
+                found += 1
+                let v = try [Double](wire: raw, at: p)
+                self.surprisal = v
+            } else {
+                self.surprisal = nil
+            }
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["characters"] = characters.wire
+        o["bits_per_character"] = bitsPerCharacter.wire
+        o["total_bits"] = totalBits.wire
+        if let v = surprisal { o["surprisal"] = v.wire }
+        return .object(o)
+    }
+}
+
+/// ScoreResult
+public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
+    /// One per text, in order.
+    public var scores: [TextScore]
+    /// What the scores count: characters, or UTF-8 bytes for a byte-vocabulary model.
+    public var unit: Unit
+    public var charactersPerSecond: Double
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["scores", "unit", "characters_per_second"]
+
+    /// Creates a value with every member.
+    public init(scores: [TextScore], unit: Unit, charactersPerSecond: Double) {
+        self.scores = scores
+        self.unit = unit
+        self.charactersPerSecond = charactersPerSecond
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("scores")
+            guard let raw = members["scores"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try [TextScore](wire: raw, at: p)
+            self.scores = v
+        }
+        do {
+            let p = path.appending("unit")
+            guard let raw = members["unit"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Unit(wire: raw, at: p)
+            self.unit = v
+        }
+        do {
+            let p = path.appending("characters_per_second")
+            guard let raw = members["characters_per_second"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.charactersPerSecond = v
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["scores"] = scores.wire
+        o["unit"] = unit.wire
+        o["characters_per_second"] = charactersPerSecond.wire
+        return .object(o)
+    }
+    /// The values of `unit`.
+    public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+        case character = "character"
+        case byte = "byte"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of character, byte, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
+    }
+}

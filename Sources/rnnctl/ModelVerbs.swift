@@ -3,6 +3,10 @@ import RNNClient
 import RNNJSON
 import RNNProtocol
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A verb that calls one method with just the model's name and prints a line.
 protocol SimpleModelVerb: ParsableCommand {
     associatedtype Result: WireCodable
@@ -146,7 +150,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let input = text == "-" ? readAllStandardInput() : text
         let client = try global.connect()
-        let r = try global.perform { try client.evaluate(.init(model: model, text: input)) }
+        let r = try global.perform { try Self.evaluate(client, model, input) }
         global.output(r.wire) {
             let (unit, units) = r.unit == .byte ? ("byte", "bytes") : ("char", "characters")
             print(
@@ -161,18 +165,107 @@ struct EvalCommand: ParsableCommand {
     }
 }
 
+extension EvalCommand {
+    /// Bytes of text per `evaluate` call: well under the default 1 MiB message limit.
+    static let chunkBytes = 256 << 10
+
+    /// The loss of a text of any size: in calls of at most ``chunkBytes`` (cut between
+    /// characters), each scored from a fresh state, combined by their characters. A chunk's
+    /// first character has no context, so a long text scores a little higher than in one call.
+    static func evaluate(_ client: RNNClient, _ model: String, _ text: String) throws -> EvaluateResult {
+        var pieces: [Substring] = []
+        var start = text.startIndex
+        var size = 0
+        for index in text.unicodeScalars.indices {
+            let width = UTF8.width(text.unicodeScalars[index])
+            if size + width > chunkBytes {
+                pieces.append(text[start..<index])
+                start = index
+                size = 0
+            }
+            size += width
+        }
+        pieces.append(text[start...])
+        if pieces.count == 1 { return try client.evaluate(.init(model: model, text: text)) }
+        var nats = 0.0
+        var characters = 0
+        var unknown = 0
+        var unit = EvaluateResult.Unit.character
+        for piece in pieces where piece.unicodeScalars.count >= 2 {
+            let r = try client.evaluate(.init(model: model, text: String(piece)))
+            nats += r.loss * Double(r.characters)
+            characters += r.characters
+            unknown += r.unknownCharacters ?? 0
+            unit = r.unit
+        }
+        let loss = nats / Double(max(characters, 1))
+        return EvaluateResult(
+            loss: loss, bitsPerCharacter: loss / 0.6931471805599453, characters: characters, unit: unit,
+            unknownCharacters: unknown > 0 ? unknown : nil)
+    }
+}
+
 struct CallCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "call", abstract: "Call any method with JSON params and print the JSON result.")
+        commandName: "call", abstract: "Call any method with JSON params and print the JSON result.",
+        discussion: """
+            Params are an object (by name) or an array (by position). With --batch, the argument \
+            is a file (or - for stdin) holding a JSON array of requests ({"method": ..., "params": \
+            ...}; jsonrpc and id are added when missing, an object without id is a notification), \
+            sent as one JSON-RPC batch; the array of responses is printed.
+            """)
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The method, e.g. daemon.status.") var method: String
-    @Argument(help: "Params as a JSON object.") var params: String = "{}"
+    @Argument(help: "The method, e.g. daemon.status (with --batch: the requests' file, or -).") var method: String
+    @Argument(help: "Params as a JSON object or array.") var params: String = "{}"
+    @Flag(help: "Send a batch of requests read from the file named instead of the method.") var batch = false
 
     func run() throws {
-        guard let value = try? JSONCoding.parse(Array(params.utf8)), let object = value.objectValue else {
-            throw ValidationError("params must be a JSON object, got \(params)")
+        let client = try global.connect()
+        if batch { return try sendBatch(client) }
+        guard let value = try? JSONCoding.parse(Array(params.utf8)), value.objectValue != nil || value.arrayValue != nil
+        else {
+            throw ValidationError("params must be a JSON object (by name) or array (by position), got \(params)")
         }
-        let r = try global.call(try global.connect(), method, object) { _, p in print(JSONCoding.line(p)) }
+        let r = try global.perform {
+            try client.call(method, value) { _, p in print(JSONCoding.line(p)) }
+        }
         print(JSONCoding.line(r))
+    }
+
+    /// Sends the requests of the file as one batch and prints the responses.
+    private func sendBatch(_ client: RNNClient) throws {
+        let text = method == "-" ? readAllStandardInput() : try readFile(method)
+        guard let value = try? JSONCoding.parse(Array(text.utf8)), let requests = value.arrayValue else {
+            throw ValidationError("--batch takes a JSON array of requests, like [{\"method\": \"daemon.status\"}]")
+        }
+        var expectsAnswer = false
+        let filled: [JSON] = requests.map { request in
+            guard var object = request.objectValue else { return request }  // rnnd says what is wrong
+            if object["jsonrpc"] == nil { object["jsonrpc"] = "2.0" }
+            if object["id"] != nil { expectsAnswer = true }
+            return .object(object)
+        }
+        try global.perform { try client.send(JSONCoding.line(.array(filled))) }
+        // A batch of notifications only gets no answer at all.
+        guard expectsAnswer || filled.contains(where: { $0.objectValue == nil }) || filled.isEmpty else { return }
+        let line = try global.perform { try client.readLine() }
+        print(String(decoding: line, as: UTF8.self))
+    }
+
+    private func readFile(_ path: String) throws -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            writeStandardError("rnnctl: cannot open \(path): \(String(cString: strerror(errno)))\n")
+            throw ExitCode(66)
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -15,7 +15,8 @@ struct RNNCtl: ParsableCommand {
         subcommands: [
             StatusCommand.self, PsCommand.self, ListCommand.self, ShowCommand.self, CreateCommand.self, RmCommand.self,
             LoadCommand.self, UnloadCommand.self, SaveCommand.self, ImportCommand.self, ExportCommand.self,
-            SampleCommand.self, EvalCommand.self, TrainCommand.self, JobsCommand.self, CancelCommand.self,
+            SampleCommand.self, EvalCommand.self, ScoreCommand.self, TrainCommand.self, JobsCommand.self,
+            CancelCommand.self,
             FeedCommand.self, SnapshotCommand.self, SnapshotsCommand.self, RestoreCommand.self, UnsnapshotCommand.self,
             CorporaCommand.self, StatsCommand.self, CallCommand.self,
         ])

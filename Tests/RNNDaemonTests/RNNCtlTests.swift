@@ -81,6 +81,77 @@ import Testing
         #expect(r.status == 1 && r.stderr.contains("no snapshot 'first'"), "\(r.stderr)")
     }
 
+    /// `eval` of more than one message's worth of text, `call` by position and in batches.
+    @Test func evalTakesAnyTextAndCallTakesArraysAndBatches() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let socket = daemon.adminSocket
+        let text = shakespeare(8000)
+        try daemon.client().call(
+            "model.create", ["model": "m", "layers": 1, "hidden_size": 8, "corpus": ["text": .string(text)]])
+        // 1.5 MiB on stdin: more than the daemon's 1 MiB message limit.
+        var big = ""
+        while big.utf8.count < 3 << 19 { big += text }
+        var r = try rnnctl(["--json", "eval", "m", "-"], socket: socket, stdin: Data(big.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        let whole = try #require(try JSONCoding.parse(Array(r.stdout.utf8)).objectValue)
+        #expect(whole["characters"]?.intValue ?? 0 > big.unicodeScalars.count - 16)
+        // Its loss is that of its pieces: the first piece alone is close to it.
+        let piece = try daemon.client().call("evaluate", ["model": "m", "text": .string(String(big.prefix(200_000)))])
+        let loss = try #require(whole["loss"]?.numberValue)
+        #expect(abs(loss - (piece["loss"]?.numberValue ?? 0)) < 0.05, "\(loss) \(piece)")
+
+        r = try rnnctl(["call", "evaluate", "[\"m\", \"abcabc\"]"], socket: socket)
+        #expect(r.status == 0 && r.stdout.contains("\"characters\":5"), "\(r.stdout)\(r.stderr)")
+        let batch =
+            #"[{"method":"daemon.status","id":1},{"method":"model.info","params":{"model":"m"},"id":2},{"method":"nope","id":3},{"method":"daemon.status"}]"#
+        r = try rnnctl(["call", "--batch", "-"], socket: socket, stdin: Data(batch.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        let answers = try #require(try JSONCoding.parse(Array(r.stdout.utf8)).arrayValue)
+        #expect(answers.count == 3, "the notification gets no answer: \(r.stdout)")
+        #expect(Set(answers.compactMap { $0["id"]?.intValue }) == [1, 2, 3])
+        #expect(answers.contains { $0["error"]?["code"]?.intValue == -32601 })
+    }
+
+    /// `score`: lines in, "bits<TAB>line" out in order, --top, NUL records, the read-only socket.
+    @Test func scoreRanksLinesBySurprise() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let socket = daemon.adminSocket
+        let text = String(repeating: "the cat sat on the mat\n", count: 400)
+        let client = try daemon.client()
+        try client.call(
+            "model.create",
+            ["model": "m", "layers": 1, "hidden_size": 32, "corpus": ["text": .string(text)], "seed": 3])
+        try client.call(
+            "train.start",
+            ["model": "m", "corpus": ["text": .string(text)], "steps": 150, "stream": true, "learning_rate": 0.01])
+        var lines = (0..<3000).map { _ in "the cat sat on the mat" }
+        lines[1234] = "zq xj vv kk"
+        let input = lines.joined(separator: "\n") + "\n"
+        var r = try rnnctl(["score", "m"], socket: socket, stdin: Data(input.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = r.stdout.split(separator: "\n")
+        #expect(out.count == 3000)
+        #expect(out.map { $0.split(separator: "\t", maxSplits: 1).last.map(String.init) ?? "" } == lines)
+        r = try rnnctl(["score", "m", "--top", "3"], socket: socket, stdin: Data(input.utf8))
+        #expect(r.stdout.split(separator: "\n").first?.hasSuffix("\tzq xj vv kk") == true, "\(r.stdout)")
+        #expect(r.stdout.split(separator: "\n").count == 3)
+        r = try rnnctl(["score", "m", "-z"], socket: socket, stdin: Data("the cat\0sat\non".utf8))
+        #expect(r.stdout.split(separator: "\n").count == 3, "a NUL record may hold a newline: \(r.stdout)")
+
+        // On the read-only socket, with per-character surprisal, and as one stream.
+        let readOnly = try RNNClient(path: daemon.readOnlySocket)
+        let scored = try readOnly.call(
+            "score", ["model": "m", "texts": ["the cat", "zq"], "surprisal": true])
+        let scores = try #require(scored["scores"]?.arrayValue)
+        #expect(scores.count == 2 && scored["unit"] == "character")
+        #expect(scores[0]["surprisal"]?.arrayValue?.count == 6)
+        #expect(scores[1]["bits_per_character"]?.numberValue ?? 0 > scores[0]["bits_per_character"]?.numberValue ?? 0)
+        let stream = try readOnly.call("score", ["model": "m", "texts": ["the ", "cat"], "as_one_stream": true])
+        #expect(stream["scores"]?.arrayValue?.map { $0["characters"]?.intValue } == [3, 3])
+    }
+
     @Test func verbsPrintTextAndJSON() throws {
         let daemon = try DaemonProcess()
         defer { daemon.stop() }

@@ -48,6 +48,7 @@ struct StubService: RPCService {
     func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params, _ call: RPCCall) async throws -> Done {
         throw Unimplemented()
     }
+    func score(_ params: Score.Params, _ call: RPCCall) async throws -> ScoreResult { throw Unimplemented() }
     func modelExport(_ params: ModelExport.Params, _ call: RPCCall) async throws -> SaveResult {
         throw Unimplemented()
     }

@@ -96,3 +96,12 @@ teardown_file() {
   [ "$status" -eq 0 ]
   [ "$output" = "m1" ]
 }
+
+@test "score prints bits and the line for each line, in order" {
+  run bash -c 'printf "To be, or not to be\nzzqx\nlast without newline" | "$ROOT/clients/rnnd.sh" score m1'
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 3 ]
+  [[ "${lines[0]}" == *$'\t'"To be, or not to be" ]]
+  [[ "${lines[1]}" == *$'\t'"zzqx" ]]
+  [[ "${lines[2]}" == *$'\t'"last without newline" ]]
+}
