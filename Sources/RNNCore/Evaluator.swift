@@ -5,7 +5,10 @@ public struct LossSummary: Sendable, Hashable {
     /// Characters the loss covered.
     public var characters: Int
     /// Mean loss per character in bits.
-    public var bitsPerCharacter: Double { natsPerCharacter / 0.693_147_180_559_945_3 }
+    public var bitsPerCharacter: Double { natsPerCharacter * Self.bitsPerNat }
+
+    /// 1 / ln 2: nats to bits.
+    public static let bitsPerNat = 1 / 0.693_147_180_559_945_3
 }
 
 /// Measures a model's loss on a token sequence, with no dropout and no gradient.

@@ -109,11 +109,11 @@ struct ContractBindings: RPCService {
             params.model, texts: params.texts, asOneStream: params.asOneStream, surprisal: params.surprisal)
         return ScoreResult(
             scores: outcome.scores.map { score in
-                let bits = score.nats / 0.6931471805599453
+                let bits = score.nats * LossSummary.bitsPerNat
                 return TextScore(
                     characters: score.characters,
                     bitsPerCharacter: score.characters > 0 ? bits / Double(score.characters) : 0,
-                    totalBits: bits, surprisal: score.surprisal?.map { Double($0) / 0.6931471805599453 })
+                    totalBits: bits, surprisal: score.surprisal?.map { Double($0) * LossSummary.bitsPerNat })
             }, unit: outcome.perByte ? .byte : .character, charactersPerSecond: outcome.charactersPerSecond)
     }
 

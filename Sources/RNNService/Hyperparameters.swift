@@ -27,6 +27,11 @@ package struct LossRecord: Sendable, Codable, Hashable {
     }
 }
 
+extension [LossRecord] {
+    /// The last validation loss recorded.
+    package var lastValidationLoss: Double? { last { $0.validationLoss != nil }?.validationLoss }
+}
+
 /// What a `keep_best` job kept: the step and validation loss of the weights the model went
 /// back to, and what the job's last weights had scored.
 package struct KeptBest: Sendable, Codable, Hashable {

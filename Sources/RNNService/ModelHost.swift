@@ -74,6 +74,12 @@ final class ModelHost: Sendable {
 
     var isLoaded: Bool { state.withLock { $0.worker != nil } }
     var currentWorker: WorkerMailbox? { state.withLock { $0.worker } }
+
+    /// The running worker, or `.modelBusy` when the model is being unloaded.
+    func runningWorker() throws(ServiceError) -> WorkerMailbox {
+        guard let worker = currentWorker else { throw .unloading(name) }
+        return worker
+    }
     var failureReason: String? { state.withLock { $0.failure } }
     var lastUsed: ContinuousClock.Instant { state.withLock { $0.lastUse } }
 

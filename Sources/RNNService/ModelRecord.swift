@@ -42,7 +42,7 @@ struct ModelRecord: Sendable, Codable, Hashable {
     }
 
     /// The last validation loss recorded.
-    var lastValidationLoss: Double? { lossHistory.last { $0.validationLoss != nil }?.validationLoss }
+    var lastValidationLoss: Double? { lossHistory.lastValidationLoss }
 
     /// The optimizer rule these settings name.
     var optimizerKind: OptimizerKind {

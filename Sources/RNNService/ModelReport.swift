@@ -46,5 +46,5 @@ package struct ModelReport: Sendable {
     /// The training loss of the last recorded step.
     package var lastLoss: Double? { lossHistory.last?.loss }
     /// The last validation loss recorded.
-    package var lastValidationLoss: Double? { lossHistory.last { $0.validationLoss != nil }?.validationLoss }
+    package var lastValidationLoss: Double? { lossHistory.lastValidationLoss }
 }

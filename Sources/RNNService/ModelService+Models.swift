@@ -167,9 +167,7 @@ extension ModelService {
     /// Checkpoints a model now; returns where and how many bytes.
     package func save(_ name: String) async throws(ServiceError) -> (path: String, bytes: Int) {
         let host = try await registry.loadedHost(name)
-        guard let worker = host.currentWorker else {
-            throw ServiceError(.modelBusy, "model '\(name)' is being unloaded")
-        }
+        let worker = try host.runningWorker()
         let bytes = try await worker.perform { (w) throws(ServiceError) in try w.save() }
         return (host.store.modelPath(name), bytes)
     }
@@ -218,9 +216,7 @@ extension ModelService {
         let host = try await registry.loadedHost(name)
         let (folder, relative) = try BeneathFolder.locate(
             path, in: configuration.paths.exportDirectories, what: "export")
-        guard let snapshot = host.snapshot else {
-            throw ServiceError(.modelBusy, "model '\(name)' is being unloaded")
-        }
+        guard let snapshot = host.snapshot else { throw .unloading(name) }
         let bytes = Checkpoint(model: snapshot.model, vocabulary: snapshot.vocabulary).encoded()
         try await blocking { () throws(ServiceError) in
             try folder.writeAtomically(relative, bytes: bytes, mode: 0o600)
@@ -234,9 +230,7 @@ extension ModelService {
     /// Keeps the model as it is now under `name` (`step-<steps>` when nil).
     package func snapshot(_ model: String, name: String?) async throws(ServiceError) -> SnapshotSummary {
         let host = try await registry.loadedHost(model)
-        guard let worker = host.currentWorker else {
-            throw ServiceError(.modelBusy, "model '\(model)' is being unloaded")
-        }
+        let worker = try host.runningWorker()
         return try await worker.perform { (w) throws(ServiceError) in
             try w.takeSnapshot(name ?? "step-\(w.record.steps)")
         }
@@ -253,9 +247,7 @@ extension ModelService {
     /// Puts back snapshot `name`, bit for bit.
     package func restore(_ model: String, name: String) async throws(ServiceError) -> ModelReport {
         let host = try await registry.loadedHost(model)
-        guard let worker = host.currentWorker else {
-            throw ServiceError(.modelBusy, "model '\(model)' is being unloaded")
-        }
+        let worker = try host.runningWorker()
         try await worker.perform { (w) throws(ServiceError) in try w.restoreSnapshot(name) }
         return host.report
     }

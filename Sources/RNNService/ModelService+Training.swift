@@ -21,9 +21,7 @@ extension ModelService {
         try checkScratch(
             batch: plan.batchSize ?? shape.batchSize, steps: plan.seqLength ?? shape.seqLength,
             configuration: shape.configuration)
-        guard let worker = host.currentWorker else {
-            throw ServiceError(.modelBusy, "model '\(model)' is being unloaded")
-        }
+        let worker = try host.runningWorker()
         let job = TrainingJob(id: await registry.newJobID(), model: model, plan: plan, opener: opener)
         if let progress {
             job.observe { info, final in if !final { progress(info) } }
@@ -68,9 +66,8 @@ extension ModelService {
             )
         }
         let host = try await registry.loadedHost(model)
-        guard let worker = host.currentWorker, let snapshot = host.snapshot else {
-            throw ServiceError(.modelBusy, "model '\(model)' is being unloaded")
-        }
+        let worker = try host.runningWorker()
+        guard let snapshot = host.snapshot else { throw .unloading(model) }
         let unseen = snapshot.vocabulary.unseenScalars(in: text).count
         let limits = limits
         let (end, backlog) = try await blocking { () throws(ServiceError) in

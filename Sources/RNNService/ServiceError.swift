@@ -49,6 +49,11 @@ package struct ServiceError: Error, Sendable, CustomStringConvertible {
     }
 
     package var description: String { message }
+
+    /// The refusal for a request that reached a model while it was being unloaded.
+    package static func unloading(_ model: String) -> ServiceError {
+        ServiceError(.modelBusy, "model '\(model)' is being unloaded")
+    }
 }
 
 /// Why a configuration (file, command line, reload) was refused: the file, line or key and

@@ -52,7 +52,7 @@ final class WorkerMailbox: Sendable {
             if accepted {
                 doorbell.signal()
             } else {
-                continuation.resume(returning: .failure(ServiceError(.modelBusy, "model '\(name)' is being unloaded")))
+                continuation.resume(returning: .failure(.unloading(name)))
             }
         }
         return try result.get()
