@@ -30,6 +30,27 @@ enum VectorProducts {
         }
     }
 
+    /// `y_r = x_r·B + y_r` for `m` rows (`x` rows `ldx` apart, `y` rows `ldy` apart, `B`
+    /// row-major `k x n`), each row exactly as ``vectorMatrix(k:n:alpha:x:b:ldb:beta:y:)``
+    /// computes it alone. With `splitColumns`, a product of a million weights or more is
+    /// split by the same columns as one row's is.
+    static func vectorMatrixRows(
+        m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, b: UnsafePointer<Float>,
+        y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
+    ) {
+        let kernel = Kernels.table.pointee.vecmat_many!
+        if splitColumns, k * n >= parallelThreshold, n >= 64, BLAS.threadCount > 1 {
+            Parallel.forEachPart { part, parts in
+                let per = (n / parts + 31) & ~31
+                let start = min(n, part * per)
+                let width = part == parts - 1 ? n - start : min(per, n - start)
+                if width > 0 { kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy) }
+            }
+        } else {
+            kernel(m, k, n, 1, x, ldx, b, n, 1, y, ldy)
+        }
+    }
+
     /// `y = alpha·(B·x) + beta·y` with `B` row-major `n x k` (leading dimension `ldb`) and
     /// `x` of length `k`: one dot product per row, four rows at a time.
     static func matrixVector(

@@ -320,6 +320,122 @@ static void k_vecmat(long k, long n, float alpha, const float *x, const float *b
     else vecmat_rows(k, n, alpha, x, b, ldb, beta, y);
 }
 
+// ---- many single rows at once (batched sampling) ----
+
+// Rows of a register tile of `k_vecmat_many` (its columns are VM_CV vectors): as many as the
+// vector registers hold beside the weights being shared.
+#if W >= 16
+#define VM_RB 6
+#else
+#define VM_RB 2
+#endif
+#define VM_CV 4
+/// Columns per block on the row path: one row's part of `y` stays in L1 while the block of
+/// B is shared by all rows through L2.
+#define VM_ROW_BLOCK 128
+
+/// `rb` rows x `cv` vectors of `x·B`, each element with exactly `vecmat_columns`'s operations.
+static inline __attribute__((always_inline)) void vecmat_tile(const int rb, const int cv, long k, float alpha,
+                                                              const float *x, long ldx, const float *b, long ldb,
+                                                              float beta, float *y, long ldy) {
+    vf acc[VM_RB][VM_CV];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < rb; r++)
+#pragma clang loop unroll(full)
+        for (int q = 0; q < cv; q++) acc[r][q] = splat(0);
+    for (long i = 0; i < k; i++) {
+        const float *row = b + i * ldb;
+        vf bq[VM_CV];
+#pragma clang loop unroll(full)
+        for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < rb; r++) {
+            vf xi = splat(x[r * ldx + i]);
+#pragma clang loop unroll(full)
+            for (int q = 0; q < cv; q++) acc[r][q] = xi * bq[q] + acc[r][q];
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < rb; r++)
+#pragma clang loop unroll(full)
+        for (int q = 0; q < cv; q++) {
+            float *out = y + r * ldy + q * W;
+            st(out, beta == 0 ? alpha * acc[r][q] : alpha * acc[r][q] + beta * ld(out));
+        }
+}
+
+#define VM_TILE_CASE(rows, cv)                                                                \
+    case rows:                                                                                \
+        vecmat_tile(rows, cv, k, alpha, x, ldx, b, ldb, beta, y, ldy);                        \
+        break;
+
+static void vecmat_tile_rows(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b,
+                             long ldb, float beta, float *y, long ldy) {
+    if (cv == VM_CV) {
+        switch (rb) {
+            VM_TILE_CASE(1, VM_CV)
+            VM_TILE_CASE(2, VM_CV)
+#if VM_RB > 2
+            VM_TILE_CASE(3, VM_CV)
+            VM_TILE_CASE(4, VM_CV)
+            VM_TILE_CASE(5, VM_CV)
+            VM_TILE_CASE(6, VM_CV)
+#endif
+        }
+    } else {
+        switch (rb) {
+            VM_TILE_CASE(1, 1)
+            VM_TILE_CASE(2, 1)
+#if VM_RB > 2
+            VM_TILE_CASE(3, 1)
+            VM_TILE_CASE(4, 1)
+            VM_TILE_CASE(5, 1)
+            VM_TILE_CASE(6, 1)
+#endif
+        }
+    }
+}
+
+/// `y_r = alpha·(x_r·B) + beta·y_r` for `m` rows (`x` rows `ldx` apart, `y` rows `ldy`
+/// apart), every row with exactly the arithmetic `k_vecmat` gives it alone: the same path
+/// (chosen from the whole `k x n`), and per element the same operations in the same order.
+/// A row's result so never depends on the rows beside it, and batched sampling draws the
+/// text that sampling alone draws. What batching gains: on the column path each weight
+/// loaded serves VM_RB rows; on the row path a block of B is read from memory once and
+/// served to the other rows from L2.
+static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
+                          float beta, float *y, long ldy) {
+    if ((size_t)(k * n) * sizeof(float) > rk_l2_bytes() / 8) {
+        // VM_ROW_BLOCK is a multiple of W, so the scalar tail holds the same columns as in one call.
+        for (long j = 0; j < n; j += VM_ROW_BLOCK) {
+            long width = n - j < VM_ROW_BLOCK ? n - j : VM_ROW_BLOCK;
+            for (long r = 0; r < m; r++) vecmat_rows(k, width, alpha, x + r * ldx, b + j, ldb, beta, y + r * ldy + j);
+        }
+        return;
+    }
+    long wide = n / W * W;
+    long j = 0;
+    for (; j + VM_CV * W <= wide; j += VM_CV * W)
+        for (long r = 0; r < m; r += VM_RB) {
+            int rb = (int)(m - r < VM_RB ? m - r : VM_RB);
+            vecmat_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
+        }
+    for (; j < wide; j += W)
+        for (long r = 0; r < m; r += VM_RB) {
+            int rb = (int)(m - r < VM_RB ? m - r : VM_RB);
+            vecmat_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
+        }
+    for (long r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        for (long c = j; c < n; c++) {
+            float s = 0;
+            for (long i = 0; i < k; i++) s += xr[i] * b[i * ldb + c];
+            yr[c] = alpha * s + (beta == 0 ? 0 : beta * yr[c]);
+        }
+    }
+}
+
 static inline float hsum(vf v) {
     float t[W];
     st(t, v);

@@ -253,6 +253,7 @@ const rk_kernels KERNEL_TABLE = {
     .sgemm_packed = k_sgemm_packed,
     .vecmat = k_vecmat,
     .matvec = k_matvec,
+    .vecmat_many = k_vecmat_many,
     .exp = k_exp,
     .sigmoid = k_sigmoid,
     .tanh = k_tanh,

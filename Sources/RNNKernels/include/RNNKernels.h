@@ -31,6 +31,10 @@ typedef struct {
                          const float *packed, float beta, float *c, long ldc);
     /// `y = alpha·(x·B) + beta·y`, `x` of length `k`, `B` `k x n`.
     void (*vecmat)(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta, float *y);
+    /// `y_r = alpha·(x_r·B) + beta·y_r` for `m` rows, each exactly as `vecmat` computes it
+    /// alone (batched sampling: a row's text does not depend on the rows beside it).
+    void (*vecmat_many)(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
+                        float beta, float *y, long ldy);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
     void (*matvec)(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
     void (*exp)(const float *x, float *y, long count);

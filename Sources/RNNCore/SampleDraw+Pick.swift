@@ -1,9 +1,9 @@
-extension Sampler {
-    /// Picks the next token from the logits in the workspace: argmax, or a draw from the
+extension SampleDraw {
+    /// Picks the next token from `logits`: argmax, or a draw from the
     /// tempered softmax restricted by top-k and top-p.
-    func draw() -> Int32 {
+    func draw(_ logits: UnsafePointer<Float>) -> Int32 {
         let v = probabilities.count
-        let logits = workspace.logits.base
+        record(logits)
         if options.argmax {
             var best = 0
             for j in 1..<v where logits[j] > logits[best] { best = j }

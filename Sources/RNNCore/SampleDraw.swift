@@ -1,0 +1,93 @@
+/// One sample's side of drawing text: its options, random stream, decoder and stop strings.
+/// Turns the logits of each step into the next token and the characters that token releases.
+///
+/// ``Sampler`` (one row) and ``SamplingBatch`` (many rows) both draw through it, so the same
+/// logits give the same text whichever runs them. Confined to one thread at a time.
+final class SampleDraw {
+    /// The options in force.
+    let options: SamplingOptions
+    /// Why the sample ended; nil while it goes on.
+    private(set) var stopReason: StopReason?
+    /// Characters produced so far (including any held back or cut as a stop string).
+    private(set) var produced = 0
+    /// Characters released and not yet taken by the caller.
+    var ready: [Unicode.Scalar] = []
+    var generator: RandomGenerator
+    /// A hash of the bits of every logit drawn from: two runs with equal fingerprints saw
+    /// the same numbers, not only the same text (what the tests of batching compare).
+    private(set) var fingerprint: UInt64 = 0xcbf2_9ce4_8422_2325
+    var probabilities: [Float]
+    var order: [Int32]
+    private var decoder: TokenDecoder
+    private let stops: [[Unicode.Scalar]]
+    private var held: [Unicode.Scalar] = []
+
+    /// - Throws: ``RNNCoreError`` when an option is out of range.
+    init(options: SamplingOptions, vocabulary: Vocabulary) throws(RNNCoreError) {
+        try options.validate()
+        self.options = options
+        generator = RandomGenerator(seed: options.seed)
+        decoder = TokenDecoder(vocabulary)
+        probabilities = [Float](repeating: 0, count: vocabulary.count)
+        order = [Int32](repeating: 0, count: vocabulary.count)
+        stops = options.stop.map { Array($0.unicodeScalars) }
+        held.reserveCapacity(stops.map(\.count).max() ?? 1)
+    }
+
+    /// The tokens that warm the state before the first draw: the prime, or a newline.
+    static func primeTokens(_ options: SamplingOptions, _ vocabulary: Vocabulary) -> [Int32] {
+        vocabulary.encode(options.prime.isEmpty ? "\n" : options.prime)
+    }
+
+    /// Ends the sample once its length is produced, releasing what was held back; true when
+    /// it has ended (for this or an earlier reason).
+    func endIfDone() -> Bool {
+        if stopReason != nil { return true }
+        guard produced >= options.length else { return false }
+        ready.append(contentsOf: held)
+        held.removeAll(keepingCapacity: true)
+        stopReason = .length
+        return true
+    }
+
+    /// Folds the logits of a draw into ``fingerprint``.
+    func record(_ logits: UnsafePointer<Float>) {
+        for j in 0..<probabilities.count {
+            fingerprint = (fingerprint ^ UInt64(logits[j].bitPattern)) &* 0x100_0000_01b3
+        }
+    }
+
+    /// Takes the drawn token `t`: decodes it and releases what cannot start a stop string.
+    func accept(_ t: Int32) {
+        guard let scalar = decoder.decode(t) else { return }
+        produced += 1
+        hold(scalar)
+    }
+
+    /// Adds a sampled scalar to the held-back tail and releases what cannot start a stop string.
+    private func hold(_ scalar: Unicode.Scalar) {
+        held.append(scalar)
+        if stops.isEmpty {
+            ready.append(contentsOf: held)
+            held.removeAll(keepingCapacity: true)
+            return
+        }
+        for stop in stops where held.count >= stop.count && held.suffix(stop.count).elementsEqual(stop) {
+            ready.append(contentsOf: held.dropLast(stop.count))
+            held.removeAll(keepingCapacity: true)
+            stopReason = .stop
+            return
+        }
+        // Keep the longest tail of `held` that is a proper prefix of some stop string.
+        var keep = 0
+        for stop in stops {
+            for length in stride(from: Swift.min(held.count, stop.count - 1), to: keep, by: -1)
+            where held.suffix(length).elementsEqual(stop.prefix(length)) {
+                keep = length
+                break
+            }
+        }
+        ready.append(contentsOf: held.dropLast(keep))
+        held.removeFirst(held.count - keep)
+    }
+}

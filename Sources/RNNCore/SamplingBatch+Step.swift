@@ -1,0 +1,176 @@
+import RNNKernels
+
+/// The buffers of a ``SamplingBatch``: each layer's state per slot, and one step's scratch.
+final class BatchState {
+    let configuration: ModelConfiguration
+    let layout: ParameterLayout
+    let vocabularySize: Int
+    /// Per layer, `capacity x H`: the state before the step, and the one the step writes.
+    var hidden: [FloatBuffer]
+    var nextHidden: [FloatBuffer]
+    /// Per layer (LSTM), `capacity x H`.
+    var cell: [FloatBuffer]
+    var nextCell: [FloatBuffer]
+    /// `capacity x G·H`: the gates of the layer being run; GRU's hidden part beside them.
+    let gates: FloatBuffer
+    let hiddenPart: FloatBuffer
+    /// `capacity x H`: LSTM's tanh(c), which sampling does not keep.
+    let tanhCell: FloatBuffer
+    /// `capacity x E`, when the model has an embedding.
+    let embedded: FloatBuffer?
+    /// `capacity x V`.
+    let logits: FloatBuffer
+    /// Per layer, `G·H`: the bias every row's input part starts from (as ``SequenceWorkspace``
+    /// forms it: `b_ih`, plus `b_hh` except for GRU).
+    let rowBias: [FloatBuffer]
+
+    init(_ configuration: ModelConfiguration, capacity: Int) {
+        self.configuration = configuration
+        layout = ParameterLayout(configuration)
+        vocabularySize = configuration.vocabularySize
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let layers = configuration.layers
+        let isLSTM = configuration.architecture == .lstm
+        hidden = (0..<layers).map { _ in FloatBuffer(capacity * h) }
+        nextHidden = (0..<layers).map { _ in FloatBuffer(capacity * h) }
+        cell = isLSTM ? (0..<layers).map { _ in FloatBuffer(capacity * h) } : []
+        nextCell = isLSTM ? (0..<layers).map { _ in FloatBuffer(capacity * h) } : []
+        gates = FloatBuffer(capacity * width)
+        hiddenPart = FloatBuffer(configuration.architecture == .gru ? capacity * width : 0)
+        tanhCell = FloatBuffer(isLSTM ? capacity * h : 0)
+        embedded = configuration.embeddingSize > 0 ? FloatBuffer(capacity * configuration.embeddingSize) : nil
+        logits = FloatBuffer(capacity * configuration.vocabularySize)
+        rowBias = (0..<layers).map { _ in FloatBuffer(width) }
+    }
+
+    /// Fills ``rowBias`` from the parameters.
+    func setBiases(_ p: UnsafePointer<Float>) {
+        let width = configuration.architecture.gateCount * configuration.hiddenSize
+        for (l, offsets) in layout.layers.enumerated() {
+            let bias = rowBias[l].base
+            bias.update(from: p + offsets.inputBias, count: width)
+            if configuration.architecture != .gru {
+                for j in 0..<width { bias[j] += p[offsets.hiddenBias + j] }
+            }
+        }
+    }
+
+    /// Zeroes the state of `slot` (a sample starting).
+    func zero(slot: Int) {
+        let h = configuration.hiddenSize
+        for buffer in hidden + cell { buffer[slot * h].update(repeating: 0, count: h) }
+    }
+
+    /// Moves the state and logits of slot `from` into slot `to`.
+    func move(slot from: Int, to: Int) {
+        let h = configuration.hiddenSize
+        for buffer in hidden + cell { buffer[to * h].update(from: buffer[from * h], count: h) }
+        logits[to * vocabularySize].update(from: logits[from * vocabularySize], count: vocabularySize)
+    }
+
+    /// Makes the state the step wrote the state before the next.
+    func advance() {
+        swap(&hidden, &nextHidden)
+        swap(&cell, &nextCell)
+    }
+}
+
+extension SamplingBatch {
+    /// Runs every row one step on ``inputs``, leaving each row's logits in its slot. Rows
+    /// are independent, so small models split them across the kernel pool (each thread
+    /// running its rows through every layer); models with products of a million weights or
+    /// more split each product's columns instead, as one row alone does.
+    func forward() {
+        let n = rows.count
+        let configuration = model.configuration
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let largestProduct = max(width, configuration.vocabularySize) * max(h, configuration.embeddingSize)
+        model.parameters.withUnsafeBufferPointer { buffer in
+            let p = buffer.baseAddress!
+            inputs.withUnsafeBufferPointer { tokens in
+                let t = tokens.baseAddress!
+                if largestProduct >= VectorProducts.parallelThreshold || n < 2 {
+                    forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)
+                } else {
+                    Parallel.forEachPart { part, parts in
+                        let per = (n + parts - 1) / parts
+                        let start = min(n, part * per)
+                        let end = min(n, start + per)
+                        if start < end { forward(rows: start..<end, parameters: p, inputs: t, splitColumns: false) }
+                    }
+                }
+            }
+        }
+        state.advance()
+    }
+
+    /// One step for `rows`, on the calling thread (`splitColumns`: each large product on
+    /// the pool, as ``VectorProducts`` splits it for one row).
+    private func forward(
+        rows: Range<Int>, parameters p: UnsafePointer<Float>, inputs: UnsafePointer<Int32>, splitColumns: Bool
+    ) {
+        let configuration = model.configuration
+        let layout = state.layout
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let (r0, m) = (rows.lowerBound, rows.count)
+        let gates = state.gates[r0 * width]
+        func product(k: Int, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+            VectorProducts.vectorMatrixRows(
+                m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+        }
+        for (l, offsets) in layout.layers.enumerated() {
+            let bias = state.rowBias[l].base
+            if l == 0, layout.embedding == nil {
+                for r in rows {
+                    let row = state.gates[r * width]
+                    let w = p + offsets.inputWeights + Int(inputs[r]) * width
+                    for j in 0..<width { row[j] = w[j] + bias[j] }
+                }
+            } else {
+                let input: UnsafePointer<Float>
+                if l == 0, let embedding = layout.embedding, let embedded = state.embedded {
+                    let e = configuration.embeddingSize
+                    for r in rows {
+                        embedded[r * e].update(from: p + embedding.offset + Int(inputs[r]) * e, count: e)
+                    }
+                    input = UnsafePointer(embedded[r0 * e])
+                } else {
+                    input = UnsafePointer(state.nextHidden[l - 1][r0 * h])
+                }
+                for r in rows { state.gates[r * width].update(from: bias, count: width) }
+                product(k: offsets.inputSize, input, p + offsets.inputWeights, gates)
+            }
+            let hPrev = UnsafePointer(state.hidden[l][r0 * h])
+            let hNext = state.nextHidden[l][r0 * h]
+            switch configuration.architecture {
+            case .rnnTanh, .rnnReLU:
+                product(k: h, hPrev, p + offsets.hiddenWeights, gates)
+                if configuration.architecture == .rnnReLU {
+                    for i in 0..<(m * h) { hNext[i] = max(gates[i], 0) }
+                } else {
+                    VectorMath.tanh(gates, hNext, count: m * h)
+                }
+            case .lstm:
+                product(k: h, hPrev, p + offsets.hiddenWeights, gates)
+                Kernels.table.pointee.lstm_forward(
+                    m, h, gates, state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h], hNext)
+            case .gru:
+                let gh = state.hiddenPart[r0 * width]
+                for r in rows { state.hiddenPart[r * width].update(from: p + offsets.hiddenBias, count: width) }
+                product(k: h, hPrev, p + offsets.hiddenWeights, gh)
+                Kernels.table.pointee.gru_forward(m, h, gates, gh, hPrev, hNext)
+            }
+        }
+        let v = configuration.vocabularySize
+        let top = state.nextHidden[configuration.layers - 1]
+        for r in rows {
+            let logits = state.logits[r * v]
+            logits.update(from: p + layout.decoderBias, count: v)
+            VectorProducts.matrixVector(
+                n: v, k: h, alpha: 1, b: p + layout.decoderWeight, ldb: h, x: top[r * h], beta: 1, y: logits)
+        }
+    }
+}

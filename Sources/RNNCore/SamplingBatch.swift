@@ -1,0 +1,152 @@
+/// Many samples of one model stepped together (continuous batching): a sample joins at any
+/// step, primes through the batch one token per step, draws one character per step, and
+/// leaves when its length is produced or a stop string appears.
+///
+/// Every row computes exactly what ``Sampler`` computes for it alone (per element the same
+/// operations in the same order: the kernels' `vecmat_many`), so a seeded sample gives the
+/// same text whatever else shares the batch. The gain is in the products: each weight loaded
+/// serves several rows. Confined to one thread; spreads its rows over the kernel pool.
+public final class SamplingBatch {
+    /// What one step did to one sample.
+    public struct Progress {
+        /// The id the sample was added with.
+        public let id: Int
+        /// Characters released this step (none while priming or while a possible stop
+        /// string is held back).
+        public let text: [Unicode.Scalar]
+        /// Set when the sample ended this step; it has left the batch.
+        public let stopReason: StopReason?
+        /// Characters produced so far.
+        public let produced: Int
+        /// The draws' ``SampleDraw/fingerprint`` so far.
+        let fingerprint: UInt64
+    }
+
+    /// Rows the batch holds at most.
+    public let capacity: Int
+    /// Samples in the batch.
+    public var count: Int { rows.count }
+    /// Whether no sample is in the batch.
+    public var isEmpty: Bool { rows.isEmpty }
+
+    let model: CharRNN
+    let vocabulary: Vocabulary
+    let state: BatchState
+    /// Active rows; row `i`'s state is in slot `i` of ``state``.
+    var rows: [Row] = []
+    /// Each row's input token for the next step.
+    var inputs: [Int32]
+
+    /// One sample in the batch.
+    final class Row {
+        let id: Int
+        let draw: SampleDraw
+        let prime: [Int32]
+        var primed = 0
+        /// The token drawn last, fed at the next step once the prime is through.
+        var drawn: Int32 = 0
+
+        init(id: Int, draw: SampleDraw, prime: [Int32]) {
+            self.id = id
+            self.draw = draw
+            self.prime = prime
+        }
+
+        /// Whether this step's logits are to be drawn from (the prime is through).
+        var draws: Bool { primed == prime.count }
+    }
+
+    /// - Throws: ``RNNCoreError`` when the vocabulary does not fit the model or the capacity
+    ///   is not positive.
+    public init(model: CharRNN, vocabulary: Vocabulary, capacity: Int) throws(RNNCoreError) {
+        try vocabulary.check(fits: model)
+        guard capacity > 0 else { throw RNNCoreError(.invalidArgument, "a batch needs room for a row") }
+        self.model = model
+        self.vocabulary = vocabulary
+        self.capacity = capacity
+        state = BatchState(model.configuration, capacity: capacity)
+        model.parameters.withUnsafeBufferPointer { [state] in state.setBiases($0.baseAddress!) }
+        inputs = [Int32](repeating: 0, count: capacity)
+    }
+
+    /// Adds a sample under `id`, from a zero state; it primes from the next step on.
+    ///
+    /// - Throws: ``RNNCoreError`` when an option is out of range or the batch is full.
+    public func add(id: Int, options: SamplingOptions) throws(RNNCoreError) {
+        guard rows.count < capacity else {
+            throw RNNCoreError(.invalidArgument, "the batch is full (\(capacity) rows)")
+        }
+        let draw = try SampleDraw(options: options, vocabulary: vocabulary)
+        state.zero(slot: rows.count)
+        rows.append(Row(id: id, draw: draw, prime: SampleDraw.primeTokens(options, vocabulary)))
+    }
+
+    /// Drops the sample `id` (its client went away); nothing when it is not in the batch.
+    public func remove(id: Int) {
+        guard let i = rows.firstIndex(where: { $0.id == id }) else { return }
+        removeRow(at: i)
+    }
+
+    /// Advances every sample by one token and reports each one that released characters or
+    /// ended (ended samples have left the batch when this returns).
+    public func step() -> [Progress] {
+        guard !rows.isEmpty else { return [] }
+        for (i, row) in rows.enumerated() {
+            if row.draws {
+                inputs[i] = row.drawn
+            } else {
+                inputs[i] = row.prime[row.primed]
+                row.primed += 1
+            }
+        }
+        forward()
+        var report: [Progress] = []
+        var i = 0
+        while i < rows.count {
+            let row = rows[i]
+            guard row.draws else {
+                i += 1
+                continue
+            }
+            // A sample that asked for no characters ends once primed, without a draw.
+            if !row.draw.endIfDone() {
+                let t = row.draw.draw(state.logits[i * state.vocabularySize])
+                row.draw.accept(t)
+                row.drawn = t
+            }
+            if row.draw.endIfDone() {
+                report.append(finish(at: i))
+                continue
+            }
+            if !row.draw.ready.isEmpty {
+                report.append(
+                    Progress(
+                        id: row.id, text: row.draw.ready, stopReason: nil, produced: row.draw.produced,
+                        fingerprint: row.draw.fingerprint))
+                row.draw.ready.removeAll(keepingCapacity: true)
+            }
+            i += 1
+        }
+        return report
+    }
+
+    /// Reports row `i` as ended and takes it out (the last row moves into its slot).
+    private func finish(at i: Int) -> Progress {
+        let row = rows[i]
+        let progress = Progress(
+            id: row.id, text: row.draw.ready, stopReason: row.draw.stopReason, produced: row.draw.produced,
+            fingerprint: row.draw.fingerprint)
+        removeRow(at: i)
+        return progress
+    }
+
+    private func removeRow(at i: Int) {
+        let last = rows.count - 1
+        if i != last {
+            state.move(slot: last, to: i)
+            rows.swapAt(i, last)
+            inputs[i] = inputs[last]
+        }
+        rows.removeLast()
+    }
+}
