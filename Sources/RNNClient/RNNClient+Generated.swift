@@ -17,6 +17,11 @@ extension RNNClient {
         try DaemonStatus.Result(wire: call(DaemonStatus.name, params.wire), at: .root)
     }
 
+    /// `daemon.metrics`: Counters, levels and latency histograms in the Prometheus text format (for node_exporter's textfile collector or a scrape job): requests and latency per method, batch sizes, characters sampled, scored and trained, models, jobs, spool backlog, connections per socket.
+    public func daemonMetrics(_ params: DaemonMetrics.Params = .init()) throws -> DaemonMetrics.Result {
+        try DaemonMetrics.Result(wire: call(DaemonMetrics.name, params.wire), at: .root)
+    }
+
     /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
     public func daemonShutdown(_ params: DaemonShutdown.Params = .init()) throws -> DaemonShutdown.Result {
         try DaemonShutdown.Result(wire: call(DaemonShutdown.name, params.wire), at: .root)

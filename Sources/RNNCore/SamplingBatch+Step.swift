@@ -62,6 +62,20 @@ final class BatchState {
         for buffer in hidden + cell { buffer[slot * h].update(repeating: 0, count: h) }
     }
 
+    /// The state of `slot`, every layer's hidden (and cell) values in turn.
+    func copy(slot: Int) -> [Float] {
+        let h = configuration.hiddenSize
+        return (hidden + cell).flatMap { UnsafeBufferPointer(start: $0[slot * h], count: h) }
+    }
+
+    /// Puts back a state that ``copy(slot:)`` took.
+    func restore(_ values: [Float], slot: Int) {
+        let h = configuration.hiddenSize
+        for (i, buffer) in (hidden + cell).enumerated() {
+            values.withUnsafeBufferPointer { buffer[slot * h].update(from: $0.baseAddress! + i * h, count: h) }
+        }
+    }
+
     /// Moves the state and logits of slot `from` into slot `to`.
     func move(slot from: Int, to: Int) {
         let h = configuration.hiddenSize
@@ -77,6 +91,9 @@ final class BatchState {
 }
 
 extension SamplingBatch {
+    /// Multiply-adds of a step below which its rows stay on one thread.
+    static let minimumParallelWork = 1 << 16
+
     /// Runs every row one step on ``inputs``, leaving each row's logits in its slot. Rows
     /// are independent, so small models split them across the kernel pool (each thread
     /// running its rows through every layer); models with products of a million weights or
@@ -91,7 +108,10 @@ extension SamplingBatch {
             let p = buffer.baseAddress!
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
-                if largestProduct >= VectorProducts.parallelThreshold || n < 2 {
+                // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
+                if largestProduct >= VectorProducts.parallelThreshold || n < 2
+                    || n * model.parameterCount < Self.minimumParallelWork
+                {
                     forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)
                 } else {
                     Parallel.forEachPart { part, parts in

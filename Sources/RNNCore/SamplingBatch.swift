@@ -87,6 +87,40 @@ public final class SamplingBatch {
         removeRow(at: i)
     }
 
+    /// A sample taken out of its batch with its state, to rejoin where it stopped (its
+    /// client reads more slowly than the batch draws).
+    public final class Suspended {
+        /// The id the sample was added with.
+        public var id: Int { row.id }
+        let row: Row
+        let state: [Float]
+
+        init(row: Row, state: [Float]) {
+            self.row = row
+            self.state = state
+        }
+    }
+
+    /// Takes the sample `id` out of the batch, keeping everything it needs to go on.
+    public func suspend(id: Int) -> Suspended? {
+        guard let i = rows.firstIndex(where: { $0.id == id }) else { return nil }
+        let suspended = Suspended(row: rows[i], state: state.copy(slot: i))
+        removeRow(at: i)
+        return suspended
+    }
+
+    /// Puts a suspended sample back; it goes on at the next step exactly as if it had never
+    /// left.
+    ///
+    /// - Throws: ``RNNCoreError`` when the batch is full.
+    public func resume(_ suspended: Suspended) throws(RNNCoreError) {
+        guard rows.count < capacity else {
+            throw RNNCoreError(.invalidArgument, "the batch is full (\(capacity) rows)")
+        }
+        state.restore(suspended.state, slot: rows.count)
+        rows.append(suspended.row)
+    }
+
     /// Advances every sample by one token and reports each one that released characters or
     /// ended (ended samples have left the batch when this returns).
     public func step() -> [Progress] {

@@ -19,6 +19,12 @@ struct ContractBindings: RPCService {
         StatusReport(service, started: started)
     }
 
+    func daemonMetrics(_ params: DaemonMetrics.Params, _ call: RPCCall) throws -> MetricsText {
+        MetricsText(
+            text: MetricsExport.shared.text(service, uptimeSeconds: seconds(since: started)),
+            contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+
     func daemonShutdown(_ params: DaemonShutdown.Params, _ call: RPCCall) async throws -> ShutdownResult {
         requestShutdown()
         return ShutdownResult(stopping: true)
@@ -85,8 +91,17 @@ struct ContractBindings: RPCService {
         let options = SamplingOptions(
             temperature: Float(params.temperature), topK: params.topK, topP: params.topP.map(Float.init),
             argmax: params.argmax, seed: 0, prime: params.prime, stop: params.stop ?? [], length: params.length)
-        let stream = call.stream.map { notify in
-            { @Sendable (text: String) -> Bool in notify(.object(["text": .string(text)])) }
+        var stream: SampleStream?
+        if let send = call.stream, let offer = call.offer {
+            stream = SampleStream(
+                offer: { text in
+                    switch offer(.object(["text": .string(text)])) {
+                    case .sent: .sent
+                    case .full: .full
+                    case .gone: .gone
+                    }
+                },
+                send: { text in send(.object(["text": .string(text)])) })
         }
         let outcome = try await service.sample(
             params.model, options: options, seed: params.seed.map(UInt64.init), stream: stream)

@@ -79,6 +79,8 @@ public final class Daemon: Sendable {
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Before anything makes a metric: swift-metrics binds each at its creation.
+        _ = MetricsExport.shared
         let service = ModelService(settings: settings, pool: pool, logger: logger)
         let registry = service.registry
         await registry.loadSavedModels()

@@ -36,6 +36,7 @@ public final class RequestHarness: Sendable {
         pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        _ = MetricsExport.shared
         let bindings = ContractBindings(
             service: ModelService(settings: settings, pool: pool, logger: logger), started: .now,
             openRPCDocument: try Daemon.loadOpenRPCDocument(), requestShutdown: {})

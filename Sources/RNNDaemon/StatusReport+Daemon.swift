@@ -28,7 +28,16 @@ extension StatusReport {
             engine: EngineReport(
                 cpu: Kernels.cpuName, kernels: .init(Kernels.path), selectedBy: Kernels.selectionReason,
                 supportedKernels: Kernels.supportedPaths.map(\.rawValue), gemm: BLAS.backend.rawValue,
-                threads: BLAS.threadCount))
+                threads: BLAS.threadCount),
+            sampling: SamplingReport(service.sampling))
+    }
+}
+
+extension SamplingReport {
+    init(_ totals: SamplingTotals) {
+        self.init(
+            inProgress: totals.inProgress, samples: totals.samples, characters: totals.characters,
+            steps: totals.steps, meanBatch: totals.meanBatch, largestBatch: totals.largestBatch)
     }
 }
 

@@ -72,6 +72,40 @@ public enum DaemonStatus {
     public typealias Result = StatusReport
 }
 
+/// `daemon.metrics`: Counters, levels and latency histograms in the Prometheus text format (for node_exporter's textfile collector or a scrape job): requests and latency per method, batch sizes, characters sampled, scored and trained, models, jobs, spool backlog, connections per socket.
+public enum DaemonMetrics {
+    /// The method name on the wire.
+    public static let name = "daemon.metrics"
+    /// Whether the read-only socket serves it.
+    public static let isReadOnly = true
+    /// The parameters.
+    public struct Params: Sendable, Hashable, Codable, WireStruct {
+
+        /// Wire names of the members, in by-position order.
+        public static let fields: [String] = []
+
+        /// Creates a value with every member.
+        public init() {
+        }
+
+        public init(wire: JSON, at path: WirePath) throws(RPCError) {
+            let members = try WireObject.members(of: wire, at: path)
+            if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+        }
+
+        public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+        public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+        public var wire: JSON {
+            var o: [String: JSON] = [:]
+            return .object(o)
+        }
+    }
+    /// The result.
+    public typealias Result = MetricsText
+}
+
 /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
 public enum DaemonShutdown {
     /// The method name on the wire.
@@ -2063,6 +2097,9 @@ public protocol RPCService: Sendable {
     /// `daemon.status`: Version, uptime, models, memory, running jobs and limits.
     /// Answered on the connection's own thread from published state: it must not block.
     func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) throws -> DaemonStatus.Result
+    /// `daemon.metrics`: Counters, levels and latency histograms in the Prometheus text format (for node_exporter's textfile collector or a scrape job): requests and latency per method, batch sizes, characters sampled, scored and trained, models, jobs, spool backlog, connections per socket.
+    /// Answered on the connection's own thread from published state: it must not block.
+    func daemonMetrics(_ params: DaemonMetrics.Params, _ call: RPCCall) throws -> DaemonMetrics.Result
     /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
     func daemonShutdown(_ params: DaemonShutdown.Params, _ call: RPCCall) async throws -> DaemonShutdown.Result
     /// `model.create`: Create a model and load it.
@@ -2135,6 +2172,16 @@ extension RPCMethods {
             }
         ) { service, params, call in
             try service.daemonStatus(DaemonStatus.Params(params: params), call.withoutStream).wire
+        },
+        RPCMethod(
+            name: DaemonMetrics.name, isReadOnly: DaemonMetrics.isReadOnly,
+            notification: nil, notificationsMayDrop: false,
+            parameters: DaemonMetrics.Params.fields,
+            immediate: { service, params, call in
+                try service.daemonMetrics(DaemonMetrics.Params(params: params), call.withoutStream).wire
+            }
+        ) { service, params, call in
+            try service.daemonMetrics(DaemonMetrics.Params(params: params), call.withoutStream).wire
         },
         RPCMethod(
             name: DaemonShutdown.name, isReadOnly: DaemonShutdown.isReadOnly,

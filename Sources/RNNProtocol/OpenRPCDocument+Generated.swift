@@ -42,6 +42,21 @@ public let openRPCDocumentText = #"""
       "x-immediate": true
     },
     {
+      "name": "daemon.metrics",
+      "summary": "Counters, levels and latency histograms in the Prometheus text format (for node_exporter's textfile collector or a scrape job): requests and latency per method, batch sizes, characters sampled, scored and trained, models, jobs, spool backlog, connections per socket.",
+      "params": [],
+      "result": {
+        "name": "daemon_metrics_result",
+        "schema": {
+          "$ref": "#/components/schemas/MetricsText"
+        }
+      },
+      "errors": [],
+      "x-read-only": true,
+      "paramStructure": "either",
+      "x-immediate": true
+    },
+    {
       "name": "daemon.shutdown",
       "summary": "Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.",
       "params": [],
@@ -1610,6 +1625,9 @@ public let openRPCDocumentText = #"""
           },
           "engine": {
             "$ref": "#/components/schemas/EngineReport"
+          },
+          "sampling": {
+            "$ref": "#/components/schemas/SamplingReport"
           }
         },
         "required": [
@@ -1622,7 +1640,8 @@ public let openRPCDocumentText = #"""
           "resident_bytes",
           "state_directory",
           "limits",
-          "engine"
+          "engine",
+          "sampling"
         ],
         "additionalProperties": false
       },
@@ -2452,6 +2471,64 @@ public let openRPCDocumentText = #"""
           "scores",
           "unit",
           "characters_per_second"
+        ],
+        "additionalProperties": false
+      },
+      "SamplingReport": {
+        "type": "object",
+        "description": "Batched sampling since the daemon started: samples of one model and snapshot are stepped together.",
+        "properties": {
+          "in_progress": {
+            "type": "integer",
+            "description": "Samples stepping in a batch or waiting to join one."
+          },
+          "samples": {
+            "type": "integer",
+            "description": "Samples answered."
+          },
+          "characters": {
+            "type": "integer",
+            "description": "Characters drawn."
+          },
+          "steps": {
+            "type": "integer",
+            "description": "Batch steps run."
+          },
+          "mean_batch": {
+            "type": "number",
+            "description": "Rows per step, on average."
+          },
+          "largest_batch": {
+            "type": "integer",
+            "description": "The most rows one step has run."
+          }
+        },
+        "required": [
+          "in_progress",
+          "samples",
+          "characters",
+          "steps",
+          "mean_batch",
+          "largest_batch"
+        ],
+        "additionalProperties": false
+      },
+      "MetricsText": {
+        "type": "object",
+        "description": "Metrics in the Prometheus text exposition format 0.0.4.",
+        "properties": {
+          "text": {
+            "type": "string",
+            "description": "The exposition, one metric family after another, ending with a newline."
+          },
+          "content_type": {
+            "type": "string",
+            "description": "The HTTP content type a scrape endpoint would serve it with."
+          }
+        },
+        "required": [
+          "text",
+          "content_type"
         ],
         "additionalProperties": false
       }

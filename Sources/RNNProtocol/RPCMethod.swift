@@ -8,14 +8,40 @@ public struct RPCCall: Sendable {
     /// the client is gone or too slow and the stream should end. Nil unless the method streams,
     /// the request asked for it with `stream: true`, and the request has an id.
     public var stream: (@Sendable (JSON) -> Bool)?
+    /// Sends one notification of the stream only if the client has room for it now, never
+    /// waiting (for producers that serve many clients at once). Nil when ``stream`` is.
+    public var offer: (@Sendable (JSON) -> StreamOffer)?
 
-    public init(peer: String, stream: (@Sendable (JSON) -> Bool)? = nil) {
+    public init(
+        peer: String, stream: (@Sendable (JSON) -> Bool)? = nil, offer: (@Sendable (JSON) -> StreamOffer)? = nil
+    ) {
         self.peer = peer
         self.stream = stream
+        self.offer = offer
     }
 
     /// The same call without a stream.
     public var withoutStream: RPCCall { RPCCall(peer: peer) }
+}
+
+/// How a stream notification is written while the client has not read what came before.
+public enum StreamWrite: Sendable {
+    /// Wait for room (the producer slows to the client's pace).
+    case wait
+    /// Drop the notification (training progress: a later one says more).
+    case drop
+    /// Leave it unsent and say so (the producer keeps it for later).
+    case offer
+}
+
+/// What became of a stream notification.
+public enum StreamOffer: Sendable {
+    /// Written.
+    case sent
+    /// Not written: the client has not read what came before.
+    case full
+    /// The client went away.
+    case gone
 }
 
 /// A method of the contract as dispatch uses it: generated from protocol/openrpc.json.

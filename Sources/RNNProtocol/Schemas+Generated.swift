@@ -362,12 +362,14 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
     public var limits: Limits
     /// What the engine computes with on this machine: the CPU, the kernel path chosen from cpuid (or forced with RNND_KERNELS), and the threads of a large product.
     public var engine: EngineReport
+    /// Batched sampling since the daemon started: samples of one model and snapshot are stepped together.
+    public var sampling: SamplingReport
 
     /// Wire names of the members, in by-position order.
-    public static let fields: [String] = ["version", "pid", "uptime_seconds", "models_total", "models_loaded", "jobs_running", "resident_bytes", "state_directory", "limits", "engine"]
+    public static let fields: [String] = ["version", "pid", "uptime_seconds", "models_total", "models_loaded", "jobs_running", "resident_bytes", "state_directory", "limits", "engine", "sampling"]
 
     /// Creates a value with every member.
-    public init(version: String, pid: Int, uptimeSeconds: Double, modelsTotal: Int, modelsLoaded: Int, jobsRunning: Int, residentBytes: Int, stateDirectory: String, limits: Limits, engine: EngineReport) {
+    public init(version: String, pid: Int, uptimeSeconds: Double, modelsTotal: Int, modelsLoaded: Int, jobsRunning: Int, residentBytes: Int, stateDirectory: String, limits: Limits, engine: EngineReport, sampling: SamplingReport) {
         self.version = version
         self.pid = pid
         self.uptimeSeconds = uptimeSeconds
@@ -378,6 +380,7 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
         self.stateDirectory = stateDirectory
         self.limits = limits
         self.engine = engine
+        self.sampling = sampling
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
@@ -453,6 +456,13 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
             let v = try EngineReport(wire: raw, at: p)
             self.engine = v
         }
+        do {
+            let p = path.appending("sampling")
+            guard let raw = members["sampling"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try SamplingReport(wire: raw, at: p)
+            self.sampling = v
+        }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
@@ -472,6 +482,7 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
         o["state_directory"] = stateDirectory.wire
         o["limits"] = limits.wire
         o["engine"] = engine.wire
+        o["sampling"] = sampling.wire
         return .object(o)
     }
 }
@@ -2769,5 +2780,145 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
         }
 
         public var wire: JSON { .string(rawValue) }
+    }
+}
+
+/// Batched sampling since the daemon started: samples of one model and snapshot are stepped together.
+public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
+    /// Samples stepping in a batch or waiting to join one.
+    public var inProgress: Int
+    /// Samples answered.
+    public var samples: Int
+    /// Characters drawn.
+    public var characters: Int
+    /// Batch steps run.
+    public var steps: Int
+    /// Rows per step, on average.
+    public var meanBatch: Double
+    /// The most rows one step has run.
+    public var largestBatch: Int
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["in_progress", "samples", "characters", "steps", "mean_batch", "largest_batch"]
+
+    /// Creates a value with every member.
+    public init(inProgress: Int, samples: Int, characters: Int, steps: Int, meanBatch: Double, largestBatch: Int) {
+        self.inProgress = inProgress
+        self.samples = samples
+        self.characters = characters
+        self.steps = steps
+        self.meanBatch = meanBatch
+        self.largestBatch = largestBatch
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("in_progress")
+            guard let raw = members["in_progress"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.inProgress = v
+        }
+        do {
+            let p = path.appending("samples")
+            guard let raw = members["samples"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.samples = v
+        }
+        do {
+            let p = path.appending("characters")
+            guard let raw = members["characters"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.characters = v
+        }
+        do {
+            let p = path.appending("steps")
+            guard let raw = members["steps"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.steps = v
+        }
+        do {
+            let p = path.appending("mean_batch")
+            guard let raw = members["mean_batch"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Double(wire: raw, at: p)
+            self.meanBatch = v
+        }
+        do {
+            let p = path.appending("largest_batch")
+            guard let raw = members["largest_batch"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try Int(wire: raw, at: p)
+            self.largestBatch = v
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["in_progress"] = inProgress.wire
+        o["samples"] = samples.wire
+        o["characters"] = characters.wire
+        o["steps"] = steps.wire
+        o["mean_batch"] = meanBatch.wire
+        o["largest_batch"] = largestBatch.wire
+        return .object(o)
+    }
+}
+
+/// Metrics in the Prometheus text exposition format 0.0.4.
+public struct MetricsText: Sendable, Hashable, Codable, WireStruct {
+    /// The exposition, one metric family after another, ending with a newline.
+    public var text: String
+    /// The HTTP content type a scrape endpoint would serve it with.
+    public var contentType: String
+
+    /// Wire names of the members, in by-position order.
+    public static let fields: [String] = ["text", "content_type"]
+
+    /// Creates a value with every member.
+    public init(text: String, contentType: String) {
+        self.text = text
+        self.contentType = contentType
+    }
+
+    public init(wire: JSON, at path: WirePath) throws(RPCError) {
+        let members = try WireObject.members(of: wire, at: path)
+        var found = 0
+        do {
+            let p = path.appending("text")
+            guard let raw = members["text"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try String(wire: raw, at: p)
+            self.text = v
+        }
+        do {
+            let p = path.appending("content_type")
+            guard let raw = members["content_type"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try String(wire: raw, at: p)
+            self.contentType = v
+        }
+        if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
+    }
+
+    public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
+
+    public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
+
+    public var wire: JSON {
+        var o: [String: JSON] = [:]
+        o["text"] = text.wire
+        o["content_type"] = contentType.wire
+        return .object(o)
     }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOConcurrencyHelpers
 import NIOCore
 import RNNJSON
@@ -138,8 +139,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let peer = peer
             let writable = writable
             Task {
-                let send: @Sendable (String, Bool) -> Bool = { line, mayDrop in
-                    Self.stream(line, to: channel, mayDrop: mayDrop, writable: writable)
+                let send: @Sendable (String, StreamWrite) -> StreamOffer = { line, mode in
+                    Self.stream(line, to: channel, mode: mode, writable: writable)
                 }
                 let response =
                     if let parsed {
@@ -209,21 +210,27 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     static let stallLimitSeconds = 60.0
 
     /// Writes a stream notification with backpressure. While the channel holds more than its
-    /// high-water mark unsent, a droppable line (training progress) is dropped, and any other
-    /// waits for the channel to drain (the sampler producing it slows to the client's pace);
-    /// a client that reads nothing for ``stallLimitSeconds`` is disconnected. Returns false
-    /// once the client is gone.
-    static func stream(_ line: String, to channel: any Channel, mayDrop: Bool, writable: WritabilityGate) -> Bool {
+    /// high-water mark unsent, a `.drop` line (training progress) is dropped, an `.offer` line
+    /// is left to its producer (`.full`), and a `.wait` line waits for the channel to drain
+    /// (the producer slows to the client's pace); a client that reads nothing for
+    /// ``stallLimitSeconds`` is disconnected.
+    static func stream(_ line: String, to channel: any Channel, mode: StreamWrite, writable: WritabilityGate)
+        -> StreamOffer
+    {
         if !channel.isWritable {
-            if mayDrop { return channel.isActive }
-            guard writable.wait(seconds: stallLimitSeconds) else {
-                channel.close(promise: nil)
-                return false
+            switch mode {
+            case .drop, .offer:
+                return channel.isActive ? .full : .gone
+            case .wait:
+                guard writable.wait(seconds: stallLimitSeconds) else {
+                    channel.close(promise: nil)
+                    return .gone
+                }
             }
         }
-        guard channel.isActive else { return false }
+        guard channel.isActive else { return .gone }
         write(line, to: channel)
-        return true
+        return .sent
     }
 
     static func write(_ line: String, to channel: any Channel) {
@@ -238,24 +245,40 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-/// Counts one socket's open connections against its limit.
+/// Counts one socket's open connections against its limit (and for the metrics).
 public final class ConnectionCounter: Sendable {
+    /// The gauge's name, shared with the daemon's catalogue of help texts.
+    static let gaugeLabel = "rnnd_connections"
     /// The socket's limits, read when they apply.
     let limits: @Sendable () -> ServerLimits
     private let count = NIOLockedValueBox(0)
+    private let gauge: Gauge
 
-    public init(limits: @escaping @Sendable () -> ServerLimits) { self.limits = limits }
+    /// - Parameter socket: the socket's name in the metrics (`admin`, `read_only`).
+    public init(socket: String, limits: @escaping @Sendable () -> ServerLimits) {
+        self.limits = limits
+        gauge = Gauge(label: Self.gaugeLabel, dimensions: [("socket", socket)])
+        gauge.record(0)
+    }
 
     func enter() -> Bool {
         let limit = limits().maxConnections
-        return count.withLockedValue { count in
-            guard count < limit else { return false }
+        let now = count.withLockedValue { count -> Int? in
+            guard count < limit else { return nil }
             count += 1
-            return true
+            return count
         }
+        guard let now else { return false }
+        gauge.record(now)
+        return true
     }
 
-    func leave() { count.withLockedValue { $0 -= 1 } }
+    func leave() {
+        gauge.record(
+            count.withLockedValue {
+                $0 -= 1; return $0
+            })
+    }
 }
 
 /// Whether a channel takes more output, for threads that wait to write (a blocking wait,

@@ -8,6 +8,7 @@ public import RNNProtocol
 public struct Dispatcher: Sendable {
     let service: any RPCService
     let logger: Logger
+    private let metrics = RequestMetrics()
 
     public init(service: any RPCService, logger: Logger) {
         self.service = service
@@ -46,21 +47,23 @@ public struct Dispatcher: Sendable {
         } catch {
             return .deferred(value)
         }
+        let start = ContinuousClock.now
         let outcome: Result<JSON, RPCError>
         do {
             outcome = .success(try immediate(service, request.params, RPCCall(peer: peer)))
         } catch {
             outcome = .failure(wireError(error, method: name, id: request.id))
         }
+        metrics.record(name, since: start, failed: outcome.isFailure)
         guard let id = request.id else { return .answered(nil) }
         return .answered(JSONCoding.line(RPCResponse(id: id, outcome: outcome).json))
     }
 
     /// The response line for `line` (nil when nothing is to be answered). `send` writes a
-    /// stream notification; its flag says the line may be dropped rather than wait for a
-    /// client that does not read (the contract marks such streams).
+    /// stream notification as its ``StreamWrite`` says (the contract marks the streams whose
+    /// lines may be dropped rather than wait for a client that does not read).
     public func handle(
-        line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+        line: [UInt8], readOnly: Bool, peer: String, send: @escaping @Sendable (String, StreamWrite) -> StreamOffer
     ) async -> String? {
         let value: JSON
         do {
@@ -73,7 +76,7 @@ public struct Dispatcher: Sendable {
 
     /// The response line for a parsed line (a request or a batch).
     public func handle(
-        _ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+        _ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, StreamWrite) -> StreamOffer
     ) async -> String? {
         if case .array(let items) = value {
             guard !items.isEmpty else {
@@ -99,7 +102,7 @@ public struct Dispatcher: Sendable {
     }
 
     private func handleOne(
-        _ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+        _ value: JSON, readOnly: Bool, peer: String, send: @escaping @Sendable (String, StreamWrite) -> StreamOffer
     ) async -> RPCResponse? {
         let request: RPCRequest
         do {
@@ -113,7 +116,8 @@ public struct Dispatcher: Sendable {
     }
 
     private func call(
-        _ request: RPCRequest, readOnly: Bool, peer: String, send: @escaping @Sendable (String, Bool) -> Bool
+        _ request: RPCRequest, readOnly: Bool, peer: String,
+        send: @escaping @Sendable (String, StreamWrite) -> StreamOffer
     ) async -> Result<JSON, RPCError> {
         guard let method = RPCMethods.byName[request.method] else {
             return .failure(
@@ -135,19 +139,24 @@ public struct Dispatcher: Sendable {
         var call = RPCCall(peer: peer)
         if let id = request.id, let notification = method.notification {
             let mayDrop = method.notificationsMayDrop
-            call.stream = { @Sendable params in
-                // The request's id rides in the params, so a client can match streams.
+            // The request's id rides in the params, so a client can match streams.
+            let line = { @Sendable (params: JSON) -> String in
                 var object = params.objectValue ?? ["value": params]
                 object["id"] = JSON(id)
-                return send(
-                    JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json), mayDrop)
+                return JSONCoding.line(RPCRequest(method: notification, params: .object(object), id: nil).json)
             }
+            call.stream = { @Sendable params in send(line(params), mayDrop ? .drop : .wait) != .gone }
+            call.offer = { @Sendable params in send(line(params), .offer) }
         }
+        let start = ContinuousClock.now
+        let outcome: Result<JSON, RPCError>
         do {
-            return .success(try await method.invoke(service, request.params, call))
+            outcome = .success(try await method.invoke(service, request.params, call))
         } catch {
-            return .failure(wireError(error, method: method.name, id: request.id))
+            outcome = .failure(wireError(error, method: method.name, id: request.id))
         }
+        metrics.record(method.name, since: start, failed: outcome.isFailure)
+        return outcome
     }
 
     /// A thrown error as the wire carries it; anything without a wire form is a bug, logged.
@@ -159,5 +168,12 @@ public struct Dispatcher: Sendable {
             logger.error("internal error in \(method): \(error)", metadata: ["id": "\(id?.description ?? "none")"])
             return RPCError(.internalError, "internal error; the daemon's log has the details")
         }
+    }
+}
+
+extension Result {
+    var isFailure: Bool {
+        if case .failure = self { return true }
+        return false
     }
 }

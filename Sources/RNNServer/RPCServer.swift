@@ -28,7 +28,7 @@ public struct RPCServer: Sendable {
         _ path: String, activated: Int32?, mode: mode_t, readOnly: Bool,
         limits: @escaping @Sendable () -> ServerLimits
     ) async throws -> any Channel {
-        let counter = ConnectionCounter(limits: limits)
+        let counter = ConnectionCounter(socket: readOnly ? "read_only" : "admin", limits: limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.autoRead, value: false)
@@ -58,7 +58,7 @@ public struct RPCServer: Sendable {
     public func serveConnected(
         _ descriptor: Int32, readOnly: Bool, limits: @escaping @Sendable () -> ServerLimits
     ) -> EventLoopFuture<any Channel> {
-        let counter = ConnectionCounter(limits: limits)
+        let counter = ConnectionCounter(socket: readOnly ? "read_only" : "admin", limits: limits)
         return ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
             .channelInitializer { [dispatcher] channel in

@@ -50,6 +50,8 @@ extension DaemonConfiguration {
             max_parameters = \(l.maxParameters)
             max_import_bytes = \(l.maxImportBytes)
             max_samples = \(l.maxSamples)
+            max_batch = \(l.maxBatch)
+            max_evaluations = \(l.maxEvaluations)
             max_requests_per_connection = \(l.maxRequestsPerConnection)
             plugin_seconds = \(number(l.pluginSeconds))
             plugin_bytes = \(l.pluginBytes)

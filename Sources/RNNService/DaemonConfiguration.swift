@@ -22,7 +22,9 @@ import TOMLKit
 /// max_loaded_models = 8          # past it, the least recently used model is saved and unloaded
 /// max_parameters = 50000000      # per model: create, import and load refuse more
 /// max_import_bytes = 1073741824
-/// max_samples = 16               # samples and evaluations at once, each on its own thread
+/// max_samples = 256              # samples in progress at once (stepping or waiting)
+/// max_batch = 64                 # samples of one model stepped together
+/// max_evaluations = 16           # evaluations and scorings at once, each on its own thread
 /// max_requests_per_connection = 16
 /// idle_unload_seconds = 0        # 0 = never
 /// max_sample_length = 100000
@@ -58,8 +60,12 @@ public struct DaemonConfiguration: Sendable, Hashable {
         /// Parameters of one model; a larger create, import or load is refused.
         public var maxParameters = 50_000_000
         public var maxImportBytes = 1 << 30
-        /// Samples and evaluations running at once (each on its own thread).
-        public var maxSamples = 16
+        /// Samples in progress at once, across models (stepping in a batch or waiting to).
+        public var maxSamples = 256
+        /// Samples of one model (and snapshot) stepped together; more wait for a row.
+        public var maxBatch = 64
+        /// Evaluations and scorings running at once (each on its own thread).
+        public var maxEvaluations = 16
         /// Requests one connection may have outstanding at once.
         public var maxRequestsPerConnection = 16
         public var idleUnloadSeconds: Double = 0
@@ -126,6 +132,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.int("limits", "max_parameters") { c.limits.maxParameters = $0 }
         try reader.int("limits", "max_import_bytes") { c.limits.maxImportBytes = $0 }
         try reader.int("limits", "max_samples") { c.limits.maxSamples = $0 }
+        try reader.int("limits", "max_batch") { c.limits.maxBatch = $0 }
+        try reader.int("limits", "max_evaluations") { c.limits.maxEvaluations = $0 }
         try reader.int("limits", "max_requests_per_connection") { c.limits.maxRequestsPerConnection = $0 }
         try reader.double("limits", "idle_unload_seconds") { c.limits.idleUnloadSeconds = $0 }
         try reader.int("limits", "max_sample_length") { c.limits.maxSampleLength = $0 }
@@ -157,7 +165,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
                 "max_jobs", "max_snapshots", "max_vocabulary", "max_feed_bytes", "max_spool_bytes", "plugin_seconds",
                 "plugin_bytes",
                 "plugin_idle_seconds", "max_admin_connections", "idle_connection_seconds", "max_parameters",
-                "max_import_bytes", "max_samples", "max_requests_per_connection",
+                "max_import_bytes", "max_samples", "max_batch", "max_evaluations", "max_requests_per_connection",
             ],
             "training": ["blas_threads", "autosave_seconds", "feed_validation_fraction"],
         ]
@@ -186,6 +194,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try positive(limits.maxParameters, "max_parameters")
         try positive(limits.maxImportBytes, "max_import_bytes")
         try positive(limits.maxSamples, "max_samples")
+        try positive(limits.maxBatch, "max_batch")
+        try positive(limits.maxEvaluations, "max_evaluations")
         try positive(limits.maxRequestsPerConnection, "max_requests_per_connection")
         if !(limits.idleConnectionSeconds > 0 && limits.idleConnectionSeconds <= 86_400 * 365) {
             throw ConfigurationError("limits.idle_connection_seconds must be above 0 and at most a year (31536000)")

@@ -7,6 +7,10 @@ import Synchronization
 struct PublishedModel: Sendable {
     var model: CharRNN
     var vocabulary: Vocabulary
+    /// Distinct for every publication: samples of one version may share a batch.
+    var version = PublishedModel.versions.add(1, ordering: .relaxed).newValue
+
+    private static let versions = Atomic<UInt64>(0)
 }
 
 /// Everything the daemon knows about one model, loaded or not. Readers (info, sample) take
@@ -149,6 +153,9 @@ final class ModelHost: Sendable {
     }
 
     var spoolEnd: Int { state.withLock { $0.spoolEnd } }
+
+    /// Bytes fed and not learnt yet (as of the last append and the last step published).
+    var spoolBacklog: Int { state.withLock { max(0, $0.spoolEnd - $0.learnedPosition) } }
 
     func readSpool(from: Int, limit: Int) throws(ServiceError) -> [UInt8] {
         try spool.withLock { (spool) throws(ServiceError) -> [UInt8] in try spool.read(from: from, limit: limit) }

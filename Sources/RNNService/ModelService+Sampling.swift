@@ -5,11 +5,11 @@ package import RNNCore
 /// never wait for a training step and never change which models are loaded.
 extension ModelService {
     /// Samples from `model`'s published weights as `options` says, with a random seed when
-    /// `seed` is nil. With `stream`, text goes out in pieces as it is drawn; a `false` from
-    /// it (the client went away) ends the sample.
+    /// `seed` is nil, in the model's batch (``SampleScheduler``): the same seed gives the same
+    /// text whatever else is sampled at the time. With `stream`, text goes out in pieces as
+    /// it is drawn; a client that went away ends its sample.
     package func sample(
-        _ model: String, options requested: SamplingOptions, seed: UInt64?,
-        stream notify: (@Sendable (String) -> Bool)? = nil
+        _ model: String, options requested: SamplingOptions, seed: UInt64?, stream: SampleStream? = nil
     ) async throws(ServiceError) -> SampleOutcome {
         let host = try await registry.host(model)
         guard let snapshot = host.snapshot else {
@@ -22,41 +22,14 @@ extension ModelService {
                 "length", "must be in 1...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
         }
         let randomSeed = await registry.nextSeed()
-        var chosen = requested
-        chosen.seed = seed ?? randomSeed
-        let options = chosen
-        // A streamed sample waits for a client that reads slowly, so it gets its own thread.
-        let work: @Sendable () throws(ServiceError) -> SampleOutcome = { () throws(ServiceError) -> SampleOutcome in
-            let sampler: Sampler
-            do {
-                sampler = try Sampler(model: snapshot.model, vocabulary: snapshot.vocabulary, options: options)
-            } catch {
-                throw ServiceError(.invalidArgument, (error as? RNNCoreError)?.message ?? "\(error)")
-            }
-            let start = ContinuousClock.now
-            var text = String.UnicodeScalarView()
-            var pending = String.UnicodeScalarView()
-            var lastFlush = ContinuousClock.now
-            var count = 0
-            while let scalar = sampler.next() {
-                text.append(scalar)
-                count += 1
-                guard let notify else { continue }
-                pending.append(scalar)
-                if pending.count >= 64 || seconds(since: lastFlush) >= 0.02 {
-                    // A client that has gone away ends its sample.
-                    guard notify(String(pending)) else { break }
-                    pending = String.UnicodeScalarView()
-                    lastFlush = .now
-                }
-            }
-            if let notify, !pending.isEmpty { _ = notify(String(pending)) }
-            let elapsed = seconds(since: start)
-            return SampleOutcome(
-                text: String(text), characters: count, charactersPerSecond: Double(count) / max(elapsed, 1e-9),
-                stopReason: sampler.stopReason, seed: options.seed)
+        var options = requested
+        options.seed = seed ?? randomSeed
+        do {
+            try options.validate()
+        } catch {
+            throw ServiceError(.invalidArgument, error.message)
         }
-        return try await compute("sample", work)
+        return try await samples.sample(model, snapshot: snapshot, options: options, stream: stream)
     }
 
     /// The loss of `model` on `text`.

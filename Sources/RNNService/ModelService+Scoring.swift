@@ -22,6 +22,7 @@ extension ModelService {
                 throw ServiceError(.invalidArgument, error.message)
             }
             let characters = scores.reduce(0) { $0 + $1.characters }
+            ServiceMetrics.scored(texts: scores.count, characters: characters)
             return ScoringOutcome(
                 scores: scores, perByte: snapshot.vocabulary.kind == .bytes,
                 charactersPerSecond: Double(characters) / max(seconds(since: start), 1e-9))

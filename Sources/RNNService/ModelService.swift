@@ -11,8 +11,10 @@ package struct ModelService: Sendable {
     let settings: ConfigurationBox
     let pool: NIOThreadPool
     let logger: Logger
-    /// Admission for samples and evaluations.
+    /// Admission for evaluations and scorings.
     let computeSlots: ComputeSlots
+    /// Continuous batching of samples.
+    let samples: SampleScheduler
 
     package init(settings: ConfigurationBox, pool: NIOThreadPool, logger: Logger) {
         self.settings = settings
@@ -20,6 +22,7 @@ package struct ModelService: Sendable {
         self.logger = logger
         registry = ModelRegistry(settings: settings, pool: pool, logger: logger)
         computeSlots = ComputeSlots(settings: settings)
+        samples = SampleScheduler(settings: settings)
     }
 
     package var configuration: DaemonConfiguration { settings.current }
@@ -40,8 +43,8 @@ package struct ModelService: Sendable {
         return try result.get()
     }
 
-    /// Runs read-side compute (a sample, an evaluation) on a thread of its own within
-    /// ``ComputeSlots``: refused at once past `limits.max_samples`.
+    /// Runs read-side compute (an evaluation, a scoring) on a thread of its own within
+    /// ``ComputeSlots``: refused at once past `limits.max_evaluations`.
     func compute<T: Sendable>(_ what: String, _ body: @escaping @Sendable () throws(ServiceError) -> T)
         async throws(ServiceError) -> T
     {
@@ -69,6 +72,14 @@ package struct ModelService: Sendable {
         }
         return try result.get()
     }
+
+    /// Fed text acknowledged and not yet learnt, across models, in bytes.
+    package var spoolBacklog: Int {
+        registry.directory.hosts.values.reduce(0) { $0 + $1.spoolBacklog }
+    }
+
+    /// Batched sampling's totals since start.
+    package var sampling: SamplingTotals { samples.totals }
 
     /// How many models are known and loaded, and how many jobs run, as last published.
     package var counts: (models: Int, loaded: Int, jobsRunning: Int) {

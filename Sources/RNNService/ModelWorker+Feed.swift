@@ -54,6 +54,7 @@ extension ModelWorker {
                     }
                     record.steps += 1
                     record.charactersSeen += batch * steps
+                    ServiceMetrics.trained(characters: batch * steps)
                     lastLoss = report.loss
                     if record.steps % 10 == 0 {
                         record.record(step: record.steps, loss: report.loss, validationLoss: nil)

@@ -148,6 +148,7 @@ extension ModelWorker {
             run.steps += 1
             record.steps += 1
             record.charactersSeen += charsPerStep
+            ServiceMetrics.trained(characters: charsPerStep)
             dirty = true
             run.smoothed = run.smoothed.map { 0.95 * $0 + 0.05 * report.loss } ?? report.loss
             var validationLoss: Double?

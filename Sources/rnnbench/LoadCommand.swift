@@ -8,16 +8,33 @@ import RNNProtocol
     import Glibc
 #endif
 
-/// Many clients on both sockets at once (status and sampling on the read-only socket,
-/// feeding on the admin socket) while a 2x128 LSTM trains: requests per second, latency
-/// percentiles per kind, and the daemon's peak memory, as `key=value` lines.
+/// A real rnnd under many clients, as `key=value` lines. Scenarios: `mixed` (status and
+/// sampling on the read-only socket, feeding on the admin socket, while a 2x128 LSTM
+/// trains: requests per second and latency per kind), `sample` (batched sampling: one
+/// client alone, then `--clients` at once, from a warm idle model), `score` (log lines
+/// scored in calls of 1,000).
 struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load", abstract: "Throughput and latency of a real rnnd under many clients, as key=value lines.")
 
+    /// What the clients do.
+    enum Scenario: String, ExpressibleByArgument, CaseIterable {
+        case mixed, sample, score
+    }
+
     @OptionGroup var target: DaemonOptions
+    @Option(help: "mixed, sample or score.")
+    var scenario: Scenario = .mixed
     @Option(help: "Seconds of load.")
     var seconds: Double = 20
+    @Option(help: "Clients sampling at once (sample scenario).")
+    var clients: Int = 16
+    @Option(help: "Layers of the sampled model (sample scenario).")
+    var layers: Int = 2
+    @Option(help: "Hidden size of the sampled or scoring model.")
+    var hidden: Int = 128
+    @Option(help: "Log lines to score (score scenario).")
+    var lines: Int = 100_000
     @Option(help: "Clients calling daemon.status on the read-only socket.")
     var statusClients: Int = 8
     @Option(help: "Clients sampling 200 characters on the read-only socket.")
@@ -28,6 +45,16 @@ struct LoadCommand: ParsableCommand {
     func run() throws {
         let (daemon, corpusPath, text) = try target.start()
         defer { daemon.stop() }
+        let engine = try daemon.connect().daemonStatus().engine
+        print("bench=load cpu=\"\(engine.cpu)\" kernels=\(engine.kernels.rawValue) scenario=\(scenario.rawValue)")
+        switch scenario {
+        case .mixed: try mixedScenario(daemon, corpusPath: corpusPath, text: text)
+        case .sample: try sampleScenario(daemon, corpusPath: corpusPath)
+        case .score: try scoreScenario(daemon, corpusPath: corpusPath)
+        }
+    }
+
+    private func mixedScenario(_ daemon: RunningDaemon, corpusPath: String, text: String) throws {
         let admin = try daemon.connect()
         _ = try admin.modelCreate(
             .init(model: "load", architecture: .lstm, layers: 2, hiddenSize: 128, corpus: CorpusSpec(file: corpusPath)))

@@ -13,7 +13,8 @@ struct RNNCtl: ParsableCommand {
             cannot be read, 69 rnnd not reachable.
             """,
         subcommands: [
-            StatusCommand.self, PsCommand.self, ListCommand.self, ShowCommand.self, CreateCommand.self, RmCommand.self,
+            StatusCommand.self, MetricsCommand.self, PsCommand.self, ListCommand.self, ShowCommand.self,
+            CreateCommand.self, RmCommand.self,
             LoadCommand.self, UnloadCommand.self, SaveCommand.self, ImportCommand.self, ExportCommand.self,
             SampleCommand.self, EvalCommand.self, ScoreCommand.self, TrainCommand.self, JobsCommand.self,
             CancelCommand.self,

@@ -79,9 +79,13 @@ import Testing
         var ended = Set<Int>()
         for i in 0..<8 { try batch.add(id: i, options: Self.requests[i]) }
         var steps = 0
-        while !batch.isEmpty || steps <= lateJoin {
+        var parked: SamplingBatch.Suspended?
+        while !batch.isEmpty || steps <= 10 {
             if steps == lateJoin { for i in 8..<16 { try batch.add(id: i, options: Self.requests[i]) } }
             if steps == 3 { batch.remove(id: 5) }
+            // Request 4 sits out steps 6 to 9 (a slow reader), then goes on where it stopped.
+            if steps == 6 { parked = batch.suspend(id: 4) }
+            if steps == 10, let sample = parked { try batch.resume(sample) }
             for progress in batch.step() {
                 texts[progress.id].append(contentsOf: progress.text)
                 if let reason = progress.stopReason {

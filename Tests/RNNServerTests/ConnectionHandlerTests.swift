@@ -19,7 +19,8 @@ import Testing
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: 1 << 16)))
         try channel.pipeline.syncOperations.addHandler(
             RPCConnectionHandler(
-                dispatcher: dispatcher, readOnly: readOnly, connections: ConnectionCounter { Self.limits }))
+                dispatcher: dispatcher, readOnly: readOnly,
+                connections: ConnectionCounter(socket: "test") { Self.limits }))
         channel.pipeline.fireChannelActive()
         return channel
     }
@@ -75,7 +76,7 @@ import Testing
     }
 
     @Test func connectionsPastTheLimitAreRefusedWithTheKey() throws {
-        let counter = ConnectionCounter { Self.limits }
+        let counter = ConnectionCounter(socket: "test") { Self.limits }
         #expect(counter.enter() && counter.enter())
         #expect(!counter.enter())
         counter.leave()

@@ -19,7 +19,7 @@ import Testing
     func handle(_ text: String, readOnly: Bool = false, sent: Sent = Sent()) async throws -> JSON? {
         let line = await dispatcher.handle(line: Array(text.utf8), readOnly: readOnly, peer: "test") { line, _ in
             sent.lines.withLock { $0.append(line) }
-            return true
+            return .sent
         }
         return try line.map { try JSONParser.parse($0) }
     }

@@ -13,10 +13,14 @@ struct StubService: RPCService {
             maxMessageBytes: 1, maxConnections: 1, maxLoadedModels: 1, maxSampleLength: 1, maxJobs: 1,
             maxVocabulary: 1, idleUnloadSeconds: 1),
         engine: EngineReport(
-            cpu: "test", kernels: .portable, selectedBy: "test", supportedKernels: [], gemm: "kernels", threads: 1))
+            cpu: "test", kernels: .portable, selectedBy: "test", supportedKernels: [], gemm: "kernels", threads: 1),
+        sampling: SamplingReport(inProgress: 0, samples: 0, characters: 0, steps: 0, meanBatch: 0, largestBatch: 0))
 
     func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) throws -> JSON { [:] }
     func daemonStatus(_ params: DaemonStatus.Params, _ call: RPCCall) throws -> StatusReport { Self.status }
+    func daemonMetrics(_ params: DaemonMetrics.Params, _ call: RPCCall) throws -> MetricsText {
+        MetricsText(text: "", contentType: "text/plain")
+    }
     func daemonShutdown(_ params: DaemonShutdown.Params, _ call: RPCCall) async throws -> ShutdownResult {
         ShutdownResult(stopping: true)
     }

@@ -1,0 +1,227 @@
+import Dispatch
+import Foundation
+import RNNCore
+import Synchronization
+
+/// One model snapshot's batch of samples, stepped on a thread of its own: requests wait in
+/// its inbox, join at the next step while there is room (`limits.max_batch`), and are
+/// answered as they end. The thread lingers a second for more work, then retires; a request
+/// that finds it retired starts a new loop.
+final class SampleBatchLoop: Sendable {
+    typealias Reply = CheckedContinuation<Result<SampleOutcome, ServiceError>, Never>
+
+    /// A sample asked for.
+    struct Request: Sendable {
+        let options: SamplingOptions
+        let stream: SampleStream?
+        let reply: Reply
+    }
+
+    let model: String
+    /// The snapshot version the loop samples from.
+    let version: UInt64
+    private let snapshot: PublishedModel
+    private let capacity: Int
+    private let counters: SampleCounters
+    private let inbox = Mutex(Inbox())
+    private let doorbell = DispatchSemaphore(value: 0)
+    /// How long an empty loop waits for a request before its thread ends.
+    static let lingerSeconds = 1.0
+
+    private struct Inbox: ~Copyable {
+        var waiting: [Request] = []
+        var retired = false
+    }
+
+    init(model: String, snapshot: PublishedModel, capacity: Int, counters: SampleCounters) {
+        self.model = model
+        self.version = snapshot.version
+        self.snapshot = snapshot
+        self.capacity = capacity
+        self.counters = counters
+    }
+
+    /// Queues `request` for the next step; false when the loop has retired.
+    func enqueue(_ request: Request) -> Bool {
+        let accepted = inbox.withLock { inbox in
+            guard !inbox.retired else { return false }
+            inbox.waiting.append(request)
+            return true
+        }
+        if accepted { doorbell.signal() }
+        return accepted
+    }
+
+    /// Starts the loop's thread.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "rnnd-sample"
+        thread.start()
+    }
+
+    /// A sample in the batch (or set aside), as its thread tracks it.
+    struct Active {
+        let request: Request
+        var text = String.UnicodeScalarView()
+        /// Streamed text not yet handed on.
+        var unsent = String.UnicodeScalarView()
+        var lastSent = ContinuousClock.now
+        let start = ContinuousClock.now
+        /// Sends for a client that once had no room; from then on every piece goes through it.
+        var outlet: StreamOutlet?
+    }
+
+    /// What the loop's thread owns.
+    private struct Rows {
+        var active: [Int: Active] = [:]
+        /// Samples set aside while their clients catch up.
+        var parked: [Int: SamplingBatch.Suspended] = [:]
+        var nextID = 0
+    }
+
+    private func run() {
+        let batch: SamplingBatch
+        do {
+            batch = try SamplingBatch(model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity)
+        } catch {
+            retire(failing: ServiceError(.invalidArgument, error.message))
+            return
+        }
+        var rows = Rows()
+        while true {
+            resumeParked(&rows, batch)
+            let joining = inbox.withLock { inbox -> [Request] in
+                let taken = Array(inbox.waiting.prefix(capacity - batch.count))
+                inbox.waiting.removeFirst(taken.count)
+                return taken
+            }
+            for request in joining {
+                do {
+                    try batch.add(id: rows.nextID, options: request.options)
+                    rows.active[rows.nextID] = Active(request: request)
+                    rows.nextID += 1
+                } catch {
+                    request.reply.resume(returning: .failure(ServiceError(.invalidArgument, error.message)))
+                }
+            }
+            if batch.isEmpty {
+                if !rows.parked.isEmpty {
+                    // Only slow readers left: their outlets ring when they have caught up.
+                    doorbell.wait()
+                } else if doorbell.wait(timeout: .now() + Self.lingerSeconds) != .success, retireIfIdle() {
+                    return
+                }
+                continue
+            }
+            let size = batch.count
+            let now = ContinuousClock.now
+            for progress in batch.step() {
+                guard var sample = rows.active[progress.id] else { continue }
+                sample.text.append(contentsOf: progress.text)
+                counters.characters.add(progress.text.count, ordering: .relaxed)
+                ServiceMetrics.sampled(characters: progress.text.count)
+                let gone = deliver(&sample, progress, now: now)
+                if gone || progress.stopReason != nil {
+                    // A client that went away ends its sample, with what was drawn.
+                    if gone { batch.remove(id: progress.id) }
+                    rows.active[progress.id] = nil
+                    finish(sample, stopReason: gone ? nil : progress.stopReason)
+                } else {
+                    if let outlet = sample.outlet, outlet.backlog > StreamOutlet.highWater,
+                        let suspended = batch.suspend(id: progress.id)
+                    {
+                        rows.parked[progress.id] = suspended
+                    }
+                    rows.active[progress.id] = sample
+                }
+            }
+            counters.steps.add(1, ordering: .relaxed)
+            counters.rowSteps.add(size, ordering: .relaxed)
+            counters.largestBatch.max(size, ordering: .relaxed)
+            ServiceMetrics.stepped(rows: size)
+        }
+    }
+
+    /// Puts back the parked samples whose clients have read down to the outlet's low water
+    /// mark, and ends those whose clients went away.
+    private func resumeParked(_ rows: inout Rows, _ batch: SamplingBatch) {
+        for (id, suspended) in rows.parked {
+            guard let sample = rows.active[id], let outlet = sample.outlet else { continue }
+            if outlet.isGone {
+                rows.parked[id] = nil
+                rows.active[id] = nil
+                finish(sample, stopReason: nil)
+            } else if outlet.backlog <= StreamOutlet.lowWater, batch.count < capacity {
+                try? batch.resume(suspended)
+                rows.parked[id] = nil
+            }
+        }
+    }
+
+    /// Hands a streamed sample's new text on when a piece is due (64 characters, 20 ms, or
+    /// the end): straight to the client while it has room, else through an outlet. True
+    /// when the client has gone away.
+    private func deliver(_ sample: inout Active, _ progress: SamplingBatch.Progress, now: ContinuousClock.Instant)
+        -> Bool
+    {
+        guard let stream = sample.request.stream else { return false }
+        sample.unsent.append(contentsOf: progress.text)
+        let due = sample.unsent.count >= 64 || now - sample.lastSent >= .milliseconds(20)
+        guard !sample.unsent.isEmpty, due || progress.stopReason != nil else { return false }
+        let piece = String(sample.unsent)
+        let characters = sample.unsent.count
+        sample.unsent = String.UnicodeScalarView()
+        sample.lastSent = now
+        if let outlet = sample.outlet {
+            if outlet.isGone { return true }
+            outlet.push(piece, characters: characters)
+            return false
+        }
+        switch stream.offer(piece) {
+        case .sent: return false
+        case .gone: return true
+        case .full:
+            let doorbell = doorbell
+            let outlet = StreamOutlet(stream: stream) { doorbell.signal() }
+            outlet.push(piece, characters: characters)
+            sample.outlet = outlet
+            return false
+        }
+    }
+
+    /// Answers a sample, after its outlet (if it has one) has sent what it holds.
+    private func finish(_ sample: Active, stopReason: StopReason?) {
+        let elapsed = seconds(since: sample.start)
+        let outcome = SampleOutcome(
+            text: String(sample.text), characters: sample.text.count,
+            charactersPerSecond: Double(sample.text.count) / max(elapsed, 1e-9), stopReason: stopReason,
+            seed: sample.request.options.seed)
+        counters.samples.add(1, ordering: .relaxed)
+        ServiceMetrics.answeredSample()
+        let reply = sample.request.reply
+        if let outlet = sample.outlet {
+            outlet.close { reply.resume(returning: .success(outcome)) }
+        } else {
+            reply.resume(returning: .success(outcome))
+        }
+    }
+
+    /// Retires when nothing waits; false when a request arrived meanwhile.
+    private func retireIfIdle() -> Bool {
+        inbox.withLock { inbox in
+            guard inbox.waiting.isEmpty else { return false }
+            inbox.retired = true
+            return true
+        }
+    }
+
+    /// Retires and answers everything waiting with `failure`.
+    private func retire(failing failure: ServiceError) {
+        let waiting = inbox.withLock { inbox in
+            inbox.retired = true
+            defer { inbox.waiting = [] }
+            return inbox.waiting
+        }
+        for request in waiting { request.reply.resume(returning: .failure(failure)) }
+    }
+}

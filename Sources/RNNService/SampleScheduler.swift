@@ -1,0 +1,84 @@
+import Dispatch
+import Foundation
+import RNNCore
+import Synchronization
+
+/// Continuous batching for `sample`: requests for the same model and weights (the same
+/// published snapshot) join one ``SampleBatchLoop`` at its next step and leave when done, so
+/// sixteen clients cost little more than one. A model republished by training gets a new
+/// loop for new requests while the old one finishes its rows.
+final class SampleScheduler: Sendable {
+    private let settings: ConfigurationBox
+    /// The newest loop of each model.
+    private let loops = Mutex([String: SampleBatchLoop]())
+    /// Samples admitted and not yet answered, across models (`limits.max_samples`).
+    private let admitted = Atomic<Int>(0)
+    /// Totals since start, for status and metrics.
+    let counters = SampleCounters()
+
+    init(settings: ConfigurationBox) { self.settings = settings }
+
+    /// The totals so far.
+    var totals: SamplingTotals {
+        SamplingTotals(
+            inProgress: admitted.load(ordering: .relaxed), samples: counters.samples.load(ordering: .relaxed),
+            characters: counters.characters.load(ordering: .relaxed), steps: counters.steps.load(ordering: .relaxed),
+            rowSteps: counters.rowSteps.load(ordering: .relaxed),
+            largestBatch: counters.largestBatch.load(ordering: .relaxed))
+    }
+
+    /// Draws a sample of `model` from `snapshot` in the model's batch and returns it when done.
+    ///
+    /// - Throws: ``ServiceError`` `.limitReached` past `limits.max_samples`, `.invalidArgument`
+    ///   when an option is out of range.
+    func sample(
+        _ model: String, snapshot: PublishedModel, options: SamplingOptions, stream: SampleStream?
+    ) async throws(ServiceError) -> SampleOutcome {
+        let limits = settings.current.limits
+        guard admitted.add(1, ordering: .relaxed).newValue <= limits.maxSamples else {
+            admitted.subtract(1, ordering: .relaxed)
+            throw ServiceError(
+                .limitReached,
+                "\(limits.maxSamples) samples are in progress (limits.max_samples); sample again in a moment")
+        }
+        defer { admitted.subtract(1, ordering: .relaxed) }
+        let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
+            let request = SampleBatchLoop.Request(options: options, stream: stream, reply: continuation)
+            loops.withLock { loops in
+                if let loop = loops[model], loop.version == snapshot.version, loop.enqueue(request) { return }
+                let loop = SampleBatchLoop(
+                    model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters)
+                _ = loop.enqueue(request)
+                loops[model] = loop
+                loop.start()
+            }
+        }
+        return try result.get()
+    }
+}
+
+/// Totals of batched sampling since start.
+final class SampleCounters: Sendable {
+    /// Characters drawn.
+    let characters = Atomic<Int>(0)
+    /// Samples finished.
+    let samples = Atomic<Int>(0)
+    /// Steps run, and rows summed over them (their ratio is the mean batch size).
+    let steps = Atomic<Int>(0)
+    let rowSteps = Atomic<Int>(0)
+    /// The most rows one step has run.
+    let largestBatch = Atomic<Int>(0)
+}
+
+/// Batched sampling's totals, as status and metrics report them.
+package struct SamplingTotals: Sendable, Hashable {
+    /// Samples stepping in a batch or waiting to join one.
+    package var inProgress: Int
+    package var samples: Int
+    package var characters: Int
+    package var steps: Int
+    package var rowSteps: Int
+    package var largestBatch: Int
+    /// Rows per step, on average.
+    package var meanBatch: Double { steps == 0 ? 0 : Double(rowSteps) / Double(steps) }
+}

@@ -1,0 +1,82 @@
+import Dispatch
+import RNNClient
+import RNNProtocol
+
+/// The batched-sampling scenario: one client alone, then many at once, each asking for
+/// 200 characters from a warm idle model.
+extension LoadCommand {
+    func sampleScenario(_ daemon: RunningDaemon, corpusPath: String) throws {
+        let admin = try daemon.connect()
+        _ = try admin.modelCreate(
+            .init(
+                model: "load", architecture: .lstm, layers: layers, hiddenSize: hidden,
+                corpus: CorpusSpec(file: corpusPath)))
+        let readOnlyPath = daemon.folder + "/run/rnnd-ro.sock"
+        let warm = try RNNClient(path: readOnlyPath)
+        for _ in 0..<20 { _ = try warm.sample(.init(model: "load", length: 200)) }
+
+        let lone = try measureSamples(clients: 1, path: readOnlyPath, seconds: seconds / 2)
+        let many = try measureSamples(clients: clients, path: readOnlyPath, seconds: seconds)
+        let sampling = try admin.daemonStatus().sampling
+        let model = "\(layers)x\(hidden)"
+        for (name, run) in [("alone", lone), ("together", many)] {
+            print(
+                "bench=load scenario=sample model=\(model) run=\(name) clients=\(run.clients) "
+                    + "samples=\(run.times.count) failures=\(run.failures) "
+                    + "chars_per_s=\(Int(run.charactersPerSecond)) \(Latency(run.times).keyValues)")
+        }
+        let loneLatency = Latency(lone.times)
+        let manyLatency = Latency(many.times)
+        print(
+            "bench=load scenario=sample model=\(model) clients=\(clients) "
+                + "throughput_ratio=\(format(many.charactersPerSecond / max(lone.charactersPerSecond, 1))) "
+                + "p99_over_lone_p50=\(format(manyLatency.quantile(0.99) / max(loneLatency.p50, 1e-9))) "
+                + "p99_over_lone_p99=\(format(manyLatency.quantile(0.99) / max(loneLatency.quantile(0.99), 1e-9))) "
+                + "mean_batch=\(format(sampling.meanBatch)) largest_batch=\(sampling.largestBatch) "
+                + "daemon_peak_rss_mib=\(format(daemon.residentMiB().peak))")
+    }
+
+    /// `clients` clients sampling 200 characters in a loop for `seconds`.
+    private func measureSamples(clients: Int, path: String, seconds: Double) throws -> SampleRun {
+        let results = LatencyBox()
+        let start = monotonicSeconds()
+        let deadline = start + seconds
+        let group = DispatchGroup()
+        for _ in 0..<clients {
+            group.enter()
+            DispatchQueue(label: "rnnbench.client").async {
+                defer { group.leave() }
+                var times: [Double] = []
+                var failures = 0
+                guard let client = try? RNNClient(path: path) else {
+                    results.add("sample", [], failures: 1)
+                    return
+                }
+                while monotonicSeconds() < deadline {
+                    let begin = monotonicSeconds()
+                    do {
+                        let result = try client.sample(.init(model: "load", length: 200))
+                        if result.characters == 200 { times.append(monotonicSeconds() - begin) } else { failures += 1 }
+                    } catch {
+                        failures += 1
+                    }
+                }
+                results.add("sample", times, failures: failures)
+            }
+        }
+        group.wait()
+        let elapsed = monotonicSeconds() - start
+        let (times, failures) = results.get("sample")
+        return SampleRun(
+            clients: clients, times: times, failures: failures,
+            charactersPerSecond: Double(times.count * 200) / elapsed)
+    }
+}
+
+/// One measured run of the sampling scenario.
+struct SampleRun {
+    let clients: Int
+    let times: [Double]
+    let failures: Int
+    let charactersPerSecond: Double
+}

@@ -1,0 +1,75 @@
+import Foundation
+import RNNClient
+import RNNJSON
+import RNNProtocol
+import Testing
+
+/// Samples of one model are stepped together (continuous batching), and a seeded sample's
+/// text does not depend on what else is in its batch.
+@Suite struct BatchedSamplingTests {
+    static func request(_ id: Int, seed: Int, length: Int, temperature: Double, prime: String, stream: Bool = false)
+        -> String
+    {
+        let params: JSON = .object([
+            "model": .string("m"), "seed": .integer(seed), "length": .integer(length),
+            "temperature": .double(temperature), "prime": .string(prime), "stream": .bool(stream),
+        ])
+        return JSONCoding.line(RPCRequest(method: "sample", params: params, id: .number(JSONNumber(id))).json)
+    }
+
+    /// The result of `id`, skipping stream notifications (collected into `streamed`).
+    static func result(_ client: RNNClient, streamed: inout String) throws -> JSON {
+        while true {
+            let message = try JSONCoding.parse(client.readLine())
+            if message["method"] != nil {
+                streamed += message["params"]?["text"]?.stringValue ?? ""
+                continue
+            }
+            return try #require(message["result"], "\(message)")
+        }
+    }
+
+    @Test func aSeededSampleIsTheSameAloneAndAmongFifteenOthers() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        try daemon.client().call(
+            "model.create",
+            [
+                "model": .string("m"), "hidden_size": .number(64), "layers": .number(2),
+                "corpus": .object(["text": .string(shakespeare(5_000))]), "seed": .number(3),
+            ])
+        let ours = Self.request(0, seed: 42, length: 400, temperature: 0.9, prime: "ROMEO:")
+        let alone = try daemon.client(readOnly: true)
+        try alone.send(ours)
+        var ignored = ""
+        let expected = try Self.result(alone, streamed: &ignored)
+        #expect(expected["characters"]?.int == 400)
+
+        // Sixteen clients at once, ours among fifteen others of other seeds, lengths, primes
+        // and temperatures, half of them streamed; every request is sent before any is read.
+        var clients: [RNNClient] = []
+        for i in 0..<16 {
+            let client = try daemon.client(readOnly: true)
+            try client.send(
+                i == 7
+                    ? ours
+                    : Self.request(
+                        i, seed: 1000 + i, length: 100 + 37 * i, temperature: 0.5 + 0.1 * Double(i),
+                        prime: String(repeating: "a", count: i), stream: i % 2 == 0))
+            clients.append(client)
+        }
+        for (i, client) in clients.enumerated() {
+            var streamed = ""
+            let result = try Self.result(client, streamed: &streamed)
+            if i == 7 {
+                #expect(result["text"] == expected["text"], "the same seed gave another text in a batch")
+            } else {
+                #expect(result["characters"]?.int == 100 + 37 * i)
+                if i % 2 == 0 { #expect(streamed == result["text"]?.stringValue, "stream \(i) and result agree") }
+            }
+        }
+        // They were stepped together: the daemon's sampling counters saw batches of many rows.
+        let sampling = try daemon.client().call("daemon.status")["sampling"]
+        #expect((sampling?["largest_batch"]?.int ?? 0) >= 8, "\(String(describing: sampling))")
+    }
+}
