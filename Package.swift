@@ -92,7 +92,7 @@ let package = Package(
         .target(
             name: "RNNDaemon",
             dependencies: [
-                "RNNCore", "RNNJSON", "RNNProtocol", "RNNServer", "RNNService", "CSystemd", "Corpora",
+                "RNNCore", "RNNJSON", "RNNProtocol", "RNNServer", "RNNService", "CSystemd", "CLinux", "Corpora",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,6 +1,7 @@
 #include "CLinux.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,4 +27,13 @@ int rnnd_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uin
 
 int rnnd_rename_noreplace(int olddirfd, const char *oldpath, int newdirfd, const char *newpath) {
     return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, RNND_RENAME_NOREPLACE);
+}
+
+int rnnd_limit_malloc_arenas(int arenas) {
+#ifdef M_ARENA_MAX
+    return mallopt(M_ARENA_MAX, arenas);
+#else
+    (void)arenas;
+    return 0;
+#endif
 }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 public import Logging
 import NIOConcurrencyHelpers
@@ -74,6 +75,7 @@ public final class Daemon: Sendable {
         // from its bind on, with no moment open to anyone.
         umask(0o077)
         raiseOpenFileLimit()
+        limitMallocArenas()
         let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
         BLAS.threadCount = threads
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
@@ -179,6 +181,16 @@ public final class Daemon: Sendable {
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = limit.rlim_max
         _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    /// Caps glibc's malloc arenas at one per core (unless MALLOC_ARENA_MAX says otherwise).
+    /// Samples, streams and model workers come and go on threads of their own; with glibc's
+    /// default of eight arenas per core each new thread may take another arena, and freed
+    /// memory scattered over them was not given back: the soak test measured 12 MiB of
+    /// growth over 300 create-sample-delete cycles, and none with two arenas.
+    private func limitMallocArenas() {
+        guard getenv("MALLOC_ARENA_MAX") == nil else { return }
+        _ = rnnd_limit_malloc_arenas(Int32(max(2, System.coreCount)))
     }
 
     /// protocol/openrpc.json, compiled into the binary.

@@ -13,7 +13,7 @@ struct LayeringTests {
         "RNNServer": ["RNNJSON", "RNNProtocol"],
         "RNNClient": ["RNNJSON", "RNNProtocol"],
         "RNNService": ["RNNCore", "RNNJSON", "Corpora", "CLinux"],
-        "RNNDaemon": ["RNNCore", "RNNJSON", "Corpora", "RNNProtocol", "RNNServer", "RNNService", "CSystemd"],
+        "RNNDaemon": ["RNNCore", "RNNJSON", "Corpora", "RNNProtocol", "RNNServer", "RNNService", "CSystemd", "CLinux"],
         "rnnctl": ["RNNClient", "RNNJSON", "RNNProtocol"],
     ]
     /// Every first-party module name.
