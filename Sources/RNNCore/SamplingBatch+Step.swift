@@ -23,6 +23,10 @@ final class BatchState {
     /// Per layer, `G·H`: the bias every row's input part starts from (as ``SequenceWorkspace``
     /// forms it: `b_ih`, plus `b_hh` except for GRU).
     let rowBias: [FloatBuffer]
+    /// Per layer, its input and recurrent weights laid out for the many-row products (nil
+    /// for a one-hot input, and for matrices too large for the path that packs).
+    var packedInput: [FloatBuffer?] = []
+    var packedHidden: [FloatBuffer?] = []
 
     init(_ configuration: ModelConfiguration, capacity: Int) {
         self.configuration = configuration
@@ -44,15 +48,27 @@ final class BatchState {
         rowBias = (0..<layers).map { _ in FloatBuffer(width) }
     }
 
-    /// Fills ``rowBias`` from the parameters.
-    func setBiases(_ p: UnsafePointer<Float>) {
-        let width = configuration.architecture.gateCount * configuration.hiddenSize
+    /// Fills ``rowBias`` and the packed weights from the parameters (which a batch never
+    /// changes).
+    func prepare(_ p: UnsafePointer<Float>) {
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let kernels = Kernels.table.pointee
+        func packed(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer? {
+            guard kernels.vecmat_packs(rows, width) != 0 else { return nil }
+            let buffer = FloatBuffer(rows * width)
+            kernels.vecmat_pack(rows, width, weights, width, buffer.base)
+            return buffer
+        }
         for (l, offsets) in layout.layers.enumerated() {
             let bias = rowBias[l].base
             bias.update(from: p + offsets.inputBias, count: width)
             if configuration.architecture != .gru {
                 for j in 0..<width { bias[j] += p[offsets.hiddenBias + j] }
             }
+            let oneHot = l == 0 && layout.embedding == nil
+            packedInput.append(oneHot ? nil : packed(p + offsets.inputWeights, rows: offsets.inputSize))
+            packedHidden.append(packed(p + offsets.hiddenWeights, rows: h))
         }
     }
 
@@ -94,8 +110,8 @@ extension SamplingBatch {
     /// Multiply-adds of a step below which its rows stay on one thread.
     static let minimumParallelWork = 1 << 16
 
-    /// Runs every row one step on ``inputs``, leaving each row's logits in its slot. Rows
-    /// are independent, so small models split them across the kernel pool (each thread
+    /// Runs every row one step on ``inputs`` and draws each row's next token from its
+    /// logits. Rows are independent, so small models split them across the kernel pool (each thread
     /// running its rows through every layer); models with products of a million weights or
     /// more split each product's columns instead, as one row alone does.
     func forward() {
@@ -113,12 +129,15 @@ extension SamplingBatch {
                     || n * model.parameterCount < Self.minimumParallelWork
                 {
                     forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)
+                    draw(rows: 0..<n)
                 } else {
                     Parallel.forEachPart { part, parts in
                         let per = (n + parts - 1) / parts
                         let start = min(n, part * per)
                         let end = min(n, start + per)
-                        if start < end { forward(rows: start..<end, parameters: p, inputs: t, splitColumns: false) }
+                        guard start < end else { return }
+                        forward(rows: start..<end, parameters: p, inputs: t, splitColumns: false)
+                        draw(rows: start..<end)
                     }
                 }
             }
@@ -137,9 +156,16 @@ extension SamplingBatch {
         let width = configuration.architecture.gateCount * h
         let (r0, m) = (rows.lowerBound, rows.count)
         let gates = state.gates[r0 * width]
-        func product(k: Int, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-            VectorProducts.vectorMatrixRows(
-                m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+        func product(
+            k: Int, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>, packed: FloatBuffer?,
+            _ y: UnsafeMutablePointer<Float>
+        ) {
+            if let packed {
+                Kernels.table.pointee.vecmat_many_packed(m, k, width, 1, x, k, packed.base, 1, y, width)
+            } else {
+                VectorProducts.vectorMatrixRows(
+                    m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+            }
         }
         for (l, offsets) in layout.layers.enumerated() {
             let bias = state.rowBias[l].base
@@ -161,26 +187,26 @@ extension SamplingBatch {
                     input = UnsafePointer(state.nextHidden[l - 1][r0 * h])
                 }
                 for r in rows { state.gates[r * width].update(from: bias, count: width) }
-                product(k: offsets.inputSize, input, p + offsets.inputWeights, gates)
+                product(k: offsets.inputSize, input, p + offsets.inputWeights, packed: state.packedInput[l], gates)
             }
             let hPrev = UnsafePointer(state.hidden[l][r0 * h])
             let hNext = state.nextHidden[l][r0 * h]
             switch configuration.architecture {
             case .rnnTanh, .rnnReLU:
-                product(k: h, hPrev, p + offsets.hiddenWeights, gates)
+                product(k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l], gates)
                 if configuration.architecture == .rnnReLU {
                     for i in 0..<(m * h) { hNext[i] = max(gates[i], 0) }
                 } else {
                     VectorMath.tanh(gates, hNext, count: m * h)
                 }
             case .lstm:
-                product(k: h, hPrev, p + offsets.hiddenWeights, gates)
+                product(k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l], gates)
                 Kernels.table.pointee.lstm_forward(
                     m, h, gates, state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h], hNext)
             case .gru:
                 let gh = state.hiddenPart[r0 * width]
                 for r in rows { state.hiddenPart[r * width].update(from: p + offsets.hiddenBias, count: width) }
-                product(k: h, hPrev, p + offsets.hiddenWeights, gh)
+                product(k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l], gh)
                 Kernels.table.pointee.gru_forward(m, h, gates, gh, hPrev, hNext)
             }
         }

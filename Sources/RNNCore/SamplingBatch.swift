@@ -7,17 +7,15 @@
 /// same text whatever else shares the batch. The gain is in the products: each weight loaded
 /// serves several rows. Confined to one thread; spreads its rows over the kernel pool.
 public final class SamplingBatch {
-    /// What one step did to one sample.
+    /// What one step did to one sample, as ``step(_:)`` reports it.
     public struct Progress {
         /// The id the sample was added with.
         public let id: Int
         /// Characters released this step (none while priming or while a possible stop
-        /// string is held back).
-        public let text: [Unicode.Scalar]
-        /// Set when the sample ended this step; it has left the batch.
+        /// string is held back); valid during the report only.
+        public let text: ArraySlice<Unicode.Scalar>
+        /// Set when the sample ended this step; it has left the batch when the step returns.
         public let stopReason: StopReason?
-        /// Characters produced so far.
-        public let produced: Int
         /// The draws' ``SampleDraw/fingerprint`` so far.
         let fingerprint: UInt64
     }
@@ -65,7 +63,7 @@ public final class SamplingBatch {
         self.vocabulary = vocabulary
         self.capacity = capacity
         state = BatchState(model.configuration, capacity: capacity)
-        model.parameters.withUnsafeBufferPointer { [state] in state.setBiases($0.baseAddress!) }
+        model.parameters.withUnsafeBufferPointer { [state] in state.prepare($0.baseAddress!) }
         inputs = [Int32](repeating: 0, count: capacity)
     }
 
@@ -122,9 +120,9 @@ public final class SamplingBatch {
     }
 
     /// Advances every sample by one token and reports each one that released characters or
-    /// ended (ended samples have left the batch when this returns).
-    public func step() -> [Progress] {
-        guard !rows.isEmpty else { return [] }
+    /// ended; the ended ones have left the batch when this returns.
+    public func step(_ report: (Progress) -> Void) {
+        guard !rows.isEmpty else { return }
         for (i, row) in rows.enumerated() {
             if row.draws {
                 inputs[i] = row.drawn
@@ -134,44 +132,35 @@ public final class SamplingBatch {
             }
         }
         forward()
-        var report: [Progress] = []
         var i = 0
         while i < rows.count {
             let row = rows[i]
-            guard row.draws else {
-                i += 1
-                continue
-            }
-            // A sample that asked for no characters ends once primed, without a draw.
-            if !row.draw.endIfDone() {
-                let t = row.draw.draw(state.logits[i * state.vocabularySize])
-                row.draw.accept(t)
-                row.drawn = t
-            }
-            if row.draw.endIfDone() {
-                report.append(finish(at: i))
-                continue
-            }
-            if !row.draw.ready.isEmpty {
-                report.append(
+            let ended = row.draws && row.draw.endIfDone()
+            if ended || !row.draw.ready.isEmpty {
+                report(
                     Progress(
-                        id: row.id, text: row.draw.ready, stopReason: nil, produced: row.draw.produced,
+                        id: row.id, text: row.draw.ready[...], stopReason: row.draw.stopReason,
                         fingerprint: row.draw.fingerprint))
                 row.draw.ready.removeAll(keepingCapacity: true)
             }
-            i += 1
+            if ended {
+                removeRow(at: i)
+            } else {
+                i += 1
+            }
         }
-        return report
     }
 
-    /// Reports row `i` as ended and takes it out (the last row moves into its slot).
-    private func finish(at i: Int) -> Progress {
-        let row = rows[i]
-        let progress = Progress(
-            id: row.id, text: row.draw.ready, stopReason: row.draw.stopReason, produced: row.draw.produced,
-            fingerprint: row.draw.fingerprint)
-        removeRow(at: i)
-        return progress
+    /// Draws the next token of each of `rows` from its logits (a sample that asked for no
+    /// characters ends once primed, without a draw).
+    func draw(rows range: Range<Int>) {
+        for i in range {
+            let row = rows[i]
+            guard row.draws, !row.draw.endIfDone() else { continue }
+            let t = row.draw.draw(state.logits[i * state.vocabularySize])
+            row.draw.accept(t)
+            row.drawn = t
+        }
     }
 
     private func removeRow(at i: Int) {

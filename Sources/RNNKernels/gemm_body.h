@@ -325,14 +325,20 @@ static void k_vecmat(long k, long n, float alpha, const float *x, const float *b
 // Rows of a register tile of `k_vecmat_many` (its columns are VM_CV vectors): as many as the
 // vector registers hold beside the weights being shared.
 #if W >= 16
-#define VM_RB 6
+#define VM_RB 8
+#define VM_CV 3
 #else
 #define VM_RB 2
-#endif
 #define VM_CV 4
+#endif
 /// Columns per block on the row path: one row's part of `y` stays in L1 while the block of
 /// B is shared by all rows through L2.
 #define VM_ROW_BLOCK 128
+
+/// Whether `k_vecmat_many` takes its column path for `k x n` (B small enough to stay in
+/// L2; `k_vecmat` makes the same choice for one row), the path whose weights
+/// `k_vecmat_pack` can lay out ahead.
+static int k_vecmat_packs(long k, long n) { return (size_t)(k * n) * sizeof(float) <= rk_l2_bytes() / 8; }
 
 /// `rb` rows x `cv` vectors of `x·B`, each element with exactly `vecmat_columns`'s operations.
 static inline __attribute__((always_inline)) void vecmat_tile(const int rb, const int cv, long k, float alpha,
@@ -381,6 +387,10 @@ static void vecmat_tile_rows(int rb, int cv, long k, float alpha, const float *x
             VM_TILE_CASE(5, VM_CV)
             VM_TILE_CASE(6, VM_CV)
 #endif
+#if VM_RB > 6
+            VM_TILE_CASE(7, VM_CV)
+            VM_TILE_CASE(8, VM_CV)
+#endif
         }
     } else {
         switch (rb) {
@@ -391,6 +401,10 @@ static void vecmat_tile_rows(int rb, int cv, long k, float alpha, const float *x
             VM_TILE_CASE(4, 1)
             VM_TILE_CASE(5, 1)
             VM_TILE_CASE(6, 1)
+#endif
+#if VM_RB > 6
+            VM_TILE_CASE(7, 1)
+            VM_TILE_CASE(8, 1)
 #endif
         }
     }
@@ -405,7 +419,7 @@ static void vecmat_tile_rows(int rb, int cv, long k, float alpha, const float *x
 /// served to the other rows from L2.
 static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
                           float beta, float *y, long ldy) {
-    if ((size_t)(k * n) * sizeof(float) > rk_l2_bytes() / 8) {
+    if (!k_vecmat_packs(k, n)) {
         // VM_ROW_BLOCK is a multiple of W, so the scalar tail holds the same columns as in one call.
         for (long j = 0; j < n; j += VM_ROW_BLOCK) {
             long width = n - j < VM_ROW_BLOCK ? n - j : VM_ROW_BLOCK;
@@ -413,17 +427,22 @@ static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, l
         }
         return;
     }
+    // Rows are dealt evenly over the tiles (7 rows as 4 + 3, not 6 + 1): a tile of one row
+    // loads a weight per multiply-add and costs nearly what a full tile does.
+    long tiles = (m + VM_RB - 1) / VM_RB, per = m / tiles, extra = m % tiles;
     long wide = n / W * W;
     long j = 0;
     for (; j + VM_CV * W <= wide; j += VM_CV * W)
-        for (long r = 0; r < m; r += VM_RB) {
-            int rb = (int)(m - r < VM_RB ? m - r : VM_RB);
+        for (long t = 0, r = 0; t < tiles; t++) {
+            int rb = (int)(per + (t < extra));
             vecmat_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
+            r += rb;
         }
     for (; j < wide; j += W)
-        for (long r = 0; r < m; r += VM_RB) {
-            int rb = (int)(m - r < VM_RB ? m - r : VM_RB);
+        for (long t = 0, r = 0; t < tiles; t++) {
+            int rb = (int)(per + (t < extra));
             vecmat_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
+            r += rb;
         }
     for (long r = 0; r < m; r++) {
         const float *xr = x + r * ldx;
@@ -432,6 +451,52 @@ static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, l
             float s = 0;
             for (long i = 0; i < k; i++) s += xr[i] * b[i * ldb + c];
             yr[c] = alpha * s + (beta == 0 ? 0 : beta * yr[c]);
+        }
+    }
+}
+
+/// Lays B (`k x n`) out for `k_vecmat_many_packed`: each block of VM_CV vectors of columns
+/// as `k` contiguous rows of that block, then each remaining vector's columns likewise, then
+/// the last `n % W` columns; `k·n` floats in all. Streams of contiguous weights, instead of
+/// rows 4·n bytes apart, are what the prefetchers follow and what L1 holds without set
+/// conflicts.
+static void k_vecmat_pack(long k, long n, const float *b, long ldb, float *out) {
+    long wide = n / W * W, j = 0;
+    for (; j + VM_CV * W <= wide; j += VM_CV * W)
+        for (long i = 0; i < k; i++, out += VM_CV * W) memcpy(out, b + i * ldb + j, VM_CV * W * sizeof(float));
+    for (; j < wide; j += W)
+        for (long i = 0; i < k; i++, out += W) memcpy(out, b + i * ldb + j, W * sizeof(float));
+    if (j < n)
+        for (long i = 0; i < k; i++, out += n - j) memcpy(out, b + i * ldb + j, (size_t)(n - j) * sizeof(float));
+}
+
+/// `k_vecmat_many` on the column path, with B laid out by `k_vecmat_pack`: per element the
+/// same operations in the same order, so every row is still exactly its one-row product.
+static void k_vecmat_many_packed(long m, long k, long n, float alpha, const float *x, long ldx, const float *packed,
+                                 float beta, float *y, long ldy) {
+    long tiles = (m + VM_RB - 1) / VM_RB, per = m / tiles, extra = m % tiles;
+    long wide = n / W * W;
+    long j = 0;
+    for (; j + VM_CV * W <= wide; j += VM_CV * W, packed += k * VM_CV * W)
+        for (long t = 0, r = 0; t < tiles; t++) {
+            int rb = (int)(per + (t < extra));
+            vecmat_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, packed, VM_CV * W, beta, y + r * ldy + j, ldy);
+            r += rb;
+        }
+    for (; j < wide; j += W, packed += k * W)
+        for (long t = 0, r = 0; t < tiles; t++) {
+            int rb = (int)(per + (t < extra));
+            vecmat_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, packed, W, beta, y + r * ldy + j, ldy);
+            r += rb;
+        }
+    long tail = n - j;
+    for (long r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        for (long c = 0; c < tail; c++) {
+            float s = 0;
+            for (long i = 0; i < k; i++) s += xr[i] * packed[i * tail + c];
+            yr[j + c] = alpha * s + (beta == 0 ? 0 : beta * yr[j + c]);
         }
     }
 }

@@ -60,7 +60,7 @@ final class SampleBatchLoop: Sendable {
     }
 
     /// A sample in the batch (or set aside), as its thread tracks it.
-    struct Active {
+    final class Active {
         let request: Request
         var text = String.UnicodeScalarView()
         /// Streamed text not yet handed on.
@@ -69,6 +69,8 @@ final class SampleBatchLoop: Sendable {
         let start = ContinuousClock.now
         /// Sends for a client that once had no room; from then on every piece goes through it.
         var outlet: StreamOutlet?
+
+        init(request: Request) { self.request = request }
     }
 
     /// What the loop's thread owns.
@@ -115,26 +117,31 @@ final class SampleBatchLoop: Sendable {
             }
             let size = batch.count
             let now = ContinuousClock.now
-            for progress in batch.step() {
-                guard var sample = rows.active[progress.id] else { continue }
+            var drawn = 0
+            var leaving: [(sample: Active, id: Int, stopReason: StopReason?, gone: Bool)] = []
+            var settingAside: [Int] = []
+            batch.step { progress in
+                guard let sample = rows.active[progress.id] else { return }
                 sample.text.append(contentsOf: progress.text)
-                counters.characters.add(progress.text.count, ordering: .relaxed)
-                ServiceMetrics.sampled(characters: progress.text.count)
-                let gone = deliver(&sample, progress, now: now)
+                drawn += progress.text.count
+                let gone = deliver(sample, progress, now: now)
                 if gone || progress.stopReason != nil {
-                    // A client that went away ends its sample, with what was drawn.
-                    if gone { batch.remove(id: progress.id) }
-                    rows.active[progress.id] = nil
-                    finish(sample, stopReason: gone ? nil : progress.stopReason)
-                } else {
-                    if let outlet = sample.outlet, outlet.backlog > StreamOutlet.highWater,
-                        let suspended = batch.suspend(id: progress.id)
-                    {
-                        rows.parked[progress.id] = suspended
-                    }
-                    rows.active[progress.id] = sample
+                    leaving.append((sample, progress.id, progress.stopReason, gone))
+                } else if let outlet = sample.outlet, outlet.backlog > StreamOutlet.highWater {
+                    settingAside.append(progress.id)
                 }
             }
+            for (sample, id, stopReason, gone) in leaving {
+                // A client that went away ends its sample, with what was drawn.
+                if gone { batch.remove(id: id) }
+                rows.active[id] = nil
+                finish(sample, stopReason: gone ? nil : stopReason)
+            }
+            for id in settingAside {
+                if let suspended = batch.suspend(id: id) { rows.parked[id] = suspended }
+            }
+            counters.characters.add(drawn, ordering: .relaxed)
+            ServiceMetrics.sampled(characters: drawn)
             counters.steps.add(1, ordering: .relaxed)
             counters.rowSteps.add(size, ordering: .relaxed)
             counters.largestBatch.max(size, ordering: .relaxed)
@@ -161,9 +168,7 @@ final class SampleBatchLoop: Sendable {
     /// Hands a streamed sample's new text on when a piece is due (64 characters, 20 ms, or
     /// the end): straight to the client while it has room, else through an outlet. True
     /// when the client has gone away.
-    private func deliver(_ sample: inout Active, _ progress: SamplingBatch.Progress, now: ContinuousClock.Instant)
-        -> Bool
-    {
+    private func deliver(_ sample: Active, _ progress: SamplingBatch.Progress, now: ContinuousClock.Instant) -> Bool {
         guard let stream = sample.request.stream else { return false }
         sample.unsent.append(contentsOf: progress.text)
         let due = sample.unsent.count >= 64 || now - sample.lastSent >= .milliseconds(20)

@@ -15,23 +15,30 @@ extension LoadCommand {
         let warm = try RNNClient(path: readOnlyPath)
         for _ in 0..<20 { _ = try warm.sample(.init(model: "load", length: 200)) }
 
-        let lone = try measureSamples(clients: 1, path: readOnlyPath, seconds: seconds / 2)
-        let many = try measureSamples(clients: clients, path: readOnlyPath, seconds: seconds)
-        let sampling = try admin.daemonStatus().sampling
+        // Alone and together back to back, `rounds` times: on a shared machine the speed
+        // drifts within minutes, so each ratio compares runs a few seconds apart.
         let model = "\(layers)x\(hidden)"
-        for (name, run) in [("alone", lone), ("together", many)] {
-            print(
-                "bench=load scenario=sample model=\(model) run=\(name) clients=\(run.clients) "
-                    + "samples=\(run.times.count) failures=\(run.failures) "
-                    + "chars_per_s=\(Int(run.charactersPerSecond)) \(Latency(run.times).keyValues)")
+        var ratios: [Double] = []
+        var latencyRatios: [Double] = []
+        for round in 1...rounds {
+            let lone = try measureSamples(clients: 1, path: readOnlyPath, seconds: seconds / 2)
+            let many = try measureSamples(clients: clients, path: readOnlyPath, seconds: seconds / 2)
+            for (name, run) in [("alone", lone), ("together", many)] {
+                print(
+                    "bench=load scenario=sample model=\(model) round=\(round) run=\(name) clients=\(run.clients) "
+                        + "samples=\(run.times.count) failures=\(run.failures) "
+                        + "chars_per_s=\(Int(run.charactersPerSecond)) \(Latency(run.times).keyValues)")
+            }
+            ratios.append(many.charactersPerSecond / max(lone.charactersPerSecond, 1))
+            latencyRatios.append(Latency(many.times).quantile(0.99) / max(Latency(lone.times).p50, 1e-9))
         }
-        let loneLatency = Latency(lone.times)
-        let manyLatency = Latency(many.times)
+        let sampling = try admin.daemonStatus().sampling
         print(
-            "bench=load scenario=sample model=\(model) clients=\(clients) "
-                + "throughput_ratio=\(format(many.charactersPerSecond / max(lone.charactersPerSecond, 1))) "
-                + "p99_over_lone_p50=\(format(manyLatency.quantile(0.99) / max(loneLatency.p50, 1e-9))) "
-                + "p99_over_lone_p99=\(format(manyLatency.quantile(0.99) / max(loneLatency.quantile(0.99), 1e-9))) "
+            "bench=load scenario=sample model=\(model) clients=\(clients) rounds=\(rounds) "
+                + "throughput_ratios=\(ratios.map(format).joined(separator: ",")) "
+                + "median_throughput_ratio=\(format(median(ratios))) "
+                + "p99_over_lone_p50=\(latencyRatios.map(format).joined(separator: ",")) "
+                + "median_p99_over_lone_p50=\(format(median(latencyRatios))) "
                 + "mean_batch=\(format(sampling.meanBatch)) largest_batch=\(sampling.largestBatch) "
                 + "daemon_peak_rss_mib=\(format(daemon.residentMiB().peak))")
     }
@@ -79,4 +86,12 @@ struct SampleRun {
     let times: [Double]
     let failures: Int
     let charactersPerSecond: Double
+}
+
+/// The middle value (the mean of the two middle ones for an even count).
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return 0 }
+    let mid = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }

@@ -29,6 +29,8 @@ struct LoadCommand: ParsableCommand {
     var seconds: Double = 20
     @Option(help: "Clients sampling at once (sample scenario).")
     var clients: Int = 16
+    @Option(help: "Alone-then-together rounds, back to back (sample scenario).")
+    var rounds: Int = 3
     @Option(help: "Layers of the sampled model (sample scenario).")
     var layers: Int = 2
     @Option(help: "Hidden size of the sampled or scoring model.")

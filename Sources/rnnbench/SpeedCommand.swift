@@ -18,6 +18,9 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Characters to sample per configuration.")
     var sampleChars: Int = 2000
 
+    @Option(help: "Samples stepped together for the batched sampling figure.")
+    var sampleRows: Int = 16
+
     @Option(help: "Training text (UTF-8).")
     var corpus: String = "Tests/corpora/tinyshakespeare.txt"
 
@@ -62,11 +65,29 @@ struct SpeedCommand: ParsableCommand {
         var produced = 0
         while sampler.next() != nil { produced += 1 }
         let sampleRate = Double(produced) / (monotonicSeconds() - sampleStart)
+        let batchedRate = try batchedSampling(trainer.model, vocabulary: vocabulary)
         print(
             "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
                 + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
-                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) peak_rss_mib=\(format(peakResidentMiB()))"
+                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) "
+                + "batched_sample_rows=\(sampleRows) batched_sample_chars_per_s=\(Int(batchedRate)) "
+                + "peak_rss_mib=\(format(peakResidentMiB()))"
         )
+    }
+}
+
+extension SpeedCommand {
+    /// Characters per second of `sampleRows` samples stepped together in one
+    /// ``SamplingBatch`` (the engine alone, without the daemon around it).
+    func batchedSampling(_ model: CharRNN, vocabulary: Vocabulary) throws -> Double {
+        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: sampleRows)
+        for row in 0..<sampleRows {
+            try batch.add(id: row, options: SamplingOptions(temperature: 0.8, seed: UInt64(row), length: sampleChars))
+        }
+        let start = monotonicSeconds()
+        var produced = 0
+        while !batch.isEmpty { batch.step { produced += $0.text.count } }
+        return Double(produced) / (monotonicSeconds() - start)
     }
 }
 

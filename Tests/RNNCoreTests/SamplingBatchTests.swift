@@ -1,3 +1,4 @@
+import RNNKernels
 import Testing
 
 @testable import RNNCore
@@ -28,6 +29,15 @@ import Testing
                                 y: yp.baseAddress!, ldy: n, splitColumns: true)
                         }
                     }
+                }
+                // Weights laid out ahead (the path that packs) give the same bits.
+                let kernels = Kernels.table.pointee
+                var packedMany = start
+                if kernels.vecmat_packs(k, n) != 0 {
+                    var packed = [Float](repeating: 0, count: k * n)
+                    kernels.vecmat_pack(k, n, b, n, &packed)
+                    kernels.vecmat_many_packed(m, k, n, 1, x, k, packed, 1, &packedMany, n)
+                    #expect(packedMany.map(\.bitPattern) == many.map(\.bitPattern), "packed k \(k) n \(n) m \(m)")
                 }
                 for r in 0..<m {
                     var alone = Array(start[(r * n)..<((r + 1) * n)])
@@ -86,7 +96,7 @@ import Testing
             // Request 4 sits out steps 6 to 9 (a slow reader), then goes on where it stopped.
             if steps == 6 { parked = batch.suspend(id: 4) }
             if steps == 10, let sample = parked { try batch.resume(sample) }
-            for progress in batch.step() {
+            batch.step { progress in
                 texts[progress.id].append(contentsOf: progress.text)
                 if let reason = progress.stopReason {
                     reasons[progress.id] = reason
