@@ -217,7 +217,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     static func stream(_ line: String, to channel: any Channel, mode: StreamWrite, writable: WritabilityGate)
         -> StreamOffer
     {
-        if !channel.isWritable {
+        if !writable.hasRoom {
             switch mode {
             case .drop, .offer:
                 return channel.isActive ? .full : .gone
@@ -229,7 +229,12 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             }
         }
         guard channel.isActive else { return .gone }
-        write(line, to: channel)
+        let buffer = buffer(line, channel.allocator)
+        let bytes = buffer.readableBytes
+        // Counted from here, not from the event loop's view: a write handed over from another
+        // thread reaches the channel (and its writability) only when the loop runs it.
+        writable.submitted(bytes)
+        channel.writeAndFlush(buffer).whenComplete { _ in writable.completed(bytes) }
         return .sent
     }
 
@@ -281,17 +286,41 @@ public final class ConnectionCounter: Sendable {
     }
 }
 
-/// Whether a channel takes more output, for threads that wait to write (a blocking wait,
-/// woken by the event loop's writability changes, instead of polling).
+/// Whether a connection has room for more stream output: its channel is writable and the
+/// lines handed to it from other threads but not yet written stay under ``inFlightLimit``.
+/// Threads that wait to write block on it (woken by the event loop's writability changes and
+/// write completions, instead of polling).
 final class WritabilityGate: Sendable {
-    private let state = ConditionLock(value: 1)
+    /// Stream bytes handed over and not yet written, past which there is no room.
+    static let inFlightLimit = 64 << 10
 
-    func set(_ writable: Bool) {
-        state.lock()
-        state.unlock(withValue: writable ? 1 : 0)
+    private struct Fields {
+        var writable = true
+        var inFlight = 0
+        var hasRoom: Bool { writable && inFlight < WritabilityGate.inFlightLimit }
     }
 
-    /// Waits until writable; false after `seconds` without.
+    /// 1 while there is room; changed only with `fields`, under its own lock.
+    private let state = ConditionLock(value: 1)
+    private let fields = NIOLockedValueBox(Fields())
+
+    func set(_ writable: Bool) { update { $0.writable = writable } }
+    func submitted(_ bytes: Int) { update { $0.inFlight += bytes } }
+    func completed(_ bytes: Int) { update { $0.inFlight -= bytes } }
+
+    /// Whether more output fits now.
+    var hasRoom: Bool { fields.withLockedValue { $0.hasRoom } }
+
+    private func update(_ change: (inout Fields) -> Void) {
+        state.lock()
+        let room = fields.withLockedValue { fields in
+            change(&fields)
+            return fields.hasRoom
+        }
+        state.unlock(withValue: room ? 1 : 0)
+    }
+
+    /// Waits until there is room; false after `seconds` without.
     func wait(seconds: Double) -> Bool {
         guard state.lock(whenValue: 1, timeoutSeconds: seconds) else { return false }
         state.unlock()

@@ -8,9 +8,9 @@ import Synchronization
 /// bounded by the client's pace, as it did when each sample had its own thread.
 final class StreamOutlet: Sendable {
     /// Characters queued past which the sample is set aside.
-    static let highWater = 1 << 14
+    static let highWater = 1 << 12
     /// Characters queued at or below which it goes on.
-    static let lowWater = 1 << 12
+    static let lowWater = 1 << 10
 
     private let stream: SampleStream
     /// Rings the batch loop when the outlet drained or the client went away.
