@@ -35,7 +35,10 @@ extension Evaluator {
         }
         // Longest first, so that a batch's rows have similar lengths and little padding.
         let order = texts.indices.filter { texts[$0].count >= 2 }.sorted { texts[$0].count > texts[$1].count }
-        var workspaces: [[Int]: SequenceWorkspace] = [:]
+        // One workspace per batch size, as long as the longest chunk; shorter chunks run in its
+        // first rows (a workspace per length held ~10 MB each for lines of ~80 characters).
+        let longest = order.first.map { min(steps, texts[$0].count - 1) } ?? 1
+        var workspaces: [Int: SequenceWorkspace] = [:]
         var noDropout: RandomGenerator? = nil
         for groupStart in stride(from: 0, to: order.count, by: max(1, batchSize)) {
             let group = Array(order[groupStart..<min(order.count, groupStart + max(1, batchSize))])
@@ -45,11 +48,11 @@ extension Evaluator {
             var start = 0
             while start < predictions {
                 let t = min(steps, predictions - start)
-                let key = [b, t]
                 let ws =
-                    workspaces[key]
-                    ?? SequenceWorkspace(configuration: model.configuration, batch: b, steps: t, training: false)
-                workspaces[key] = ws
+                    workspaces[b]
+                    ?? SequenceWorkspace(configuration: model.configuration, batch: b, steps: longest, training: false)
+                workspaces[b] = ws
+                ws.run(steps: t)
                 var inputs = [Int32](repeating: 0, count: t * b)
                 for s in 0..<t {
                     for (row, index) in group.enumerated() where start + s < texts[index].count - 1 {

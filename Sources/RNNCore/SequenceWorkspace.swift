@@ -6,7 +6,10 @@ final class SequenceWorkspace {
     let configuration: ModelConfiguration
     let layout: ParameterLayout
     let batch: Int
-    let steps: Int
+    /// The steps the next ``forward`` runs (at most ``stepCapacity``).
+    private(set) var steps: Int
+    /// The steps the buffers hold.
+    let stepCapacity: Int
     let isTraining: Bool
     let layers: [LayerBuffers]
     /// `T·B x E`: gathered embeddings, when the model has an embedding.
@@ -28,6 +31,7 @@ final class SequenceWorkspace {
         self.layout = ParameterLayout(configuration)
         self.batch = batch
         self.steps = steps
+        self.stepCapacity = steps
         self.isTraining = training
         let h = configuration.hiddenSize
         let useDropout = configuration.dropout > 0
@@ -49,6 +53,14 @@ final class SequenceWorkspace {
     func fits(_ configuration: ModelConfiguration, batch: Int, steps: Int, training: Bool) -> Bool {
         self.configuration == configuration && self.batch == batch && self.steps == steps
             && (isTraining || !training)
+    }
+
+    /// Runs the next forward passes over `steps` (at most ``stepCapacity``) steps, in the
+    /// first rows of the buffers (rows are time-major, so a shorter run is a prefix): texts of
+    /// many lengths share one workspace instead of one per length.
+    func run(steps: Int) {
+        precondition(steps >= 1 && steps <= stepCapacity && !isTraining)
+        self.steps = steps
     }
 
     /// Copies the carried-in state into row block 0 of every layer.
