@@ -331,9 +331,6 @@ static void k_vecmat(long k, long n, float alpha, const float *x, const float *b
 #define VM_RB 2
 #define VM_CV 4
 #endif
-/// Columns per block on the row path: one row's part of `y` stays in L1 while the block of
-/// B is shared by all rows through L2.
-#define VM_ROW_BLOCK 128
 
 /// Whether `k_vecmat_many` takes its column path for `k x n` (B small enough to stay in
 /// L2; `k_vecmat` makes the same choice for one row), the path whose weights
@@ -410,21 +407,128 @@ static void vecmat_tile_rows(int rb, int cv, long k, float alpha, const float *x
     }
 }
 
+/// `rb` rows x `cv` vectors of `x·B` on the row path, each element with exactly
+/// `vecmat_rows`'s operations: `y` scaled by beta first, then one fused multiply-add per
+/// row of B in order, with `alpha·x_i` as the multiplier.
+static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb, const int cv, long k, float alpha,
+                                                                   const float *x, long ldx, const float *b,
+                                                                   long ldb, float beta, float *y, long ldy) {
+    vf acc[VM_RB][VM_CV];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < rb; r++)
+#pragma clang loop unroll(full)
+        for (int q = 0; q < cv; q++) {
+            const float *out = y + r * ldy + q * W;
+            acc[r][q] = beta == 0 ? splat(0) : (beta != 1 ? ld(out) * beta : ld(out));
+        }
+    for (long i = 0; i < k; i++) {
+        const float *row = b + i * ldb;
+        vf bq[VM_CV];
+#pragma clang loop unroll(full)
+        for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < rb; r++) {
+            vf xi = splat(alpha * x[r * ldx + i]);
+#pragma clang loop unroll(full)
+            for (int q = 0; q < cv; q++) acc[r][q] = xi * bq[q] + acc[r][q];
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < rb; r++)
+#pragma clang loop unroll(full)
+        for (int q = 0; q < cv; q++) st(y + r * ldy + q * W, acc[r][q]);
+}
+
+#define VR_TILE_CASE(rows, cv)                                                                \
+    case rows:                                                                                \
+        vecmat_rows_tile(rows, cv, k, alpha, x, ldx, b, ldb, beta, y, ldy);                   \
+        break;
+
+static void vecmat_rows_tile_rows(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b,
+                                  long ldb, float beta, float *y, long ldy) {
+    if (cv == VM_CV) {
+        switch (rb) {
+            VR_TILE_CASE(1, VM_CV)
+            VR_TILE_CASE(2, VM_CV)
+#if VM_RB > 2
+            VR_TILE_CASE(3, VM_CV)
+            VR_TILE_CASE(4, VM_CV)
+            VR_TILE_CASE(5, VM_CV)
+            VR_TILE_CASE(6, VM_CV)
+#endif
+#if VM_RB > 6
+            VR_TILE_CASE(7, VM_CV)
+            VR_TILE_CASE(8, VM_CV)
+#endif
+        }
+    } else {
+        switch (rb) {
+            VR_TILE_CASE(1, 1)
+            VR_TILE_CASE(2, 1)
+#if VM_RB > 2
+            VR_TILE_CASE(3, 1)
+            VR_TILE_CASE(4, 1)
+            VR_TILE_CASE(5, 1)
+            VR_TILE_CASE(6, 1)
+#endif
+#if VM_RB > 6
+            VR_TILE_CASE(7, 1)
+            VR_TILE_CASE(8, 1)
+#endif
+        }
+    }
+}
+
+/// `vecmat_rows` for `m` rows at once: register tiles share each weight loaded among
+/// their rows; the last `n % W` columns repeat `vecmat_rows`'s scalar code row by row.
+static void vecmat_rows_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
+                             float beta, float *y, long ldy) {
+    long tiles = (m + VM_RB - 1) / VM_RB, per = m / tiles, extra = m % tiles;
+    long wide = n & ~(long)(W - 1);
+    long j = 0;
+    for (; j + VM_CV * W <= wide; j += VM_CV * W)
+        for (long t = 0, r = 0; t < tiles; t++) {
+            int rb = (int)(per + (t < extra));
+            vecmat_rows_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
+            r += rb;
+        }
+    for (; j < wide; j += W)
+        for (long t = 0, r = 0; t < tiles; t++) {
+            int rb = (int)(per + (t < extra));
+            vecmat_rows_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
+            r += rb;
+        }
+    if (j == n) return;
+    for (long r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        if (beta == 0) memset(yr + j, 0, (size_t)(n - j) * sizeof(float));
+        else if (beta != 1)
+            for (long c = j; c < n; c++) yr[c] *= beta;
+        long i = 0;
+        for (; i + 4 <= k; i += 4) {
+            float s0 = alpha * xr[i], s1 = alpha * xr[i + 1], s2 = alpha * xr[i + 2], s3 = alpha * xr[i + 3];
+            const float *r0 = b + i * ldb, *r1 = r0 + ldb, *r2 = r0 + 2 * ldb, *r3 = r0 + 3 * ldb;
+            for (long c = j; c < n; c++) yr[c] += s0 * r0[c] + s1 * r1[c] + s2 * r2[c] + s3 * r3[c];
+        }
+        for (; i < k; i++) {
+            float s = alpha * xr[i];
+            const float *row = b + i * ldb;
+            for (long c = j; c < n; c++) yr[c] += s * row[c];
+        }
+    }
+}
+
 /// `y_r = alpha·(x_r·B) + beta·y_r` for `m` rows (`x` rows `ldx` apart, `y` rows `ldy`
 /// apart), every row with exactly the arithmetic `k_vecmat` gives it alone: the same path
 /// (chosen from the whole `k x n`), and per element the same operations in the same order.
 /// A row's result so never depends on the rows beside it, and batched sampling draws the
-/// text that sampling alone draws. What batching gains: on the column path each weight
-/// loaded serves VM_RB rows; on the row path a block of B is read from memory once and
-/// served to the other rows from L2.
+/// text that sampling alone draws. What batching gains: on either path each weight loaded
+/// serves a register tile of up to VM_RB rows.
 static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
                           float beta, float *y, long ldy) {
     if (!k_vecmat_packs(k, n)) {
-        // VM_ROW_BLOCK is a multiple of W, so the scalar tail holds the same columns as in one call.
-        for (long j = 0; j < n; j += VM_ROW_BLOCK) {
-            long width = n - j < VM_ROW_BLOCK ? n - j : VM_ROW_BLOCK;
-            for (long r = 0; r < m; r++) vecmat_rows(k, width, alpha, x + r * ldx, b + j, ldb, beta, y + r * ldy + j);
-        }
+        vecmat_rows_many(m, k, n, alpha, x, ldx, b, ldb, beta, y, ldy);
         return;
     }
     // Rows are dealt evenly over the tiles (7 rows as 4 + 3, not 6 + 1): a tile of one row
