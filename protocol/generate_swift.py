@@ -241,8 +241,9 @@ def struct(name, props, required, doc_line, strict, extra=None, indent=""):
     body.append("public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }")
     body.append("")
     body.append("public var wire: JSON {")
-    body.append("    var o: [String: JSON] = [:]")
-    for pname, schema, t, optional, has_default in fields:
+    body.append(f"    var o = JSONObject(capacity: {len(fields)})")
+    # In key order, so that each member is appended (JSONObject keeps its keys sorted).
+    for pname, schema, t, optional, has_default in sorted(fields, key=lambda f: f[0].encode()):
         if optional:
             body.append(f"    if let v = {ident(pname)} {{ o[{swift_string(pname)}] = v.wire }}")
         else:

@@ -91,13 +91,22 @@ public final class RNNClient {
     /// - Throws: ``Failure/daemon(_:)`` with the daemon's error, or a connection failure.
     @discardableResult
     public func call(
-        _ method: String, _ params: [String: JSON] = [:], onNotification: ((String, JSON) -> Void)? = nil
+        _ method: String, _ params: JSONObject = [:], onNotification: ((String, JSON) -> Void)? = nil
     ) throws(Failure) -> JSON {
         try call(method, .object(params), onNotification: onNotification)
     }
 
+    /// Calls `method` with named `params` given as a dictionary.
+    @discardableResult
+    public func call(
+        _ method: String, _ params: [String: JSON], onNotification: ((String, JSON) -> Void)? = nil
+    ) throws(Failure) -> JSON {
+        try call(method, .object(JSONObject(params)), onNotification: onNotification)
+    }
+
     /// Calls `method` with `params` as they are (an object, or an array for by-position).
     @discardableResult
+    @_disfavoredOverload
     public func call(
         _ method: String, _ params: JSON, onNotification: ((String, JSON) -> Void)? = nil
     ) throws(Failure) -> JSON {

@@ -138,8 +138,8 @@ public struct SafeTensors: Sendable {
     public static func serialize(tensors: [(name: String, shape: [Int], values: [Float])], metadata: [String: String])
         -> [UInt8]
     {
-        var members: [String: JSON] = [:]
-        if !metadata.isEmpty { members["__metadata__"] = .object(metadata.mapValues { .string($0) }) }
+        var members: JSONObject = [:]
+        if !metadata.isEmpty { members["__metadata__"] = .object(JSONObject(metadata.mapValues { JSON.string($0) })) }
         var offset = 0
         for t in tensors {
             precondition(

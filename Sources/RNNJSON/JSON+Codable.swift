@@ -20,7 +20,7 @@ extension JSON: Codable {
         } else if let a = try? c.decode([JSON].self) {
             self = .array(a)
         } else {
-            self = .object(try c.decode([String: JSON].self))
+            self = .object(JSONObject(try c.decode([String: JSON].self)))
         }
     }
 
@@ -37,7 +37,7 @@ extension JSON: Codable {
             }
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
-        case .object(let o): try c.encode(o)
+        case .object(let o): try c.encode(o.dictionary)
         }
     }
 }

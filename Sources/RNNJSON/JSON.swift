@@ -6,7 +6,7 @@ public enum JSON: Sendable, Hashable {
     case number(JSONNumber)
     case string(String)
     case array([JSON])
-    case object([String: JSON])
+    case object(JSONObject)
 
     /// An exact integer.
     public static func integer(_ value: some BinaryInteger) -> JSON { .number(JSONNumber(value)) }
@@ -16,7 +16,7 @@ public enum JSON: Sendable, Hashable {
     public static func double(_ value: Double) -> JSON { JSONNumber(value).map(JSON.number) ?? .null }
 
     /// The members, if this is an object.
-    public var objectValue: [String: JSON]? { if case .object(let o) = self { o } else { nil } }
+    public var objectValue: JSONObject? { if case .object(let o) = self { o } else { nil } }
     /// The elements, if this is an array.
     public var arrayValue: [JSON]? { if case .array(let a) = self { a } else { nil } }
     /// The string, if this is one.
@@ -56,7 +56,7 @@ extension JSON: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expressibl
     public init(stringLiteral value: String) { self = .string(value) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, JSON)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(elements))
     }
 }
 

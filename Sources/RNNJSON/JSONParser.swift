@@ -55,6 +55,10 @@ public enum JSONParser {
 private struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
+    /// The members of the objects being read, innermost last, with where each key began.
+    var keys: [String] = []
+    var values: [JSON] = []
+    var keyOffsets: [Int] = []
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: position, reason: reason) }
 
@@ -99,35 +103,60 @@ private struct Parser {
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSON {
         position += 1
-        var members: [String: JSON] = [:]
         skipSpace()
         if !atEnd, bytes[position] == UInt8(ascii: "}") {
             position += 1
-            return .object(members)
+            return .object(JSONObject())
+        }
+        // Members gather on stacks shared by every object of the text; each object then takes
+        // exactly its own (two allocations, no regrowth).
+        let base = keys.count
+        defer {
+            keys.removeSubrange(base...)
+            values.removeSubrange(base...)
+            keyOffsets.removeSubrange(base...)
         }
         while true {
             skipSpace()
             guard !atEnd, bytes[position] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let keyStart = position
+            let keyOffset = position
             let key = try string()
             skipSpace()
             try expect(UInt8(ascii: ":"), "':' after a key")
             skipSpace()
+            // Pushed together after the value, whose own members come and go above them.
             let member = try value(depth: depth + 1)
-            guard members.updateValue(member, forKey: key) == nil else {
-                throw JSONParseError(offset: keyStart, reason: "duplicate key \"\(key.prefix(64))\"")
-            }
+            keys.append(key)
+            values.append(member)
+            keyOffsets.append(keyOffset)
             skipSpace()
             guard !atEnd else { throw fail("unexpected end of text in an object") }
             if bytes[position] == UInt8(ascii: ",") {
                 position += 1
             } else if bytes[position] == UInt8(ascii: "}") {
                 position += 1
-                return .object(members)
+                return .object(try collect(from: base))
             } else {
                 throw fail("expected ',' or '}' in an object")
             }
         }
+    }
+
+    /// The object of the members gathered from `base` on.
+    private func collect(from base: Int) throws(JSONParseError) -> JSONObject {
+        var ascending = true
+        for i in (base + 1)..<max(base + 1, keys.count) where !(keys[i - 1] < keys[i]) {
+            ascending = false
+            break
+        }
+        if ascending { return JSONObject(ascendingKeys: Array(keys[base...]), values: Array(values[base...])) }
+        var members = JSONObject()
+        for i in base..<keys.count {
+            guard members.updateValue(values[i], forKey: keys[i]) == nil else {
+                throw JSONParseError(offset: keyOffsets[i], reason: "duplicate key \"\(keys[i].prefix(64))\"")
+            }
+        }
+        return members
     }
 
     mutating func array(depth: Int) throws(JSONParseError) -> JSON {

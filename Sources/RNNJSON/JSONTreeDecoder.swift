@@ -45,7 +45,7 @@ private struct TreeDecoder: Decoder, JSONTreeCarrier {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
-        guard case .object(let members) = value else { throw mismatch([String: JSON].self, value, codingPath) }
+        guard case .object(let members) = value else { throw mismatch(JSONObject.self, value, codingPath) }
         return KeyedDecodingContainer(Keyed<Key>(members: members, codingPath: codingPath))
     }
 
@@ -67,7 +67,7 @@ private struct IndexKey: CodingKey {
 }
 
 private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let members: [String: JSON]
+    let members: JSONObject
     let codingPath: [any CodingKey]
 
     var allKeys: [Key] { members.keys.compactMap { Key(stringValue: $0) } }
@@ -147,7 +147,7 @@ private struct Unkeyed: UnkeyedDecodingContainer {
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
         -> KeyedDecodingContainer<NestedKey>
     {
-        let (v, path) = try next([String: JSON].self)
+        let (v, path) = try next(JSONObject.self)
         return try TreeDecoder(value: v, codingPath: path).container(keyedBy: type)
     }
 

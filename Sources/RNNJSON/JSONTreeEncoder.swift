@@ -46,7 +46,7 @@ private final class Slot {
         switch content {
         case .value(let v): return v
         case .object(let members):
-            var o: [String: JSON] = [:]
+            var o = JSONObject()
             for (k, s) in members { o[k] = s.json }
             return .object(o)
         case .array(let elements): return .array(elements.map(\.json))

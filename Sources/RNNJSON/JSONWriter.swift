@@ -25,12 +25,12 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            // Sorted pairs: one pass, no second lookup per key.
-            for (i, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
+            // Members are kept sorted by key.
+            for i in 0..<members.count {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(member.key, into: &out)
+                writeString(members.keys[i], into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(member.value, into: &out)
+                write(members.values[i], into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -39,9 +39,13 @@ public enum JSONWriter {
     /// Appends `s` as a JSON string literal.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        // Most strings need no escape: copy them whole.
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            out.append(contentsOf: s.utf8)
+        // Most strings need no escape: copy them whole, scanning their bytes in place.
+        let plain = s.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            for b in bytes where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { return false }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if plain == true {
             out.append(UInt8(ascii: "\""))
             return
         }

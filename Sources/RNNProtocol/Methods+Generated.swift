@@ -30,7 +30,7 @@ public enum RPCDiscover {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }
@@ -64,7 +64,7 @@ public enum DaemonStatus {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }
@@ -98,7 +98,7 @@ public enum DaemonMetrics {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }
@@ -132,7 +132,7 @@ public enum DaemonShutdown {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }
@@ -508,31 +508,31 @@ public enum ModelCreate {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
-            o["model"] = model.wire
-            o["architecture"] = architecture.wire
-            o["layers"] = layers.wire
-            o["hidden_size"] = hiddenSize.wire
-            o["embedding_size"] = embeddingSize.wire
-            o["dropout"] = dropout.wire
-            o["vocabulary"] = vocabulary.wire
-            if let v = corpus { o["corpus"] = v.wire }
-            if let v = maxVocabulary { o["max_vocabulary"] = v.wire }
-            o["optimizer"] = optimizer.wire
-            if let v = learningRate { o["learning_rate"] = v.wire }
-            o["momentum"] = momentum.wire
+            var o = JSONObject(capacity: 24)
             o["alpha"] = alpha.wire
+            o["architecture"] = architecture.wire
+            o["batch_size"] = batchSize.wire
             o["beta1"] = beta1.wire
             o["beta2"] = beta2.wire
-            o["epsilon"] = epsilon.wire
             o["clip"] = clip.wire
             o["clip_value"] = clipValue.wire
+            if let v = corpus { o["corpus"] = v.wire }
+            o["dropout"] = dropout.wire
+            o["embedding_size"] = embeddingSize.wire
+            o["epsilon"] = epsilon.wire
+            o["hidden_size"] = hiddenSize.wire
+            o["initialization"] = initialization.wire
+            o["layers"] = layers.wire
+            if let v = learningRate { o["learning_rate"] = v.wire }
             o["learning_rate_decay"] = learningRateDecay.wire
             o["learning_rate_decay_every"] = learningRateDecayEvery.wire
-            o["initialization"] = initialization.wire
-            o["batch_size"] = batchSize.wire
-            o["seq_length"] = seqLength.wire
+            if let v = maxVocabulary { o["max_vocabulary"] = v.wire }
+            o["model"] = model.wire
+            o["momentum"] = momentum.wire
+            o["optimizer"] = optimizer.wire
             if let v = seed { o["seed"] = v.wire }
+            o["seq_length"] = seqLength.wire
+            o["vocabulary"] = vocabulary.wire
             return .object(o)
         }
     }
@@ -566,7 +566,7 @@ public enum ModelList {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }
@@ -612,7 +612,7 @@ public enum ModelInfo {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
         }
@@ -659,7 +659,7 @@ public enum ModelDelete {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
         }
@@ -706,7 +706,7 @@ public enum ModelLoad {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
         }
@@ -753,7 +753,7 @@ public enum ModelUnload {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
         }
@@ -800,7 +800,7 @@ public enum ModelSave {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
         }
@@ -857,7 +857,7 @@ public enum ModelImport {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 2)
             o["model"] = model.wire
             o["path"] = path.wire
             return .object(o)
@@ -915,7 +915,7 @@ public enum ModelExport {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 2)
             o["model"] = model.wire
             o["path"] = path.wire
             return .object(o)
@@ -977,7 +977,7 @@ public enum ModelSnapshot {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 2)
             o["model"] = model.wire
             if let v = name { o["name"] = v.wire }
             return .object(o)
@@ -1025,7 +1025,7 @@ public enum ModelSnapshots {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
         }
@@ -1083,7 +1083,7 @@ public enum ModelRestore {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 2)
             o["model"] = model.wire
             o["name"] = name.wire
             return .object(o)
@@ -1142,7 +1142,7 @@ public enum ModelSnapshotDelete {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 2)
             o["model"] = model.wire
             o["name"] = name.wire
             return .object(o)
@@ -1322,17 +1322,17 @@ public enum Sample {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 10)
+            o["argmax"] = argmax.wire
+            o["length"] = length.wire
             o["model"] = model.wire
+            o["prime"] = prime.wire
+            if let v = seed { o["seed"] = v.wire }
+            if let v = stop { o["stop"] = v.wire }
+            o["stream"] = stream.wire
             o["temperature"] = temperature.wire
             if let v = topK { o["top_k"] = v.wire }
             if let v = topP { o["top_p"] = v.wire }
-            o["argmax"] = argmax.wire
-            if let v = seed { o["seed"] = v.wire }
-            o["prime"] = prime.wire
-            if let v = stop { o["stop"] = v.wire }
-            o["length"] = length.wire
-            o["stream"] = stream.wire
             return .object(o)
         }
     }
@@ -1419,11 +1419,11 @@ public enum Evaluate {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
-            o["model"] = model.wire
-            if let v = text { o["text"] = v.wire }
+            var o = JSONObject(capacity: 4)
             if let v = corpus { o["corpus"] = v.wire }
+            o["model"] = model.wire
             o["samples"] = samples.wire
+            if let v = text { o["text"] = v.wire }
             return .object(o)
         }
     }
@@ -1507,11 +1507,11 @@ public enum Score {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
-            o["model"] = model.wire
-            o["texts"] = texts.wire
+            var o = JSONObject(capacity: 4)
             o["as_one_stream"] = asOneStream.wire
+            o["model"] = model.wire
             o["surprisal"] = surprisal.wire
+            o["texts"] = texts.wire
             return .object(o)
         }
     }
@@ -1828,27 +1828,27 @@ public enum TrainStart {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
-            o["model"] = model.wire
-            o["corpus"] = corpus.wire
-            if let v = steps { o["steps"] = v.wire }
-            if let v = epochs { o["epochs"] = v.wire }
-            if let v = seconds { o["seconds"] = v.wire }
+            var o = JSONObject(capacity: 20)
             if let v = batchSize { o["batch_size"] = v.wire }
-            if let v = seqLength { o["seq_length"] = v.wire }
-            if let v = learningRate { o["learning_rate"] = v.wire }
-            if let v = clipValue { o["clip_value"] = v.wire }
-            o["validation_fraction"] = validationFraction.wire
-            o["validate_every"] = validateEvery.wire
             o["checkpoint_every"] = checkpointEvery.wire
+            if let v = clipValue { o["clip_value"] = v.wire }
+            o["corpus"] = corpus.wire
+            if let v = epochs { o["epochs"] = v.wire }
             o["keep_best"] = keepBest.wire
-            if let v = patience { o["patience"] = v.wire }
+            if let v = learningRate { o["learning_rate"] = v.wire }
             o["min_delta"] = minDelta.wire
+            o["min_learning_rate"] = minLearningRate.wire
+            o["model"] = model.wire
+            if let v = patience { o["patience"] = v.wire }
             if let v = plateauFactor { o["plateau_factor"] = v.wire }
             o["plateau_patience"] = plateauPatience.wire
-            o["min_learning_rate"] = minLearningRate.wire
+            if let v = seconds { o["seconds"] = v.wire }
+            if let v = seqLength { o["seq_length"] = v.wire }
             o["snapshot_best"] = snapshotBest.wire
+            if let v = steps { o["steps"] = v.wire }
             o["stream"] = stream.wire
+            o["validate_every"] = validateEvery.wire
+            o["validation_fraction"] = validationFraction.wire
             return .object(o)
         }
     }
@@ -1893,7 +1893,7 @@ public enum TrainStatus {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["job"] = job.wire
             return .object(o)
         }
@@ -1939,7 +1939,7 @@ public enum TrainCancel {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 1)
             o["job"] = job.wire
             return .object(o)
         }
@@ -1974,7 +1974,7 @@ public enum TrainList {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }
@@ -2044,10 +2044,10 @@ public enum TrainFeed {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 3)
             o["model"] = model.wire
-            o["text"] = text.wire
             if let v = offset { o["offset"] = v.wire }
+            o["text"] = text.wire
             return .object(o)
         }
     }
@@ -2081,7 +2081,7 @@ public enum CorpusList {
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
         public var wire: JSON {
-            var o: [String: JSON] = [:]
+            var o = JSONObject(capacity: 0)
             return .object(o)
         }
     }

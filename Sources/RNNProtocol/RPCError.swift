@@ -10,7 +10,7 @@ public struct RPCError: Error, Sendable, Hashable, Codable, CustomStringConverti
     public var data: JSON?
 
     /// Creates an error with a reason and optional details merged into `data`.
-    public init(_ code: RPCErrorCode, _ message: String, details: [String: JSON] = [:]) {
+    public init(_ code: RPCErrorCode, _ message: String, details: JSONObject = [:]) {
         self.code = code.code
         self.message = message
         var data = details

@@ -17,7 +17,7 @@ public struct RPCRequest: Sendable, Hashable {
 
     /// The request as a JSON object.
     public var json: JSON {
-        var o: [String: JSON] = ["jsonrpc": .string("2.0"), "method": .string(method)]
+        var o: JSONObject = ["jsonrpc": .string("2.0"), "method": .string(method)]
         if let params { o["params"] = params }
         if let id { o["id"] = JSON(id) }
         return .object(o)
@@ -70,11 +70,11 @@ public struct RPCResponse: Sendable, Hashable {
 
     /// The response as a JSON object.
     public var json: JSON {
-        var o: [String: JSON] = ["jsonrpc": .string("2.0"), "id": JSON(id)]
+        var o: JSONObject = ["jsonrpc": .string("2.0"), "id": JSON(id)]
         switch outcome {
         case .success(let r): o["result"] = r
         case .failure(let e):
-            var err: [String: JSON] = ["code": .integer(e.code), "message": .string(e.message)]
+            var err: JSONObject = ["code": .integer(e.code), "message": .string(e.message)]
             if let data = e.data { err["data"] = data }
             o["error"] = .object(err)
         }

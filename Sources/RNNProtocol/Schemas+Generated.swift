@@ -241,13 +241,13 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        if let v = text { o["text"] = v.wire }
-        if let v = file { o["file"] = v.wire }
+        var o = JSONObject(capacity: 6)
         if let v = dir { o["dir"] = v.wire }
+        if let v = file { o["file"] = v.wire }
         if let v = l2e { o["l2e"] = v.wire }
-        if let v = plugin { o["plugin"] = v.wire }
         if let v = params { o["params"] = v.wire }
+        if let v = plugin { o["plugin"] = v.wire }
+        if let v = text { o["text"] = v.wire }
         return .object(o)
     }
 }
@@ -336,14 +336,14 @@ public struct Limits: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["max_message_bytes"] = maxMessageBytes.wire
-        o["max_connections"] = maxConnections.wire
-        o["max_loaded_models"] = maxLoadedModels.wire
-        o["max_sample_length"] = maxSampleLength.wire
-        o["max_jobs"] = maxJobs.wire
-        o["max_vocabulary"] = maxVocabulary.wire
+        var o = JSONObject(capacity: 7)
         o["idle_unload_seconds"] = idleUnloadSeconds.wire
+        o["max_connections"] = maxConnections.wire
+        o["max_jobs"] = maxJobs.wire
+        o["max_loaded_models"] = maxLoadedModels.wire
+        o["max_message_bytes"] = maxMessageBytes.wire
+        o["max_sample_length"] = maxSampleLength.wire
+        o["max_vocabulary"] = maxVocabulary.wire
         return .object(o)
     }
 }
@@ -471,18 +471,18 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["version"] = version.wire
-        o["pid"] = pid.wire
-        o["uptime_seconds"] = uptimeSeconds.wire
-        o["models_total"] = modelsTotal.wire
-        o["models_loaded"] = modelsLoaded.wire
-        o["jobs_running"] = jobsRunning.wire
-        o["resident_bytes"] = residentBytes.wire
-        o["state_directory"] = stateDirectory.wire
-        o["limits"] = limits.wire
+        var o = JSONObject(capacity: 11)
         o["engine"] = engine.wire
+        o["jobs_running"] = jobsRunning.wire
+        o["limits"] = limits.wire
+        o["models_loaded"] = modelsLoaded.wire
+        o["models_total"] = modelsTotal.wire
+        o["pid"] = pid.wire
+        o["resident_bytes"] = residentBytes.wire
         o["sampling"] = sampling.wire
+        o["state_directory"] = stateDirectory.wire
+        o["uptime_seconds"] = uptimeSeconds.wire
+        o["version"] = version.wire
         return .object(o)
     }
 }
@@ -517,7 +517,7 @@ public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 1)
         o["stopping"] = stopping.wire
         return .object(o)
     }
@@ -553,7 +553,7 @@ public struct Done: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 1)
         o["done"] = done.wire
         return .object(o)
     }
@@ -610,9 +610,9 @@ public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["step"] = step.wire
+        var o = JSONObject(capacity: 3)
         o["loss"] = loss.wire
+        o["step"] = step.wire
         if let v = validationLoss { o["validation_loss"] = v.wire }
         return .object(o)
     }
@@ -725,16 +725,16 @@ public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["name"] = name.wire
+        var o = JSONObject(capacity: 9)
         o["architecture"] = architecture.wire
-        o["layers"] = layers.wire
         o["hidden_size"] = hiddenSize.wire
-        o["parameters"] = parameters.wire
+        if let v = lastUsed { o["last_used"] = v.wire }
+        o["layers"] = layers.wire
         o["loaded"] = loaded.wire
+        o["name"] = name.wire
+        o["parameters"] = parameters.wire
         o["state"] = state.wire
         o["steps"] = steps.wire
-        if let v = lastUsed { o["last_used"] = v.wire }
         return .object(o)
     }
 }
@@ -769,7 +769,7 @@ public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 1)
         o["models"] = models.wire
         return .object(o)
     }
@@ -1076,36 +1076,36 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["name"] = name.wire
+        var o = JSONObject(capacity: 29)
         o["architecture"] = architecture.wire
-        o["layers"] = layers.wire
-        o["hidden_size"] = hiddenSize.wire
-        o["embedding_size"] = embeddingSize.wire
-        o["dropout"] = dropout.wire
-        o["vocabulary"] = vocabulary.wire
-        o["vocabulary_size"] = vocabularySize.wire
-        o["max_vocabulary"] = maxVocabulary.wire
-        o["parameters"] = parameters.wire
+        o["batch_size"] = batchSize.wire
         o["bytes_in_memory"] = bytesInMemory.wire
-        o["loaded"] = loaded.wire
-        o["state"] = state.wire
-        o["optimizer"] = optimizer.wire
-        o["learning_rate"] = learningRate.wire
+        o["characters_seen"] = charactersSeen.wire
         o["clip"] = clip.wire
         o["clip_value"] = clipValue.wire
-        o["batch_size"] = batchSize.wire
-        o["seq_length"] = seqLength.wire
-        o["steps"] = steps.wire
-        o["characters_seen"] = charactersSeen.wire
-        if let v = lastLoss { o["last_loss"] = v.wire }
-        if let v = lastValidationLoss { o["last_validation_loss"] = v.wire }
-        o["loss_history"] = lossHistory.wire
+        o["dropout"] = dropout.wire
+        o["embedding_size"] = embeddingSize.wire
+        if let v = error { o["error"] = v.wire }
         o["feed_backlog_bytes"] = feedBacklogBytes.wire
         o["feed_total_bytes"] = feedTotalBytes.wire
-        o["sampling_defaults"] = samplingDefaults.wire
-        if let v = error { o["error"] = v.wire }
+        o["hidden_size"] = hiddenSize.wire
         if let v = keptBest { o["kept_best"] = v.wire }
+        if let v = lastLoss { o["last_loss"] = v.wire }
+        if let v = lastValidationLoss { o["last_validation_loss"] = v.wire }
+        o["layers"] = layers.wire
+        o["learning_rate"] = learningRate.wire
+        o["loaded"] = loaded.wire
+        o["loss_history"] = lossHistory.wire
+        o["max_vocabulary"] = maxVocabulary.wire
+        o["name"] = name.wire
+        o["optimizer"] = optimizer.wire
+        o["parameters"] = parameters.wire
+        o["sampling_defaults"] = samplingDefaults.wire
+        o["seq_length"] = seqLength.wire
+        o["state"] = state.wire
+        o["steps"] = steps.wire
+        o["vocabulary"] = vocabulary.wire
+        o["vocabulary_size"] = vocabularySize.wire
         return .object(o)
     }
 }
@@ -1149,9 +1149,9 @@ public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["temperature"] = temperature.wire
+        var o = JSONObject(capacity: 2)
         o["length"] = length.wire
+        o["temperature"] = temperature.wire
         return .object(o)
     }
 }
@@ -1195,9 +1195,9 @@ public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["path"] = path.wire
+        var o = JSONObject(capacity: 2)
         o["bytes"] = bytes.wire
+        o["path"] = path.wire
         return .object(o)
     }
 }
@@ -1241,7 +1241,7 @@ public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 2)
         o["id"] = id.wire
         o["text"] = text.wire
         return .object(o)
@@ -1315,12 +1315,12 @@ public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["text"] = text.wire
+        var o = JSONObject(capacity: 5)
         o["characters"] = characters.wire
         o["characters_per_second"] = charactersPerSecond.wire
-        o["stop_reason"] = stopReason.wire
         o["seed"] = seed.wire
+        o["stop_reason"] = stopReason.wire
+        o["text"] = text.wire
         return .object(o)
     }
 }
@@ -1434,12 +1434,12 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["loss"] = loss.wire
+        var o = JSONObject(capacity: 8)
+        if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
         o["bits_per_character"] = bitsPerCharacter.wire
         o["characters"] = characters.wire
-        if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
         if let v = exactMatch { o["exact_match"] = v.wire }
+        o["loss"] = loss.wire
         if let v = samples { o["samples"] = v.wire }
         o["unit"] = unit.wire
         if let v = unknownCharacters { o["unknown_characters"] = v.wire }
@@ -1727,28 +1727,28 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 21)
+        if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
+        if let v = bestStep { o["best_step"] = v.wire }
+        if let v = bestValidationLoss { o["best_validation_loss"] = v.wire }
+        if let v = charactersPerSecond { o["characters_per_second"] = v.wire }
+        if let v = curriculumLength { o["curriculum_length"] = v.wire }
+        if let v = curriculumNesting { o["curriculum_nesting"] = v.wire }
+        o["elapsed_seconds"] = elapsedSeconds.wire
+        if let v = epoch { o["epoch"] = v.wire }
+        if let v = error { o["error"] = v.wire }
+        if let v = etaSeconds { o["eta_seconds"] = v.wire }
+        if let v = exactMatch { o["exact_match"] = v.wire }
         o["job"] = job.wire
+        if let v = keptBest { o["kept_best"] = v.wire }
+        if let v = learningRate { o["learning_rate"] = v.wire }
+        if let v = loss { o["loss"] = v.wire }
         o["model"] = model.wire
         o["state"] = state.wire
         o["step"] = step.wire
-        if let v = totalSteps { o["total_steps"] = v.wire }
-        if let v = epoch { o["epoch"] = v.wire }
-        if let v = loss { o["loss"] = v.wire }
-        if let v = validationLoss { o["validation_loss"] = v.wire }
-        if let v = charactersPerSecond { o["characters_per_second"] = v.wire }
-        o["elapsed_seconds"] = elapsedSeconds.wire
-        if let v = etaSeconds { o["eta_seconds"] = v.wire }
-        if let v = error { o["error"] = v.wire }
-        if let v = curriculumLength { o["curriculum_length"] = v.wire }
-        if let v = curriculumNesting { o["curriculum_nesting"] = v.wire }
-        if let v = answerAccuracy { o["answer_accuracy"] = v.wire }
-        if let v = exactMatch { o["exact_match"] = v.wire }
-        if let v = bestValidationLoss { o["best_validation_loss"] = v.wire }
-        if let v = bestStep { o["best_step"] = v.wire }
-        if let v = keptBest { o["kept_best"] = v.wire }
-        if let v = learningRate { o["learning_rate"] = v.wire }
         if let v = stopReason { o["stop_reason"] = v.wire }
+        if let v = totalSteps { o["total_steps"] = v.wire }
+        if let v = validationLoss { o["validation_loss"] = v.wire }
         return .object(o)
     }
 }
@@ -1783,7 +1783,7 @@ public struct JobList: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 1)
         o["jobs"] = jobs.wire
         return .object(o)
     }
@@ -1847,7 +1847,7 @@ public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 4)
         o["accepted_bytes"] = acceptedBytes.wire
         o["backlog_bytes"] = backlogBytes.wire
         o["new_characters"] = newCharacters.wire
@@ -2028,19 +2028,19 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        if let v = task { o["task"] = v.wire }
+        var o = JSONObject(capacity: 12)
+        o["answer_only_loss"] = answerOnlyLoss.wire
+        if let v = curriculum { o["curriculum"] = v.wire }
+        o["double_input"] = doubleInput.wire
         if let v = length { o["length"] = v.wire }
         if let v = nesting { o["nesting"] = v.wire }
-        if let v = curriculum { o["curriculum"] = v.wire }
-        if let v = sequences { o["sequences"] = v.wire }
-        if let v = split { o["split"] = v.wire }
-        if let v = seed { o["seed"] = v.wire }
-        o["answer_only_loss"] = answerOnlyLoss.wire
         o["reverse_answer"] = reverseAnswer.wire
         o["reverse_input"] = reverseInput.wire
-        o["double_input"] = doubleInput.wire
         if let v = samples { o["samples"] = v.wire }
+        if let v = seed { o["seed"] = v.wire }
+        if let v = sequences { o["sequences"] = v.wire }
+        if let v = split { o["split"] = v.wire }
+        if let v = task { o["task"] = v.wire }
         return .object(o)
     }
     /// The values of `task`.
@@ -2172,11 +2172,11 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["name"] = name.wire
-        o["type"] = type.wire
+        var o = JSONObject(capacity: 4)
         if let v = `default` { o["default"] = v.wire }
         if let v = description { o["description"] = v.wire }
+        o["name"] = name.wire
+        o["type"] = type.wire
         return .object(o)
     }
 }
@@ -2238,11 +2238,11 @@ public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["name"] = name.wire
+        var o = JSONObject(capacity: 4)
         o["description"] = description.wire
-        o["path"] = path.wire
+        o["name"] = name.wire
         o["parameters"] = parameters.wire
+        o["path"] = path.wire
         return .object(o)
     }
 }
@@ -2295,7 +2295,7 @@ public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 3)
         o["builtins"] = builtins.wire
         o["plugins"] = plugins.wire
         o["problems"] = problems.wire
@@ -2384,12 +2384,12 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 6)
         o["cpu"] = cpu.wire
+        o["gemm"] = gemm.wire
         o["kernels"] = kernels.wire
         o["selected_by"] = selectedBy.wire
         o["supported_kernels"] = supportedKernels.wire
-        o["gemm"] = gemm.wire
         o["threads"] = threads.wire
         return .object(o)
     }
@@ -2481,12 +2481,12 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 5)
         o["job"] = job.wire
-        o["step"] = step.wire
-        o["validation_loss"] = validationLoss.wire
         o["last_step"] = lastStep.wire
         if let v = lastValidationLoss { o["last_validation_loss"] = v.wire }
+        o["step"] = step.wire
+        o["validation_loss"] = validationLoss.wire
         return .object(o)
     }
 }
@@ -2562,12 +2562,12 @@ public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 5)
+        o["bytes"] = bytes.wire
+        o["created"] = created.wire
         o["name"] = name.wire
         o["step"] = step.wire
         if let v = validationLoss { o["validation_loss"] = v.wire }
-        o["bytes"] = bytes.wire
-        o["created"] = created.wire
         return .object(o)
     }
 }
@@ -2612,9 +2612,9 @@ public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["snapshots"] = snapshots.wire
+        var o = JSONObject(capacity: 2)
         o["limit"] = limit.wire
+        o["snapshots"] = snapshots.wire
         return .object(o)
     }
 }
@@ -2701,11 +2701,11 @@ public struct TextScore: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["characters"] = characters.wire
+        var o = JSONObject(capacity: 4)
         o["bits_per_character"] = bitsPerCharacter.wire
-        o["total_bits"] = totalBits.wire
+        o["characters"] = characters.wire
         if let v = surprisal { o["surprisal"] = v.wire }
+        o["total_bits"] = totalBits.wire
         return .object(o)
     }
 }
@@ -2760,10 +2760,10 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
+        var o = JSONObject(capacity: 3)
+        o["characters_per_second"] = charactersPerSecond.wire
         o["scores"] = scores.wire
         o["unit"] = unit.wire
-        o["characters_per_second"] = charactersPerSecond.wire
         return .object(o)
     }
     /// The values of `unit`.
@@ -2864,13 +2864,13 @@ public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["in_progress"] = inProgress.wire
-        o["samples"] = samples.wire
+        var o = JSONObject(capacity: 6)
         o["characters"] = characters.wire
-        o["steps"] = steps.wire
-        o["mean_batch"] = meanBatch.wire
+        o["in_progress"] = inProgress.wire
         o["largest_batch"] = largestBatch.wire
+        o["mean_batch"] = meanBatch.wire
+        o["samples"] = samples.wire
+        o["steps"] = steps.wire
         return .object(o)
     }
 }
@@ -2916,9 +2916,9 @@ public struct MetricsText: Sendable, Hashable, Codable, WireStruct {
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o: [String: JSON] = [:]
-        o["text"] = text.wire
+        var o = JSONObject(capacity: 2)
         o["content_type"] = contentType.wire
+        o["text"] = text.wire
         return .object(o)
     }
 }

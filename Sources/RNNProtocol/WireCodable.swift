@@ -64,7 +64,7 @@ extension RPCError {
 /// Reads an object's members for a generated type.
 public enum WireObject {
     /// The members of `wire`, refusing a non-object.
-    public static func members(of wire: JSON, at path: WirePath) throws(RPCError) -> [String: JSON] {
+    public static func members(of wire: JSON, at path: WirePath) throws(RPCError) -> JSONObject {
         guard case .object(let members) = wire else {
             throw RPCError.invalid(path, "type", "must be an object, got \(wire.kindName)")
         }
@@ -72,7 +72,7 @@ public enum WireObject {
     }
 
     /// Refuses the first member (in sorted order) that is not in `allowed`.
-    public static func refuseUnknown(_ members: [String: JSON], allowed: [String], at path: WirePath) throws(RPCError) {
+    public static func refuseUnknown(_ members: JSONObject, allowed: [String], at path: WirePath) throws(RPCError) {
         for key in members.keys.sorted() where !allowed.contains(key) {
             throw RPCError.invalid(
                 path.appending(key), "additionalProperties",
@@ -108,7 +108,7 @@ extension WireStruct {
                     "holds \(items.count) positional values; this method takes at most \(Self.fields.count)"
                         + (Self.fields.isEmpty ? "" : " (\(Self.fields.joined(separator: ", ")))"))
             }
-            try self.init(wire: .object(Dictionary(uniqueKeysWithValues: zip(Self.fields, items))), at: .root)
+            try self.init(wire: .object(JSONObject(zip(Self.fields, items))), at: .root)
         case let value?: try self.init(wire: value, at: .root)
         }
     }

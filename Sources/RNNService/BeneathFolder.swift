@@ -231,7 +231,7 @@ struct BeneathFolder: Sendable {
     private func refusal(_ relativePath: String, _ code: Int32, _ rootFD: Int32) -> ServiceError {
         let path = display(relativePath)
         let parts = Self.components(relativePath)
-        let details: [String: JSON] = ["path": .string(path)]
+        let details: JSONObject = ["path": .string(path)]
         let reason = String(cString: strerror(code))
         if code == ELOOP || code == ENOTDIR || code == EXDEV {
             // Name the first link on the way, for the message only: the open has already refused.

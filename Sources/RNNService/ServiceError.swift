@@ -35,9 +35,9 @@ package struct ServiceError: Error, Sendable, CustomStringConvertible {
     /// What was wrong and what to do.
     package var message: String
     /// Machine-readable details (`parameter`, `model`, `job`, `path`, ...).
-    package var details: [String: JSON]
+    package var details: JSONObject
 
-    package init(_ kind: Kind, _ message: String, details: [String: JSON] = [:]) {
+    package init(_ kind: Kind, _ message: String, details: JSONObject = [:]) {
         self.kind = kind
         self.message = message
         self.details = details

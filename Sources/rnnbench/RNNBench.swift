@@ -6,6 +6,9 @@ struct RNNBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rnnbench",
         abstract: "Measure RNNCore: training and sampling speed, and learning on a corpus.",
-        subcommands: [SpeedCommand.self, TrainCommand.self, DaemonCommand.self, LoadCommand.self, KernelsCommand.self],
+        subcommands: [
+            SpeedCommand.self, TrainCommand.self, DaemonCommand.self, LoadCommand.self, KernelsCommand.self,
+            JSONCommand.self,
+        ],
         defaultSubcommand: SpeedCommand.self)
 }

@@ -49,7 +49,7 @@ struct GlobalOptions: ParsableArguments {
     /// Calls a method; a refusal is printed and exits 1.
     @discardableResult
     func call(
-        _ client: RNNClient, _ method: String, _ params: [String: JSON] = [:],
+        _ client: RNNClient, _ method: String, _ params: JSONObject = [:],
         onNotification: ((String, JSON) -> Void)? = nil
     ) throws -> JSON {
         do {

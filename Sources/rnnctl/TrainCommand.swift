@@ -107,7 +107,7 @@ struct TrainCommand: ParsableCommand {
     /// The corpus spec the options name.
     private func chosenCorpus() throws -> CorpusSpec {
         if let plugin {
-            var params: [String: JSON] = [:]
+            var params: JSONObject = [:]
             for pair in param {
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { throw ValidationError("--param takes name=value, got \(pair)") }

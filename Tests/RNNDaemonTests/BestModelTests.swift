@@ -21,12 +21,12 @@ import Testing
     }
 
     /// Starts a job on the overfitting text and waits for its end.
-    static func train(_ client: RNNClient, _ extra: [String: JSON] = [:]) throws -> JSON {
-        var params: [String: JSON] = [
+    static func train(_ client: RNNClient, _ extra: JSONObject = [:]) throws -> JSON {
+        var params: JSONObject = [
             "model": "m", "corpus": ["text": .string(overfitting)], "steps": 60, "validate_every": 5,
             "validation_fraction": 0.2, "batch_size": 4, "seq_length": 20, "learning_rate": 0.01,
         ]
-        params.merge(extra) { $1 }
+        for (key, value) in extra { params[key] = value }
         var info = try client.call("train.start", params)
         let deadline = Date().addingTimeInterval(120)
         while ["queued", "running"].contains(info["state"]?.stringValue), Date() < deadline {

@@ -39,7 +39,7 @@ import Testing
     /// The job's final state and error after training on `plugin`.
     func train(_ client: RNNClient, _ plugin: String, epochs: Int? = nil) -> (state: String, error: String) {
         var job: JSON = .null
-        var params: [String: JSON] = [
+        var params: JSONObject = [
             "model": .string("p"), "seconds": .number(30), "stream": .bool(true),
             "corpus": .object(["plugin": .string(plugin)]),
         ]

@@ -39,7 +39,7 @@ import Testing
         let validation = try #require(finished["validation_loss"]?.numberValue)
         #expect(validation < 3.0, "validation loss after 300 steps: \(validation) (uniform is about 4.1)")
 
-        let request: [String: JSON] = [
+        let request: JSONObject = [
             "model": .string("bard"), "length": .number(120), "seed": .number(42), "prime": .string("ROMEO:\n"),
         ]
         let first = try client.call("sample", request)
@@ -99,7 +99,7 @@ import Testing
                 "model": .string("g"), "corpus": .object(["text": .string(shakespeare(5000))]), "steps": .number(20),
                 "batch_size": .number(4), "seq_length": .number(16), "stream": .bool(true),
             ])
-        let request: [String: JSON] = [
+        let request: JSONObject = [
             "model": .string("g"), "length": .number(80), "seed": .number(9), "temperature": .number(0.7),
         ]
         let text = try client.call("sample", request)["text"]

@@ -96,7 +96,7 @@ import Testing
         #expect(
             try client.call("model.export", ["model": .string("src"), "path": .string(path)])["bytes"]?.int ?? 0 > 0)
         try client.call("model.import", ["model": .string("copy"), "path": .string(path)])
-        let request: [String: JSON] = ["length": .number(30), "seed": .number(4)]
+        let request: JSONObject = ["length": .number(30), "seed": .number(4)]
         var a = request, b = request
         a["model"] = .string("src")
         b["model"] = .string("copy")

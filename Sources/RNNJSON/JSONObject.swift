@@ -1,0 +1,154 @@
+/// A JSON object's members, kept sorted by key in two parallel arrays.
+///
+/// Objects on the wire are small (a request's params, a status answer): a sorted array finds
+/// a key by binary search without hashing, is written in order without sorting, and copies
+/// as two buffers. `Dictionary` hashed every key on every insert and lookup, which showed as
+/// the largest cost of a `daemon.status` round trip. Keys compare as `String`s do (canonical
+/// equivalence), as they did as dictionary keys.
+public struct JSONObject: Sendable, Hashable {
+    /// The keys, ascending.
+    public private(set) var keys: [String]
+    /// The values, in the order of ``keys``.
+    public private(set) var values: [JSON]
+
+    /// An empty object.
+    public init() {
+        keys = []
+        values = []
+    }
+
+    /// Members whose keys are known to ascend strictly (the parser checks).
+    init(ascendingKeys keys: [String], values: [JSON]) {
+        self.keys = keys
+        self.values = values
+    }
+
+    /// An empty object with room for `capacity` members.
+    public init(capacity: Int) {
+        keys = []
+        values = []
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
+
+    /// The members of `dictionary`.
+    public init(_ dictionary: [String: JSON]) {
+        let sorted = dictionary.sorted { $0.key < $1.key }
+        keys = sorted.map(\.key)
+        values = sorted.map(\.value)
+    }
+
+    /// The members of `pairs`; of keys given twice, the last value wins.
+    public init(_ pairs: some Sequence<(String, JSON)>) {
+        self.init()
+        for (key, value) in pairs { self[key] = value }
+    }
+
+    /// Members.
+    public var count: Int { keys.count }
+    /// Whether there are no members.
+    public var isEmpty: Bool { keys.isEmpty }
+
+    /// Where `key` is, or where it would go (`found` false).
+    @inline(__always)
+    func position(of key: String) -> (index: Int, found: Bool) {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let mid = (low + high) / 2
+            let candidate = keys[mid]
+            if candidate == key { return (mid, true) }
+            if candidate < key { low = mid + 1 } else { high = mid }
+        }
+        return (low, false)
+    }
+
+    /// The value of `key`; setting nil removes the member.
+    public subscript(key: String) -> JSON? {
+        get {
+            let (index, found) = position(of: key)
+            // Not `found ? values[index] : nil`: JSON takes a nil literal, so that would be `.null`.
+            guard found else { return Optional.none }
+            return values[index]
+        }
+        set {
+            if let newValue {
+                updateValue(newValue, forKey: key)
+            } else {
+                removeValue(forKey: key)
+            }
+        }
+    }
+
+    /// Sets `key` to `value`; the value it had, if any.
+    @discardableResult
+    public mutating func updateValue(_ value: JSON, forKey key: String) -> JSON? {
+        // Members usually arrive in key order (written by this library, or by generated
+        // code that sets them so): appending needs no search and no shifting.
+        if let last = keys.last, last < key {
+            keys.append(key)
+            values.append(value)
+            return Optional.none
+        }
+        let (index, found) = position(of: key)
+        if found {
+            defer { values[index] = value }
+            return values[index]
+        }
+        keys.insert(key, at: index)
+        values.insert(value, at: index)
+        return Optional.none
+    }
+
+    /// Removes `key`; the value it had, if any.
+    @discardableResult
+    public mutating func removeValue(forKey key: String) -> JSON? {
+        let (index, found) = position(of: key)
+        guard found else { return Optional.none }
+        keys.remove(at: index)
+        return values.remove(at: index)
+    }
+
+    /// The same keys with `transform`ed values.
+    public func mapValues(_ transform: (JSON) throws -> JSON) rethrows -> JSONObject {
+        var result = self
+        result.values = try values.map(transform)
+        return result
+    }
+
+    /// The members `isIncluded` keeps.
+    public func filter(_ isIncluded: ((key: String, value: JSON)) throws -> Bool) rethrows -> JSONObject {
+        var result = JSONObject()
+        for member in self where try isIncluded(member) {
+            result.keys.append(member.key)
+            result.values.append(member.value)
+        }
+        return result
+    }
+
+    /// The members as a dictionary.
+    public var dictionary: [String: JSON] { Dictionary(uniqueKeysWithValues: zip(keys, values)) }
+}
+
+extension JSONObject: Sequence {
+    /// The members in key order.
+    public func makeIterator() -> some IteratorProtocol<(key: String, value: JSON)> {
+        var index = 0
+        let keys = keys
+        let values = values
+        return AnyIterator { () -> (key: String, value: JSON)? in
+            guard index < keys.count else { return nil }
+            defer { index += 1 }
+            return (keys[index], values[index])
+        }
+    }
+
+    public var underestimatedCount: Int { keys.count }
+}
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    /// Of keys given twice, the last value wins.
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        self.init(elements)
+    }
+}
