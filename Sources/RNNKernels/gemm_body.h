@@ -367,46 +367,6 @@ static inline __attribute__((always_inline)) void vecmat_tile(const int rb, cons
         }
 }
 
-#define VM_TILE_CASE(rows, cv)                                                                \
-    case rows:                                                                                \
-        vecmat_tile(rows, cv, k, alpha, x, ldx, b, ldb, beta, y, ldy);                        \
-        break;
-
-static void vecmat_tile_rows(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b,
-                             long ldb, float beta, float *y, long ldy) {
-    if (cv == VM_CV) {
-        switch (rb) {
-            VM_TILE_CASE(1, VM_CV)
-            VM_TILE_CASE(2, VM_CV)
-#if VM_RB > 2
-            VM_TILE_CASE(3, VM_CV)
-            VM_TILE_CASE(4, VM_CV)
-            VM_TILE_CASE(5, VM_CV)
-            VM_TILE_CASE(6, VM_CV)
-#endif
-#if VM_RB > 6
-            VM_TILE_CASE(7, VM_CV)
-            VM_TILE_CASE(8, VM_CV)
-#endif
-        }
-    } else {
-        switch (rb) {
-            VM_TILE_CASE(1, 1)
-            VM_TILE_CASE(2, 1)
-#if VM_RB > 2
-            VM_TILE_CASE(3, 1)
-            VM_TILE_CASE(4, 1)
-            VM_TILE_CASE(5, 1)
-            VM_TILE_CASE(6, 1)
-#endif
-#if VM_RB > 6
-            VM_TILE_CASE(7, 1)
-            VM_TILE_CASE(8, 1)
-#endif
-        }
-    }
-}
-
 /// `rb` rows x `cv` vectors of `x·B` on the row path, each element with exactly
 /// `vecmat_rows`'s operations: `y` scaled by beta first, then one fused multiply-add per
 /// row of B in order, with `alpha·x_i` as the multiplier.
@@ -439,42 +399,70 @@ static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb,
         for (int q = 0; q < cv; q++) st(y + r * ldy + q * W, acc[r][q]);
 }
 
-#define VR_TILE_CASE(rows, cv)                                                                \
+// `name(rb, cv, ...)` calls `tile` with its rows and vectors as constants, so that each
+// shape's accumulators live in registers.
+#define TILE_CASE(tile, rows, cv)                                                             \
     case rows:                                                                                \
-        vecmat_rows_tile(rows, cv, k, alpha, x, ldx, b, ldb, beta, y, ldy);                   \
+        tile(rows, cv, k, alpha, x, ldx, b, ldb, beta, y, ldy);                               \
         break;
+#if VM_RB > 2
+#define TILE_ROWS(tile, cv)                                                                   \
+    TILE_CASE(tile, 1, cv) TILE_CASE(tile, 2, cv) TILE_CASE(tile, 3, cv) TILE_CASE(tile, 4, cv) \
+    TILE_CASE(tile, 5, cv) TILE_CASE(tile, 6, cv) TILE_CASE(tile, 7, cv) TILE_CASE(tile, 8, cv)
+#else
+#define TILE_ROWS(tile, cv) TILE_CASE(tile, 1, cv) TILE_CASE(tile, 2, cv)
+#endif
+#define TILE_DISPATCH(name, tile)                                                             \
+    static void name(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b, long ldb,  \
+                     float beta, float *y, long ldy) {                                        \
+        if (cv == VM_CV) {                                                                    \
+            switch (rb) { TILE_ROWS(tile, VM_CV) }                                            \
+        } else {                                                                              \
+            switch (rb) { TILE_ROWS(tile, 1) }                                                \
+        }                                                                                     \
+    }
+TILE_DISPATCH(vecmat_tile_rows, vecmat_tile)
+TILE_DISPATCH(vecmat_rows_tile_rows, vecmat_rows_tile)
 
-static void vecmat_rows_tile_rows(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b,
-                                  long ldb, float beta, float *y, long ldy) {
-    if (cv == VM_CV) {
-        switch (rb) {
-            VR_TILE_CASE(1, VM_CV)
-            VR_TILE_CASE(2, VM_CV)
-#if VM_RB > 2
-            VR_TILE_CASE(3, VM_CV)
-            VR_TILE_CASE(4, VM_CV)
-            VR_TILE_CASE(5, VM_CV)
-            VR_TILE_CASE(6, VM_CV)
-#endif
-#if VM_RB > 6
-            VR_TILE_CASE(7, VM_CV)
-            VR_TILE_CASE(8, VM_CV)
-#endif
+typedef void (*vm_tiles)(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b, long ldb,
+                         float beta, float *y, long ldy);
+
+/// Runs `tiles` over the whole vectors of `y`'s `n` columns (blocks of VM_CV vectors, then
+/// single vectors), the `m` rows dealt evenly into tiles of at most VM_RB (7 rows as 4 + 3,
+/// not 6 + 1: a tile of one row loads a weight per multiply-add and costs nearly what a full
+/// tile does). B's columns from `j` are at `*b + j` (leading dimension `ldb`), or with
+/// `packed` in the next `k x width` panel at `*b`, which then ends past the panels. Returns
+/// the first column it left (the last `n % W`, for the caller's scalar code).
+static long vm_walk(vm_tiles tiles, long m, long k, long n, float alpha, const float *x, long ldx, const float **b,
+                    long ldb, int packed, float beta, float *y, long ldy) {
+    long count = (m + VM_RB - 1) / VM_RB, per = m / count, extra = m % count;
+    long wide = n / W * W, j = 0;
+    while (j < wide) {
+        int cv = j + VM_CV * W <= wide ? VM_CV : 1;
+        long width = cv * W;
+        const float *panel = packed ? *b : *b + j;
+        for (long t = 0, r = 0; t < count; t++) {
+            int rb = (int)(per + (t < extra));
+            tiles(rb, cv, k, alpha, x + r * ldx, ldx, panel, packed ? width : ldb, beta, y + r * ldy + j, ldy);
+            r += rb;
         }
-    } else {
-        switch (rb) {
-            VR_TILE_CASE(1, 1)
-            VR_TILE_CASE(2, 1)
-#if VM_RB > 2
-            VR_TILE_CASE(3, 1)
-            VR_TILE_CASE(4, 1)
-            VR_TILE_CASE(5, 1)
-            VR_TILE_CASE(6, 1)
-#endif
-#if VM_RB > 6
-            VR_TILE_CASE(7, 1)
-            VR_TILE_CASE(8, 1)
-#endif
+        if (packed) *b += k * width;
+        j += width;
+    }
+    return j;
+}
+
+/// The last `count` (< W) columns of the column path, `vecmat_columns`'s scalar code row by
+/// row; B's columns at `b` with leading dimension `ldb`.
+static void vm_columns_tail(long m, long k, long count, float alpha, const float *x, long ldx, const float *b,
+                            long ldb, float beta, float *y, long ldy) {
+    for (long r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        for (long c = 0; c < count; c++) {
+            float s = 0;
+            for (long i = 0; i < k; i++) s += xr[i] * b[i * ldb + c];
+            yr[c] = alpha * s + (beta == 0 ? 0 : beta * yr[c]);
         }
     }
 }
@@ -483,21 +471,8 @@ static void vecmat_rows_tile_rows(int rb, int cv, long k, float alpha, const flo
 /// their rows; the last `n % W` columns repeat `vecmat_rows`'s scalar code row by row.
 static void vecmat_rows_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
                              float beta, float *y, long ldy) {
-    long tiles = (m + VM_RB - 1) / VM_RB, per = m / tiles, extra = m % tiles;
-    long wide = n & ~(long)(W - 1);
-    long j = 0;
-    for (; j + VM_CV * W <= wide; j += VM_CV * W)
-        for (long t = 0, r = 0; t < tiles; t++) {
-            int rb = (int)(per + (t < extra));
-            vecmat_rows_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
-            r += rb;
-        }
-    for (; j < wide; j += W)
-        for (long t = 0, r = 0; t < tiles; t++) {
-            int rb = (int)(per + (t < extra));
-            vecmat_rows_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
-            r += rb;
-        }
+    const float *panel = b;
+    long j = vm_walk(vecmat_rows_tile_rows, m, k, n, alpha, x, ldx, &panel, ldb, 0, beta, y, ldy);
     if (j == n) return;
     for (long r = 0; r < m; r++) {
         const float *xr = x + r * ldx;
@@ -531,32 +506,9 @@ static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, l
         vecmat_rows_many(m, k, n, alpha, x, ldx, b, ldb, beta, y, ldy);
         return;
     }
-    // Rows are dealt evenly over the tiles (7 rows as 4 + 3, not 6 + 1): a tile of one row
-    // loads a weight per multiply-add and costs nearly what a full tile does.
-    long tiles = (m + VM_RB - 1) / VM_RB, per = m / tiles, extra = m % tiles;
-    long wide = n / W * W;
-    long j = 0;
-    for (; j + VM_CV * W <= wide; j += VM_CV * W)
-        for (long t = 0, r = 0; t < tiles; t++) {
-            int rb = (int)(per + (t < extra));
-            vecmat_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
-            r += rb;
-        }
-    for (; j < wide; j += W)
-        for (long t = 0, r = 0; t < tiles; t++) {
-            int rb = (int)(per + (t < extra));
-            vecmat_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, b + j, ldb, beta, y + r * ldy + j, ldy);
-            r += rb;
-        }
-    for (long r = 0; r < m; r++) {
-        const float *xr = x + r * ldx;
-        float *yr = y + r * ldy;
-        for (long c = j; c < n; c++) {
-            float s = 0;
-            for (long i = 0; i < k; i++) s += xr[i] * b[i * ldb + c];
-            yr[c] = alpha * s + (beta == 0 ? 0 : beta * yr[c]);
-        }
-    }
+    const float *panel = b;
+    long j = vm_walk(vecmat_tile_rows, m, k, n, alpha, x, ldx, &panel, ldb, 0, beta, y, ldy);
+    vm_columns_tail(m, k, n - j, alpha, x, ldx, b + j, ldb, beta, y + j, ldy);
 }
 
 /// Lays B (`k x n`) out for `k_vecmat_many_packed`: each block of VM_CV vectors of columns
@@ -578,31 +530,8 @@ static void k_vecmat_pack(long k, long n, const float *b, long ldb, float *out) 
 /// same operations in the same order, so every row is still exactly its one-row product.
 static void k_vecmat_many_packed(long m, long k, long n, float alpha, const float *x, long ldx, const float *packed,
                                  float beta, float *y, long ldy) {
-    long tiles = (m + VM_RB - 1) / VM_RB, per = m / tiles, extra = m % tiles;
-    long wide = n / W * W;
-    long j = 0;
-    for (; j + VM_CV * W <= wide; j += VM_CV * W, packed += k * VM_CV * W)
-        for (long t = 0, r = 0; t < tiles; t++) {
-            int rb = (int)(per + (t < extra));
-            vecmat_tile_rows(rb, VM_CV, k, alpha, x + r * ldx, ldx, packed, VM_CV * W, beta, y + r * ldy + j, ldy);
-            r += rb;
-        }
-    for (; j < wide; j += W, packed += k * W)
-        for (long t = 0, r = 0; t < tiles; t++) {
-            int rb = (int)(per + (t < extra));
-            vecmat_tile_rows(rb, 1, k, alpha, x + r * ldx, ldx, packed, W, beta, y + r * ldy + j, ldy);
-            r += rb;
-        }
-    long tail = n - j;
-    for (long r = 0; r < m; r++) {
-        const float *xr = x + r * ldx;
-        float *yr = y + r * ldy;
-        for (long c = 0; c < tail; c++) {
-            float s = 0;
-            for (long i = 0; i < k; i++) s += xr[i] * packed[i * tail + c];
-            yr[j + c] = alpha * s + (beta == 0 ? 0 : beta * yr[j + c]);
-        }
-    }
+    long j = vm_walk(vecmat_tile_rows, m, k, n, alpha, x, ldx, &packed, 0, 1, beta, y, ldy);
+    vm_columns_tail(m, k, n - j, alpha, x, ldx, packed, n - j, beta, y + j, ldy);
 }
 
 static inline float hsum(vf v) {

@@ -292,7 +292,7 @@ public final class ConnectionCounter: Sendable {
 /// write completions, instead of polling).
 final class WritabilityGate: Sendable {
     /// Stream bytes handed over and not yet written, past which there is no room.
-    static let inFlightLimit = 64 << 10
+    static let inFlightLimit = 16 << 10
 
     private struct Fields {
         var writable = true
