@@ -10,6 +10,8 @@ final class SampleDraw {
     private(set) var stopReason: StopReason?
     /// Characters produced so far (including any held back or cut as a stop string).
     private(set) var produced = 0
+    /// Tokens drawn so far.
+    private(set) var draws = 0
     /// Characters released and not yet taken by the caller.
     var ready: [Unicode.Scalar] = []
     var generator: RandomGenerator
@@ -43,7 +45,9 @@ final class SampleDraw {
     /// it has ended (for this or an earlier reason).
     func endIfDone() -> Bool {
         if stopReason != nil { return true }
-        guard produced >= options.length else { return false }
+        // A byte model can draw bytes that never complete a character: four bytes a
+        // character at most, so past that many draws the sample has its length all the same.
+        guard produced >= options.length || draws >= 4 * options.length + 4 else { return false }
         ready.append(contentsOf: held)
         held.removeAll(keepingCapacity: true)
         stopReason = .length
@@ -59,6 +63,7 @@ final class SampleDraw {
 
     /// Takes the drawn token `t`: decodes it and releases what cannot start a stop string.
     func accept(_ t: Int32) {
+        draws += 1
         guard let scalar = decoder.decode(t) else { return }
         produced += 1
         hold(scalar)

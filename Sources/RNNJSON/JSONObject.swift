@@ -40,8 +40,40 @@ public struct JSONObject: Sendable, Hashable {
 
     /// The members of `pairs`; of keys given twice, the last value wins.
     public init(_ pairs: some Sequence<(String, JSON)>) {
-        self.init()
-        for (key, value) in pairs { self[key] = value }
+        var keys: [String] = []
+        var values: [JSON] = []
+        for (key, value) in pairs {
+            keys.append(key)
+            values.append(value)
+        }
+        self = Self(gathered: keys, values) { (_: Int) -> Never? in nil }
+    }
+
+    /// The members `keys[i]: values[i]` in any order, sorted in O(n log n) (inserting one by
+    /// one would shift the arrays each time: quadratic for a hostile object of 100,000 keys).
+    /// For a key given twice, `duplicate` gets the later index and returns an error to throw,
+    /// or nil to keep the later value.
+    package init<E: Error>(gathered keys: [String], _ values: [JSON], duplicate: (Int) -> E?) throws(E) {
+        if zip(keys, keys.dropFirst()).allSatisfy({ $0 < $1 }) {
+            self.init(ascendingKeys: keys, values: values)
+            return
+        }
+        // Stable: of equal keys, the one given later comes later.
+        let order = keys.indices.sorted { keys[$0] < keys[$1] || (keys[$0] == keys[$1] && $0 < $1) }
+        var sortedKeys: [String] = []
+        var sortedValues: [JSON] = []
+        sortedKeys.reserveCapacity(keys.count)
+        sortedValues.reserveCapacity(keys.count)
+        for i in order {
+            if let last = sortedKeys.last, last == keys[i] {
+                if let error = duplicate(i) { throw error }
+                sortedValues[sortedValues.count - 1] = values[i]
+            } else {
+                sortedKeys.append(keys[i])
+                sortedValues.append(values[i])
+            }
+        }
+        self.init(ascendingKeys: sortedKeys, values: sortedValues)
     }
 
     /// Members.

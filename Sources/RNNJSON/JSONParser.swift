@@ -144,19 +144,10 @@ private struct Parser {
 
     /// The object of the members gathered from `base` on.
     private func collect(from base: Int) throws(JSONParseError) -> JSONObject {
-        var ascending = true
-        for i in (base + 1)..<max(base + 1, keys.count) where !(keys[i - 1] < keys[i]) {
-            ascending = false
-            break
+        let keys = Array(keys[base...])
+        return try JSONObject(gathered: keys, Array(values[base...])) { i in
+            JSONParseError(offset: keyOffsets[base + i], reason: "duplicate key \"\(keys[i].prefix(64))\"")
         }
-        if ascending { return JSONObject(ascendingKeys: Array(keys[base...]), values: Array(values[base...])) }
-        var members = JSONObject()
-        for i in base..<keys.count {
-            guard members.updateValue(values[i], forKey: keys[i]) == nil else {
-                throw JSONParseError(offset: keyOffsets[i], reason: "duplicate key \"\(keys[i].prefix(64))\"")
-            }
-        }
-        return members
     }
 
     mutating func array(depth: Int) throws(JSONParseError) -> JSON {

@@ -46,9 +46,7 @@ private final class Slot {
         switch content {
         case .value(let v): return v
         case .object(let members):
-            var o = JSONObject()
-            for (k, s) in members { o[k] = s.json }
-            return .object(o)
+            return .object(JSONObject(members.map { ($0.0, $0.1.json) }))
         case .array(let elements): return .array(elements.map(\.json))
         }
     }

@@ -38,6 +38,7 @@ final class ModelWorker {
     var feedHeldOutSinceValidation = 0
     let logger: Logger
     private var generator: RandomGenerator
+    private var lastSnapshot: PublishedModel?
 
     init(
         host: ModelHost, trainer: Trainer, vocabulary: Vocabulary, record: ModelRecord, autosaveSeconds: Double,
@@ -57,7 +58,20 @@ final class ModelWorker {
         self.generator = RandomGenerator(seed: UInt64(truncatingIfNeeded: record.seed) &+ UInt64(record.steps))
     }
 
-    var snapshot: PublishedModel { PublishedModel(model: trainer.model, vocabulary: vocabulary) }
+    /// The weights and vocabulary to publish: the last snapshot again while they have not
+    /// changed (activity-only publishes), so that its version, and the batch of samples
+    /// keyed by it, stay the same.
+    var snapshot: PublishedModel {
+        if let last = lastSnapshot, last.vocabulary == vocabulary,
+            last.model.configuration == trainer.model.configuration,
+            last.model.parameters.sharesStorage(with: trainer.model.parameters)
+        {
+            return last
+        }
+        let fresh = PublishedModel(model: trainer.model, vocabulary: vocabulary)
+        lastSnapshot = fresh
+        return fresh
+    }
 
     /// Starts the thread and hands this worker to it; the caller keeps only ``mailbox``.
     static func start(_ worker: sending ModelWorker) {
@@ -171,5 +185,13 @@ final class ModelWorker {
             logger.warning("vocabulary of \(host.name) cannot grow: \(error)")
             return 0
         }
+    }
+}
+
+extension Array {
+    /// Whether both arrays use one buffer: neither changed since one was copied from the other.
+    func sharesStorage(with other: [Element]) -> Bool {
+        count == other.count
+            && withUnsafeBufferPointer { a in other.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
 }

@@ -33,13 +33,23 @@ final class SampleBatchLoop: Sendable {
         var retired = false
     }
 
-    init(model: String, snapshot: PublishedModel, capacity: Int, counters: SampleCounters) {
+    /// Told when the loop has retired (with no lock of the loop's held).
+    private let onRetire: @Sendable (SampleBatchLoop) -> Void
+
+    init(
+        model: String, snapshot: PublishedModel, capacity: Int, counters: SampleCounters,
+        onRetire: @escaping @Sendable (SampleBatchLoop) -> Void
+    ) {
         self.model = model
         self.version = snapshot.version
         self.snapshot = snapshot
         self.capacity = capacity
         self.counters = counters
+        self.onRetire = onRetire
     }
+
+    /// Whether the loop takes no more requests.
+    var isRetired: Bool { inbox.withLock { $0.retired } }
 
     /// Queues `request` for the next step; false when the loop has retired.
     func enqueue(_ request: Request) -> Bool {
@@ -87,6 +97,7 @@ final class SampleBatchLoop: Sendable {
             batch = try SamplingBatch(model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity)
         } catch {
             retire(failing: ServiceError(.invalidArgument, error.message))
+            onRetire(self)
             return
         }
         var rows = Rows()
@@ -111,6 +122,7 @@ final class SampleBatchLoop: Sendable {
                     // Only slow readers left: their outlets ring when they have caught up.
                     doorbell.wait()
                 } else if doorbell.wait(timeout: .now() + Self.lingerSeconds) != .success, retireIfIdle() {
+                    onRetire(self)
                     return
                 }
                 continue

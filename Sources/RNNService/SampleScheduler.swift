@@ -18,6 +18,13 @@ final class SampleScheduler: Sendable {
 
     init(settings: ConfigurationBox) { self.settings = settings }
 
+    /// Drops a loop that has retired, so that it no longer holds its weights.
+    private func forget(_ loop: SampleBatchLoop) {
+        loops.withLock { loops in
+            if loops[loop.model] === loop { loops[loop.model] = nil }
+        }
+    }
+
     /// The totals so far.
     var totals: SamplingTotals {
         SamplingTotals(
@@ -45,11 +52,15 @@ final class SampleScheduler: Sendable {
         let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
             let request = SampleBatchLoop.Request(options: options, stream: stream, reply: continuation)
             loops.withLock { loops in
-                if let loop = loops[model], loop.version == snapshot.version, loop.enqueue(request) { return }
+                let current = loops[model]
+                if let current, current.version == snapshot.version, current.enqueue(request) { return }
                 let loop = SampleBatchLoop(
-                    model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters)
+                    model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters
+                ) { [weak self] retired in self?.forget(retired) }
                 _ = loop.enqueue(request)
-                loops[model] = loop
+                // A request that read the weights before the newest loop's started runs in a
+                // loop of its own, which is not remembered: the map keeps the newest weights.
+                if current.map({ snapshot.version > $0.version || $0.isRetired }) ?? true { loops[model] = loop }
                 loop.start()
             }
         }
