@@ -18,6 +18,9 @@ final class SampleScheduler: Sendable {
 
     init(settings: ConfigurationBox) { self.settings = settings }
 
+    /// Models with a live loop (for tests).
+    var loopCount: Int { loops.withLock { $0.count } }
+
     /// Drops a loop that has retired, so that it no longer holds its weights.
     private func forget(_ loop: SampleBatchLoop) {
         loops.withLock { loops in

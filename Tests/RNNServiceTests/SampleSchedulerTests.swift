@@ -1,0 +1,74 @@
+import Foundation
+import RNNCore
+import Synchronization
+import Testing
+
+@testable import RNNService
+
+/// Batched sampling without sockets: a stream that never has room gets its whole text
+/// through an outlet (its row set aside and resumed on the way) and the same text as a
+/// sample read at once; a client that leaves ends its sample; idle loops let go.
+@Suite struct SampleSchedulerTests {
+    static let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 20)
+    static let vocabulary = Vocabulary(charactersOf: text)
+
+    static func scheduler() -> SampleScheduler {
+        SampleScheduler(settings: ConfigurationBox(DaemonConfiguration(), path: nil, overrides: { _ in }))
+    }
+
+    static func snapshot() throws -> PublishedModel {
+        let configuration = ModelConfiguration(
+            architecture: .lstm, layers: 1, hiddenSize: 16, vocabularySize: vocabulary.count)
+        return PublishedModel(model: try CharRNN(configuration: configuration, seed: 3), vocabulary: vocabulary)
+    }
+
+    /// Collects what a stream sends, through `send` only (`offer` always finds it full).
+    final class SlowClient: Sendable {
+        let received = Mutex("")
+        let offers = Atomic<Int>(0)
+        var stream: SampleStream {
+            SampleStream(
+                offer: { [self] _ in
+                    offers.add(1, ordering: .relaxed)
+                    return .full
+                },
+                send: { [self] piece in
+                    usleep(200)
+                    received.withLock { $0 += piece }
+                    return true
+                })
+        }
+    }
+
+    @Test func aStreamWithoutRoomGetsItsWholeTextLikeAnotherSample() async throws {
+        let scheduler = Self.scheduler()
+        let snapshot = try Self.snapshot()
+        let options = SamplingOptions(temperature: 0.9, seed: 11, length: 20_000)
+        let client = SlowClient()
+        async let streamed = scheduler.sample("m", snapshot: snapshot, options: options, stream: client.stream)
+        async let direct = scheduler.sample("m", snapshot: snapshot, options: options, stream: nil)
+        let (a, b) = try await (streamed, direct)
+        #expect(a.text == b.text && a.characters == 20_000)
+        // Far more than the outlet holds: the row was set aside and resumed on the way.
+        #expect(client.received.withLock { $0 } == a.text)
+        #expect(client.offers.load(ordering: .relaxed) == 1, "after the first refusal every piece goes to the outlet")
+    }
+
+    @Test func aClientThatLeavesEndsItsSample() async throws {
+        let scheduler = Self.scheduler()
+        let gone = SampleStream(offer: { _ in .gone }, send: { _ in false })
+        let outcome = try await scheduler.sample(
+            "m", snapshot: try Self.snapshot(), options: SamplingOptions(seed: 1, length: 100_000), stream: gone)
+        #expect(outcome.characters < 100_000 && outcome.stopReason == nil)
+    }
+
+    @Test func anIdleLoopRetiresAndLetsGoOfItsWeights() async throws {
+        let scheduler = Self.scheduler()
+        _ = try await scheduler.sample(
+            "m", snapshot: try Self.snapshot(), options: SamplingOptions(length: 10), stream: nil)
+        #expect(scheduler.loopCount == 1)
+        try await Task.sleep(for: .seconds(SampleBatchLoop.lingerSeconds + 1.5))
+        #expect(scheduler.loopCount == 0)
+        #expect(scheduler.totals.inProgress == 0 && scheduler.totals.samples == 1)
+    }
+}
