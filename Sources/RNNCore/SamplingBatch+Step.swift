@@ -160,7 +160,8 @@ extension SamplingBatch {
             k: Int, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>, packed: FloatBuffer?,
             _ y: UnsafeMutablePointer<Float>
         ) {
-            if let packed {
+            // One or two rows take the unpacked weights, in tiles wide enough for few rows.
+            if let packed, m > 2 {
                 Kernels.table.pointee.vecmat_many_packed(m, k, width, 1, x, k, packed.base, 1, y, width)
             } else {
                 VectorProducts.vectorMatrixRows(

@@ -331,6 +331,9 @@ static void k_vecmat(long k, long n, float alpha, const float *x, const float *b
 #define VM_RB 2
 #define VM_CV 4
 #endif
+/// Vectors of a one- or two-row tile: enough independent accumulators to keep the FMA
+/// units busy (a lone sample's step, which `vecmat_columns` runs eight vectors wide).
+#define VM_CV_WIDE 8
 
 /// Whether `k_vecmat_many` takes its column path for `k x n` (B small enough to stay in
 /// L2; `k_vecmat` makes the same choice for one row), the path whose weights
@@ -341,14 +344,14 @@ static int k_vecmat_packs(long k, long n) { return (size_t)(k * n) * sizeof(floa
 static inline __attribute__((always_inline)) void vecmat_tile(const int rb, const int cv, long k, float alpha,
                                                               const float *x, long ldx, const float *b, long ldb,
                                                               float beta, float *y, long ldy) {
-    vf acc[VM_RB][VM_CV];
+    vf acc[VM_RB][VM_CV_WIDE];
 #pragma clang loop unroll(full)
     for (int r = 0; r < rb; r++)
 #pragma clang loop unroll(full)
         for (int q = 0; q < cv; q++) acc[r][q] = splat(0);
     for (long i = 0; i < k; i++) {
         const float *row = b + i * ldb;
-        vf bq[VM_CV];
+        vf bq[VM_CV_WIDE];
 #pragma clang loop unroll(full)
         for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
 #pragma clang loop unroll(full)
@@ -373,7 +376,7 @@ static inline __attribute__((always_inline)) void vecmat_tile(const int rb, cons
 static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb, const int cv, long k, float alpha,
                                                                    const float *x, long ldx, const float *b,
                                                                    long ldb, float beta, float *y, long ldy) {
-    vf acc[VM_RB][VM_CV];
+    vf acc[VM_RB][VM_CV_WIDE];
 #pragma clang loop unroll(full)
     for (int r = 0; r < rb; r++)
 #pragma clang loop unroll(full)
@@ -383,7 +386,7 @@ static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb,
         }
     for (long i = 0; i < k; i++) {
         const float *row = b + i * ldb;
-        vf bq[VM_CV];
+        vf bq[VM_CV_WIDE];
 #pragma clang loop unroll(full)
         for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
 #pragma clang loop unroll(full)
@@ -415,7 +418,9 @@ static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb,
 #define TILE_DISPATCH(name, tile)                                                             \
     static void name(int rb, int cv, long k, float alpha, const float *x, long ldx, const float *b, long ldb,  \
                      float beta, float *y, long ldy) {                                        \
-        if (cv == VM_CV) {                                                                    \
+        if (cv == VM_CV_WIDE) {                                                               \
+            switch (rb) { TILE_CASE(tile, 1, VM_CV_WIDE) TILE_CASE(tile, 2, VM_CV_WIDE) }     \
+        } else if (cv == VM_CV) {                                                             \
             switch (rb) { TILE_ROWS(tile, VM_CV) }                                            \
         } else {                                                                              \
             switch (rb) { TILE_ROWS(tile, 1) }                                                \
@@ -437,8 +442,11 @@ static long vm_walk(vm_tiles tiles, long m, long k, long n, float alpha, const f
                     long ldb, int packed, float beta, float *y, long ldy) {
     long count = (m + VM_RB - 1) / VM_RB, per = m / count, extra = m % count;
     long wide = n / W * W, j = 0;
+    // One row (two with 32 vector registers), unpacked B only: the packed panels are VM_CV
+    // vectors wide.
+    int widest = !packed && (m == 1 || (m == 2 && W >= 16)) ? VM_CV_WIDE : VM_CV;
     while (j < wide) {
-        int cv = j + VM_CV * W <= wide ? VM_CV : 1;
+        int cv = j + widest * W <= wide ? widest : (j + VM_CV * W <= wide ? VM_CV : 1);
         long width = cv * W;
         const float *panel = packed ? *b : *b + j;
         for (long t = 0, r = 0; t < count; t++) {
