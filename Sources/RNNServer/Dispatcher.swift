@@ -126,6 +126,7 @@ public struct Dispatcher: Sendable {
                     details: ["method": .string(String(request.method.prefix(100)))]))
         }
         if readOnly && !method.isReadOnly {
+            metrics.record(method.name, since: .now, failed: true)
             return .failure(
                 RPCError(
                     .readOnlySocket,

@@ -46,8 +46,11 @@ import Testing
         #expect(Self.value("rnnd_sample_batch_rows_count", in: text) ?? 0 >= 50)
         // A refused request counts as an error of its method.
         _ = try? reader.call("sample", ["model": .string("nope")])
+        // So does a changing method refused on the read-only socket.
+        _ = try? reader.call("model.delete", ["model": .string("m")])
         let after = try #require(try reader.call("daemon.metrics")["text"]?.stringValue)
         #expect(Self.value(#"rnnd_requests_total{method="sample",outcome="error"}"#, in: after) == 1)
+        #expect(Self.value(#"rnnd_requests_total{method="model.delete",outcome="error"}"#, in: after) == 1)
 
         // promtool (Debian's prometheus package; scripts/setup installs it) finds nothing to lint.
         let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first {
