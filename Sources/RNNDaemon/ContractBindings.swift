@@ -104,7 +104,7 @@ struct ContractBindings: RPCService {
                 send: { text in send(.object(["text": .string(text)])) })
         }
         let outcome = try await service.sample(
-            params.model, options: options, seed: params.seed.map(UInt64.init), stream: stream)
+            params.model, options: options, seed: params.seed.map(UInt64.init), stream: stream, admin: call.isAdmin)
         return SampleResult(outcome)
     }
 

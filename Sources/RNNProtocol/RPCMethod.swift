@@ -11,17 +11,22 @@ public struct RPCCall: Sendable {
     /// Sends one notification of the stream only if the client has room for it now, never
     /// waiting (for producers that serve many clients at once). Nil when ``stream`` is.
     public var offer: (@Sendable (JSON) -> StreamOffer)?
+    /// Whether it came on the admin socket (trusted: its work goes before the read-only
+    /// socket's).
+    public var isAdmin: Bool
 
     public init(
-        peer: String, stream: (@Sendable (JSON) -> Bool)? = nil, offer: (@Sendable (JSON) -> StreamOffer)? = nil
+        peer: String, isAdmin: Bool = false, stream: (@Sendable (JSON) -> Bool)? = nil,
+        offer: (@Sendable (JSON) -> StreamOffer)? = nil
     ) {
         self.peer = peer
+        self.isAdmin = isAdmin
         self.stream = stream
         self.offer = offer
     }
 
     /// The same call without a stream.
-    public var withoutStream: RPCCall { RPCCall(peer: peer) }
+    public var withoutStream: RPCCall { RPCCall(peer: peer, isAdmin: isAdmin) }
 }
 
 /// How a stream notification is written while the client has not read what came before.

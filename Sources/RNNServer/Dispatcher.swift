@@ -50,7 +50,7 @@ public struct Dispatcher: Sendable {
         let start = ContinuousClock.now
         let outcome: Result<JSON, RPCError>
         do {
-            outcome = .success(try immediate(service, request.params, RPCCall(peer: peer)))
+            outcome = .success(try immediate(service, request.params, RPCCall(peer: peer, isAdmin: !readOnly)))
         } catch {
             outcome = .failure(wireError(error, method: name, id: request.id))
         }
@@ -137,7 +137,7 @@ public struct Dispatcher: Sendable {
             logger.info(
                 "admin call \(method.name) from \(peer)", metadata: ["peer": "\(peer)", "method": "\(method.name)"])
         }
-        var call = RPCCall(peer: peer)
+        var call = RPCCall(peer: peer, isAdmin: !readOnly)
         if let id = request.id, let notification = method.notification {
             let mayDrop = method.notificationsMayDrop
             // The request's id rides in the params, so a client can match streams.

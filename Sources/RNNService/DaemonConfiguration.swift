@@ -22,7 +22,7 @@ import TOMLKit
 /// max_loaded_models = 8          # past it, the least recently used model is saved and unloaded
 /// max_parameters = 50000000      # per model: create, import and load refuse more
 /// max_import_bytes = 1073741824
-/// max_samples = 256              # samples in progress at once (stepping or waiting)
+/// max_samples = 256              # read-only socket's samples in progress (stepping or waiting)
 /// max_batch = 64                 # samples of one model stepped together
 /// max_evaluations = 16           # evaluations and scorings at once, each on its own thread
 /// max_requests_per_connection = 16
@@ -60,7 +60,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
         /// Parameters of one model; a larger create, import or load is refused.
         public var maxParameters = 50_000_000
         public var maxImportBytes = 1 << 30
-        /// Samples in progress at once, across models (stepping in a batch or waiting to).
+        /// The read-only socket's samples in progress at once, across models (stepping in a
+        /// batch or waiting to); the admin socket's are not counted.
         public var maxSamples = 256
         /// Samples of one model (and snapshot) stepped together; more wait for a row.
         public var maxBatch = 64

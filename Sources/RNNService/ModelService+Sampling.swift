@@ -7,9 +7,12 @@ extension ModelService {
     /// Samples from `model`'s published weights as `options` says, with a random seed when
     /// `seed` is nil, in the model's batch (``SampleScheduler``): the same seed gives the same
     /// text whatever else is sampled at the time. With `stream`, text goes out in pieces as
-    /// it is drawn; a client that went away ends its sample.
+    /// it is drawn; a client that went away ends its sample. An `admin` sample (from the
+    /// admin socket) is not counted against `limits.max_samples` and joins before waiting
+    /// read-only ones: a local user cannot queue work in front of the administrator.
     package func sample(
-        _ model: String, options requested: SamplingOptions, seed: UInt64?, stream: SampleStream? = nil
+        _ model: String, options requested: SamplingOptions, seed: UInt64?, stream: SampleStream? = nil,
+        admin: Bool = false
     ) async throws(ServiceError) -> SampleOutcome {
         let host = try await registry.host(model)
         guard let snapshot = host.snapshot else {
@@ -29,7 +32,7 @@ extension ModelService {
         } catch {
             throw ServiceError(.invalidArgument, error.message)
         }
-        return try await samples.sample(model, snapshot: snapshot, options: options, stream: stream)
+        return try await samples.sample(model, snapshot: snapshot, options: options, stream: stream, admin: admin)
     }
 
     /// The loss of `model` on `text`.

@@ -14,6 +14,8 @@ final class SampleBatchLoop: Sendable {
     struct Request: Sendable {
         let options: SamplingOptions
         let stream: SampleStream?
+        /// From the admin socket: joins before waiting read-only requests.
+        var admin = false
         let reply: Reply
     }
 
@@ -55,7 +57,11 @@ final class SampleBatchLoop: Sendable {
     func enqueue(_ request: Request) -> Bool {
         let accepted = inbox.withLock { inbox in
             guard !inbox.retired else { return false }
-            inbox.waiting.append(request)
+            if request.admin, let firstReadOnly = inbox.waiting.firstIndex(where: { !$0.admin }) {
+                inbox.waiting.insert(request, at: firstReadOnly)
+            } else {
+                inbox.waiting.append(request)
+            }
             return true
         }
         if accepted { doorbell.signal() }

@@ -11,8 +11,10 @@ final class SampleScheduler: Sendable {
     private let settings: ConfigurationBox
     /// The newest loop of each model.
     private let loops = Mutex([String: SampleBatchLoop]())
-    /// Samples admitted and not yet answered, across models (`limits.max_samples`).
+    /// Samples admitted and not yet answered, across models (`limits.max_samples`), and
+    /// the admin socket's, which the limit does not count.
     private let admitted = Atomic<Int>(0)
+    private let adminAdmitted = Atomic<Int>(0)
     /// Totals since start, for status and metrics.
     let counters = SampleCounters()
 
@@ -31,7 +33,8 @@ final class SampleScheduler: Sendable {
     /// The totals so far.
     var totals: SamplingTotals {
         SamplingTotals(
-            inProgress: admitted.load(ordering: .relaxed), samples: counters.samples.load(ordering: .relaxed),
+            inProgress: admitted.load(ordering: .relaxed) + adminAdmitted.load(ordering: .relaxed),
+            samples: counters.samples.load(ordering: .relaxed),
             characters: counters.characters.load(ordering: .relaxed), steps: counters.steps.load(ordering: .relaxed),
             rowSteps: counters.rowSteps.load(ordering: .relaxed),
             largestBatch: counters.largestBatch.load(ordering: .relaxed))
@@ -42,18 +45,25 @@ final class SampleScheduler: Sendable {
     /// - Throws: ``ServiceError`` `.limitReached` past `limits.max_samples`, `.invalidArgument`
     ///   when an option is out of range.
     func sample(
-        _ model: String, snapshot: PublishedModel, options: SamplingOptions, stream: SampleStream?
+        _ model: String, snapshot: PublishedModel, options: SamplingOptions, stream: SampleStream?,
+        admin: Bool = false
     ) async throws(ServiceError) -> SampleOutcome {
         let limits = settings.current.limits
-        guard admitted.add(1, ordering: .relaxed).newValue <= limits.maxSamples else {
-            admitted.subtract(1, ordering: .relaxed)
-            throw ServiceError(
-                .limitReached,
-                "\(limits.maxSamples) samples are in progress (limits.max_samples); sample again in a moment")
+        // The admin socket's samples are not counted: the limit is against the read-only one.
+        if !admin {
+            guard admitted.add(1, ordering: .relaxed).newValue <= limits.maxSamples else {
+                admitted.subtract(1, ordering: .relaxed)
+                throw ServiceError(
+                    .limitReached,
+                    "\(limits.maxSamples) samples are in progress (limits.max_samples); sample again in a moment")
+            }
         }
-        defer { admitted.subtract(1, ordering: .relaxed) }
+        if admin { adminAdmitted.add(1, ordering: .relaxed) }
+        defer {
+            if admin { adminAdmitted.subtract(1, ordering: .relaxed) } else { admitted.subtract(1, ordering: .relaxed) }
+        }
         let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
-            let request = SampleBatchLoop.Request(options: options, stream: stream, reply: continuation)
+            let request = SampleBatchLoop.Request(options: options, stream: stream, admin: admin, reply: continuation)
             loops.withLock { loops in
                 let current = loops[model]
                 if let current, current.version == snapshot.version, current.enqueue(request) { return }

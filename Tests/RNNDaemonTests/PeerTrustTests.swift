@@ -200,6 +200,9 @@ import Testing
         }
         #expect(refused?.reason == "limit_reached", "\(String(describing: refused))")
         #expect(refused?.message.contains("limits.max_samples") == true)
+        // The admin socket's samples are not counted against it, and go first.
+        #expect(
+            try daemon.client().call("sample", ["model": .string("m"), "length": .number(5)])["characters"]?.int == 5)
         // Admin work does not wait behind it.
         let start = Date()
         try daemon.client().call("train.feed", ["model": .string("m"), "text": .string("hello")])
