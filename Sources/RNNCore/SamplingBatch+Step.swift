@@ -27,6 +27,9 @@ final class BatchState {
     /// for a one-hot input, and for matrices too large for the path that packs).
     var packedInput: [FloatBuffer?] = []
     var packedHidden: [FloatBuffer?] = []
+    /// Whether the model has a product of a million weights or more, which is split by
+    /// columns across the kernel pool (as one row alone splits it) rather than by rows.
+    let splitsProducts: Bool
 
     init(_ configuration: ModelConfiguration, capacity: Int) {
         self.configuration = configuration
@@ -46,6 +49,8 @@ final class BatchState {
         embedded = configuration.embeddingSize > 0 ? FloatBuffer(capacity * configuration.embeddingSize) : nil
         logits = FloatBuffer(capacity * configuration.vocabularySize)
         rowBias = (0..<layers).map { _ in FloatBuffer(width) }
+        let largestProduct = max(width, configuration.vocabularySize) * max(h, configuration.embeddingSize)
+        splitsProducts = largestProduct >= VectorProducts.parallelThreshold
     }
 
     /// Fills ``rowBias`` and the packed weights from the parameters (which a batch never
@@ -116,16 +121,12 @@ extension SamplingBatch {
     /// more split each product's columns instead, as one row alone does.
     func forward() {
         let n = rows.count
-        let configuration = model.configuration
-        let h = configuration.hiddenSize
-        let width = configuration.architecture.gateCount * h
-        let largestProduct = max(width, configuration.vocabularySize) * max(h, configuration.embeddingSize)
         model.parameters.withUnsafeBufferPointer { buffer in
             let p = buffer.baseAddress!
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
                 // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
-                if largestProduct >= VectorProducts.parallelThreshold || n < 2
+                if state.splitsProducts || n < 2
                     || n * model.parameterCount < Self.minimumParallelWork
                 {
                     forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)

@@ -17,16 +17,26 @@ enum VectorProducts {
         y: UnsafeMutablePointer<Float>
     ) {
         let kernel = Kernels.table.pointee.vecmat!
-        if k * n >= parallelThreshold, n >= 64, BLAS.threadCount > 1 {
-            // The parts write disjoint columns of y; the caller waits for all.
-            Parallel.forEachPart { part, parts in
-                let per = (n / parts + 31) & ~31
-                let start = min(n, part * per)
-                let width = part == parts - 1 ? n - start : min(per, n - start)
-                if width > 0 { kernel(k, width, alpha, x, b + start, ldb, beta, y + start) }
-            }
-        } else {
-            kernel(k, n, alpha, x, b, ldb, beta, y)
+        forEachColumnPart(k: k, n: n, split: true) { start, width in
+            kernel(k, width, alpha, x, b + start, ldb, beta, y + start)
+        }
+    }
+
+    /// Calls `body(start, width)` for the column parts of a `k x n` product: two threads'
+    /// (32-column aligned, the last taking the rest) for a million weights or more when
+    /// `split`, else all columns at once. One-row and many-row products split alike, so a
+    /// row's columns meet the same kernel code either way.
+    private static func forEachColumnPart(k: Int, n: Int, split: Bool, _ body: (Int, Int) -> Void) {
+        guard split, k * n >= parallelThreshold, n >= 64, BLAS.threadCount > 1 else {
+            body(0, n)
+            return
+        }
+        // The parts write disjoint columns of y; the caller waits for all.
+        Parallel.forEachPart { part, parts in
+            let per = (n / parts + 31) & ~31
+            let start = min(n, part * per)
+            let width = part == parts - 1 ? n - start : min(per, n - start)
+            if width > 0 { body(start, width) }
         }
     }
 
@@ -39,15 +49,8 @@ enum VectorProducts {
         y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
     ) {
         let kernel = Kernels.table.pointee.vecmat_many!
-        if splitColumns, k * n >= parallelThreshold, n >= 64, BLAS.threadCount > 1 {
-            Parallel.forEachPart { part, parts in
-                let per = (n / parts + 31) & ~31
-                let start = min(n, part * per)
-                let width = part == parts - 1 ? n - start : min(per, n - start)
-                if width > 0 { kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy) }
-            }
-        } else {
-            kernel(m, k, n, 1, x, ldx, b, n, 1, y, ldy)
+        forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
+            kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy)
         }
     }
 

@@ -141,23 +141,6 @@ public struct JSONObject: Sendable, Hashable {
         return values.remove(at: index)
     }
 
-    /// The same keys with `transform`ed values.
-    public func mapValues(_ transform: (JSON) throws -> JSON) rethrows -> JSONObject {
-        var result = self
-        result.values = try values.map(transform)
-        return result
-    }
-
-    /// The members `isIncluded` keeps.
-    public func filter(_ isIncluded: ((key: String, value: JSON)) throws -> Bool) rethrows -> JSONObject {
-        var result = JSONObject()
-        for member in self where try isIncluded(member) {
-            result.keys.append(member.key)
-            result.values.append(member.value)
-        }
-        return result
-    }
-
     /// The members as a dictionary.
     public var dictionary: [String: JSON] { Dictionary(uniqueKeysWithValues: zip(keys, values)) }
 }

@@ -340,15 +340,21 @@ static void k_vecmat(long k, long n, float alpha, const float *x, const float *b
 /// `k_vecmat_pack` can lay out ahead.
 static int k_vecmat_packs(long k, long n) { return (size_t)(k * n) * sizeof(float) <= rk_l2_bytes() / 8; }
 
-/// `rb` rows x `cv` vectors of `x·B`, each element with exactly `vecmat_columns`'s operations.
-static inline __attribute__((always_inline)) void vecmat_tile(const int rb, const int cv, long k, float alpha,
-                                                              const float *x, long ldx, const float *b, long ldb,
-                                                              float beta, float *y, long ldy) {
+/// `rb` rows x `cv` vectors of `x·B`, each element with exactly the operations of one of
+/// the one-row kernels: `vecmat_columns` (`from_y` 0: sums from zero, then
+/// `alpha·sum + beta·y`) or `vecmat_rows` (`from_y` 1: `y` scaled by beta first, then one
+/// fused multiply-add per row of B in order, with `alpha·x_i` as the multiplier).
+static inline __attribute__((always_inline)) void vm_tile(const int rb, const int cv, const int from_y, long k,
+                                                          float alpha, const float *x, long ldx, const float *b,
+                                                          long ldb, float beta, float *y, long ldy) {
     vf acc[VM_RB][VM_CV_WIDE];
 #pragma clang loop unroll(full)
     for (int r = 0; r < rb; r++)
 #pragma clang loop unroll(full)
-        for (int q = 0; q < cv; q++) acc[r][q] = splat(0);
+        for (int q = 0; q < cv; q++) {
+            const float *out = y + r * ldy + q * W;
+            acc[r][q] = !from_y || beta == 0 ? splat(0) : (beta != 1 ? ld(out) * beta : ld(out));
+        }
     for (long i = 0; i < k; i++) {
         const float *row = b + i * ldb;
         vf bq[VM_CV_WIDE];
@@ -356,7 +362,7 @@ static inline __attribute__((always_inline)) void vecmat_tile(const int rb, cons
         for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
 #pragma clang loop unroll(full)
         for (int r = 0; r < rb; r++) {
-            vf xi = splat(x[r * ldx + i]);
+            vf xi = from_y ? splat(alpha * x[r * ldx + i]) : splat(x[r * ldx + i]);
 #pragma clang loop unroll(full)
             for (int q = 0; q < cv; q++) acc[r][q] = xi * bq[q] + acc[r][q];
         }
@@ -366,40 +372,21 @@ static inline __attribute__((always_inline)) void vecmat_tile(const int rb, cons
 #pragma clang loop unroll(full)
         for (int q = 0; q < cv; q++) {
             float *out = y + r * ldy + q * W;
-            st(out, beta == 0 ? alpha * acc[r][q] : alpha * acc[r][q] + beta * ld(out));
+            if (from_y) st(out, acc[r][q]);
+            else st(out, beta == 0 ? alpha * acc[r][q] : alpha * acc[r][q] + beta * ld(out));
         }
 }
 
-/// `rb` rows x `cv` vectors of `x·B` on the row path, each element with exactly
-/// `vecmat_rows`'s operations: `y` scaled by beta first, then one fused multiply-add per
-/// row of B in order, with `alpha·x_i` as the multiplier.
+static inline __attribute__((always_inline)) void vecmat_tile(const int rb, const int cv, long k, float alpha,
+                                                              const float *x, long ldx, const float *b, long ldb,
+                                                              float beta, float *y, long ldy) {
+    vm_tile(rb, cv, 0, k, alpha, x, ldx, b, ldb, beta, y, ldy);
+}
+
 static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb, const int cv, long k, float alpha,
                                                                    const float *x, long ldx, const float *b,
                                                                    long ldb, float beta, float *y, long ldy) {
-    vf acc[VM_RB][VM_CV_WIDE];
-#pragma clang loop unroll(full)
-    for (int r = 0; r < rb; r++)
-#pragma clang loop unroll(full)
-        for (int q = 0; q < cv; q++) {
-            const float *out = y + r * ldy + q * W;
-            acc[r][q] = beta == 0 ? splat(0) : (beta != 1 ? ld(out) * beta : ld(out));
-        }
-    for (long i = 0; i < k; i++) {
-        const float *row = b + i * ldb;
-        vf bq[VM_CV_WIDE];
-#pragma clang loop unroll(full)
-        for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < rb; r++) {
-            vf xi = splat(alpha * x[r * ldx + i]);
-#pragma clang loop unroll(full)
-            for (int q = 0; q < cv; q++) acc[r][q] = xi * bq[q] + acc[r][q];
-        }
-    }
-#pragma clang loop unroll(full)
-    for (int r = 0; r < rb; r++)
-#pragma clang loop unroll(full)
-        for (int q = 0; q < cv; q++) st(y + r * ldy + q * W, acc[r][q]);
+    vm_tile(rb, cv, 1, k, alpha, x, ldx, b, ldb, beta, y, ldy);
 }
 
 // `name(rb, cv, ...)` calls `tile` with its rows and vectors as constants, so that each

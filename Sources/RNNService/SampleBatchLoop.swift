@@ -158,12 +158,7 @@ final class SampleBatchLoop: Sendable {
             for id in settingAside {
                 if let suspended = batch.suspend(id: id) { rows.parked[id] = suspended }
             }
-            counters.characters.add(drawn, ordering: .relaxed)
-            ServiceMetrics.sampled(characters: drawn)
-            counters.steps.add(1, ordering: .relaxed)
-            counters.rowSteps.add(size, ordering: .relaxed)
-            counters.largestBatch.max(size, ordering: .relaxed)
-            ServiceMetrics.stepped(rows: size)
+            counters.stepped(rows: size, characters: drawn)
         }
     }
 
@@ -219,8 +214,7 @@ final class SampleBatchLoop: Sendable {
             text: String(sample.text), characters: sample.text.count,
             charactersPerSecond: Double(sample.text.count) / max(elapsed, 1e-9), stopReason: stopReason,
             seed: sample.request.options.seed)
-        counters.samples.add(1, ordering: .relaxed)
-        ServiceMetrics.answeredSample()
+        counters.answered()
         let reply = sample.request.reply
         if let outlet = sample.outlet {
             outlet.close { reply.resume(returning: .success(outcome)) }

@@ -81,7 +81,8 @@ final class SampleScheduler: Sendable {
     }
 }
 
-/// Totals of batched sampling since start.
+/// Totals of batched sampling since start (for `daemon.status`), each event also counted
+/// in the metrics.
 final class SampleCounters: Sendable {
     /// Characters drawn.
     let characters = Atomic<Int>(0)
@@ -92,6 +93,22 @@ final class SampleCounters: Sendable {
     let rowSteps = Atomic<Int>(0)
     /// The most rows one step has run.
     let largestBatch = Atomic<Int>(0)
+
+    /// A step of `rows` samples that drew `characters`.
+    func stepped(rows: Int, characters drawn: Int) {
+        characters.add(drawn, ordering: .relaxed)
+        steps.add(1, ordering: .relaxed)
+        rowSteps.add(rows, ordering: .relaxed)
+        largestBatch.max(rows, ordering: .relaxed)
+        ServiceMetrics.sampled(characters: drawn)
+        ServiceMetrics.stepped(rows: rows)
+    }
+
+    /// A sample answered.
+    func answered() {
+        samples.add(1, ordering: .relaxed)
+        ServiceMetrics.answeredSample()
+    }
 }
 
 /// Batched sampling's totals, as status and metrics report them.
