@@ -159,7 +159,14 @@ def enum_type(name, values, doc_line, indent=""):
     lines.append(f"{indent}        self = value")
     lines.append(f"{indent}    }}")
     lines.append("")
+    lines.append(f"{indent}    public init(reading reader: inout JSONReader) throws {{")
+    lines.append(f"{indent}        guard let value = Self(rawValue: try reader.readString()) else {{ throw JSONReader.Mismatch() }}")
+    lines.append(f"{indent}        self = value")
+    lines.append(f"{indent}    }}")
+    lines.append("")
     lines.append(f"{indent}    public var wire: JSON {{ .string(rawValue) }}")
+    lines.append("")
+    lines.append(f"{indent}    public func writeWire(into out: inout [UInt8]) {{ JSONWriter.writeString(rawValue, into: &out) }}")
     lines.append(f"{indent}}}")
     return lines
 
@@ -236,6 +243,8 @@ def struct(name, props, required, doc_line, strict, extra=None, indent=""):
         body.append(f"    if members.count > {count} {{ try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }}")
     body.append("}")
     body.append("")
+    body += direct_reader(fields, strict)
+    body.append("")
     body.append("public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }")
     body.append("")
     body.append("public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }")
@@ -250,11 +259,78 @@ def struct(name, props, required, doc_line, strict, extra=None, indent=""):
             body.append(f"    o[{swift_string(pname)}] = {ident(pname)}.wire")
     body.append("    return .object(o)")
     body.append("}")
+    body.append("")
+    body += direct_writer(fields)
     for n in nested:
         body.append(n)
     lines += [(indent + "    " + l) if l else l for l in body]
     lines.append(f"{indent}}}")
     return lines
+
+
+def direct_reader(fields, strict):
+    """`init(reading:)`: the members as they come, then the same rules as `init(wire:at:)`.
+    Its failures say nothing (the caller decodes the tree for the message), so the checks'
+    path is a placeholder."""
+    out = ["public init(reading reader: inout JSONReader) throws {"]
+    for pname, schema, t, optional, has_default in fields:
+        out.append(f"    var read{camel(pname, upper=True)}: {t}? = nil")
+    out.append("    try reader.readObject { key, reader in")
+    out.append("        switch key {")
+    for pname, schema, t, optional, has_default in fields:
+        out.append(f"        case {swift_string(pname)}: read{camel(pname, upper=True)} = try {t}(reading: &reader)")
+    out.append("        default: " + ("throw JSONReader.Mismatch()" if strict else "_ = try reader.readValue()"))
+    out.append("        }")
+    out.append("    }")
+    if any(checks(schema, "v", 0) for _, schema, *_ in fields):
+        out.append("    let p = WirePath.root")
+    for pname, schema, t, optional, has_default in fields:
+        name = f"read{camel(pname, upper=True)}"
+        if optional or has_default:
+            out.append(f"    if let v = {name} {{")
+            out += checks(schema, "v", 8)
+            out.append(f"        self.{bare(pname)} = v")
+            out.append("    } else {")
+            out.append(f"        self.{bare(pname)} = {literal(schema['default'], schema) if has_default else 'nil'}")
+            out.append("    }")
+        else:
+            out.append(f"    guard let v = {name} else {{ throw JSONReader.Mismatch() }}")
+            out += checks(schema, "v", 4)
+            out.append(f"    self.{bare(pname)} = v")
+    out.append("}")
+    return out
+
+
+def direct_writer(fields):
+    """`writeWire(into:)`: the text `wire` would write, member by member in key order."""
+    out = ["public func writeWire(into out: inout [UInt8]) {", "    out.append(UInt8(ascii: \"{\"))"]
+    ordered = sorted(fields, key=lambda f: f[0].encode())
+    # Whether a member was written is known while only required ones came before.
+    known, flag = False, any(f[3] for f in ordered)
+    if flag:
+        out.append("    var more = false")
+    for pname, schema, t, optional, has_default in ordered:
+        key = swift_string(json.dumps(pname) + ":")
+        pad = "        " if optional else "    "
+        if optional:
+            out.append(f"    if let v = {ident(pname)} {{")
+        if known:
+            out.append(f"{pad}out.append(UInt8(ascii: \",\"))")
+        elif flag:
+            out.append(f"{pad}if more {{ out.append(UInt8(ascii: \",\")) }}")
+        out.append(f"{pad}out.append(contentsOf: {key}.utf8)")
+        out.append(f"{pad}{'v' if optional else ident(pname)}.writeWire(into: &out)")
+        if optional:
+            if flag and not known:
+                out.append("        more = true")
+            out.append("    }")
+        else:
+            if flag and not known:
+                out.append("    more = true")
+            known = True
+    out.append("    out.append(UInt8(ascii: \"}\"))")
+    out.append("}")
+    return out
 
 
 HEADER = ["// Generated by protocol/generate_swift.py from protocol/openrpc.json. Do not edit.", "",
@@ -322,7 +398,7 @@ for m in doc["methods"]:
               f"            parameters: {tn}.Params.fields,"]
     if immediate:
         invoke.append(f"            immediate: {{ service, params, call in")
-        invoke.append(f"                try service.{fn}({tn}.Params(params: params), call.withoutStream).wire")
+        invoke.append(f"                try service.{fn}({tn}.Params(params: params), call.withoutStream)")
         invoke.append(f"            }}")
         invoke.append(f"        ) {{ service, params, call in")
         invoke.append(f"            try service.{fn}({tn}.Params(params: params), call.withoutStream).wire")
@@ -342,10 +418,10 @@ for m in doc["methods"]:
     if note:
         stubs.append(f"    /// `notification` receives each `{note['method']}` while it runs.")
         stubs.append(f"    public func {fn}({arg}, notification: ((JSON) -> Void)? = nil) throws -> {tn}.Result {{")
-        stubs.append(f"        try {tn}.Result(wire: call({tn}.name, params.wire) {{ _, p in notification?(p) }}, at: .root)")
+        stubs.append(f"        try call({tn}.name, params.wire, decoding: {tn}.Result.self) {{ _, p in notification?(p) }}")
     else:
         stubs.append(f"    public func {fn}({arg}) throws -> {tn}.Result {{")
-        stubs.append(f"        try {tn}.Result(wire: call({tn}.name, params.wire), at: .root)")
+        stubs.append(f"        try call({tn}.name, params.wire, decoding: {tn}.Result.self)")
     stubs.append("    }")
     stubs.append("")
 

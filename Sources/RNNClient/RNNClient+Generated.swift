@@ -9,134 +9,134 @@ public import RNNProtocol
 extension RNNClient {
     /// `rpc.discover`: This document: every method, its parameters, results and errors.
     public func rpcDiscover(_ params: RPCDiscover.Params = .init()) throws -> RPCDiscover.Result {
-        try RPCDiscover.Result(wire: call(RPCDiscover.name, params.wire), at: .root)
+        try call(RPCDiscover.name, params.wire, decoding: RPCDiscover.Result.self)
     }
 
     /// `daemon.status`: Version, uptime, models, memory, running jobs and limits.
     public func daemonStatus(_ params: DaemonStatus.Params = .init()) throws -> DaemonStatus.Result {
-        try DaemonStatus.Result(wire: call(DaemonStatus.name, params.wire), at: .root)
+        try call(DaemonStatus.name, params.wire, decoding: DaemonStatus.Result.self)
     }
 
     /// `daemon.metrics`: Counters, levels and latency histograms in the Prometheus text format (for node_exporter's textfile collector or a scrape job): requests and latency per method, batch sizes, characters sampled, scored and trained, models, jobs, spool backlog, connections per socket.
     public func daemonMetrics(_ params: DaemonMetrics.Params = .init()) throws -> DaemonMetrics.Result {
-        try DaemonMetrics.Result(wire: call(DaemonMetrics.name, params.wire), at: .root)
+        try call(DaemonMetrics.name, params.wire, decoding: DaemonMetrics.Result.self)
     }
 
     /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
     public func daemonShutdown(_ params: DaemonShutdown.Params = .init()) throws -> DaemonShutdown.Result {
-        try DaemonShutdown.Result(wire: call(DaemonShutdown.name, params.wire), at: .root)
+        try call(DaemonShutdown.name, params.wire, decoding: DaemonShutdown.Result.self)
     }
 
     /// `model.create`: Create a model and load it.
     public func modelCreate(_ params: ModelCreate.Params) throws -> ModelCreate.Result {
-        try ModelCreate.Result(wire: call(ModelCreate.name, params.wire), at: .root)
+        try call(ModelCreate.name, params.wire, decoding: ModelCreate.Result.self)
     }
 
     /// `model.list`: Every model: loaded or not, state, size.
     public func modelList(_ params: ModelList.Params = .init()) throws -> ModelList.Result {
-        try ModelList.Result(wire: call(ModelList.name, params.wire), at: .root)
+        try call(ModelList.name, params.wire, decoding: ModelList.Result.self)
     }
 
     /// `model.info`: Hyperparameters, parameter count, memory, counters, loss history, sampling defaults, feed backlog.
     public func modelInfo(_ params: ModelInfo.Params) throws -> ModelInfo.Result {
-        try ModelInfo.Result(wire: call(ModelInfo.name, params.wire), at: .root)
+        try call(ModelInfo.name, params.wire, decoding: ModelInfo.Result.self)
     }
 
     /// `model.delete`: Delete a model and its files (cancels its jobs).
     public func modelDelete(_ params: ModelDelete.Params) throws -> ModelDelete.Result {
-        try ModelDelete.Result(wire: call(ModelDelete.name, params.wire), at: .root)
+        try call(ModelDelete.name, params.wire, decoding: ModelDelete.Result.self)
     }
 
     /// `model.load`: Load a model into memory.
     public func modelLoad(_ params: ModelLoad.Params) throws -> ModelLoad.Result {
-        try ModelLoad.Result(wire: call(ModelLoad.name, params.wire), at: .root)
+        try call(ModelLoad.name, params.wire, decoding: ModelLoad.Result.self)
     }
 
     /// `model.unload`: Checkpoint a model if changed and drop it from memory.
     public func modelUnload(_ params: ModelUnload.Params) throws -> ModelUnload.Result {
-        try ModelUnload.Result(wire: call(ModelUnload.name, params.wire), at: .root)
+        try call(ModelUnload.name, params.wire, decoding: ModelUnload.Result.self)
     }
 
     /// `model.save`: Checkpoint a model now (atomic: temp file, fsync, rename, fsync folder).
     public func modelSave(_ params: ModelSave.Params) throws -> ModelSave.Result {
-        try ModelSave.Result(wire: call(ModelSave.name, params.wire), at: .root)
+        try call(ModelSave.name, params.wire, decoding: ModelSave.Result.self)
     }
 
     /// `model.import`: Create a model from a safetensors file in PyTorch's state_dict layout (path in an allowed folder).
     public func modelImport(_ params: ModelImport.Params) throws -> ModelImport.Result {
-        try ModelImport.Result(wire: call(ModelImport.name, params.wire), at: .root)
+        try call(ModelImport.name, params.wire, decoding: ModelImport.Result.self)
     }
 
     /// `model.export`: Write a model as safetensors in PyTorch's state_dict layout (path in an allowed folder).
     public func modelExport(_ params: ModelExport.Params) throws -> ModelExport.Result {
-        try ModelExport.Result(wire: call(ModelExport.name, params.wire), at: .root)
+        try call(ModelExport.name, params.wire, decoding: ModelExport.Result.self)
     }
 
     /// `model.snapshot`: Keep the model's weights, vocabulary and optimizer state as they are now under a name (atomic, durable), to go back to with model.restore.
     public func modelSnapshot(_ params: ModelSnapshot.Params) throws -> ModelSnapshot.Result {
-        try ModelSnapshot.Result(wire: call(ModelSnapshot.name, params.wire), at: .root)
+        try call(ModelSnapshot.name, params.wire, decoding: ModelSnapshot.Result.self)
     }
 
     /// `model.snapshots`: The model's snapshots, oldest first.
     public func modelSnapshots(_ params: ModelSnapshots.Params) throws -> ModelSnapshots.Result {
-        try ModelSnapshots.Result(wire: call(ModelSnapshots.name, params.wire), at: .root)
+        try call(ModelSnapshots.name, params.wire, decoding: ModelSnapshots.Result.self)
     }
 
     /// `model.restore`: Put back a snapshot's weights, vocabulary and optimizer state, bit for bit, and checkpoint the model. Refused while the model trains.
     public func modelRestore(_ params: ModelRestore.Params) throws -> ModelRestore.Result {
-        try ModelRestore.Result(wire: call(ModelRestore.name, params.wire), at: .root)
+        try call(ModelRestore.name, params.wire, decoding: ModelRestore.Result.self)
     }
 
     /// `model.snapshot_delete`: Remove a snapshot.
     public func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params) throws -> ModelSnapshotDelete.Result {
-        try ModelSnapshotDelete.Result(wire: call(ModelSnapshotDelete.name, params.wire), at: .root)
+        try call(ModelSnapshotDelete.name, params.wire, decoding: ModelSnapshotDelete.Result.self)
     }
 
     /// `sample`: Sample text from a model.
     /// `notification` receives each `sample.chunk` while it runs.
     public func sample(_ params: Sample.Params, notification: ((JSON) -> Void)? = nil) throws -> Sample.Result {
-        try Sample.Result(wire: call(Sample.name, params.wire) { _, p in notification?(p) }, at: .root)
+        try call(Sample.name, params.wire, decoding: Sample.Result.self) { _, p in notification?(p) }
     }
 
     /// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
     public func evaluate(_ params: Evaluate.Params) throws -> Evaluate.Result {
-        try Evaluate.Result(wire: call(Evaluate.name, params.wire), at: .root)
+        try call(Evaluate.name, params.wire, decoding: Evaluate.Result.self)
     }
 
     /// `score`: Score many texts in one call: how surprising each is to the model (bits per character), each from a fresh state and batched across texts, or as one stream.
     public func score(_ params: Score.Params) throws -> Score.Result {
-        try Score.Result(wire: call(Score.name, params.wire), at: .root)
+        try call(Score.name, params.wire, decoding: Score.Result.self)
     }
 
     /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
     /// `notification` receives each `train.progress` while it runs.
     public func trainStart(_ params: TrainStart.Params, notification: ((JSON) -> Void)? = nil) throws -> TrainStart.Result {
-        try TrainStart.Result(wire: call(TrainStart.name, params.wire) { _, p in notification?(p) }, at: .root)
+        try call(TrainStart.name, params.wire, decoding: TrainStart.Result.self) { _, p in notification?(p) }
     }
 
     /// `train.status`: A job's progress.
     public func trainStatus(_ params: TrainStatus.Params) throws -> TrainStatus.Result {
-        try TrainStatus.Result(wire: call(TrainStatus.name, params.wire), at: .root)
+        try call(TrainStatus.name, params.wire, decoding: TrainStatus.Result.self)
     }
 
     /// `train.cancel`: Cancel a job after its current step; the model keeps what it learnt.
     public func trainCancel(_ params: TrainCancel.Params) throws -> TrainCancel.Result {
-        try TrainCancel.Result(wire: call(TrainCancel.name, params.wire), at: .root)
+        try call(TrainCancel.name, params.wire, decoding: TrainCancel.Result.self)
     }
 
     /// `train.list`: Every job since the daemon started.
     public func trainList(_ params: TrainList.Params = .init()) throws -> TrainList.Result {
-        try TrainList.Result(wire: call(TrainList.name, params.wire), at: .root)
+        try call(TrainList.name, params.wire, decoding: TrainList.Result.self)
     }
 
     /// `train.feed`: Online training: append text to the model's spool (fsynced before the answer); a background learner trains on it.
     public func trainFeed(_ params: TrainFeed.Params) throws -> TrainFeed.Result {
-        try TrainFeed.Result(wire: call(TrainFeed.name, params.wire), at: .root)
+        try call(TrainFeed.name, params.wire, decoding: TrainFeed.Result.self)
     }
 
     /// `corpus.list`: Built-in corpus kinds and the corpus plugins of the configured folders, with their parameters.
     public func corpusList(_ params: CorpusList.Params = .init()) throws -> CorpusList.Result {
-        try CorpusList.Result(wire: call(CorpusList.name, params.wire), at: .root)
+        try call(CorpusList.name, params.wire, decoding: CorpusList.Result.self)
     }
 
 }

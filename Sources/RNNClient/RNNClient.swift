@@ -110,12 +110,78 @@ public final class RNNClient {
     public func call(
         _ method: String, _ params: JSON, onNotification: ((String, JSON) -> Void)? = nil
     ) throws(Failure) -> JSON {
+        switch try exchange(method, params, onNotification: onNotification, direct: { (_: [UInt8]) in nil as Never? }) {
+        case .tree(let result): return result
+        }
+    }
+
+    /// Calls `method` and decodes its result as `type`, straight from the answer's text (no
+    /// tree) when it has the expected shape; anything else takes the tree's way, which gives
+    /// the same value or the precise error.
+    public func call<Result: WireCodable>(
+        _ method: String, _ params: JSON, decoding type: Result.Type,
+        onNotification: ((String, JSON) -> Void)? = nil
+    ) throws -> Result {
+        let answer = try exchange(method, params, onNotification: onNotification) { line -> Result? in
+            guard let result = try? JSONReader.read(line, { reader in try Self.readResult(Result.self, &reader) })
+            else { return nil }
+            assert(
+                Self.treeAgrees(with: result, line), "\(Result.self)(reading:) differs from \(Result.self)(wire:at:)")
+            return result
+        }
+        switch answer {
+        case .direct(let result): return result
+        case .tree(let result): return try Result(wire: result, at: .root)
+        }
+    }
+
+    /// Whether the tree's decoding of the response `line` gives `result` (compared as text:
+    /// NaN is not equal to itself). Checked in debug builds, so every typed call of the test
+    /// suite checks the piecewise decoder against the tree's.
+    private static func treeAgrees<Result: WireCodable>(with result: Result, _ line: [UInt8]) -> Bool {
+        guard let value = try? JSONParser.parse(line), let response = try? RPCResponse(parsing: value),
+            case .success(let wire) = response.outcome, let tree = try? Result(wire: wire, at: .root)
+        else { return false }
+        return JSONWriter.text(tree.wire) == JSONWriter.text(result.wire)
+    }
+
+    /// A response's result read piecewise; a notification, an error or anything unusual is a
+    /// mismatch, left to the tree.
+    private static func readResult<Result: WireCodable>(_: Result.Type, _ reader: inout JSONReader) throws -> Result {
+        var result: Result?
+        var isVersion2 = false
+        try reader.readObject { key, reader in
+            switch key {
+            case "jsonrpc": isVersion2 = try reader.readString() == "2.0"
+            case "id": _ = try reader.readValue()
+            case "result": result = try Result(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard isVersion2, let result else { throw JSONReader.Mismatch() }
+        return result
+    }
+
+    /// A result decoded from the text, or the result as a tree.
+    private enum Answer<Direct> {
+        case direct(Direct)
+        case tree(JSON)
+    }
+
+    /// Sends a request and reads lines until its response: notifications go to
+    /// `onNotification`; the response's result is `direct`'s decoding of the line when that
+    /// is not nil, otherwise the parsed tree's.
+    private func exchange<Direct>(
+        _ method: String, _ params: JSON, onNotification: ((String, JSON) -> Void)?, direct: ([UInt8]) -> Direct?
+    ) throws(Failure) -> Answer<Direct> {
         let id = nextID
         nextID += 1
-        let request = RPCRequest(method: method, params: params, id: .number(JSONNumber(id)))
+        var request: [UInt8] = []
+        JSONWriter.write(RPCRequest(method: method, params: params, id: .number(JSONNumber(id))).json, into: &request)
+        request.append(0x0A)
         try reconnectIfClosed()
         do {
-            try send(JSONCoding.line(request.json))
+            try sendBytes(request)
         } catch {
             // A daemon that refuses the connection (too many) answers and closes before the
             // request is written: its answer says why, better than "broken pipe".
@@ -128,6 +194,7 @@ public final class RNNClient {
         }
         while true {
             let line = try readLine()
+            if let decoded = direct(line) { return .direct(decoded) }
             let value: JSON
             do {
                 value = try JSONCoding.parse(line)
@@ -145,7 +212,7 @@ public final class RNNClient {
                 throw .connectionLost("the daemon sent something that is not a response")
             }
             switch response.outcome {
-            case .success(let result): return result
+            case .success(let result): return .tree(result)
             case .failure(let error): throw .daemon(error)
             }
         }

@@ -52,7 +52,7 @@ public enum JSONParser {
     }
 }
 
-private struct Parser {
+struct Parser {
     let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
     /// The members of the objects being read, innermost last, with where each key began.

@@ -14,7 +14,7 @@ public enum JSONWriter {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .number(let n): out.append(contentsOf: n.description.utf8)
+        case .number(let n): writeNumber(n, into: &out)
         case .string(let s): writeString(s, into: &out)
         case .array(let elements):
             out.append(UInt8(ascii: "["))
@@ -34,6 +34,36 @@ public enum JSONWriter {
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Appends `n` as JSON text (``JSONNumber/description``; integers without a String).
+    public static func writeNumber(_ n: JSONNumber, into out: inout [UInt8]) {
+        if n.text == nil, case .signed(let v) = n.storage {
+            writeInteger(v, into: &out)
+        } else {
+            out.append(contentsOf: n.description.utf8)
+        }
+    }
+
+    /// Appends `v` in decimal.
+    public static func writeInteger(_ v: Int64, into out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = v.magnitude
+        // At most 20 digits, written backwards into a fixed scratch and copied once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = 20
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
+    /// Appends `v` as ``JSON/double(_:)`` writes it (`null` when not finite).
+    public static func writeDouble(_ v: Double, into out: inout [UInt8]) {
+        if let n = JSONNumber(v) { writeNumber(n, into: &out) } else { out.append(contentsOf: "null".utf8) }
     }
 
     /// Appends `s` as a JSON string literal.

@@ -25,6 +25,14 @@ public enum RPCDiscover {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -32,6 +40,11 @@ public enum RPCDiscover {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -59,6 +72,14 @@ public enum DaemonStatus {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -66,6 +87,11 @@ public enum DaemonStatus {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -93,6 +119,14 @@ public enum DaemonMetrics {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -100,6 +134,11 @@ public enum DaemonMetrics {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -127,6 +166,14 @@ public enum DaemonShutdown {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -134,6 +181,11 @@ public enum DaemonShutdown {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -503,6 +555,212 @@ public enum ModelCreate {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readArchitecture: Architecture? = nil
+            var readLayers: Int? = nil
+            var readHiddenSize: Int? = nil
+            var readEmbeddingSize: Int? = nil
+            var readDropout: Double? = nil
+            var readVocabulary: VocabularyKind? = nil
+            var readCorpus: CorpusSpec? = nil
+            var readMaxVocabulary: Int? = nil
+            var readOptimizer: OptimizerName? = nil
+            var readLearningRate: Double? = nil
+            var readMomentum: Double? = nil
+            var readAlpha: Double? = nil
+            var readBeta1: Double? = nil
+            var readBeta2: Double? = nil
+            var readEpsilon: Double? = nil
+            var readClip: ClipMode? = nil
+            var readClipValue: Double? = nil
+            var readLearningRateDecay: Double? = nil
+            var readLearningRateDecayEvery: Int? = nil
+            var readInitialization: Initialization? = nil
+            var readBatchSize: Int? = nil
+            var readSeqLength: Int? = nil
+            var readSeed: Int? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "architecture": readArchitecture = try Architecture(reading: &reader)
+                case "layers": readLayers = try Int(reading: &reader)
+                case "hidden_size": readHiddenSize = try Int(reading: &reader)
+                case "embedding_size": readEmbeddingSize = try Int(reading: &reader)
+                case "dropout": readDropout = try Double(reading: &reader)
+                case "vocabulary": readVocabulary = try VocabularyKind(reading: &reader)
+                case "corpus": readCorpus = try CorpusSpec(reading: &reader)
+                case "max_vocabulary": readMaxVocabulary = try Int(reading: &reader)
+                case "optimizer": readOptimizer = try OptimizerName(reading: &reader)
+                case "learning_rate": readLearningRate = try Double(reading: &reader)
+                case "momentum": readMomentum = try Double(reading: &reader)
+                case "alpha": readAlpha = try Double(reading: &reader)
+                case "beta1": readBeta1 = try Double(reading: &reader)
+                case "beta2": readBeta2 = try Double(reading: &reader)
+                case "epsilon": readEpsilon = try Double(reading: &reader)
+                case "clip": readClip = try ClipMode(reading: &reader)
+                case "clip_value": readClipValue = try Double(reading: &reader)
+                case "learning_rate_decay": readLearningRateDecay = try Double(reading: &reader)
+                case "learning_rate_decay_every": readLearningRateDecayEvery = try Int(reading: &reader)
+                case "initialization": readInitialization = try Initialization(reading: &reader)
+                case "batch_size": readBatchSize = try Int(reading: &reader)
+                case "seq_length": readSeqLength = try Int(reading: &reader)
+                case "seed": readSeed = try Int(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            if let v = readArchitecture {
+                self.architecture = v
+            } else {
+                self.architecture = .lstm
+            }
+            if let v = readLayers {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 16) { throw RPCError.invalid(p, "maximum", "must be <= 16, got \(v)") }
+                self.layers = v
+            } else {
+                self.layers = 2
+            }
+            if let v = readHiddenSize {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
+                self.hiddenSize = v
+            } else {
+                self.hiddenSize = 128
+            }
+            if let v = readEmbeddingSize {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
+                self.embeddingSize = v
+            } else {
+                self.embeddingSize = 0
+            }
+            if let v = readDropout {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.dropout = v
+            } else {
+                self.dropout = 0
+            }
+            if let v = readVocabulary {
+                self.vocabulary = v
+            } else {
+                self.vocabulary = .characters
+            }
+            if let v = readCorpus {
+                self.corpus = v
+            } else {
+                self.corpus = nil
+            }
+            if let v = readMaxVocabulary {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.maxVocabulary = v
+            } else {
+                self.maxVocabulary = nil
+            }
+            if let v = readOptimizer {
+                self.optimizer = v
+            } else {
+                self.optimizer = .rmsprop
+            }
+            if let v = readLearningRate {
+                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
+                self.learningRate = v
+            } else {
+                self.learningRate = nil
+            }
+            if let v = readMomentum {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.momentum = v
+            } else {
+                self.momentum = 0.9
+            }
+            if let v = readAlpha {
+                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.alpha = v
+            } else {
+                self.alpha = 0.95
+            }
+            if let v = readBeta1 {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.beta1 = v
+            } else {
+                self.beta1 = 0.9
+            }
+            if let v = readBeta2 {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.beta2 = v
+            } else {
+                self.beta2 = 0.999
+            }
+            if let v = readEpsilon {
+                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
+                self.epsilon = v
+            } else {
+                self.epsilon = 1e-08
+            }
+            if let v = readClip {
+                self.clip = v
+            } else {
+                self.clip = .norm
+            }
+            if let v = readClipValue {
+                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                if !(v <= 1e+30) { throw RPCError.invalid(p, "maximum", "must be <= 1e+30, got \(JSON.double(v))") }
+                self.clipValue = v
+            } else {
+                self.clipValue = 5
+            }
+            if let v = readLearningRateDecay {
+                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
+                self.learningRateDecay = v
+            } else {
+                self.learningRateDecay = 1
+            }
+            if let v = readLearningRateDecayEvery {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.learningRateDecayEvery = v
+            } else {
+                self.learningRateDecayEvery = 1000
+            }
+            if let v = readInitialization {
+                self.initialization = v
+            } else {
+                self.initialization = .charrnn
+            }
+            if let v = readBatchSize {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
+                self.batchSize = v
+            } else {
+                self.batchSize = 50
+            }
+            if let v = readSeqLength {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
+                self.seqLength = v
+            } else {
+                self.seqLength = 50
+            }
+            if let v = readSeed {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                self.seed = v
+            } else {
+                self.seed = nil
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -535,6 +793,93 @@ public enum ModelCreate {
             o["vocabulary"] = vocabulary.wire
             return .object(o)
         }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            var more = false
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"alpha\":".utf8)
+            alpha.writeWire(into: &out)
+            more = true
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"architecture\":".utf8)
+            architecture.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"batch_size\":".utf8)
+            batchSize.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"beta1\":".utf8)
+            beta1.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"beta2\":".utf8)
+            beta2.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"clip\":".utf8)
+            clip.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"clip_value\":".utf8)
+            clipValue.writeWire(into: &out)
+            if let v = corpus {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"corpus\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"dropout\":".utf8)
+            dropout.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"embedding_size\":".utf8)
+            embeddingSize.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"epsilon\":".utf8)
+            epsilon.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"hidden_size\":".utf8)
+            hiddenSize.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"initialization\":".utf8)
+            initialization.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"layers\":".utf8)
+            layers.writeWire(into: &out)
+            if let v = learningRate {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"learning_rate\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"learning_rate_decay\":".utf8)
+            learningRateDecay.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"learning_rate_decay_every\":".utf8)
+            learningRateDecayEvery.writeWire(into: &out)
+            if let v = maxVocabulary {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"max_vocabulary\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"momentum\":".utf8)
+            momentum.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"optimizer\":".utf8)
+            optimizer.writeWire(into: &out)
+            if let v = seed {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"seed\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"seq_length\":".utf8)
+            seqLength.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"vocabulary\":".utf8)
+            vocabulary.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
+        }
     }
     /// The result.
     public typealias Result = ModelDetails
@@ -561,6 +906,14 @@ public enum ModelList {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -568,6 +921,11 @@ public enum ModelList {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -607,6 +965,20 @@ public enum ModelInfo {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -615,6 +987,13 @@ public enum ModelInfo {
             var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -654,6 +1033,20 @@ public enum ModelDelete {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -662,6 +1055,13 @@ public enum ModelDelete {
             var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -701,6 +1101,20 @@ public enum ModelLoad {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -709,6 +1123,13 @@ public enum ModelLoad {
             var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -748,6 +1169,20 @@ public enum ModelUnload {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -756,6 +1191,13 @@ public enum ModelUnload {
             var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -795,6 +1237,20 @@ public enum ModelSave {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -803,6 +1259,13 @@ public enum ModelSave {
             var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -852,6 +1315,24 @@ public enum ModelImport {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readPath: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "path": readPath = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readPath else { throw JSONReader.Mismatch() }
+            self.path = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -861,6 +1342,16 @@ public enum ModelImport {
             o["model"] = model.wire
             o["path"] = path.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"path\":".utf8)
+            path.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -910,6 +1401,24 @@ public enum ModelExport {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readPath: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "path": readPath = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readPath else { throw JSONReader.Mismatch() }
+            self.path = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -919,6 +1428,16 @@ public enum ModelExport {
             o["model"] = model.wire
             o["path"] = path.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"path\":".utf8)
+            path.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -972,6 +1491,28 @@ public enum ModelSnapshot {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readName: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "name": readName = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            if let v = readName {
+                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+                self.name = v
+            } else {
+                self.name = nil
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -981,6 +1522,21 @@ public enum ModelSnapshot {
             o["model"] = model.wire
             if let v = name { o["name"] = v.wire }
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            var more = false
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            more = true
+            if let v = name {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"name\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1020,6 +1576,20 @@ public enum ModelSnapshots {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1028,6 +1598,13 @@ public enum ModelSnapshots {
             var o = JSONObject(capacity: 1)
             o["model"] = model.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1078,6 +1655,25 @@ public enum ModelRestore {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readName: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "name": readName = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readName else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.name = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1087,6 +1683,16 @@ public enum ModelRestore {
             o["model"] = model.wire
             o["name"] = name.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"name\":".utf8)
+            name.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1137,6 +1743,25 @@ public enum ModelSnapshotDelete {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readName: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "name": readName = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readName else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.name = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1146,6 +1771,16 @@ public enum ModelSnapshotDelete {
             o["model"] = model.wire
             o["name"] = name.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"name\":".utf8)
+            name.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1317,6 +1952,96 @@ public enum Sample {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readTemperature: Double? = nil
+            var readTopK: Int? = nil
+            var readTopP: Double? = nil
+            var readArgmax: Bool? = nil
+            var readSeed: Int? = nil
+            var readPrime: String? = nil
+            var readStop: [String]? = nil
+            var readLength: Int? = nil
+            var readStream: Bool? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "temperature": readTemperature = try Double(reading: &reader)
+                case "top_k": readTopK = try Int(reading: &reader)
+                case "top_p": readTopP = try Double(reading: &reader)
+                case "argmax": readArgmax = try Bool(reading: &reader)
+                case "seed": readSeed = try Int(reading: &reader)
+                case "prime": readPrime = try String(reading: &reader)
+                case "stop": readStop = try [String](reading: &reader)
+                case "length": readLength = try Int(reading: &reader)
+                case "stream": readStream = try Bool(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            if let v = readTemperature {
+                if !(v >= 1e-06) { throw RPCError.invalid(p, "minimum", "must be >= 1e-06, got \(JSON.double(v))") }
+                if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(JSON.double(v))") }
+                self.temperature = v
+            } else {
+                self.temperature = 1
+            }
+            if let v = readTopK {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                self.topK = v
+            } else {
+                self.topK = nil
+            }
+            if let v = readTopP {
+                if !(v >= 1e-06) { throw RPCError.invalid(p, "minimum", "must be >= 1e-06, got \(JSON.double(v))") }
+                if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
+                self.topP = v
+            } else {
+                self.topP = nil
+            }
+            if let v = readArgmax {
+                self.argmax = v
+            } else {
+                self.argmax = false
+            }
+            if let v = readSeed {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                self.seed = v
+            } else {
+                self.seed = nil
+            }
+            if let v = readPrime {
+                if !(v.unicodeScalars.count <= 1048576) { throw RPCError.invalid(p, "maxLength", "must have at most 1048576 characters") }
+                self.prime = v
+            } else {
+                self.prime = ""
+            }
+            if let v = readStop {
+                if !(v.count <= 64) { throw RPCError.invalid(p, "maxItems", "must have at most 64 items") }
+                for (index, item) in v.enumerated() {
+                    let p = p.appending(String(index))
+                    if !(item.unicodeScalars.count >= 1) { throw RPCError.invalid(p, "minLength", "must have at least 1 characters") }
+                }
+                self.stop = v
+            } else {
+                self.stop = nil
+            }
+            if let v = readLength {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.length = v
+            } else {
+                self.length = 200
+            }
+            if let v = readStream {
+                self.stream = v
+            } else {
+                self.stream = false
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1334,6 +2059,51 @@ public enum Sample {
             if let v = topK { o["top_k"] = v.wire }
             if let v = topP { o["top_p"] = v.wire }
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            var more = false
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"argmax\":".utf8)
+            argmax.writeWire(into: &out)
+            more = true
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"length\":".utf8)
+            length.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"prime\":".utf8)
+            prime.writeWire(into: &out)
+            if let v = seed {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"seed\":".utf8)
+                v.writeWire(into: &out)
+            }
+            if let v = stop {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"stop\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"stream\":".utf8)
+            stream.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"temperature\":".utf8)
+            temperature.writeWire(into: &out)
+            if let v = topK {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"top_k\":".utf8)
+                v.writeWire(into: &out)
+            }
+            if let v = topP {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"top_p\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1414,6 +2184,43 @@ public enum Evaluate {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readText: String? = nil
+            var readCorpus: CorpusSpec? = nil
+            var readSamples: Int? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "text": readText = try String(reading: &reader)
+                case "corpus": readCorpus = try CorpusSpec(reading: &reader)
+                case "samples": readSamples = try Int(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            if let v = readText {
+                self.text = v
+            } else {
+                self.text = nil
+            }
+            if let v = readCorpus {
+                self.corpus = v
+            } else {
+                self.corpus = nil
+            }
+            if let v = readSamples {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
+                self.samples = v
+            } else {
+                self.samples = 500
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1425,6 +2232,30 @@ public enum Evaluate {
             o["samples"] = samples.wire
             if let v = text { o["text"] = v.wire }
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            var more = false
+            if let v = corpus {
+                if more { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: "\"corpus\":".utf8)
+                v.writeWire(into: &out)
+                more = true
+            }
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            more = true
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"samples\":".utf8)
+            samples.writeWire(into: &out)
+            if let v = text {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"text\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1502,6 +2333,40 @@ public enum Score {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readTexts: [String]? = nil
+            var readAsOneStream: Bool? = nil
+            var readSurprisal: Bool? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "texts": readTexts = try [String](reading: &reader)
+                case "as_one_stream": readAsOneStream = try Bool(reading: &reader)
+                case "surprisal": readSurprisal = try Bool(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readTexts else { throw JSONReader.Mismatch() }
+            if !(v.count >= 1) { throw RPCError.invalid(p, "minItems", "must have at least 1 items") }
+            if !(v.count <= 100000) { throw RPCError.invalid(p, "maxItems", "must have at most 100000 items") }
+            self.texts = v
+            if let v = readAsOneStream {
+                self.asOneStream = v
+            } else {
+                self.asOneStream = false
+            }
+            if let v = readSurprisal {
+                self.surprisal = v
+            } else {
+                self.surprisal = false
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1513,6 +2378,22 @@ public enum Score {
             o["surprisal"] = surprisal.wire
             o["texts"] = texts.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"as_one_stream\":".utf8)
+            asOneStream.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"surprisal\":".utf8)
+            surprisal.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"texts\":".utf8)
+            texts.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1823,6 +2704,175 @@ public enum TrainStart {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readCorpus: CorpusSpec? = nil
+            var readSteps: Int? = nil
+            var readEpochs: Double? = nil
+            var readSeconds: Double? = nil
+            var readBatchSize: Int? = nil
+            var readSeqLength: Int? = nil
+            var readLearningRate: Double? = nil
+            var readClipValue: Double? = nil
+            var readValidationFraction: Double? = nil
+            var readValidateEvery: Int? = nil
+            var readCheckpointEvery: Int? = nil
+            var readKeepBest: Bool? = nil
+            var readPatience: Int? = nil
+            var readMinDelta: Double? = nil
+            var readPlateauFactor: Double? = nil
+            var readPlateauPatience: Int? = nil
+            var readMinLearningRate: Double? = nil
+            var readSnapshotBest: Bool? = nil
+            var readStream: Bool? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "corpus": readCorpus = try CorpusSpec(reading: &reader)
+                case "steps": readSteps = try Int(reading: &reader)
+                case "epochs": readEpochs = try Double(reading: &reader)
+                case "seconds": readSeconds = try Double(reading: &reader)
+                case "batch_size": readBatchSize = try Int(reading: &reader)
+                case "seq_length": readSeqLength = try Int(reading: &reader)
+                case "learning_rate": readLearningRate = try Double(reading: &reader)
+                case "clip_value": readClipValue = try Double(reading: &reader)
+                case "validation_fraction": readValidationFraction = try Double(reading: &reader)
+                case "validate_every": readValidateEvery = try Int(reading: &reader)
+                case "checkpoint_every": readCheckpointEvery = try Int(reading: &reader)
+                case "keep_best": readKeepBest = try Bool(reading: &reader)
+                case "patience": readPatience = try Int(reading: &reader)
+                case "min_delta": readMinDelta = try Double(reading: &reader)
+                case "plateau_factor": readPlateauFactor = try Double(reading: &reader)
+                case "plateau_patience": readPlateauPatience = try Int(reading: &reader)
+                case "min_learning_rate": readMinLearningRate = try Double(reading: &reader)
+                case "snapshot_best": readSnapshotBest = try Bool(reading: &reader)
+                case "stream": readStream = try Bool(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readCorpus else { throw JSONReader.Mismatch() }
+            self.corpus = v
+            if let v = readSteps {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.steps = v
+            } else {
+                self.steps = nil
+            }
+            if let v = readEpochs {
+                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
+                self.epochs = v
+            } else {
+                self.epochs = nil
+            }
+            if let v = readSeconds {
+                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
+                self.seconds = v
+            } else {
+                self.seconds = nil
+            }
+            if let v = readBatchSize {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
+                self.batchSize = v
+            } else {
+                self.batchSize = nil
+            }
+            if let v = readSeqLength {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
+                self.seqLength = v
+            } else {
+                self.seqLength = nil
+            }
+            if let v = readLearningRate {
+                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
+                self.learningRate = v
+            } else {
+                self.learningRate = nil
+            }
+            if let v = readClipValue {
+                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
+                if !(v <= 1e+30) { throw RPCError.invalid(p, "maximum", "must be <= 1e+30, got \(JSON.double(v))") }
+                self.clipValue = v
+            } else {
+                self.clipValue = nil
+            }
+            if let v = readValidationFraction {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.validationFraction = v
+            } else {
+                self.validationFraction = 0.1
+            }
+            if let v = readValidateEvery {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.validateEvery = v
+            } else {
+                self.validateEvery = 100
+            }
+            if let v = readCheckpointEvery {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                self.checkpointEvery = v
+            } else {
+                self.checkpointEvery = 500
+            }
+            if let v = readKeepBest {
+                self.keepBest = v
+            } else {
+                self.keepBest = true
+            }
+            if let v = readPatience {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(v)") }
+                self.patience = v
+            } else {
+                self.patience = nil
+            }
+            if let v = readMinDelta {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v <= 1000) { throw RPCError.invalid(p, "maximum", "must be <= 1000, got \(JSON.double(v))") }
+                self.minDelta = v
+            } else {
+                self.minDelta = 0
+            }
+            if let v = readPlateauFactor {
+                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
+                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
+                self.plateauFactor = v
+            } else {
+                self.plateauFactor = nil
+            }
+            if let v = readPlateauPatience {
+                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+                if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(v)") }
+                self.plateauPatience = v
+            } else {
+                self.plateauPatience = 3
+            }
+            if let v = readMinLearningRate {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
+                if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
+                self.minLearningRate = v
+            } else {
+                self.minLearningRate = 0
+            }
+            if let v = readSnapshotBest {
+                self.snapshotBest = v
+            } else {
+                self.snapshotBest = false
+            }
+            if let v = readStream {
+                self.stream = v
+            } else {
+                self.stream = false
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1850,6 +2900,92 @@ public enum TrainStart {
             o["validate_every"] = validateEvery.wire
             o["validation_fraction"] = validationFraction.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            var more = false
+            if let v = batchSize {
+                if more { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: "\"batch_size\":".utf8)
+                v.writeWire(into: &out)
+                more = true
+            }
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"checkpoint_every\":".utf8)
+            checkpointEvery.writeWire(into: &out)
+            more = true
+            if let v = clipValue {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"clip_value\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"corpus\":".utf8)
+            corpus.writeWire(into: &out)
+            if let v = epochs {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"epochs\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"keep_best\":".utf8)
+            keepBest.writeWire(into: &out)
+            if let v = learningRate {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"learning_rate\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"min_delta\":".utf8)
+            minDelta.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"min_learning_rate\":".utf8)
+            minLearningRate.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            if let v = patience {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"patience\":".utf8)
+                v.writeWire(into: &out)
+            }
+            if let v = plateauFactor {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"plateau_factor\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"plateau_patience\":".utf8)
+            plateauPatience.writeWire(into: &out)
+            if let v = seconds {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"seconds\":".utf8)
+                v.writeWire(into: &out)
+            }
+            if let v = seqLength {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"seq_length\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"snapshot_best\":".utf8)
+            snapshotBest.writeWire(into: &out)
+            if let v = steps {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"steps\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"stream\":".utf8)
+            stream.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"validate_every\":".utf8)
+            validateEvery.writeWire(into: &out)
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"validation_fraction\":".utf8)
+            validationFraction.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1888,6 +3024,18 @@ public enum TrainStatus {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readJob: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "job": readJob = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            guard let v = readJob else { throw JSONReader.Mismatch() }
+            self.job = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1896,6 +3044,13 @@ public enum TrainStatus {
             var o = JSONObject(capacity: 1)
             o["job"] = job.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"job\":".utf8)
+            job.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1934,6 +3089,18 @@ public enum TrainCancel {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readJob: String? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "job": readJob = try String(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            guard let v = readJob else { throw JSONReader.Mismatch() }
+            self.job = v
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1942,6 +3109,13 @@ public enum TrainCancel {
             var o = JSONObject(capacity: 1)
             o["job"] = job.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(contentsOf: "\"job\":".utf8)
+            job.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -1969,6 +3143,14 @@ public enum TrainList {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1976,6 +3158,11 @@ public enum TrainList {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -2039,6 +3226,32 @@ public enum TrainFeed {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            var readModel: String? = nil
+            var readText: String? = nil
+            var readOffset: Int? = nil
+            try reader.readObject { key, reader in
+                switch key {
+                case "model": readModel = try String(reading: &reader)
+                case "text": readText = try String(reading: &reader)
+                case "offset": readOffset = try Int(reading: &reader)
+                default: throw JSONReader.Mismatch()
+                }
+            }
+            let p = WirePath.root
+            guard let v = readModel else { throw JSONReader.Mismatch() }
+            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
+            self.model = v
+            guard let v = readText else { throw JSONReader.Mismatch() }
+            self.text = v
+            if let v = readOffset {
+                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+                self.offset = v
+            } else {
+                self.offset = nil
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2049,6 +3262,24 @@ public enum TrainFeed {
             if let v = offset { o["offset"] = v.wire }
             o["text"] = text.wire
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            var more = false
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"model\":".utf8)
+            model.writeWire(into: &out)
+            more = true
+            if let v = offset {
+                out.append(UInt8(ascii: ","))
+                out.append(contentsOf: "\"offset\":".utf8)
+                v.writeWire(into: &out)
+            }
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"text\":".utf8)
+            text.writeWire(into: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -2076,6 +3307,14 @@ public enum CorpusList {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            try reader.readObject { key, reader in
+                switch key {
+                default: throw JSONReader.Mismatch()
+                }
+            }
+        }
+
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2083,6 +3322,11 @@ public enum CorpusList {
         public var wire: JSON {
             var o = JSONObject(capacity: 0)
             return .object(o)
+        }
+
+        public func writeWire(into out: inout [UInt8]) {
+            out.append(UInt8(ascii: "{"))
+            out.append(UInt8(ascii: "}"))
         }
     }
     /// The result.
@@ -2168,7 +3412,7 @@ extension RPCMethods {
             notification: nil, notificationsMayDrop: false,
             parameters: DaemonStatus.Params.fields,
             immediate: { service, params, call in
-                try service.daemonStatus(DaemonStatus.Params(params: params), call.withoutStream).wire
+                try service.daemonStatus(DaemonStatus.Params(params: params), call.withoutStream)
             }
         ) { service, params, call in
             try service.daemonStatus(DaemonStatus.Params(params: params), call.withoutStream).wire
@@ -2178,7 +3422,7 @@ extension RPCMethods {
             notification: nil, notificationsMayDrop: false,
             parameters: DaemonMetrics.Params.fields,
             immediate: { service, params, call in
-                try service.daemonMetrics(DaemonMetrics.Params(params: params), call.withoutStream).wire
+                try service.daemonMetrics(DaemonMetrics.Params(params: params), call.withoutStream)
             }
         ) { service, params, call in
             try service.daemonMetrics(DaemonMetrics.Params(params: params), call.withoutStream).wire
@@ -2206,7 +3450,7 @@ extension RPCMethods {
             notification: nil, notificationsMayDrop: false,
             parameters: ModelList.Params.fields,
             immediate: { service, params, call in
-                try service.modelList(ModelList.Params(params: params), call.withoutStream).wire
+                try service.modelList(ModelList.Params(params: params), call.withoutStream)
             }
         ) { service, params, call in
             try service.modelList(ModelList.Params(params: params), call.withoutStream).wire
@@ -2351,7 +3595,7 @@ extension RPCMethods {
             notification: nil, notificationsMayDrop: false,
             parameters: TrainStatus.Params.fields,
             immediate: { service, params, call in
-                try service.trainStatus(TrainStatus.Params(params: params), call.withoutStream).wire
+                try service.trainStatus(TrainStatus.Params(params: params), call.withoutStream)
             }
         ) { service, params, call in
             try service.trainStatus(TrainStatus.Params(params: params), call.withoutStream).wire
@@ -2370,7 +3614,7 @@ extension RPCMethods {
             notification: nil, notificationsMayDrop: false,
             parameters: TrainList.Params.fields,
             immediate: { service, params, call in
-                try service.trainList(TrainList.Params(params: params), call.withoutStream).wire
+                try service.trainList(TrainList.Params(params: params), call.withoutStream)
             }
         ) { service, params, call in
             try service.trainList(TrainList.Params(params: params), call.withoutStream).wire

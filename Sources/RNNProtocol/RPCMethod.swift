@@ -63,8 +63,9 @@ public struct RPCMethod: Sendable {
     /// Parameter names in by-position order.
     public let parameters: [String]
     /// For methods that read only published state: the same call, synchronous, so the
-    /// server answers it on the connection's event loop without a hop to another thread.
-    public let immediate: (@Sendable (any RPCService, JSON?, RPCCall) throws -> JSON)?
+    /// server answers it on the connection's event loop without a hop to another thread. The
+    /// result is returned as it is, for the server to write straight to bytes (no tree).
+    public let immediate: (@Sendable (any RPCService, JSON?, RPCCall) throws -> any WireCodable)?
     /// Decodes and validates the params, calls the service, encodes the result.
     public let invoke: @Sendable (any RPCService, JSON?, RPCCall) async throws -> JSON
 }

@@ -19,7 +19,14 @@ public enum Architecture: String, Sendable, Hashable, CaseIterable, Codable, Wir
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// The optimizer.
@@ -37,7 +44,14 @@ public enum OptimizerName: String, Sendable, Hashable, CaseIterable, Codable, Wi
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// Gradient clipping: by global norm, by value, or none.
@@ -54,7 +68,14 @@ public enum ClipMode: String, Sendable, Hashable, CaseIterable, Codable, WireCod
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// Symbols are bytes (256) or the characters of the corpus.
@@ -70,7 +91,14 @@ public enum VocabularyKind: String, Sendable, Hashable, CaseIterable, Codable, W
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// Weight initialization: char-rnn's uniform ±0.08, min-char-rnn's gaussian ×0.01, or PyTorch's uniform ±1/√hidden.
@@ -87,7 +115,14 @@ public enum Initialization: String, Sendable, Hashable, CaseIterable, Codable, W
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// Where a training job is.
@@ -107,7 +142,14 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, WireCod
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// Whether a model is in memory and what it is doing: training a job, learning from fed text, idle, unloaded, or failed to load.
@@ -126,7 +168,14 @@ public enum ModelState: String, Sendable, Hashable, CaseIterable, Codable, WireC
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// Why a sample ended: the length was reached, or a stop string was produced.
@@ -142,7 +191,14 @@ public enum SampleStop: String, Sendable, Hashable, CaseIterable, Codable, WireC
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// A source of training text: exactly one of inline `text`, a `file` or `dir` in an allowed folder, the learning-to-execute generator `l2e`, or a `plugin` with its `params`.
@@ -236,6 +292,58 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readText: String? = nil
+        var readFile: String? = nil
+        var readDir: String? = nil
+        var readL2e: L2ESpec? = nil
+        var readPlugin: String? = nil
+        var readParams: JSON? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "text": readText = try String(reading: &reader)
+            case "file": readFile = try String(reading: &reader)
+            case "dir": readDir = try String(reading: &reader)
+            case "l2e": readL2e = try L2ESpec(reading: &reader)
+            case "plugin": readPlugin = try String(reading: &reader)
+            case "params": readParams = try JSON(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        let p = WirePath.root
+        if let v = readText {
+            self.text = v
+        } else {
+            self.text = nil
+        }
+        if let v = readFile {
+            self.file = v
+        } else {
+            self.file = nil
+        }
+        if let v = readDir {
+            self.dir = v
+        } else {
+            self.dir = nil
+        }
+        if let v = readL2e {
+            self.l2e = v
+        } else {
+            self.l2e = nil
+        }
+        if let v = readPlugin {
+            self.plugin = v
+        } else {
+            self.plugin = nil
+        }
+        if let v = readParams {
+            if !(v.objectValue != nil) { throw RPCError.invalid(p, "type", "must be an object, got \(v.kindName)") }
+            self.params = v
+        } else {
+            self.params = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -249,6 +357,48 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         if let v = plugin { o["plugin"] = v.wire }
         if let v = text { o["text"] = v.wire }
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if let v = dir {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"dir\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = file {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"file\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = l2e {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"l2e\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = params {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"params\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = plugin {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"plugin\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = text {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"text\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -331,6 +481,42 @@ public struct Limits: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readMaxMessageBytes: Int? = nil
+        var readMaxConnections: Int? = nil
+        var readMaxLoadedModels: Int? = nil
+        var readMaxSampleLength: Int? = nil
+        var readMaxJobs: Int? = nil
+        var readMaxVocabulary: Int? = nil
+        var readIdleUnloadSeconds: Double? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "max_message_bytes": readMaxMessageBytes = try Int(reading: &reader)
+            case "max_connections": readMaxConnections = try Int(reading: &reader)
+            case "max_loaded_models": readMaxLoadedModels = try Int(reading: &reader)
+            case "max_sample_length": readMaxSampleLength = try Int(reading: &reader)
+            case "max_jobs": readMaxJobs = try Int(reading: &reader)
+            case "max_vocabulary": readMaxVocabulary = try Int(reading: &reader)
+            case "idle_unload_seconds": readIdleUnloadSeconds = try Double(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readMaxMessageBytes else { throw JSONReader.Mismatch() }
+        self.maxMessageBytes = v
+        guard let v = readMaxConnections else { throw JSONReader.Mismatch() }
+        self.maxConnections = v
+        guard let v = readMaxLoadedModels else { throw JSONReader.Mismatch() }
+        self.maxLoadedModels = v
+        guard let v = readMaxSampleLength else { throw JSONReader.Mismatch() }
+        self.maxSampleLength = v
+        guard let v = readMaxJobs else { throw JSONReader.Mismatch() }
+        self.maxJobs = v
+        guard let v = readMaxVocabulary else { throw JSONReader.Mismatch() }
+        self.maxVocabulary = v
+        guard let v = readIdleUnloadSeconds else { throw JSONReader.Mismatch() }
+        self.idleUnloadSeconds = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -345,6 +531,31 @@ public struct Limits: Sendable, Hashable, Codable, WireStruct {
         o["max_sample_length"] = maxSampleLength.wire
         o["max_vocabulary"] = maxVocabulary.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"idle_unload_seconds\":".utf8)
+        idleUnloadSeconds.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_connections\":".utf8)
+        maxConnections.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_jobs\":".utf8)
+        maxJobs.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_loaded_models\":".utf8)
+        maxLoadedModels.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_message_bytes\":".utf8)
+        maxMessageBytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_sample_length\":".utf8)
+        maxSampleLength.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_vocabulary\":".utf8)
+        maxVocabulary.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -466,6 +677,58 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readVersion: String? = nil
+        var readPid: Int? = nil
+        var readUptimeSeconds: Double? = nil
+        var readModelsTotal: Int? = nil
+        var readModelsLoaded: Int? = nil
+        var readJobsRunning: Int? = nil
+        var readResidentBytes: Int? = nil
+        var readStateDirectory: String? = nil
+        var readLimits: Limits? = nil
+        var readEngine: EngineReport? = nil
+        var readSampling: SamplingReport? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "version": readVersion = try String(reading: &reader)
+            case "pid": readPid = try Int(reading: &reader)
+            case "uptime_seconds": readUptimeSeconds = try Double(reading: &reader)
+            case "models_total": readModelsTotal = try Int(reading: &reader)
+            case "models_loaded": readModelsLoaded = try Int(reading: &reader)
+            case "jobs_running": readJobsRunning = try Int(reading: &reader)
+            case "resident_bytes": readResidentBytes = try Int(reading: &reader)
+            case "state_directory": readStateDirectory = try String(reading: &reader)
+            case "limits": readLimits = try Limits(reading: &reader)
+            case "engine": readEngine = try EngineReport(reading: &reader)
+            case "sampling": readSampling = try SamplingReport(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readVersion else { throw JSONReader.Mismatch() }
+        self.version = v
+        guard let v = readPid else { throw JSONReader.Mismatch() }
+        self.pid = v
+        guard let v = readUptimeSeconds else { throw JSONReader.Mismatch() }
+        self.uptimeSeconds = v
+        guard let v = readModelsTotal else { throw JSONReader.Mismatch() }
+        self.modelsTotal = v
+        guard let v = readModelsLoaded else { throw JSONReader.Mismatch() }
+        self.modelsLoaded = v
+        guard let v = readJobsRunning else { throw JSONReader.Mismatch() }
+        self.jobsRunning = v
+        guard let v = readResidentBytes else { throw JSONReader.Mismatch() }
+        self.residentBytes = v
+        guard let v = readStateDirectory else { throw JSONReader.Mismatch() }
+        self.stateDirectory = v
+        guard let v = readLimits else { throw JSONReader.Mismatch() }
+        self.limits = v
+        guard let v = readEngine else { throw JSONReader.Mismatch() }
+        self.engine = v
+        guard let v = readSampling else { throw JSONReader.Mismatch() }
+        self.sampling = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -484,6 +747,43 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
         o["uptime_seconds"] = uptimeSeconds.wire
         o["version"] = version.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"engine\":".utf8)
+        engine.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"jobs_running\":".utf8)
+        jobsRunning.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"limits\":".utf8)
+        limits.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"models_loaded\":".utf8)
+        modelsLoaded.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"models_total\":".utf8)
+        modelsTotal.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"pid\":".utf8)
+        pid.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"resident_bytes\":".utf8)
+        residentBytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"sampling\":".utf8)
+        sampling.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"state_directory\":".utf8)
+        stateDirectory.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"uptime_seconds\":".utf8)
+        uptimeSeconds.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"version\":".utf8)
+        version.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -512,6 +812,18 @@ public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readStopping: Bool? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "stopping": readStopping = try Bool(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readStopping else { throw JSONReader.Mismatch() }
+        self.stopping = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -520,6 +832,13 @@ public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
         var o = JSONObject(capacity: 1)
         o["stopping"] = stopping.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"stopping\":".utf8)
+        stopping.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -548,6 +867,18 @@ public struct Done: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readDone: Bool? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "done": readDone = try Bool(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readDone else { throw JSONReader.Mismatch() }
+        self.done = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -556,6 +887,13 @@ public struct Done: Sendable, Hashable, Codable, WireStruct {
         var o = JSONObject(capacity: 1)
         o["done"] = done.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"done\":".utf8)
+        done.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -605,6 +943,29 @@ public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readStep: Int? = nil
+        var readLoss: Double? = nil
+        var readValidationLoss: Double? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "step": readStep = try Int(reading: &reader)
+            case "loss": readLoss = try Double(reading: &reader)
+            case "validation_loss": readValidationLoss = try Double(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readStep else { throw JSONReader.Mismatch() }
+        self.step = v
+        guard let v = readLoss else { throw JSONReader.Mismatch() }
+        self.loss = v
+        if let v = readValidationLoss {
+            self.validationLoss = v
+        } else {
+            self.validationLoss = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -615,6 +976,24 @@ public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
         o["step"] = step.wire
         if let v = validationLoss { o["validation_loss"] = v.wire }
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"loss\":".utf8)
+        loss.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"step\":".utf8)
+        step.writeWire(into: &out)
+        if let v = validationLoss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"validation_loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -720,6 +1099,53 @@ public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readName: String? = nil
+        var readArchitecture: Architecture? = nil
+        var readLayers: Int? = nil
+        var readHiddenSize: Int? = nil
+        var readParameters: Int? = nil
+        var readLoaded: Bool? = nil
+        var readState: ModelState? = nil
+        var readSteps: Int? = nil
+        var readLastUsed: Double? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "name": readName = try String(reading: &reader)
+            case "architecture": readArchitecture = try Architecture(reading: &reader)
+            case "layers": readLayers = try Int(reading: &reader)
+            case "hidden_size": readHiddenSize = try Int(reading: &reader)
+            case "parameters": readParameters = try Int(reading: &reader)
+            case "loaded": readLoaded = try Bool(reading: &reader)
+            case "state": readState = try ModelState(reading: &reader)
+            case "steps": readSteps = try Int(reading: &reader)
+            case "last_used": readLastUsed = try Double(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readName else { throw JSONReader.Mismatch() }
+        self.name = v
+        guard let v = readArchitecture else { throw JSONReader.Mismatch() }
+        self.architecture = v
+        guard let v = readLayers else { throw JSONReader.Mismatch() }
+        self.layers = v
+        guard let v = readHiddenSize else { throw JSONReader.Mismatch() }
+        self.hiddenSize = v
+        guard let v = readParameters else { throw JSONReader.Mismatch() }
+        self.parameters = v
+        guard let v = readLoaded else { throw JSONReader.Mismatch() }
+        self.loaded = v
+        guard let v = readState else { throw JSONReader.Mismatch() }
+        self.state = v
+        guard let v = readSteps else { throw JSONReader.Mismatch() }
+        self.steps = v
+        if let v = readLastUsed {
+            self.lastUsed = v
+        } else {
+            self.lastUsed = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -736,6 +1162,42 @@ public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
         o["state"] = state.wire
         o["steps"] = steps.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"architecture\":".utf8)
+        architecture.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"hidden_size\":".utf8)
+        hiddenSize.writeWire(into: &out)
+        if let v = lastUsed {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"last_used\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"layers\":".utf8)
+        layers.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"loaded\":".utf8)
+        loaded.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"name\":".utf8)
+        name.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"parameters\":".utf8)
+        parameters.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"state\":".utf8)
+        state.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"steps\":".utf8)
+        steps.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -764,6 +1226,18 @@ public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readModels: [ModelSummary]? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "models": readModels = try [ModelSummary](reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readModels else { throw JSONReader.Mismatch() }
+        self.models = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -772,6 +1246,13 @@ public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
         var o = JSONObject(capacity: 1)
         o["models"] = models.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"models\":".utf8)
+        models.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -1071,6 +1552,142 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readName: String? = nil
+        var readArchitecture: Architecture? = nil
+        var readLayers: Int? = nil
+        var readHiddenSize: Int? = nil
+        var readEmbeddingSize: Int? = nil
+        var readDropout: Double? = nil
+        var readVocabulary: VocabularyKind? = nil
+        var readVocabularySize: Int? = nil
+        var readMaxVocabulary: Int? = nil
+        var readParameters: Int? = nil
+        var readBytesInMemory: Int? = nil
+        var readLoaded: Bool? = nil
+        var readState: ModelState? = nil
+        var readOptimizer: OptimizerName? = nil
+        var readLearningRate: Double? = nil
+        var readClip: ClipMode? = nil
+        var readClipValue: Double? = nil
+        var readBatchSize: Int? = nil
+        var readSeqLength: Int? = nil
+        var readSteps: Int? = nil
+        var readCharactersSeen: Int? = nil
+        var readLastLoss: Double? = nil
+        var readLastValidationLoss: Double? = nil
+        var readLossHistory: [LossPoint]? = nil
+        var readFeedBacklogBytes: Int? = nil
+        var readFeedTotalBytes: Int? = nil
+        var readSamplingDefaults: SamplingDefaults? = nil
+        var readError: String? = nil
+        var readKeptBest: KeptBest? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "name": readName = try String(reading: &reader)
+            case "architecture": readArchitecture = try Architecture(reading: &reader)
+            case "layers": readLayers = try Int(reading: &reader)
+            case "hidden_size": readHiddenSize = try Int(reading: &reader)
+            case "embedding_size": readEmbeddingSize = try Int(reading: &reader)
+            case "dropout": readDropout = try Double(reading: &reader)
+            case "vocabulary": readVocabulary = try VocabularyKind(reading: &reader)
+            case "vocabulary_size": readVocabularySize = try Int(reading: &reader)
+            case "max_vocabulary": readMaxVocabulary = try Int(reading: &reader)
+            case "parameters": readParameters = try Int(reading: &reader)
+            case "bytes_in_memory": readBytesInMemory = try Int(reading: &reader)
+            case "loaded": readLoaded = try Bool(reading: &reader)
+            case "state": readState = try ModelState(reading: &reader)
+            case "optimizer": readOptimizer = try OptimizerName(reading: &reader)
+            case "learning_rate": readLearningRate = try Double(reading: &reader)
+            case "clip": readClip = try ClipMode(reading: &reader)
+            case "clip_value": readClipValue = try Double(reading: &reader)
+            case "batch_size": readBatchSize = try Int(reading: &reader)
+            case "seq_length": readSeqLength = try Int(reading: &reader)
+            case "steps": readSteps = try Int(reading: &reader)
+            case "characters_seen": readCharactersSeen = try Int(reading: &reader)
+            case "last_loss": readLastLoss = try Double(reading: &reader)
+            case "last_validation_loss": readLastValidationLoss = try Double(reading: &reader)
+            case "loss_history": readLossHistory = try [LossPoint](reading: &reader)
+            case "feed_backlog_bytes": readFeedBacklogBytes = try Int(reading: &reader)
+            case "feed_total_bytes": readFeedTotalBytes = try Int(reading: &reader)
+            case "sampling_defaults": readSamplingDefaults = try SamplingDefaults(reading: &reader)
+            case "error": readError = try String(reading: &reader)
+            case "kept_best": readKeptBest = try KeptBest(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readName else { throw JSONReader.Mismatch() }
+        self.name = v
+        guard let v = readArchitecture else { throw JSONReader.Mismatch() }
+        self.architecture = v
+        guard let v = readLayers else { throw JSONReader.Mismatch() }
+        self.layers = v
+        guard let v = readHiddenSize else { throw JSONReader.Mismatch() }
+        self.hiddenSize = v
+        guard let v = readEmbeddingSize else { throw JSONReader.Mismatch() }
+        self.embeddingSize = v
+        guard let v = readDropout else { throw JSONReader.Mismatch() }
+        self.dropout = v
+        guard let v = readVocabulary else { throw JSONReader.Mismatch() }
+        self.vocabulary = v
+        guard let v = readVocabularySize else { throw JSONReader.Mismatch() }
+        self.vocabularySize = v
+        guard let v = readMaxVocabulary else { throw JSONReader.Mismatch() }
+        self.maxVocabulary = v
+        guard let v = readParameters else { throw JSONReader.Mismatch() }
+        self.parameters = v
+        guard let v = readBytesInMemory else { throw JSONReader.Mismatch() }
+        self.bytesInMemory = v
+        guard let v = readLoaded else { throw JSONReader.Mismatch() }
+        self.loaded = v
+        guard let v = readState else { throw JSONReader.Mismatch() }
+        self.state = v
+        guard let v = readOptimizer else { throw JSONReader.Mismatch() }
+        self.optimizer = v
+        guard let v = readLearningRate else { throw JSONReader.Mismatch() }
+        self.learningRate = v
+        guard let v = readClip else { throw JSONReader.Mismatch() }
+        self.clip = v
+        guard let v = readClipValue else { throw JSONReader.Mismatch() }
+        self.clipValue = v
+        guard let v = readBatchSize else { throw JSONReader.Mismatch() }
+        self.batchSize = v
+        guard let v = readSeqLength else { throw JSONReader.Mismatch() }
+        self.seqLength = v
+        guard let v = readSteps else { throw JSONReader.Mismatch() }
+        self.steps = v
+        guard let v = readCharactersSeen else { throw JSONReader.Mismatch() }
+        self.charactersSeen = v
+        if let v = readLastLoss {
+            self.lastLoss = v
+        } else {
+            self.lastLoss = nil
+        }
+        if let v = readLastValidationLoss {
+            self.lastValidationLoss = v
+        } else {
+            self.lastValidationLoss = nil
+        }
+        guard let v = readLossHistory else { throw JSONReader.Mismatch() }
+        self.lossHistory = v
+        guard let v = readFeedBacklogBytes else { throw JSONReader.Mismatch() }
+        self.feedBacklogBytes = v
+        guard let v = readFeedTotalBytes else { throw JSONReader.Mismatch() }
+        self.feedTotalBytes = v
+        guard let v = readSamplingDefaults else { throw JSONReader.Mismatch() }
+        self.samplingDefaults = v
+        if let v = readError {
+            self.error = v
+        } else {
+            self.error = nil
+        }
+        if let v = readKeptBest {
+            self.keptBest = v
+        } else {
+            self.keptBest = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1108,6 +1725,108 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         o["vocabulary_size"] = vocabularySize.wire
         return .object(o)
     }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"architecture\":".utf8)
+        architecture.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"batch_size\":".utf8)
+        batchSize.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"bytes_in_memory\":".utf8)
+        bytesInMemory.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"characters_seen\":".utf8)
+        charactersSeen.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"clip\":".utf8)
+        clip.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"clip_value\":".utf8)
+        clipValue.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"dropout\":".utf8)
+        dropout.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"embedding_size\":".utf8)
+        embeddingSize.writeWire(into: &out)
+        if let v = error {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"error\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"feed_backlog_bytes\":".utf8)
+        feedBacklogBytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"feed_total_bytes\":".utf8)
+        feedTotalBytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"hidden_size\":".utf8)
+        hiddenSize.writeWire(into: &out)
+        if let v = keptBest {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"kept_best\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = lastLoss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"last_loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = lastValidationLoss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"last_validation_loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"layers\":".utf8)
+        layers.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"learning_rate\":".utf8)
+        learningRate.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"loaded\":".utf8)
+        loaded.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"loss_history\":".utf8)
+        lossHistory.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"max_vocabulary\":".utf8)
+        maxVocabulary.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"name\":".utf8)
+        name.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"optimizer\":".utf8)
+        optimizer.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"parameters\":".utf8)
+        parameters.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"sampling_defaults\":".utf8)
+        samplingDefaults.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"seq_length\":".utf8)
+        seqLength.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"state\":".utf8)
+        state.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"steps\":".utf8)
+        steps.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"vocabulary\":".utf8)
+        vocabulary.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"vocabulary_size\":".utf8)
+        vocabularySize.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
 }
 
 /// Sampling defaults.
@@ -1144,6 +1863,22 @@ public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readTemperature: Double? = nil
+        var readLength: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "temperature": readTemperature = try Double(reading: &reader)
+            case "length": readLength = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readTemperature else { throw JSONReader.Mismatch() }
+        self.temperature = v
+        guard let v = readLength else { throw JSONReader.Mismatch() }
+        self.length = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1153,6 +1888,16 @@ public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
         o["length"] = length.wire
         o["temperature"] = temperature.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"length\":".utf8)
+        length.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"temperature\":".utf8)
+        temperature.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -1190,6 +1935,22 @@ public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readPath: String? = nil
+        var readBytes: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "path": readPath = try String(reading: &reader)
+            case "bytes": readBytes = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readPath else { throw JSONReader.Mismatch() }
+        self.path = v
+        guard let v = readBytes else { throw JSONReader.Mismatch() }
+        self.bytes = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1199,6 +1960,16 @@ public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
         o["bytes"] = bytes.wire
         o["path"] = path.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"bytes\":".utf8)
+        bytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"path\":".utf8)
+        path.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -1236,6 +2007,22 @@ public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readId: JSON? = nil
+        var readText: String? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "id": readId = try JSON(reading: &reader)
+            case "text": readText = try String(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readId else { throw JSONReader.Mismatch() }
+        self.id = v
+        guard let v = readText else { throw JSONReader.Mismatch() }
+        self.text = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1245,6 +2032,16 @@ public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
         o["id"] = id.wire
         o["text"] = text.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"id\":".utf8)
+        id.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"text\":".utf8)
+        text.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -1310,6 +2107,34 @@ public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readText: String? = nil
+        var readCharacters: Int? = nil
+        var readCharactersPerSecond: Double? = nil
+        var readStopReason: SampleStop? = nil
+        var readSeed: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "text": readText = try String(reading: &reader)
+            case "characters": readCharacters = try Int(reading: &reader)
+            case "characters_per_second": readCharactersPerSecond = try Double(reading: &reader)
+            case "stop_reason": readStopReason = try SampleStop(reading: &reader)
+            case "seed": readSeed = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readText else { throw JSONReader.Mismatch() }
+        self.text = v
+        guard let v = readCharacters else { throw JSONReader.Mismatch() }
+        self.characters = v
+        guard let v = readCharactersPerSecond else { throw JSONReader.Mismatch() }
+        self.charactersPerSecond = v
+        guard let v = readStopReason else { throw JSONReader.Mismatch() }
+        self.stopReason = v
+        guard let v = readSeed else { throw JSONReader.Mismatch() }
+        self.seed = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1322,6 +2147,25 @@ public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
         o["stop_reason"] = stopReason.wire
         o["text"] = text.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"characters\":".utf8)
+        characters.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"characters_per_second\":".utf8)
+        charactersPerSecond.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"seed\":".utf8)
+        seed.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"stop_reason\":".utf8)
+        stopReason.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"text\":".utf8)
+        text.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -1429,6 +2273,58 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readLoss: Double? = nil
+        var readBitsPerCharacter: Double? = nil
+        var readCharacters: Int? = nil
+        var readAnswerAccuracy: Double? = nil
+        var readExactMatch: Double? = nil
+        var readSamples: Int? = nil
+        var readUnit: Unit? = nil
+        var readUnknownCharacters: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "loss": readLoss = try Double(reading: &reader)
+            case "bits_per_character": readBitsPerCharacter = try Double(reading: &reader)
+            case "characters": readCharacters = try Int(reading: &reader)
+            case "answer_accuracy": readAnswerAccuracy = try Double(reading: &reader)
+            case "exact_match": readExactMatch = try Double(reading: &reader)
+            case "samples": readSamples = try Int(reading: &reader)
+            case "unit": readUnit = try Unit(reading: &reader)
+            case "unknown_characters": readUnknownCharacters = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readLoss else { throw JSONReader.Mismatch() }
+        self.loss = v
+        guard let v = readBitsPerCharacter else { throw JSONReader.Mismatch() }
+        self.bitsPerCharacter = v
+        guard let v = readCharacters else { throw JSONReader.Mismatch() }
+        self.characters = v
+        if let v = readAnswerAccuracy {
+            self.answerAccuracy = v
+        } else {
+            self.answerAccuracy = nil
+        }
+        if let v = readExactMatch {
+            self.exactMatch = v
+        } else {
+            self.exactMatch = nil
+        }
+        if let v = readSamples {
+            self.samples = v
+        } else {
+            self.samples = nil
+        }
+        guard let v = readUnit else { throw JSONReader.Mismatch() }
+        self.unit = v
+        if let v = readUnknownCharacters {
+            self.unknownCharacters = v
+        } else {
+            self.unknownCharacters = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1445,6 +2341,46 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         if let v = unknownCharacters { o["unknown_characters"] = v.wire }
         return .object(o)
     }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if let v = answerAccuracy {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"answer_accuracy\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"bits_per_character\":".utf8)
+        bitsPerCharacter.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"characters\":".utf8)
+        characters.writeWire(into: &out)
+        if let v = exactMatch {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"exact_match\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"loss\":".utf8)
+        loss.writeWire(into: &out)
+        if let v = samples {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"samples\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"unit\":".utf8)
+        unit.writeWire(into: &out)
+        if let v = unknownCharacters {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"unknown_characters\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
     /// The values of `unit`.
     public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
         case character = "character"
@@ -1458,7 +2394,14 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
 }
 
@@ -1722,6 +2665,146 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readJob: String? = nil
+        var readModel: String? = nil
+        var readState: JobState? = nil
+        var readStep: Int? = nil
+        var readTotalSteps: Int? = nil
+        var readEpoch: Double? = nil
+        var readLoss: Double? = nil
+        var readValidationLoss: Double? = nil
+        var readCharactersPerSecond: Double? = nil
+        var readElapsedSeconds: Double? = nil
+        var readEtaSeconds: Double? = nil
+        var readError: String? = nil
+        var readCurriculumLength: Int? = nil
+        var readCurriculumNesting: Int? = nil
+        var readAnswerAccuracy: Double? = nil
+        var readExactMatch: Double? = nil
+        var readBestValidationLoss: Double? = nil
+        var readBestStep: Int? = nil
+        var readKeptBest: Bool? = nil
+        var readLearningRate: Double? = nil
+        var readStopReason: JobStopReason? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "job": readJob = try String(reading: &reader)
+            case "model": readModel = try String(reading: &reader)
+            case "state": readState = try JobState(reading: &reader)
+            case "step": readStep = try Int(reading: &reader)
+            case "total_steps": readTotalSteps = try Int(reading: &reader)
+            case "epoch": readEpoch = try Double(reading: &reader)
+            case "loss": readLoss = try Double(reading: &reader)
+            case "validation_loss": readValidationLoss = try Double(reading: &reader)
+            case "characters_per_second": readCharactersPerSecond = try Double(reading: &reader)
+            case "elapsed_seconds": readElapsedSeconds = try Double(reading: &reader)
+            case "eta_seconds": readEtaSeconds = try Double(reading: &reader)
+            case "error": readError = try String(reading: &reader)
+            case "curriculum_length": readCurriculumLength = try Int(reading: &reader)
+            case "curriculum_nesting": readCurriculumNesting = try Int(reading: &reader)
+            case "answer_accuracy": readAnswerAccuracy = try Double(reading: &reader)
+            case "exact_match": readExactMatch = try Double(reading: &reader)
+            case "best_validation_loss": readBestValidationLoss = try Double(reading: &reader)
+            case "best_step": readBestStep = try Int(reading: &reader)
+            case "kept_best": readKeptBest = try Bool(reading: &reader)
+            case "learning_rate": readLearningRate = try Double(reading: &reader)
+            case "stop_reason": readStopReason = try JobStopReason(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readJob else { throw JSONReader.Mismatch() }
+        self.job = v
+        guard let v = readModel else { throw JSONReader.Mismatch() }
+        self.model = v
+        guard let v = readState else { throw JSONReader.Mismatch() }
+        self.state = v
+        guard let v = readStep else { throw JSONReader.Mismatch() }
+        self.step = v
+        if let v = readTotalSteps {
+            self.totalSteps = v
+        } else {
+            self.totalSteps = nil
+        }
+        if let v = readEpoch {
+            self.epoch = v
+        } else {
+            self.epoch = nil
+        }
+        if let v = readLoss {
+            self.loss = v
+        } else {
+            self.loss = nil
+        }
+        if let v = readValidationLoss {
+            self.validationLoss = v
+        } else {
+            self.validationLoss = nil
+        }
+        if let v = readCharactersPerSecond {
+            self.charactersPerSecond = v
+        } else {
+            self.charactersPerSecond = nil
+        }
+        guard let v = readElapsedSeconds else { throw JSONReader.Mismatch() }
+        self.elapsedSeconds = v
+        if let v = readEtaSeconds {
+            self.etaSeconds = v
+        } else {
+            self.etaSeconds = nil
+        }
+        if let v = readError {
+            self.error = v
+        } else {
+            self.error = nil
+        }
+        if let v = readCurriculumLength {
+            self.curriculumLength = v
+        } else {
+            self.curriculumLength = nil
+        }
+        if let v = readCurriculumNesting {
+            self.curriculumNesting = v
+        } else {
+            self.curriculumNesting = nil
+        }
+        if let v = readAnswerAccuracy {
+            self.answerAccuracy = v
+        } else {
+            self.answerAccuracy = nil
+        }
+        if let v = readExactMatch {
+            self.exactMatch = v
+        } else {
+            self.exactMatch = nil
+        }
+        if let v = readBestValidationLoss {
+            self.bestValidationLoss = v
+        } else {
+            self.bestValidationLoss = nil
+        }
+        if let v = readBestStep {
+            self.bestStep = v
+        } else {
+            self.bestStep = nil
+        }
+        if let v = readKeptBest {
+            self.keptBest = v
+        } else {
+            self.keptBest = nil
+        }
+        if let v = readLearningRate {
+            self.learningRate = v
+        } else {
+            self.learningRate = nil
+        }
+        if let v = readStopReason {
+            self.stopReason = v
+        } else {
+            self.stopReason = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1751,6 +2834,114 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         if let v = validationLoss { o["validation_loss"] = v.wire }
         return .object(o)
     }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if let v = answerAccuracy {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"answer_accuracy\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = bestStep {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"best_step\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = bestValidationLoss {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"best_validation_loss\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = charactersPerSecond {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"characters_per_second\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = curriculumLength {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"curriculum_length\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = curriculumNesting {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"curriculum_nesting\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"elapsed_seconds\":".utf8)
+        elapsedSeconds.writeWire(into: &out)
+        more = true
+        if let v = epoch {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"epoch\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = error {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"error\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = etaSeconds {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"eta_seconds\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = exactMatch {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"exact_match\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"job\":".utf8)
+        job.writeWire(into: &out)
+        if let v = keptBest {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"kept_best\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = learningRate {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"learning_rate\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = loss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"model\":".utf8)
+        model.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"state\":".utf8)
+        state.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"step\":".utf8)
+        step.writeWire(into: &out)
+        if let v = stopReason {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"stop_reason\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = totalSteps {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"total_steps\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = validationLoss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"validation_loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
 }
 
 /// Jobs.
@@ -1778,6 +2969,18 @@ public struct JobList: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readJobs: [JobInfo]? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "jobs": readJobs = try [JobInfo](reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readJobs else { throw JSONReader.Mismatch() }
+        self.jobs = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1786,6 +2989,13 @@ public struct JobList: Sendable, Hashable, Codable, WireStruct {
         var o = JSONObject(capacity: 1)
         o["jobs"] = jobs.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"jobs\":".utf8)
+        jobs.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -1842,6 +3052,30 @@ public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readAcceptedBytes: Int? = nil
+        var readBacklogBytes: Int? = nil
+        var readNewCharacters: Int? = nil
+        var readSpoolEnd: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "accepted_bytes": readAcceptedBytes = try Int(reading: &reader)
+            case "backlog_bytes": readBacklogBytes = try Int(reading: &reader)
+            case "new_characters": readNewCharacters = try Int(reading: &reader)
+            case "spool_end": readSpoolEnd = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readAcceptedBytes else { throw JSONReader.Mismatch() }
+        self.acceptedBytes = v
+        guard let v = readBacklogBytes else { throw JSONReader.Mismatch() }
+        self.backlogBytes = v
+        guard let v = readNewCharacters else { throw JSONReader.Mismatch() }
+        self.newCharacters = v
+        guard let v = readSpoolEnd else { throw JSONReader.Mismatch() }
+        self.spoolEnd = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1853,6 +3087,22 @@ public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
         o["new_characters"] = newCharacters.wire
         o["spool_end"] = spoolEnd.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"accepted_bytes\":".utf8)
+        acceptedBytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"backlog_bytes\":".utf8)
+        backlogBytes.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"new_characters\":".utf8)
+        newCharacters.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"spool_end\":".utf8)
+        spoolEnd.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2023,6 +3273,105 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readTask: Task? = nil
+        var readLength: Int? = nil
+        var readNesting: Int? = nil
+        var readCurriculum: Curriculum? = nil
+        var readSequences: Sequences? = nil
+        var readSplit: Split? = nil
+        var readSeed: Int? = nil
+        var readAnswerOnlyLoss: Bool? = nil
+        var readReverseAnswer: Bool? = nil
+        var readReverseInput: Bool? = nil
+        var readDoubleInput: Bool? = nil
+        var readSamples: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "task": readTask = try Task(reading: &reader)
+            case "length": readLength = try Int(reading: &reader)
+            case "nesting": readNesting = try Int(reading: &reader)
+            case "curriculum": readCurriculum = try Curriculum(reading: &reader)
+            case "sequences": readSequences = try Sequences(reading: &reader)
+            case "split": readSplit = try Split(reading: &reader)
+            case "seed": readSeed = try Int(reading: &reader)
+            case "answer_only_loss": readAnswerOnlyLoss = try Bool(reading: &reader)
+            case "reverse_answer": readReverseAnswer = try Bool(reading: &reader)
+            case "reverse_input": readReverseInput = try Bool(reading: &reader)
+            case "double_input": readDoubleInput = try Bool(reading: &reader)
+            case "samples": readSamples = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        let p = WirePath.root
+        if let v = readTask {
+            self.task = v
+        } else {
+            self.task = nil
+        }
+        if let v = readLength {
+            if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+            if !(v <= 9) { throw RPCError.invalid(p, "maximum", "must be <= 9, got \(v)") }
+            self.length = v
+        } else {
+            self.length = nil
+        }
+        if let v = readNesting {
+            if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+            if !(v <= 10) { throw RPCError.invalid(p, "maximum", "must be <= 10, got \(v)") }
+            self.nesting = v
+        } else {
+            self.nesting = nil
+        }
+        if let v = readCurriculum {
+            self.curriculum = v
+        } else {
+            self.curriculum = nil
+        }
+        if let v = readSequences {
+            self.sequences = v
+        } else {
+            self.sequences = nil
+        }
+        if let v = readSplit {
+            self.split = v
+        } else {
+            self.split = nil
+        }
+        if let v = readSeed {
+            if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
+            self.seed = v
+        } else {
+            self.seed = nil
+        }
+        if let v = readAnswerOnlyLoss {
+            self.answerOnlyLoss = v
+        } else {
+            self.answerOnlyLoss = true
+        }
+        if let v = readReverseAnswer {
+            self.reverseAnswer = v
+        } else {
+            self.reverseAnswer = false
+        }
+        if let v = readReverseInput {
+            self.reverseInput = v
+        } else {
+            self.reverseInput = false
+        }
+        if let v = readDoubleInput {
+            self.doubleInput = v
+        } else {
+            self.doubleInput = false
+        }
+        if let v = readSamples {
+            if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
+            self.samples = v
+        } else {
+            self.samples = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2043,6 +3392,65 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         if let v = task { o["task"] = v.wire }
         return .object(o)
     }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"answer_only_loss\":".utf8)
+        answerOnlyLoss.writeWire(into: &out)
+        more = true
+        if let v = curriculum {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"curriculum\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"double_input\":".utf8)
+        doubleInput.writeWire(into: &out)
+        if let v = length {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"length\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = nesting {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"nesting\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"reverse_answer\":".utf8)
+        reverseAnswer.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"reverse_input\":".utf8)
+        reverseInput.writeWire(into: &out)
+        if let v = samples {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"samples\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = seed {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"seed\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = sequences {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"sequences\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = split {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"split\":".utf8)
+            v.writeWire(into: &out)
+        }
+        if let v = task {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"task\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
     /// The values of `task`.
     public enum Task: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
         case program = "program"
@@ -2057,7 +3465,14 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
     /// The values of `curriculum`.
     public enum Curriculum: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
@@ -2074,7 +3489,14 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
     /// The values of `sequences`.
     public enum Sequences: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
@@ -2089,7 +3511,14 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
     /// The values of `split`.
     public enum Split: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
@@ -2105,7 +3534,14 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
 }
 
@@ -2167,6 +3603,36 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readName: String? = nil
+        var readType: String? = nil
+        var readDefault: String? = nil
+        var readDescription: String? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "name": readName = try String(reading: &reader)
+            case "type": readType = try String(reading: &reader)
+            case "default": readDefault = try String(reading: &reader)
+            case "description": readDescription = try String(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readName else { throw JSONReader.Mismatch() }
+        self.name = v
+        guard let v = readType else { throw JSONReader.Mismatch() }
+        self.type = v
+        if let v = readDefault {
+            self.default = v
+        } else {
+            self.default = nil
+        }
+        if let v = readDescription {
+            self.description = v
+        } else {
+            self.description = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2178,6 +3644,31 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
         o["name"] = name.wire
         o["type"] = type.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if let v = `default` {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"default\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if let v = description {
+            if more { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: "\"description\":".utf8)
+            v.writeWire(into: &out)
+            more = true
+        }
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"name\":".utf8)
+        name.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"type\":".utf8)
+        type.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2233,6 +3724,30 @@ public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readName: String? = nil
+        var readDescription: String? = nil
+        var readPath: String? = nil
+        var readParameters: [PluginParameter]? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "name": readName = try String(reading: &reader)
+            case "description": readDescription = try String(reading: &reader)
+            case "path": readPath = try String(reading: &reader)
+            case "parameters": readParameters = try [PluginParameter](reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readName else { throw JSONReader.Mismatch() }
+        self.name = v
+        guard let v = readDescription else { throw JSONReader.Mismatch() }
+        self.description = v
+        guard let v = readPath else { throw JSONReader.Mismatch() }
+        self.path = v
+        guard let v = readParameters else { throw JSONReader.Mismatch() }
+        self.parameters = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2244,6 +3759,22 @@ public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
         o["parameters"] = parameters.wire
         o["path"] = path.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"description\":".utf8)
+        description.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"name\":".utf8)
+        name.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"parameters\":".utf8)
+        parameters.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"path\":".utf8)
+        path.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2290,6 +3821,26 @@ public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readBuiltins: [String]? = nil
+        var readPlugins: [PluginInfo]? = nil
+        var readProblems: [String]? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "builtins": readBuiltins = try [String](reading: &reader)
+            case "plugins": readPlugins = try [PluginInfo](reading: &reader)
+            case "problems": readProblems = try [String](reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readBuiltins else { throw JSONReader.Mismatch() }
+        self.builtins = v
+        guard let v = readPlugins else { throw JSONReader.Mismatch() }
+        self.plugins = v
+        guard let v = readProblems else { throw JSONReader.Mismatch() }
+        self.problems = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2300,6 +3851,19 @@ public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
         o["plugins"] = plugins.wire
         o["problems"] = problems.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"builtins\":".utf8)
+        builtins.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"plugins\":".utf8)
+        plugins.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"problems\":".utf8)
+        problems.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2379,6 +3943,38 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readCpu: String? = nil
+        var readKernels: Kernels? = nil
+        var readSelectedBy: String? = nil
+        var readSupportedKernels: [String]? = nil
+        var readGemm: String? = nil
+        var readThreads: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "cpu": readCpu = try String(reading: &reader)
+            case "kernels": readKernels = try Kernels(reading: &reader)
+            case "selected_by": readSelectedBy = try String(reading: &reader)
+            case "supported_kernels": readSupportedKernels = try [String](reading: &reader)
+            case "gemm": readGemm = try String(reading: &reader)
+            case "threads": readThreads = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readCpu else { throw JSONReader.Mismatch() }
+        self.cpu = v
+        guard let v = readKernels else { throw JSONReader.Mismatch() }
+        self.kernels = v
+        guard let v = readSelectedBy else { throw JSONReader.Mismatch() }
+        self.selectedBy = v
+        guard let v = readSupportedKernels else { throw JSONReader.Mismatch() }
+        self.supportedKernels = v
+        guard let v = readGemm else { throw JSONReader.Mismatch() }
+        self.gemm = v
+        guard let v = readThreads else { throw JSONReader.Mismatch() }
+        self.threads = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2392,6 +3988,28 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
         o["supported_kernels"] = supportedKernels.wire
         o["threads"] = threads.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"cpu\":".utf8)
+        cpu.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"gemm\":".utf8)
+        gemm.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"kernels\":".utf8)
+        kernels.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"selected_by\":".utf8)
+        selectedBy.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"supported_kernels\":".utf8)
+        supportedKernels.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"threads\":".utf8)
+        threads.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
     /// The values of `kernels`.
     public enum Kernels: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
@@ -2407,7 +4025,14 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
 }
 
@@ -2476,6 +4101,37 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readJob: String? = nil
+        var readStep: Int? = nil
+        var readValidationLoss: Double? = nil
+        var readLastStep: Int? = nil
+        var readLastValidationLoss: Double? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "job": readJob = try String(reading: &reader)
+            case "step": readStep = try Int(reading: &reader)
+            case "validation_loss": readValidationLoss = try Double(reading: &reader)
+            case "last_step": readLastStep = try Int(reading: &reader)
+            case "last_validation_loss": readLastValidationLoss = try Double(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readJob else { throw JSONReader.Mismatch() }
+        self.job = v
+        guard let v = readStep else { throw JSONReader.Mismatch() }
+        self.step = v
+        guard let v = readValidationLoss else { throw JSONReader.Mismatch() }
+        self.validationLoss = v
+        guard let v = readLastStep else { throw JSONReader.Mismatch() }
+        self.lastStep = v
+        if let v = readLastValidationLoss {
+            self.lastValidationLoss = v
+        } else {
+            self.lastValidationLoss = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2488,6 +4144,30 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
         o["step"] = step.wire
         o["validation_loss"] = validationLoss.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"job\":".utf8)
+        job.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"last_step\":".utf8)
+        lastStep.writeWire(into: &out)
+        if let v = lastValidationLoss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"last_validation_loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"step\":".utf8)
+        step.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"validation_loss\":".utf8)
+        validationLoss.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2557,6 +4237,37 @@ public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readName: String? = nil
+        var readStep: Int? = nil
+        var readValidationLoss: Double? = nil
+        var readBytes: Int? = nil
+        var readCreated: Double? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "name": readName = try String(reading: &reader)
+            case "step": readStep = try Int(reading: &reader)
+            case "validation_loss": readValidationLoss = try Double(reading: &reader)
+            case "bytes": readBytes = try Int(reading: &reader)
+            case "created": readCreated = try Double(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readName else { throw JSONReader.Mismatch() }
+        self.name = v
+        guard let v = readStep else { throw JSONReader.Mismatch() }
+        self.step = v
+        if let v = readValidationLoss {
+            self.validationLoss = v
+        } else {
+            self.validationLoss = nil
+        }
+        guard let v = readBytes else { throw JSONReader.Mismatch() }
+        self.bytes = v
+        guard let v = readCreated else { throw JSONReader.Mismatch() }
+        self.created = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2569,6 +4280,30 @@ public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
         o["step"] = step.wire
         if let v = validationLoss { o["validation_loss"] = v.wire }
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"bytes\":".utf8)
+        bytes.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"created\":".utf8)
+        created.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"name\":".utf8)
+        name.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"step\":".utf8)
+        step.writeWire(into: &out)
+        if let v = validationLoss {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"validation_loss\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2607,6 +4342,22 @@ public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readSnapshots: [SnapshotInfo]? = nil
+        var readLimit: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "snapshots": readSnapshots = try [SnapshotInfo](reading: &reader)
+            case "limit": readLimit = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readSnapshots else { throw JSONReader.Mismatch() }
+        self.snapshots = v
+        guard let v = readLimit else { throw JSONReader.Mismatch() }
+        self.limit = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2616,6 +4367,16 @@ public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
         o["limit"] = limit.wire
         o["snapshots"] = snapshots.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"limit\":".utf8)
+        limit.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"snapshots\":".utf8)
+        snapshots.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2635,7 +4396,14 @@ public enum JobStopReason: String, Sendable, Hashable, CaseIterable, Codable, Wi
         self = value
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+        self = value
+    }
+
     public var wire: JSON { .string(rawValue) }
+
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
 }
 
 /// How surprising one text is to the model.
@@ -2696,6 +4464,33 @@ public struct TextScore: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readCharacters: Int? = nil
+        var readBitsPerCharacter: Double? = nil
+        var readTotalBits: Double? = nil
+        var readSurprisal: [Double]? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "characters": readCharacters = try Int(reading: &reader)
+            case "bits_per_character": readBitsPerCharacter = try Double(reading: &reader)
+            case "total_bits": readTotalBits = try Double(reading: &reader)
+            case "surprisal": readSurprisal = try [Double](reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readCharacters else { throw JSONReader.Mismatch() }
+        self.characters = v
+        guard let v = readBitsPerCharacter else { throw JSONReader.Mismatch() }
+        self.bitsPerCharacter = v
+        guard let v = readTotalBits else { throw JSONReader.Mismatch() }
+        self.totalBits = v
+        if let v = readSurprisal {
+            self.surprisal = v
+        } else {
+            self.surprisal = nil
+        }
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2707,6 +4502,27 @@ public struct TextScore: Sendable, Hashable, Codable, WireStruct {
         if let v = surprisal { o["surprisal"] = v.wire }
         o["total_bits"] = totalBits.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var more = false
+        if more { out.append(UInt8(ascii: ",")) }
+        out.append(contentsOf: "\"bits_per_character\":".utf8)
+        bitsPerCharacter.writeWire(into: &out)
+        more = true
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"characters\":".utf8)
+        characters.writeWire(into: &out)
+        if let v = surprisal {
+            out.append(UInt8(ascii: ","))
+            out.append(contentsOf: "\"surprisal\":".utf8)
+            v.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"total_bits\":".utf8)
+        totalBits.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2755,6 +4571,26 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readScores: [TextScore]? = nil
+        var readUnit: Unit? = nil
+        var readCharactersPerSecond: Double? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "scores": readScores = try [TextScore](reading: &reader)
+            case "unit": readUnit = try Unit(reading: &reader)
+            case "characters_per_second": readCharactersPerSecond = try Double(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readScores else { throw JSONReader.Mismatch() }
+        self.scores = v
+        guard let v = readUnit else { throw JSONReader.Mismatch() }
+        self.unit = v
+        guard let v = readCharactersPerSecond else { throw JSONReader.Mismatch() }
+        self.charactersPerSecond = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2765,6 +4601,19 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
         o["scores"] = scores.wire
         o["unit"] = unit.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"characters_per_second\":".utf8)
+        charactersPerSecond.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"scores\":".utf8)
+        scores.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"unit\":".utf8)
+        unit.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
     /// The values of `unit`.
     public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
@@ -2779,7 +4628,14 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
             self = value
         }
 
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
         public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
 }
 
@@ -2859,6 +4715,38 @@ public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readInProgress: Int? = nil
+        var readSamples: Int? = nil
+        var readCharacters: Int? = nil
+        var readSteps: Int? = nil
+        var readMeanBatch: Double? = nil
+        var readLargestBatch: Int? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "in_progress": readInProgress = try Int(reading: &reader)
+            case "samples": readSamples = try Int(reading: &reader)
+            case "characters": readCharacters = try Int(reading: &reader)
+            case "steps": readSteps = try Int(reading: &reader)
+            case "mean_batch": readMeanBatch = try Double(reading: &reader)
+            case "largest_batch": readLargestBatch = try Int(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readInProgress else { throw JSONReader.Mismatch() }
+        self.inProgress = v
+        guard let v = readSamples else { throw JSONReader.Mismatch() }
+        self.samples = v
+        guard let v = readCharacters else { throw JSONReader.Mismatch() }
+        self.characters = v
+        guard let v = readSteps else { throw JSONReader.Mismatch() }
+        self.steps = v
+        guard let v = readMeanBatch else { throw JSONReader.Mismatch() }
+        self.meanBatch = v
+        guard let v = readLargestBatch else { throw JSONReader.Mismatch() }
+        self.largestBatch = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2872,6 +4760,28 @@ public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
         o["samples"] = samples.wire
         o["steps"] = steps.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"characters\":".utf8)
+        characters.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"in_progress\":".utf8)
+        inProgress.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"largest_batch\":".utf8)
+        largestBatch.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"mean_batch\":".utf8)
+        meanBatch.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"samples\":".utf8)
+        samples.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"steps\":".utf8)
+        steps.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }
 
@@ -2911,6 +4821,22 @@ public struct MetricsText: Sendable, Hashable, Codable, WireStruct {
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
+    public init(reading reader: inout JSONReader) throws {
+        var readText: String? = nil
+        var readContentType: String? = nil
+        try reader.readObject { key, reader in
+            switch key {
+            case "text": readText = try String(reading: &reader)
+            case "content_type": readContentType = try String(reading: &reader)
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard let v = readText else { throw JSONReader.Mismatch() }
+        self.text = v
+        guard let v = readContentType else { throw JSONReader.Mismatch() }
+        self.contentType = v
+    }
+
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2920,5 +4846,15 @@ public struct MetricsText: Sendable, Hashable, Codable, WireStruct {
         o["content_type"] = contentType.wire
         o["text"] = text.wire
         return .object(o)
+    }
+
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: "\"content_type\":".utf8)
+        contentType.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        out.append(contentsOf: "\"text\":".utf8)
+        text.writeWire(into: &out)
+        out.append(UInt8(ascii: "}"))
     }
 }

@@ -7,8 +7,19 @@ public protocol WireCodable: Sendable {
     ///
     /// - Throws: ``RPCError`` `-32602` naming the parameter and the rule it broke.
     init(wire: JSON, at path: WirePath) throws(RPCError)
+    /// Decodes the value straight from JSON text, without a tree. Succeeds exactly when
+    /// ``init(wire:at:)`` would succeed on the parsed text, with the same value; on any
+    /// failure it throws without saying why, and the caller decodes the tree for the message.
+    init(reading reader: inout JSONReader) throws
     /// The value as JSON.
     var wire: JSON { get }
+    /// Appends the value's JSON text (what `JSONWriter.write(wire, into:)` appends) without
+    /// building the tree: answers written straight to bytes.
+    func writeWire(into out: inout [UInt8])
+}
+
+extension WireCodable {
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.write(wire, into: &out) }
 }
 
 /// A generated object type: its members' wire names in declaration (by-position) order.
@@ -115,6 +126,7 @@ extension WireStruct {
 }
 
 extension String: WireCodable {
+    public init(reading reader: inout JSONReader) throws { self = try reader.readString() }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .string(let s) = wire else {
             throw RPCError.invalid(path, "type", "must be a string, got \(wire.kindName)")
@@ -122,9 +134,11 @@ extension String: WireCodable {
         self = s
     }
     public var wire: JSON { .string(self) }
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(self, into: &out) }
 }
 
 extension Bool: WireCodable {
+    public init(reading reader: inout JSONReader) throws { self = try reader.readBool() }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .bool(let b) = wire else {
             throw RPCError.invalid(path, "type", "must be true or false, got \(wire.kindName)")
@@ -132,9 +146,14 @@ extension Bool: WireCodable {
         self = b
     }
     public var wire: JSON { .bool(self) }
+    public func writeWire(into out: inout [UInt8]) { out.append(contentsOf: (self ? "true" : "false").utf8) }
 }
 
 extension Int: WireCodable {
+    public init(reading reader: inout JSONReader) throws {
+        guard let v = try reader.readNumber().exactly(Int.self) else { throw JSONReader.Mismatch() }
+        self = v
+    }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .number(let n) = wire else {
             throw RPCError.invalid(path, "type", "must be an integer, got \(wire.kindName)")
@@ -148,9 +167,13 @@ extension Int: WireCodable {
         self = v
     }
     public var wire: JSON { .integer(self) }
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeInteger(Int64(self), into: &out) }
 }
 
 extension Double: WireCodable {
+    public init(reading reader: inout JSONReader) throws {
+        self = try reader.readNull() ? .nan : reader.readNumber().doubleValue
+    }
     /// A number; `null` is NaN, which is how a non-finite value (a diverged loss) travels,
     /// since JSON has no NaN. Every number parameter of the contract has a bound, which NaN
     /// fails, so a `null` parameter is refused naming itself.
@@ -162,14 +185,22 @@ extension Double: WireCodable {
         }
     }
     public var wire: JSON { .double(self) }
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.writeDouble(self, into: &out) }
 }
 
 extension JSON: WireCodable {
+    public init(reading reader: inout JSONReader) throws { self = try reader.readValue() }
     public init(wire: JSON, at path: WirePath) { self = wire }
     public var wire: JSON { self }
+    public func writeWire(into out: inout [UInt8]) { JSONWriter.write(self, into: &out) }
 }
 
 extension Array: WireCodable where Element: WireCodable {
+    public init(reading reader: inout JSONReader) throws {
+        var out: [Element] = []
+        try reader.readArray { out.append(try Element(reading: &$0)) }
+        self = out
+    }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .array(let items) = wire else {
             throw RPCError.invalid(path, "type", "must be an array, got \(wire.kindName)")
@@ -180,4 +211,12 @@ extension Array: WireCodable where Element: WireCodable {
         self = out
     }
     public var wire: JSON { .array(map(\.wire)) }
+    public func writeWire(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (i, element) in enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            element.writeWire(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
 }

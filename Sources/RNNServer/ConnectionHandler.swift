@@ -29,7 +29,10 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var peer = "unix"
     /// Closes the connection when it has had nothing to do for the idle time: no request
     /// outstanding (a stream or a job being waited for is not idle), no complete line sent.
+    /// One timer per connection, moved on only when it fires: a request costs no timer work.
     private var idleTimer: Scheduled<Void>?
+    /// When the connection last had nothing to do (connected, or its last answer written).
+    private var idleSince = NIODeadline.now()
 
     /// Lines read while the connection was at its limit of unanswered requests, in order.
     private var pending: [LineFrame] = []
@@ -63,16 +66,27 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                     peer = "pid \(credentials.pid) uid \(credentials.uid) gid \(credentials.gid)"
                 }
         }
-        armIdleTimer(loop: context.eventLoop, channel: context.channel)
+        idleSince = .now()
+        let idle = TimeAmount.milliseconds(Int64(connections.limits().idleConnectionSeconds * 1000))
+        armIdleTimer(loop: context.eventLoop, channel: context.channel, deadline: idleSince + idle)
         context.fireChannelActive()
     }
 
-    /// Starts (again) the idle countdown; on the channel's event loop only.
-    private func armIdleTimer(loop: any EventLoop, channel: any Channel) {
-        idleTimer?.cancel()
-        let seconds = connections.limits().idleConnectionSeconds
-        idleTimer = loop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+    /// Starts the idle countdown to `deadline`; on the channel's event loop only.
+    private func armIdleTimer(loop: any EventLoop, channel: any Channel, deadline: NIODeadline) {
+        idleTimer = loop.scheduleTask(deadline: deadline) { [self] in idleTimerFired(loop: loop, channel: channel) }
+    }
+
+    private func idleTimerFired(loop: any EventLoop, channel: any Channel) {
+        idleTimer = nil
+        guard channel.isActive else { return }
+        let idle = TimeAmount.milliseconds(Int64(connections.limits().idleConnectionSeconds * 1000))
+        if outstanding > 0 || !pending.isEmpty {
+            armIdleTimer(loop: loop, channel: channel, deadline: .now() + idle)
+        } else if idleSince + idle <= .now() {
             channel.close(promise: nil)
+        } else {
+            armIdleTimer(loop: loop, channel: channel, deadline: idleSince + idle)
         }
     }
 
@@ -114,15 +128,13 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let bytes = Array(buffer.readableBytesView)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
             outstanding += 1
-            idleTimer?.cancel()
-            idleTimer = nil
             let finished = loop.makePromise(of: Void.self)
             finished.futureResult.whenComplete { [self] _ in answered(channel: channel, loop: loop) }
             let parsed: JSON?
             switch dispatcher.answerImmediately(line: bytes, readOnly: readOnly, peer: peer) {
             case .answered(let response):
                 if let response {
-                    channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in
+                    channel.writeAndFlush(channel.allocator.buffer(bytes: response)).whenComplete { _ in
                         finished.succeed()
                     }
                 } else {
@@ -174,8 +186,8 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         guard outstanding == 0, pending.isEmpty else { return }
         if inputClosed {
             channel.close(promise: nil)
-        } else if channel.isActive {
-            armIdleTimer(loop: loop, channel: channel)
+        } else {
+            idleSince = .now()
         }
     }
 

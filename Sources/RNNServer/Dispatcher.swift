@@ -21,22 +21,23 @@ public struct Dispatcher: Sendable {
 
     /// What ``answerImmediately(line:readOnly:peer:)`` did.
     public enum Immediate: Sendable {
-        /// Answered (nil: a notification, nothing to write).
-        case answered(String?)
+        /// Answered: the response line with its newline (nil: a notification, nothing to write).
+        case answered([UInt8]?)
         /// Needs the asynchronous path; the parsed line, if it was parsed.
         case deferred(JSON?)
     }
 
     /// Answers a single request for a method that reads only published state, on the
-    /// caller's thread (the connection's event loop): no hop, no wait. Anything else is
-    /// deferred to ``handle(_:readOnly:peer:send:)``.
+    /// caller's thread (the connection's event loop): no hop, no wait, and the result written
+    /// straight into the response's bytes. Anything else is deferred to
+    /// ``handle(_:readOnly:peer:send:)``.
     public func answerImmediately(line: [UInt8], readOnly: Bool, peer: String) -> Immediate {
         guard line.count <= Self.immediateLimit else { return .deferred(nil) }
         let value: JSON
         do {
             value = try JSONCoding.parse(line)
         } catch {
-            return .answered(JSONCoding.line(RPCResponse(id: .null, outcome: .failure(error)).json))
+            return .answered(Self.bytes(RPCResponse(id: .null, outcome: .failure(error))))
         }
         guard case .object(let members) = value, let name = members["method"]?.stringValue,
             let method = RPCMethods.byName[name], let immediate = method.immediate, !readOnly || method.isReadOnly
@@ -48,15 +49,37 @@ public struct Dispatcher: Sendable {
             return .deferred(value)
         }
         let start = ContinuousClock.now
-        let outcome: Result<JSON, RPCError>
+        // The envelope as RPCResponse.json writes it (keys in order: id, jsonrpc, result).
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONWriter.write(JSON(request.id ?? .null), into: &out)
+        out.append(contentsOf: #","jsonrpc":"2.0","result":"#.utf8)
+        let failure: RPCError?
         do {
-            outcome = .success(try immediate(service, request.params, RPCCall(peer: peer, isAdmin: !readOnly)))
+            let result = try immediate(service, request.params, RPCCall(peer: peer, isAdmin: !readOnly))
+            let resultStart = out.count
+            result.writeWire(into: &out)
+            assert(
+                Array(out[resultStart...]) == Array(JSONWriter.text(result.wire).utf8),
+                "\(type(of: result)).writeWire differs from its tree's text")
+            out.append(contentsOf: "}\n".utf8)
+            failure = nil
         } catch {
-            outcome = .failure(wireError(error, method: name, id: request.id))
+            failure = wireError(error, method: name, id: request.id)
         }
-        metrics.record(name, since: start, failed: outcome.isFailure)
+        metrics.record(name, since: start, failed: failure != nil)
         guard let id = request.id else { return .answered(nil) }
-        return .answered(JSONCoding.line(RPCResponse(id: id, outcome: outcome).json))
+        if let failure { return .answered(Self.bytes(RPCResponse(id: id, outcome: .failure(failure)))) }
+        return .answered(out)
+    }
+
+    /// A response as one line of bytes with its newline.
+    static func bytes(_ response: RPCResponse) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONWriter.write(response.json, into: &out)
+        out.append(0x0A)
+        return out
     }
 
     /// The response line for `line` (nil when nothing is to be answered). `send` writes a

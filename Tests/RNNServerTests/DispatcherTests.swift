@@ -69,7 +69,8 @@ import Testing
             case .answered(let line?) = dispatcher.answerImmediately(
                 line: Array(#"{"jsonrpc":"2.0","method":"model.list","id":1}"#.utf8), readOnly: true, peer: "t")
         else { Issue.record("model.list was not answered immediately"); return }
-        #expect(try JSONParser.parse(line)["result"]?["models"] == .array([]))
+        #expect(line.last == 0x0A)
+        #expect(try JSONParser.parse(line.dropLast())["result"]?["models"] == .array([]))
         guard
             case .deferred(let parsed?) = dispatcher.answerImmediately(
                 line: Array(#"{"jsonrpc":"2.0","method":"sample","params":{"model":"m"},"id":1}"#.utf8), readOnly: true,

@@ -1,0 +1,138 @@
+/// Reads one JSON text piece by piece, for decoders that build their own values instead of a
+/// ``JSON`` tree (a client decoding a large answer). It is the one parser's scanner, so it
+/// accepts exactly the texts ``JSONParser`` accepts, but it says only *that* a text did not
+/// fit, never why: a caller that meets ``Mismatch`` parses the text again as a tree, which
+/// gives the precise error (or a value of a shape the piecewise decoder does not expect).
+public struct JSONReader {
+    /// The text is not JSON, or not the value the decoder expected.
+    public struct Mismatch: Error {
+        public init() {}
+    }
+
+    private var parser: Parser
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) { parser = Parser(bytes: bytes) }
+
+    /// Runs `body` over the one JSON text in `bytes` (surrounding whitespace allowed) and
+    /// checks that it read the whole text.
+    public static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws -> T) throws -> T {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var reader = JSONReader(buffer)
+            reader.parser.skipSpace()
+            let value = try body(&reader)
+            reader.parser.skipSpace()
+            guard reader.parser.atEnd else { throw Mismatch() }
+            return value
+        }
+    }
+
+    /// The first byte of the next value (nil at the end of the text), for a decoder that
+    /// branches on the value's kind.
+    public var nextByte: UInt8? { parser.atEnd ? nil : parser.bytes[parser.position] }
+
+    /// Whether the next value is `null` (consumed if it is).
+    public mutating func readNull() throws -> Bool {
+        guard !parser.atEnd, parser.bytes[parser.position] == UInt8(ascii: "n") else { return false }
+        _ = try parser.literal("null", .null)
+        parser.skipSpace()
+        return true
+    }
+
+    /// The next value, which must be a string.
+    public mutating func readString() throws -> String {
+        guard !parser.atEnd, parser.bytes[parser.position] == UInt8(ascii: "\"") else { throw Mismatch() }
+        let text = try parser.string()
+        parser.skipSpace()
+        return text
+    }
+
+    /// The next value, which must be a number.
+    public mutating func readNumber() throws -> JSONNumber {
+        guard !parser.atEnd,
+            parser.bytes[parser.position] == UInt8(ascii: "-") || parser.bytes[parser.position] & 0xF0 == 0x30
+        else { throw Mismatch() }
+        let number = try parser.number()
+        parser.skipSpace()
+        return number
+    }
+
+    /// The next value, which must be `true` or `false`.
+    public mutating func readBool() throws -> Bool {
+        guard !parser.atEnd else { throw Mismatch() }
+        let value: JSON
+        switch parser.bytes[parser.position] {
+        case UInt8(ascii: "t"): value = try parser.literal("true", .bool(true))
+        case UInt8(ascii: "f"): value = try parser.literal("false", .bool(false))
+        default: throw Mismatch()
+        }
+        parser.skipSpace()
+        return value == .bool(true)
+    }
+
+    /// The next value whatever it is, as a tree.
+    public mutating func readValue() throws -> JSON {
+        // Nested below the reader's own levels; the depth limit counts from here, which is
+        // stricter than the tree parser only for texts nested 500 levels deep.
+        let value = try parser.value(depth: depth)
+        parser.skipSpace()
+        return value
+    }
+
+    private var depth = 0
+
+    /// Reads an array, calling `element` once per element to read it.
+    public mutating func readArray(_ element: (inout JSONReader) throws -> Void) throws {
+        guard !parser.atEnd, parser.bytes[parser.position] == UInt8(ascii: "[") else { throw Mismatch() }
+        try nested { reader in
+            reader.parser.position += 1
+            reader.parser.skipSpace()
+            if try reader.consume(UInt8(ascii: "]")) { return }
+            while true {
+                try element(&reader)
+                if try reader.consume(UInt8(ascii: "]")) { return }
+                guard try reader.consume(UInt8(ascii: ",")) else { throw Mismatch() }
+                reader.parser.skipSpace()
+            }
+        }
+    }
+
+    /// Reads an object, calling `member` with each key to read its value. A key given twice
+    /// is refused, as the tree parser refuses it.
+    public mutating func readObject(_ member: (String, inout JSONReader) throws -> Void) throws {
+        guard !parser.atEnd, parser.bytes[parser.position] == UInt8(ascii: "{") else { throw Mismatch() }
+        try nested { reader in
+            reader.parser.position += 1
+            reader.parser.skipSpace()
+            if try reader.consume(UInt8(ascii: "}")) { return }
+            var keys: [String] = []
+            while true {
+                let key = try reader.readString()
+                guard !keys.contains(key) else { throw Mismatch() }
+                keys.append(key)
+                guard try reader.consume(UInt8(ascii: ":")) else { throw Mismatch() }
+                reader.parser.skipSpace()
+                try member(key, &reader)
+                if try reader.consume(UInt8(ascii: "}")) { return }
+                guard try reader.consume(UInt8(ascii: ",")) else { throw Mismatch() }
+                reader.parser.skipSpace()
+            }
+        }
+    }
+
+    private mutating func nested(_ body: (inout JSONReader) throws -> Void) throws {
+        guard depth < JSONParser.maximumDepth else { throw Mismatch() }
+        depth += 1
+        try body(&self)
+        depth -= 1
+    }
+
+    /// Consumes `byte` (and the space after it) if it comes next.
+    private mutating func consume(_ byte: UInt8) throws -> Bool {
+        parser.skipSpace()
+        guard !parser.atEnd else { throw Mismatch() }
+        guard parser.bytes[parser.position] == byte else { return false }
+        parser.position += 1
+        parser.skipSpace()
+        return true
+    }
+}

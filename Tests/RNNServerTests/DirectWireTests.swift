@@ -1,0 +1,73 @@
+import RNNJSON
+import RNNProtocol
+import Testing
+
+/// The generated straight-to-text writers and piecewise readers against the tree's: the same
+/// text out, and the same values in (or a refusal where the tree refuses).
+@Suite struct DirectWireTests {
+    static let status =
+        #"{"engine":{"cpu":"Intel(R) Xeon(R) \"quoted\" \u0001","gemm":"kernels","kernels":"avx512","selected_by":"cpuid","#
+        + #""supported_kernels":["portable","avx2","avx512"],"threads":2},"jobs_running":0,"limits":{"idle_unload_seconds":0,"#
+        + #""max_connections":256,"max_jobs":4,"max_loaded_models":8,"max_message_bytes":1048576,"max_sample_length":100000,"#
+        + #""max_vocabulary":4096},"models_loaded":0,"models_total":-3,"pid":16120,"resident_bytes":31465472,"sampling":{"#
+        + #""characters":0,"in_progress":0,"largest_batch":0,"mean_batch":2.5,"samples":0,"steps":0},"#
+        + #""state_directory":"/tmp/lat/stäte","uptime_seconds":343.98309384,"version":"0.1.0"}"#
+
+    /// Decodes `text` both ways: both refuse, or both give the value whose text is the same.
+    func decodeBothWays<T: WireCodable>(_: T.Type, _ text: String) throws -> T? {
+        let tree = try? T(wire: JSONParser.parse(text), at: .root)
+        let direct = try? JSONReader.read(Array(text.utf8)) { try T(reading: &$0) }
+        #expect((tree == nil) == (direct == nil), "tree \(tree == nil ? "refused" : "read"), direct not: \(text)")
+        if let tree, let direct { #expect(JSONWriter.text(tree.wire) == JSONWriter.text(direct.wire)) }
+        return direct
+    }
+
+    /// Writes `value` both ways: the same bytes.
+    func writeBothWays(_ value: some WireCodable) {
+        var direct: [UInt8] = []
+        value.writeWire(into: &direct)
+        #expect(String(decoding: direct, as: UTF8.self) == JSONWriter.text(value.wire))
+    }
+
+    @Test func aStatusReportReadsAndWritesAsTheTreeDoes() throws {
+        let report = try #require(try decodeBothWays(StatusReport.self, Self.status))
+        #expect(report.modelsTotal == -3 && report.sampling.meanBatch == 2.5)
+        writeBothWays(report)
+        var nan = report
+        nan.uptimeSeconds = .nan
+        writeBothWays(nan)
+        nan.uptimeSeconds = 1e300
+        writeBothWays(nan)
+        nan.residentBytes = Int.min
+        writeBothWays(nan)
+    }
+
+    @Test(arguments: [
+        (#""models_total":-3"#, #""models_total":1e3"#),  // an exact integer written as a decimal
+        (#""models_total":-3"#, #""models_total":10.5"#),  // not an integer
+        (#""models_total":-3"#, #""models_total":18446744073709551615"#),  // past Int
+        (#""models_total":-3,"#, ""),  // a required member missing
+        (#""pid":16120"#, #""pid":16120,"pid":1"#),  // given twice
+        (#""pid":16120"#, #""pid":16120,"extra":1"#),  // unknown
+        (#""uptime_seconds":343.98309384"#, #""uptime_seconds":null"#),  // NaN travels as null
+        (#""kernels":"avx512""#, #""kernels":"avx1024""#),  // not one of the enum
+        (#""threads":2"#, #""threads":"2""#),  // wrong kind
+        (#"["portable","avx2","avx512"]"#, #"["portable",]"#),  // not JSON
+        (#""version":"0.1.0"}"#, #""version":"0.1.0"} x"#),  // text after the value
+    ])
+    func statusVariantsAreReadAsTheTreeReadsThem(_ change: (String, String)) throws {
+        let text = Self.status.replacing(change.0, with: change.1)
+        #expect(text != Self.status)
+        _ = try decodeBothWays(StatusReport.self, text)
+    }
+
+    @Test(arguments: [
+        #"{"model":"m"}"#, #"{"model":"m","temperature":0.5,"top_k":3,"stop":["\n",""],"length":0}"#,
+        #"{"model":"m","temperature":-1}"#, #"{"model":"m","length":1e20}"#, #"{"model":"m","stop":"x"}"#,
+        #"{"model":"m","unknown":true}"#, #"{"temperature":1}"#, #"{"model":"m","seed":9223372036854775807}"#,
+        #"{"model":"m","top_p":null}"#, #"{"model":"m","prime":"\ud83d\ude00"}"#, "[]", "null",
+    ])
+    func paramsWithRulesAndDefaultsAreReadAsTheTreeReadsThem(_ text: String) throws {
+        if let params = try decodeBothWays(Sample.Params.self, text) { writeBothWays(params) }
+    }
+}
