@@ -318,7 +318,7 @@ def direct_writer(fields):
             out.append(f"{pad}out.append(UInt8(ascii: \",\"))")
         elif flag:
             out.append(f"{pad}if more {{ out.append(UInt8(ascii: \",\")) }}")
-        out.append(f"{pad}out.append(contentsOf: {key}.utf8)")
+        out.append(f"{pad}JSONWriter.writeRaw({key}, into: &out)")
         out.append(f"{pad}{'v' if optional else ident(pname)}.writeWire(into: &out)")
         if optional:
             if flag and not known:
@@ -418,10 +418,10 @@ for m in doc["methods"]:
     if note:
         stubs.append(f"    /// `notification` receives each `{note['method']}` while it runs.")
         stubs.append(f"    public func {fn}({arg}, notification: ((JSON) -> Void)? = nil) throws -> {tn}.Result {{")
-        stubs.append(f"        try call({tn}.name, params.wire, decoding: {tn}.Result.self) {{ _, p in notification?(p) }}")
+        stubs.append(f"        try call({tn}.name, params, decoding: {tn}.Result.self) {{ _, p in notification?(p) }}")
     else:
         stubs.append(f"    public func {fn}({arg}) throws -> {tn}.Result {{")
-        stubs.append(f"        try call({tn}.name, params.wire, decoding: {tn}.Result.self)")
+        stubs.append(f"        try call({tn}.name, params, decoding: {tn}.Result.self)")
     stubs.append("    }")
     stubs.append("")
 

@@ -9,134 +9,134 @@ public import RNNProtocol
 extension RNNClient {
     /// `rpc.discover`: This document: every method, its parameters, results and errors.
     public func rpcDiscover(_ params: RPCDiscover.Params = .init()) throws -> RPCDiscover.Result {
-        try call(RPCDiscover.name, params.wire, decoding: RPCDiscover.Result.self)
+        try call(RPCDiscover.name, params, decoding: RPCDiscover.Result.self)
     }
 
     /// `daemon.status`: Version, uptime, models, memory, running jobs and limits.
     public func daemonStatus(_ params: DaemonStatus.Params = .init()) throws -> DaemonStatus.Result {
-        try call(DaemonStatus.name, params.wire, decoding: DaemonStatus.Result.self)
+        try call(DaemonStatus.name, params, decoding: DaemonStatus.Result.self)
     }
 
     /// `daemon.metrics`: Counters, levels and latency histograms in the Prometheus text format (for node_exporter's textfile collector or a scrape job): requests and latency per method, batch sizes, characters sampled, scored and trained, models, jobs, spool backlog, connections per socket.
     public func daemonMetrics(_ params: DaemonMetrics.Params = .init()) throws -> DaemonMetrics.Result {
-        try call(DaemonMetrics.name, params.wire, decoding: DaemonMetrics.Result.self)
+        try call(DaemonMetrics.name, params, decoding: DaemonMetrics.Result.self)
     }
 
     /// `daemon.shutdown`: Stop accepting, finish the current step of every job, checkpoint every changed model, exit 0.
     public func daemonShutdown(_ params: DaemonShutdown.Params = .init()) throws -> DaemonShutdown.Result {
-        try call(DaemonShutdown.name, params.wire, decoding: DaemonShutdown.Result.self)
+        try call(DaemonShutdown.name, params, decoding: DaemonShutdown.Result.self)
     }
 
     /// `model.create`: Create a model and load it.
     public func modelCreate(_ params: ModelCreate.Params) throws -> ModelCreate.Result {
-        try call(ModelCreate.name, params.wire, decoding: ModelCreate.Result.self)
+        try call(ModelCreate.name, params, decoding: ModelCreate.Result.self)
     }
 
     /// `model.list`: Every model: loaded or not, state, size.
     public func modelList(_ params: ModelList.Params = .init()) throws -> ModelList.Result {
-        try call(ModelList.name, params.wire, decoding: ModelList.Result.self)
+        try call(ModelList.name, params, decoding: ModelList.Result.self)
     }
 
     /// `model.info`: Hyperparameters, parameter count, memory, counters, loss history, sampling defaults, feed backlog.
     public func modelInfo(_ params: ModelInfo.Params) throws -> ModelInfo.Result {
-        try call(ModelInfo.name, params.wire, decoding: ModelInfo.Result.self)
+        try call(ModelInfo.name, params, decoding: ModelInfo.Result.self)
     }
 
     /// `model.delete`: Delete a model and its files (cancels its jobs).
     public func modelDelete(_ params: ModelDelete.Params) throws -> ModelDelete.Result {
-        try call(ModelDelete.name, params.wire, decoding: ModelDelete.Result.self)
+        try call(ModelDelete.name, params, decoding: ModelDelete.Result.self)
     }
 
     /// `model.load`: Load a model into memory.
     public func modelLoad(_ params: ModelLoad.Params) throws -> ModelLoad.Result {
-        try call(ModelLoad.name, params.wire, decoding: ModelLoad.Result.self)
+        try call(ModelLoad.name, params, decoding: ModelLoad.Result.self)
     }
 
     /// `model.unload`: Checkpoint a model if changed and drop it from memory.
     public func modelUnload(_ params: ModelUnload.Params) throws -> ModelUnload.Result {
-        try call(ModelUnload.name, params.wire, decoding: ModelUnload.Result.self)
+        try call(ModelUnload.name, params, decoding: ModelUnload.Result.self)
     }
 
     /// `model.save`: Checkpoint a model now (atomic: temp file, fsync, rename, fsync folder).
     public func modelSave(_ params: ModelSave.Params) throws -> ModelSave.Result {
-        try call(ModelSave.name, params.wire, decoding: ModelSave.Result.self)
+        try call(ModelSave.name, params, decoding: ModelSave.Result.self)
     }
 
     /// `model.import`: Create a model from a safetensors file in PyTorch's state_dict layout (path in an allowed folder).
     public func modelImport(_ params: ModelImport.Params) throws -> ModelImport.Result {
-        try call(ModelImport.name, params.wire, decoding: ModelImport.Result.self)
+        try call(ModelImport.name, params, decoding: ModelImport.Result.self)
     }
 
     /// `model.export`: Write a model as safetensors in PyTorch's state_dict layout (path in an allowed folder).
     public func modelExport(_ params: ModelExport.Params) throws -> ModelExport.Result {
-        try call(ModelExport.name, params.wire, decoding: ModelExport.Result.self)
+        try call(ModelExport.name, params, decoding: ModelExport.Result.self)
     }
 
     /// `model.snapshot`: Keep the model's weights, vocabulary and optimizer state as they are now under a name (atomic, durable), to go back to with model.restore.
     public func modelSnapshot(_ params: ModelSnapshot.Params) throws -> ModelSnapshot.Result {
-        try call(ModelSnapshot.name, params.wire, decoding: ModelSnapshot.Result.self)
+        try call(ModelSnapshot.name, params, decoding: ModelSnapshot.Result.self)
     }
 
     /// `model.snapshots`: The model's snapshots, oldest first.
     public func modelSnapshots(_ params: ModelSnapshots.Params) throws -> ModelSnapshots.Result {
-        try call(ModelSnapshots.name, params.wire, decoding: ModelSnapshots.Result.self)
+        try call(ModelSnapshots.name, params, decoding: ModelSnapshots.Result.self)
     }
 
     /// `model.restore`: Put back a snapshot's weights, vocabulary and optimizer state, bit for bit, and checkpoint the model. Refused while the model trains.
     public func modelRestore(_ params: ModelRestore.Params) throws -> ModelRestore.Result {
-        try call(ModelRestore.name, params.wire, decoding: ModelRestore.Result.self)
+        try call(ModelRestore.name, params, decoding: ModelRestore.Result.self)
     }
 
     /// `model.snapshot_delete`: Remove a snapshot.
     public func modelSnapshotDelete(_ params: ModelSnapshotDelete.Params) throws -> ModelSnapshotDelete.Result {
-        try call(ModelSnapshotDelete.name, params.wire, decoding: ModelSnapshotDelete.Result.self)
+        try call(ModelSnapshotDelete.name, params, decoding: ModelSnapshotDelete.Result.self)
     }
 
     /// `sample`: Sample text from a model.
     /// `notification` receives each `sample.chunk` while it runs.
     public func sample(_ params: Sample.Params, notification: ((JSON) -> Void)? = nil) throws -> Sample.Result {
-        try call(Sample.name, params.wire, decoding: Sample.Result.self) { _, p in notification?(p) }
+        try call(Sample.name, params, decoding: Sample.Result.self) { _, p in notification?(p) }
     }
 
     /// `evaluate`: Loss of a model on a text, in nats and bits per character; with an l2e corpus, also answer accuracy and greedy exact match on its samples.
     public func evaluate(_ params: Evaluate.Params) throws -> Evaluate.Result {
-        try call(Evaluate.name, params.wire, decoding: Evaluate.Result.self)
+        try call(Evaluate.name, params, decoding: Evaluate.Result.self)
     }
 
     /// `score`: Score many texts in one call: how surprising each is to the model (bits per character), each from a fresh state and batched across texts, or as one stream.
     public func score(_ params: Score.Params) throws -> Score.Result {
-        try call(Score.name, params.wire, decoding: Score.Result.self)
+        try call(Score.name, params, decoding: Score.Result.self)
     }
 
     /// `train.start`: Start a training job; returns its id (with stream, streams progress and answers at the end).
     /// `notification` receives each `train.progress` while it runs.
     public func trainStart(_ params: TrainStart.Params, notification: ((JSON) -> Void)? = nil) throws -> TrainStart.Result {
-        try call(TrainStart.name, params.wire, decoding: TrainStart.Result.self) { _, p in notification?(p) }
+        try call(TrainStart.name, params, decoding: TrainStart.Result.self) { _, p in notification?(p) }
     }
 
     /// `train.status`: A job's progress.
     public func trainStatus(_ params: TrainStatus.Params) throws -> TrainStatus.Result {
-        try call(TrainStatus.name, params.wire, decoding: TrainStatus.Result.self)
+        try call(TrainStatus.name, params, decoding: TrainStatus.Result.self)
     }
 
     /// `train.cancel`: Cancel a job after its current step; the model keeps what it learnt.
     public func trainCancel(_ params: TrainCancel.Params) throws -> TrainCancel.Result {
-        try call(TrainCancel.name, params.wire, decoding: TrainCancel.Result.self)
+        try call(TrainCancel.name, params, decoding: TrainCancel.Result.self)
     }
 
     /// `train.list`: Every job since the daemon started.
     public func trainList(_ params: TrainList.Params = .init()) throws -> TrainList.Result {
-        try call(TrainList.name, params.wire, decoding: TrainList.Result.self)
+        try call(TrainList.name, params, decoding: TrainList.Result.self)
     }
 
     /// `train.feed`: Online training: append text to the model's spool (fsynced before the answer); a background learner trains on it.
     public func trainFeed(_ params: TrainFeed.Params) throws -> TrainFeed.Result {
-        try call(TrainFeed.name, params.wire, decoding: TrainFeed.Result.self)
+        try call(TrainFeed.name, params, decoding: TrainFeed.Result.self)
     }
 
     /// `corpus.list`: Built-in corpus kinds and the corpus plugins of the configured folders, with their parameters.
     public func corpusList(_ params: CorpusList.Params = .init()) throws -> CorpusList.Result {
-        try call(CorpusList.name, params.wire, decoding: CorpusList.Result.self)
+        try call(CorpusList.name, params, decoding: CorpusList.Result.self)
     }
 
 }

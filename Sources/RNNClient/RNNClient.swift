@@ -110,7 +110,7 @@ public final class RNNClient {
     public func call(
         _ method: String, _ params: JSON, onNotification: ((String, JSON) -> Void)? = nil
     ) throws(Failure) -> JSON {
-        switch try exchange(method, params, onNotification: onNotification, direct: { (_: [UInt8]) in nil as Never? }) {
+        switch try exchange(method, params, onNotification: onNotification, direct: { _ in nil as Never? }) {
         case .tree(let result): return result
         }
     }
@@ -119,7 +119,7 @@ public final class RNNClient {
     /// tree) when it has the expected shape; anything else takes the tree's way, which gives
     /// the same value or the precise error.
     public func call<Result: WireCodable>(
-        _ method: String, _ params: JSON, decoding type: Result.Type,
+        _ method: String, _ params: some WireCodable, decoding type: Result.Type,
         onNotification: ((String, JSON) -> Void)? = nil
     ) throws -> Result {
         let answer = try exchange(method, params, onNotification: onNotification) { line -> Result? in
@@ -172,13 +172,21 @@ public final class RNNClient {
     /// `onNotification`; the response's result is `direct`'s decoding of the line when that
     /// is not nil, otherwise the parsed tree's.
     private func exchange<Direct>(
-        _ method: String, _ params: JSON, onNotification: ((String, JSON) -> Void)?, direct: ([UInt8]) -> Direct?
+        _ method: String, _ params: some WireCodable, onNotification: ((String, JSON) -> Void)?,
+        direct: ([UInt8]) -> Direct?
     ) throws(Failure) -> Answer<Direct> {
         let id = nextID
         nextID += 1
+        // The line RPCRequest.json would write (keys in order), without the tree.
         var request: [UInt8] = []
-        JSONWriter.write(RPCRequest(method: method, params: params, id: .number(JSONNumber(id))).json, into: &request)
-        request.append(0x0A)
+        request.reserveCapacity(256)
+        JSONWriter.writeRaw(#"{"id":"#, into: &request)
+        JSONWriter.writeInteger(Int64(id), into: &request)
+        JSONWriter.writeRaw(#","jsonrpc":"2.0","method":"#, into: &request)
+        JSONWriter.writeString(method, into: &request)
+        JSONWriter.writeRaw(#","params":"#, into: &request)
+        params.writeWire(into: &request)
+        JSONWriter.writeRaw("}\n", into: &request)
         try reconnectIfClosed()
         do {
             try sendBytes(request)
@@ -240,12 +248,15 @@ public final class RNNClient {
 
     /// Reads one line (without its newline).
     public func readLine() throws(Failure) -> [UInt8] {
+        // Bytes of `buffer` already searched: a long line read in many pieces is searched once.
+        var scanned = 0
         while true {
-            if let newline = buffer.firstIndex(of: 0x0A) {
+            if let newline = buffer[scanned...].firstIndex(of: 0x0A) {
                 let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
                 return line
             }
+            scanned = buffer.count
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 {
                 if errno == EINTR { continue }

@@ -1,12 +1,14 @@
 /// A JSON number as it was written: a 64-bit integer (signed, or unsigned past Int64.max)
 /// kept exactly, or a decimal with a fraction or an exponent held as a Double.
 public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
+    @usableFromInline
     enum Storage: Sendable {
         case signed(Int64)
         case unsigned(UInt64)
         case decimal(Double)
     }
 
+    @usableFromInline
     let storage: Storage
     /// The text a parsed decimal was written as, so that a value passed through (a request's
     /// id) is echoed exactly even where a Double would round it.
@@ -47,6 +49,7 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible {
 
     /// The value as `T` when it is integral and fits exactly (`10.0` is 10; `10.5` and
     /// `1e20` for an Int64 are nil).
+    @inlinable
     public func exactly<T: FixedWidthInteger>(_: T.Type) -> T? {
         switch storage {
         case .signed(let v): T(exactly: v)

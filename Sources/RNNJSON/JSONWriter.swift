@@ -36,6 +36,12 @@ public enum JSONWriter {
         }
     }
 
+    /// Appends text that is JSON already (a generated writer's `"key":`).
+    @inlinable
+    public static func writeRaw(_ text: StaticString, into out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     /// Appends `n` as JSON text (``JSONNumber/description``; integers without a String).
     public static func writeNumber(_ n: JSONNumber, into out: inout [UInt8]) {
         if n.text == nil, case .signed(let v) = n.storage {

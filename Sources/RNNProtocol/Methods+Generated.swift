@@ -798,85 +798,85 @@ public enum ModelCreate {
             out.append(UInt8(ascii: "{"))
             var more = false
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"alpha\":".utf8)
+            JSONWriter.writeRaw("\"alpha\":", into: &out)
             alpha.writeWire(into: &out)
             more = true
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"architecture\":".utf8)
+            JSONWriter.writeRaw("\"architecture\":", into: &out)
             architecture.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"batch_size\":".utf8)
+            JSONWriter.writeRaw("\"batch_size\":", into: &out)
             batchSize.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"beta1\":".utf8)
+            JSONWriter.writeRaw("\"beta1\":", into: &out)
             beta1.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"beta2\":".utf8)
+            JSONWriter.writeRaw("\"beta2\":", into: &out)
             beta2.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"clip\":".utf8)
+            JSONWriter.writeRaw("\"clip\":", into: &out)
             clip.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"clip_value\":".utf8)
+            JSONWriter.writeRaw("\"clip_value\":", into: &out)
             clipValue.writeWire(into: &out)
             if let v = corpus {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"corpus\":".utf8)
+                JSONWriter.writeRaw("\"corpus\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"dropout\":".utf8)
+            JSONWriter.writeRaw("\"dropout\":", into: &out)
             dropout.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"embedding_size\":".utf8)
+            JSONWriter.writeRaw("\"embedding_size\":", into: &out)
             embeddingSize.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"epsilon\":".utf8)
+            JSONWriter.writeRaw("\"epsilon\":", into: &out)
             epsilon.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"hidden_size\":".utf8)
+            JSONWriter.writeRaw("\"hidden_size\":", into: &out)
             hiddenSize.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"initialization\":".utf8)
+            JSONWriter.writeRaw("\"initialization\":", into: &out)
             initialization.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"layers\":".utf8)
+            JSONWriter.writeRaw("\"layers\":", into: &out)
             layers.writeWire(into: &out)
             if let v = learningRate {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"learning_rate\":".utf8)
+                JSONWriter.writeRaw("\"learning_rate\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"learning_rate_decay\":".utf8)
+            JSONWriter.writeRaw("\"learning_rate_decay\":", into: &out)
             learningRateDecay.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"learning_rate_decay_every\":".utf8)
+            JSONWriter.writeRaw("\"learning_rate_decay_every\":", into: &out)
             learningRateDecayEvery.writeWire(into: &out)
             if let v = maxVocabulary {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"max_vocabulary\":".utf8)
+                JSONWriter.writeRaw("\"max_vocabulary\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"momentum\":".utf8)
+            JSONWriter.writeRaw("\"momentum\":", into: &out)
             momentum.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"optimizer\":".utf8)
+            JSONWriter.writeRaw("\"optimizer\":", into: &out)
             optimizer.writeWire(into: &out)
             if let v = seed {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"seed\":".utf8)
+                JSONWriter.writeRaw("\"seed\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"seq_length\":".utf8)
+            JSONWriter.writeRaw("\"seq_length\":", into: &out)
             seqLength.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"vocabulary\":".utf8)
+            JSONWriter.writeRaw("\"vocabulary\":", into: &out)
             vocabulary.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -991,7 +991,7 @@ public enum ModelInfo {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1059,7 +1059,7 @@ public enum ModelDelete {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1127,7 +1127,7 @@ public enum ModelLoad {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1195,7 +1195,7 @@ public enum ModelUnload {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1263,7 +1263,7 @@ public enum ModelSave {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1346,10 +1346,10 @@ public enum ModelImport {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"path\":".utf8)
+            JSONWriter.writeRaw("\"path\":", into: &out)
             path.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1432,10 +1432,10 @@ public enum ModelExport {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"path\":".utf8)
+            JSONWriter.writeRaw("\"path\":", into: &out)
             path.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1528,12 +1528,12 @@ public enum ModelSnapshot {
             out.append(UInt8(ascii: "{"))
             var more = false
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             more = true
             if let v = name {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"name\":".utf8)
+                JSONWriter.writeRaw("\"name\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: "}"))
@@ -1602,7 +1602,7 @@ public enum ModelSnapshots {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1687,10 +1687,10 @@ public enum ModelRestore {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"name\":".utf8)
+            JSONWriter.writeRaw("\"name\":", into: &out)
             name.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -1775,10 +1775,10 @@ public enum ModelSnapshotDelete {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"name\":".utf8)
+            JSONWriter.writeRaw("\"name\":", into: &out)
             name.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -2065,42 +2065,42 @@ public enum Sample {
             out.append(UInt8(ascii: "{"))
             var more = false
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"argmax\":".utf8)
+            JSONWriter.writeRaw("\"argmax\":", into: &out)
             argmax.writeWire(into: &out)
             more = true
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"length\":".utf8)
+            JSONWriter.writeRaw("\"length\":", into: &out)
             length.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"prime\":".utf8)
+            JSONWriter.writeRaw("\"prime\":", into: &out)
             prime.writeWire(into: &out)
             if let v = seed {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"seed\":".utf8)
+                JSONWriter.writeRaw("\"seed\":", into: &out)
                 v.writeWire(into: &out)
             }
             if let v = stop {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"stop\":".utf8)
+                JSONWriter.writeRaw("\"stop\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"stream\":".utf8)
+            JSONWriter.writeRaw("\"stream\":", into: &out)
             stream.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"temperature\":".utf8)
+            JSONWriter.writeRaw("\"temperature\":", into: &out)
             temperature.writeWire(into: &out)
             if let v = topK {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"top_k\":".utf8)
+                JSONWriter.writeRaw("\"top_k\":", into: &out)
                 v.writeWire(into: &out)
             }
             if let v = topP {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"top_p\":".utf8)
+                JSONWriter.writeRaw("\"top_p\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: "}"))
@@ -2239,20 +2239,20 @@ public enum Evaluate {
             var more = false
             if let v = corpus {
                 if more { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: "\"corpus\":".utf8)
+                JSONWriter.writeRaw("\"corpus\":", into: &out)
                 v.writeWire(into: &out)
                 more = true
             }
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             more = true
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"samples\":".utf8)
+            JSONWriter.writeRaw("\"samples\":", into: &out)
             samples.writeWire(into: &out)
             if let v = text {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"text\":".utf8)
+                JSONWriter.writeRaw("\"text\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: "}"))
@@ -2382,16 +2382,16 @@ public enum Score {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"as_one_stream\":".utf8)
+            JSONWriter.writeRaw("\"as_one_stream\":", into: &out)
             asOneStream.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"surprisal\":".utf8)
+            JSONWriter.writeRaw("\"surprisal\":", into: &out)
             surprisal.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"texts\":".utf8)
+            JSONWriter.writeRaw("\"texts\":", into: &out)
             texts.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -2907,83 +2907,83 @@ public enum TrainStart {
             var more = false
             if let v = batchSize {
                 if more { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: "\"batch_size\":".utf8)
+                JSONWriter.writeRaw("\"batch_size\":", into: &out)
                 v.writeWire(into: &out)
                 more = true
             }
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"checkpoint_every\":".utf8)
+            JSONWriter.writeRaw("\"checkpoint_every\":", into: &out)
             checkpointEvery.writeWire(into: &out)
             more = true
             if let v = clipValue {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"clip_value\":".utf8)
+                JSONWriter.writeRaw("\"clip_value\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"corpus\":".utf8)
+            JSONWriter.writeRaw("\"corpus\":", into: &out)
             corpus.writeWire(into: &out)
             if let v = epochs {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"epochs\":".utf8)
+                JSONWriter.writeRaw("\"epochs\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"keep_best\":".utf8)
+            JSONWriter.writeRaw("\"keep_best\":", into: &out)
             keepBest.writeWire(into: &out)
             if let v = learningRate {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"learning_rate\":".utf8)
+                JSONWriter.writeRaw("\"learning_rate\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"min_delta\":".utf8)
+            JSONWriter.writeRaw("\"min_delta\":", into: &out)
             minDelta.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"min_learning_rate\":".utf8)
+            JSONWriter.writeRaw("\"min_learning_rate\":", into: &out)
             minLearningRate.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             if let v = patience {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"patience\":".utf8)
+                JSONWriter.writeRaw("\"patience\":", into: &out)
                 v.writeWire(into: &out)
             }
             if let v = plateauFactor {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"plateau_factor\":".utf8)
+                JSONWriter.writeRaw("\"plateau_factor\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"plateau_patience\":".utf8)
+            JSONWriter.writeRaw("\"plateau_patience\":", into: &out)
             plateauPatience.writeWire(into: &out)
             if let v = seconds {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"seconds\":".utf8)
+                JSONWriter.writeRaw("\"seconds\":", into: &out)
                 v.writeWire(into: &out)
             }
             if let v = seqLength {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"seq_length\":".utf8)
+                JSONWriter.writeRaw("\"seq_length\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"snapshot_best\":".utf8)
+            JSONWriter.writeRaw("\"snapshot_best\":", into: &out)
             snapshotBest.writeWire(into: &out)
             if let v = steps {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"steps\":".utf8)
+                JSONWriter.writeRaw("\"steps\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"stream\":".utf8)
+            JSONWriter.writeRaw("\"stream\":", into: &out)
             stream.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"validate_every\":".utf8)
+            JSONWriter.writeRaw("\"validate_every\":", into: &out)
             validateEvery.writeWire(into: &out)
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"validation_fraction\":".utf8)
+            JSONWriter.writeRaw("\"validation_fraction\":", into: &out)
             validationFraction.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -3048,7 +3048,7 @@ public enum TrainStatus {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"job\":".utf8)
+            JSONWriter.writeRaw("\"job\":", into: &out)
             job.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -3113,7 +3113,7 @@ public enum TrainCancel {
 
         public func writeWire(into out: inout [UInt8]) {
             out.append(UInt8(ascii: "{"))
-            out.append(contentsOf: "\"job\":".utf8)
+            JSONWriter.writeRaw("\"job\":", into: &out)
             job.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }
@@ -3268,16 +3268,16 @@ public enum TrainFeed {
             out.append(UInt8(ascii: "{"))
             var more = false
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"model\":".utf8)
+            JSONWriter.writeRaw("\"model\":", into: &out)
             model.writeWire(into: &out)
             more = true
             if let v = offset {
                 out.append(UInt8(ascii: ","))
-                out.append(contentsOf: "\"offset\":".utf8)
+                JSONWriter.writeRaw("\"offset\":", into: &out)
                 v.writeWire(into: &out)
             }
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"text\":".utf8)
+            JSONWriter.writeRaw("\"text\":", into: &out)
             text.writeWire(into: &out)
             out.append(UInt8(ascii: "}"))
         }

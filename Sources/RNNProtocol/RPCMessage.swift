@@ -56,6 +56,40 @@ public struct RPCRequest: Sendable, Hashable {
     }
 }
 
+extension RPCRequest {
+    /// Reads a request straight from its text when it is a valid single request for a method
+    /// `wanted` accepts; a mismatch otherwise (anything else, valid or not, is left to the
+    /// tree and ``init(validating:)``, which give the same request or the precise error).
+    /// The method is looked at as soon as it is read, so a request for another method is
+    /// declined before its params are parsed when `method` comes first (as rnnd's clients
+    /// write it).
+    public init(reading reader: inout JSONReader, wanted: (String) -> Bool) throws {
+        var version: Bool?
+        var method: String?
+        var params: JSON?
+        var id: RPCID?
+        try reader.readObject { key, reader in
+            switch key {
+            case "jsonrpc": version = try reader.readString() == "2.0"
+            case "method":
+                let name = try reader.readString()
+                guard wanted(name) else { throw JSONReader.Mismatch() }
+                method = name
+            case "params":
+                let value = try reader.readValue()
+                guard value.objectValue != nil || value.arrayValue != nil else { throw JSONReader.Mismatch() }
+                params = value
+            case "id":
+                guard let valid = RPCID(try reader.readValue()) else { throw JSONReader.Mismatch() }
+                id = valid
+            default: throw JSONReader.Mismatch()
+            }
+        }
+        guard version == true, let method else { throw JSONReader.Mismatch() }
+        self.init(method: method, params: params, id: id)
+    }
+}
+
 /// A JSON-RPC 2.0 response: a result or an error for the request with `id`.
 public struct RPCResponse: Sendable, Hashable {
     /// The request's id (null when it could not be read).

@@ -364,37 +364,37 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
         var more = false
         if let v = dir {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"dir\":".utf8)
+            JSONWriter.writeRaw("\"dir\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = file {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"file\":".utf8)
+            JSONWriter.writeRaw("\"file\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = l2e {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"l2e\":".utf8)
+            JSONWriter.writeRaw("\"l2e\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = params {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"params\":".utf8)
+            JSONWriter.writeRaw("\"params\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = plugin {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"plugin\":".utf8)
+            JSONWriter.writeRaw("\"plugin\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = text {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"text\":".utf8)
+            JSONWriter.writeRaw("\"text\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
@@ -535,25 +535,25 @@ public struct Limits: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"idle_unload_seconds\":".utf8)
+        JSONWriter.writeRaw("\"idle_unload_seconds\":", into: &out)
         idleUnloadSeconds.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_connections\":".utf8)
+        JSONWriter.writeRaw("\"max_connections\":", into: &out)
         maxConnections.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_jobs\":".utf8)
+        JSONWriter.writeRaw("\"max_jobs\":", into: &out)
         maxJobs.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_loaded_models\":".utf8)
+        JSONWriter.writeRaw("\"max_loaded_models\":", into: &out)
         maxLoadedModels.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_message_bytes\":".utf8)
+        JSONWriter.writeRaw("\"max_message_bytes\":", into: &out)
         maxMessageBytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_sample_length\":".utf8)
+        JSONWriter.writeRaw("\"max_sample_length\":", into: &out)
         maxSampleLength.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_vocabulary\":".utf8)
+        JSONWriter.writeRaw("\"max_vocabulary\":", into: &out)
         maxVocabulary.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -751,37 +751,37 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"engine\":".utf8)
+        JSONWriter.writeRaw("\"engine\":", into: &out)
         engine.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"jobs_running\":".utf8)
+        JSONWriter.writeRaw("\"jobs_running\":", into: &out)
         jobsRunning.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"limits\":".utf8)
+        JSONWriter.writeRaw("\"limits\":", into: &out)
         limits.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"models_loaded\":".utf8)
+        JSONWriter.writeRaw("\"models_loaded\":", into: &out)
         modelsLoaded.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"models_total\":".utf8)
+        JSONWriter.writeRaw("\"models_total\":", into: &out)
         modelsTotal.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"pid\":".utf8)
+        JSONWriter.writeRaw("\"pid\":", into: &out)
         pid.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"resident_bytes\":".utf8)
+        JSONWriter.writeRaw("\"resident_bytes\":", into: &out)
         residentBytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"sampling\":".utf8)
+        JSONWriter.writeRaw("\"sampling\":", into: &out)
         sampling.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"state_directory\":".utf8)
+        JSONWriter.writeRaw("\"state_directory\":", into: &out)
         stateDirectory.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"uptime_seconds\":".utf8)
+        JSONWriter.writeRaw("\"uptime_seconds\":", into: &out)
         uptimeSeconds.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"version\":".utf8)
+        JSONWriter.writeRaw("\"version\":", into: &out)
         version.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -836,7 +836,7 @@ public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"stopping\":".utf8)
+        JSONWriter.writeRaw("\"stopping\":", into: &out)
         stopping.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -891,7 +891,7 @@ public struct Done: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"done\":".utf8)
+        JSONWriter.writeRaw("\"done\":", into: &out)
         done.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -982,15 +982,15 @@ public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"loss\":".utf8)
+        JSONWriter.writeRaw("\"loss\":", into: &out)
         loss.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"step\":".utf8)
+        JSONWriter.writeRaw("\"step\":", into: &out)
         step.writeWire(into: &out)
         if let v = validationLoss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"validation_loss\":".utf8)
+            JSONWriter.writeRaw("\"validation_loss\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -1168,34 +1168,34 @@ public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"architecture\":".utf8)
+        JSONWriter.writeRaw("\"architecture\":", into: &out)
         architecture.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"hidden_size\":".utf8)
+        JSONWriter.writeRaw("\"hidden_size\":", into: &out)
         hiddenSize.writeWire(into: &out)
         if let v = lastUsed {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"last_used\":".utf8)
+            JSONWriter.writeRaw("\"last_used\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"layers\":".utf8)
+        JSONWriter.writeRaw("\"layers\":", into: &out)
         layers.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"loaded\":".utf8)
+        JSONWriter.writeRaw("\"loaded\":", into: &out)
         loaded.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"name\":".utf8)
+        JSONWriter.writeRaw("\"name\":", into: &out)
         name.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"parameters\":".utf8)
+        JSONWriter.writeRaw("\"parameters\":", into: &out)
         parameters.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"state\":".utf8)
+        JSONWriter.writeRaw("\"state\":", into: &out)
         state.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"steps\":".utf8)
+        JSONWriter.writeRaw("\"steps\":", into: &out)
         steps.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -1250,7 +1250,7 @@ public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"models\":".utf8)
+        JSONWriter.writeRaw("\"models\":", into: &out)
         models.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -1730,100 +1730,100 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"architecture\":".utf8)
+        JSONWriter.writeRaw("\"architecture\":", into: &out)
         architecture.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"batch_size\":".utf8)
+        JSONWriter.writeRaw("\"batch_size\":", into: &out)
         batchSize.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"bytes_in_memory\":".utf8)
+        JSONWriter.writeRaw("\"bytes_in_memory\":", into: &out)
         bytesInMemory.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"characters_seen\":".utf8)
+        JSONWriter.writeRaw("\"characters_seen\":", into: &out)
         charactersSeen.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"clip\":".utf8)
+        JSONWriter.writeRaw("\"clip\":", into: &out)
         clip.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"clip_value\":".utf8)
+        JSONWriter.writeRaw("\"clip_value\":", into: &out)
         clipValue.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"dropout\":".utf8)
+        JSONWriter.writeRaw("\"dropout\":", into: &out)
         dropout.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"embedding_size\":".utf8)
+        JSONWriter.writeRaw("\"embedding_size\":", into: &out)
         embeddingSize.writeWire(into: &out)
         if let v = error {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"error\":".utf8)
+            JSONWriter.writeRaw("\"error\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"feed_backlog_bytes\":".utf8)
+        JSONWriter.writeRaw("\"feed_backlog_bytes\":", into: &out)
         feedBacklogBytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"feed_total_bytes\":".utf8)
+        JSONWriter.writeRaw("\"feed_total_bytes\":", into: &out)
         feedTotalBytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"hidden_size\":".utf8)
+        JSONWriter.writeRaw("\"hidden_size\":", into: &out)
         hiddenSize.writeWire(into: &out)
         if let v = keptBest {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"kept_best\":".utf8)
+            JSONWriter.writeRaw("\"kept_best\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = lastLoss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"last_loss\":".utf8)
+            JSONWriter.writeRaw("\"last_loss\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = lastValidationLoss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"last_validation_loss\":".utf8)
+            JSONWriter.writeRaw("\"last_validation_loss\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"layers\":".utf8)
+        JSONWriter.writeRaw("\"layers\":", into: &out)
         layers.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"learning_rate\":".utf8)
+        JSONWriter.writeRaw("\"learning_rate\":", into: &out)
         learningRate.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"loaded\":".utf8)
+        JSONWriter.writeRaw("\"loaded\":", into: &out)
         loaded.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"loss_history\":".utf8)
+        JSONWriter.writeRaw("\"loss_history\":", into: &out)
         lossHistory.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"max_vocabulary\":".utf8)
+        JSONWriter.writeRaw("\"max_vocabulary\":", into: &out)
         maxVocabulary.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"name\":".utf8)
+        JSONWriter.writeRaw("\"name\":", into: &out)
         name.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"optimizer\":".utf8)
+        JSONWriter.writeRaw("\"optimizer\":", into: &out)
         optimizer.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"parameters\":".utf8)
+        JSONWriter.writeRaw("\"parameters\":", into: &out)
         parameters.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"sampling_defaults\":".utf8)
+        JSONWriter.writeRaw("\"sampling_defaults\":", into: &out)
         samplingDefaults.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"seq_length\":".utf8)
+        JSONWriter.writeRaw("\"seq_length\":", into: &out)
         seqLength.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"state\":".utf8)
+        JSONWriter.writeRaw("\"state\":", into: &out)
         state.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"steps\":".utf8)
+        JSONWriter.writeRaw("\"steps\":", into: &out)
         steps.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"vocabulary\":".utf8)
+        JSONWriter.writeRaw("\"vocabulary\":", into: &out)
         vocabulary.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"vocabulary_size\":".utf8)
+        JSONWriter.writeRaw("\"vocabulary_size\":", into: &out)
         vocabularySize.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -1892,10 +1892,10 @@ public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"length\":".utf8)
+        JSONWriter.writeRaw("\"length\":", into: &out)
         length.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"temperature\":".utf8)
+        JSONWriter.writeRaw("\"temperature\":", into: &out)
         temperature.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -1964,10 +1964,10 @@ public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"bytes\":".utf8)
+        JSONWriter.writeRaw("\"bytes\":", into: &out)
         bytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"path\":".utf8)
+        JSONWriter.writeRaw("\"path\":", into: &out)
         path.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -2036,10 +2036,10 @@ public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"id\":".utf8)
+        JSONWriter.writeRaw("\"id\":", into: &out)
         id.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"text\":".utf8)
+        JSONWriter.writeRaw("\"text\":", into: &out)
         text.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -2151,19 +2151,19 @@ public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"characters\":".utf8)
+        JSONWriter.writeRaw("\"characters\":", into: &out)
         characters.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"characters_per_second\":".utf8)
+        JSONWriter.writeRaw("\"characters_per_second\":", into: &out)
         charactersPerSecond.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"seed\":".utf8)
+        JSONWriter.writeRaw("\"seed\":", into: &out)
         seed.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"stop_reason\":".utf8)
+        JSONWriter.writeRaw("\"stop_reason\":", into: &out)
         stopReason.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"text\":".utf8)
+        JSONWriter.writeRaw("\"text\":", into: &out)
         text.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -2347,36 +2347,36 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         var more = false
         if let v = answerAccuracy {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"answer_accuracy\":".utf8)
+            JSONWriter.writeRaw("\"answer_accuracy\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"bits_per_character\":".utf8)
+        JSONWriter.writeRaw("\"bits_per_character\":", into: &out)
         bitsPerCharacter.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"characters\":".utf8)
+        JSONWriter.writeRaw("\"characters\":", into: &out)
         characters.writeWire(into: &out)
         if let v = exactMatch {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"exact_match\":".utf8)
+            JSONWriter.writeRaw("\"exact_match\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"loss\":".utf8)
+        JSONWriter.writeRaw("\"loss\":", into: &out)
         loss.writeWire(into: &out)
         if let v = samples {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"samples\":".utf8)
+            JSONWriter.writeRaw("\"samples\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"unit\":".utf8)
+        JSONWriter.writeRaw("\"unit\":", into: &out)
         unit.writeWire(into: &out)
         if let v = unknownCharacters {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"unknown_characters\":".utf8)
+            JSONWriter.writeRaw("\"unknown_characters\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -2840,104 +2840,104 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
         var more = false
         if let v = answerAccuracy {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"answer_accuracy\":".utf8)
+            JSONWriter.writeRaw("\"answer_accuracy\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = bestStep {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"best_step\":".utf8)
+            JSONWriter.writeRaw("\"best_step\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = bestValidationLoss {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"best_validation_loss\":".utf8)
+            JSONWriter.writeRaw("\"best_validation_loss\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = charactersPerSecond {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"characters_per_second\":".utf8)
+            JSONWriter.writeRaw("\"characters_per_second\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = curriculumLength {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"curriculum_length\":".utf8)
+            JSONWriter.writeRaw("\"curriculum_length\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = curriculumNesting {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"curriculum_nesting\":".utf8)
+            JSONWriter.writeRaw("\"curriculum_nesting\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"elapsed_seconds\":".utf8)
+        JSONWriter.writeRaw("\"elapsed_seconds\":", into: &out)
         elapsedSeconds.writeWire(into: &out)
         more = true
         if let v = epoch {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"epoch\":".utf8)
+            JSONWriter.writeRaw("\"epoch\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = error {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"error\":".utf8)
+            JSONWriter.writeRaw("\"error\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = etaSeconds {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"eta_seconds\":".utf8)
+            JSONWriter.writeRaw("\"eta_seconds\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = exactMatch {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"exact_match\":".utf8)
+            JSONWriter.writeRaw("\"exact_match\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"job\":".utf8)
+        JSONWriter.writeRaw("\"job\":", into: &out)
         job.writeWire(into: &out)
         if let v = keptBest {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"kept_best\":".utf8)
+            JSONWriter.writeRaw("\"kept_best\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = learningRate {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"learning_rate\":".utf8)
+            JSONWriter.writeRaw("\"learning_rate\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = loss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"loss\":".utf8)
+            JSONWriter.writeRaw("\"loss\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"model\":".utf8)
+        JSONWriter.writeRaw("\"model\":", into: &out)
         model.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"state\":".utf8)
+        JSONWriter.writeRaw("\"state\":", into: &out)
         state.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"step\":".utf8)
+        JSONWriter.writeRaw("\"step\":", into: &out)
         step.writeWire(into: &out)
         if let v = stopReason {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"stop_reason\":".utf8)
+            JSONWriter.writeRaw("\"stop_reason\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = totalSteps {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"total_steps\":".utf8)
+            JSONWriter.writeRaw("\"total_steps\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = validationLoss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"validation_loss\":".utf8)
+            JSONWriter.writeRaw("\"validation_loss\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -2993,7 +2993,7 @@ public struct JobList: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"jobs\":".utf8)
+        JSONWriter.writeRaw("\"jobs\":", into: &out)
         jobs.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -3091,16 +3091,16 @@ public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"accepted_bytes\":".utf8)
+        JSONWriter.writeRaw("\"accepted_bytes\":", into: &out)
         acceptedBytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"backlog_bytes\":".utf8)
+        JSONWriter.writeRaw("\"backlog_bytes\":", into: &out)
         backlogBytes.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"new_characters\":".utf8)
+        JSONWriter.writeRaw("\"new_characters\":", into: &out)
         newCharacters.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"spool_end\":".utf8)
+        JSONWriter.writeRaw("\"spool_end\":", into: &out)
         spoolEnd.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -3397,56 +3397,56 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"answer_only_loss\":".utf8)
+        JSONWriter.writeRaw("\"answer_only_loss\":", into: &out)
         answerOnlyLoss.writeWire(into: &out)
         more = true
         if let v = curriculum {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"curriculum\":".utf8)
+            JSONWriter.writeRaw("\"curriculum\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"double_input\":".utf8)
+        JSONWriter.writeRaw("\"double_input\":", into: &out)
         doubleInput.writeWire(into: &out)
         if let v = length {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"length\":".utf8)
+            JSONWriter.writeRaw("\"length\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = nesting {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"nesting\":".utf8)
+            JSONWriter.writeRaw("\"nesting\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"reverse_answer\":".utf8)
+        JSONWriter.writeRaw("\"reverse_answer\":", into: &out)
         reverseAnswer.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"reverse_input\":".utf8)
+        JSONWriter.writeRaw("\"reverse_input\":", into: &out)
         reverseInput.writeWire(into: &out)
         if let v = samples {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"samples\":".utf8)
+            JSONWriter.writeRaw("\"samples\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = seed {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"seed\":".utf8)
+            JSONWriter.writeRaw("\"seed\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = sequences {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"sequences\":".utf8)
+            JSONWriter.writeRaw("\"sequences\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = split {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"split\":".utf8)
+            JSONWriter.writeRaw("\"split\":", into: &out)
             v.writeWire(into: &out)
         }
         if let v = task {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"task\":".utf8)
+            JSONWriter.writeRaw("\"task\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -3651,22 +3651,22 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
         var more = false
         if let v = `default` {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"default\":".utf8)
+            JSONWriter.writeRaw("\"default\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if let v = description {
             if more { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: "\"description\":".utf8)
+            JSONWriter.writeRaw("\"description\":", into: &out)
             v.writeWire(into: &out)
             more = true
         }
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"name\":".utf8)
+        JSONWriter.writeRaw("\"name\":", into: &out)
         name.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"type\":".utf8)
+        JSONWriter.writeRaw("\"type\":", into: &out)
         type.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -3763,16 +3763,16 @@ public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"description\":".utf8)
+        JSONWriter.writeRaw("\"description\":", into: &out)
         description.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"name\":".utf8)
+        JSONWriter.writeRaw("\"name\":", into: &out)
         name.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"parameters\":".utf8)
+        JSONWriter.writeRaw("\"parameters\":", into: &out)
         parameters.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"path\":".utf8)
+        JSONWriter.writeRaw("\"path\":", into: &out)
         path.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -3855,13 +3855,13 @@ public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"builtins\":".utf8)
+        JSONWriter.writeRaw("\"builtins\":", into: &out)
         builtins.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"plugins\":".utf8)
+        JSONWriter.writeRaw("\"plugins\":", into: &out)
         plugins.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"problems\":".utf8)
+        JSONWriter.writeRaw("\"problems\":", into: &out)
         problems.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -3992,22 +3992,22 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"cpu\":".utf8)
+        JSONWriter.writeRaw("\"cpu\":", into: &out)
         cpu.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"gemm\":".utf8)
+        JSONWriter.writeRaw("\"gemm\":", into: &out)
         gemm.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"kernels\":".utf8)
+        JSONWriter.writeRaw("\"kernels\":", into: &out)
         kernels.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"selected_by\":".utf8)
+        JSONWriter.writeRaw("\"selected_by\":", into: &out)
         selectedBy.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"supported_kernels\":".utf8)
+        JSONWriter.writeRaw("\"supported_kernels\":", into: &out)
         supportedKernels.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"threads\":".utf8)
+        JSONWriter.writeRaw("\"threads\":", into: &out)
         threads.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -4150,22 +4150,22 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"job\":".utf8)
+        JSONWriter.writeRaw("\"job\":", into: &out)
         job.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"last_step\":".utf8)
+        JSONWriter.writeRaw("\"last_step\":", into: &out)
         lastStep.writeWire(into: &out)
         if let v = lastValidationLoss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"last_validation_loss\":".utf8)
+            JSONWriter.writeRaw("\"last_validation_loss\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"step\":".utf8)
+        JSONWriter.writeRaw("\"step\":", into: &out)
         step.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"validation_loss\":".utf8)
+        JSONWriter.writeRaw("\"validation_loss\":", into: &out)
         validationLoss.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -4286,21 +4286,21 @@ public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"bytes\":".utf8)
+        JSONWriter.writeRaw("\"bytes\":", into: &out)
         bytes.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"created\":".utf8)
+        JSONWriter.writeRaw("\"created\":", into: &out)
         created.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"name\":".utf8)
+        JSONWriter.writeRaw("\"name\":", into: &out)
         name.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"step\":".utf8)
+        JSONWriter.writeRaw("\"step\":", into: &out)
         step.writeWire(into: &out)
         if let v = validationLoss {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"validation_loss\":".utf8)
+            JSONWriter.writeRaw("\"validation_loss\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: "}"))
@@ -4371,10 +4371,10 @@ public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"limit\":".utf8)
+        JSONWriter.writeRaw("\"limit\":", into: &out)
         limit.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"snapshots\":".utf8)
+        JSONWriter.writeRaw("\"snapshots\":", into: &out)
         snapshots.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -4508,19 +4508,19 @@ public struct TextScore: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "{"))
         var more = false
         if more { out.append(UInt8(ascii: ",")) }
-        out.append(contentsOf: "\"bits_per_character\":".utf8)
+        JSONWriter.writeRaw("\"bits_per_character\":", into: &out)
         bitsPerCharacter.writeWire(into: &out)
         more = true
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"characters\":".utf8)
+        JSONWriter.writeRaw("\"characters\":", into: &out)
         characters.writeWire(into: &out)
         if let v = surprisal {
             out.append(UInt8(ascii: ","))
-            out.append(contentsOf: "\"surprisal\":".utf8)
+            JSONWriter.writeRaw("\"surprisal\":", into: &out)
             v.writeWire(into: &out)
         }
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"total_bits\":".utf8)
+        JSONWriter.writeRaw("\"total_bits\":", into: &out)
         totalBits.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -4605,13 +4605,13 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"characters_per_second\":".utf8)
+        JSONWriter.writeRaw("\"characters_per_second\":", into: &out)
         charactersPerSecond.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"scores\":".utf8)
+        JSONWriter.writeRaw("\"scores\":", into: &out)
         scores.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"unit\":".utf8)
+        JSONWriter.writeRaw("\"unit\":", into: &out)
         unit.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -4764,22 +4764,22 @@ public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"characters\":".utf8)
+        JSONWriter.writeRaw("\"characters\":", into: &out)
         characters.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"in_progress\":".utf8)
+        JSONWriter.writeRaw("\"in_progress\":", into: &out)
         inProgress.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"largest_batch\":".utf8)
+        JSONWriter.writeRaw("\"largest_batch\":", into: &out)
         largestBatch.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"mean_batch\":".utf8)
+        JSONWriter.writeRaw("\"mean_batch\":", into: &out)
         meanBatch.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"samples\":".utf8)
+        JSONWriter.writeRaw("\"samples\":", into: &out)
         samples.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"steps\":".utf8)
+        JSONWriter.writeRaw("\"steps\":", into: &out)
         steps.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -4850,10 +4850,10 @@ public struct MetricsText: Sendable, Hashable, Codable, WireStruct {
 
     public func writeWire(into out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
-        out.append(contentsOf: "\"content_type\":".utf8)
+        JSONWriter.writeRaw("\"content_type\":", into: &out)
         contentType.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
-        out.append(contentsOf: "\"text\":".utf8)
+        JSONWriter.writeRaw("\"text\":", into: &out)
         text.writeWire(into: &out)
         out.append(UInt8(ascii: "}"))
     }

@@ -33,21 +33,28 @@ public struct Dispatcher: Sendable {
     /// ``handle(_:readOnly:peer:send:)``.
     public func answerImmediately(line: [UInt8], readOnly: Bool, peer: String) -> Immediate {
         guard line.count <= Self.immediateLimit else { return .deferred(nil) }
-        let value: JSON
-        do {
-            value = try JSONCoding.parse(line)
-        } catch {
-            return .answered(Self.bytes(RPCResponse(id: .null, outcome: .failure(error))))
+        func answersHere(_ name: String) -> Bool {
+            guard let method = RPCMethods.byName[name] else { return false }
+            return method.immediate != nil && (!readOnly || method.isReadOnly)
         }
-        guard case .object(let members) = value, let name = members["method"]?.stringValue,
-            let method = RPCMethods.byName[name], let immediate = method.immediate, !readOnly || method.isReadOnly
-        else { return .deferred(value) }
         let request: RPCRequest
-        do {
-            request = try RPCRequest(validating: value)
-        } catch {
-            return .deferred(value)
+        if let read = try? JSONReader.read(line, { try RPCRequest(reading: &$0, wanted: answersHere) }) {
+            request = read
+        } else {
+            // Anything else (another method, a batch, an invalid request or text) takes the tree.
+            let value: JSON
+            do {
+                value = try JSONCoding.parse(line)
+            } catch {
+                return .answered(Self.bytes(RPCResponse(id: .null, outcome: .failure(error))))
+            }
+            guard case .object(let members) = value, let name = members["method"]?.stringValue, answersHere(name),
+                let valid = try? RPCRequest(validating: value)
+            else { return .deferred(value) }
+            request = valid
         }
+        let name = request.method
+        guard let immediate = RPCMethods.byName[name]?.immediate else { return .deferred(nil) }
         let start = ContinuousClock.now
         // The envelope as RPCResponse.json writes it (keys in order: id, jsonrpc, result).
         var out: [UInt8] = []

@@ -3,7 +3,9 @@ import RNNJSON
 import RNNProtocol
 
 /// The protocol layer's cost for one `daemon.status` answer, step by step, in-process: the
-/// result to a JSON tree, the tree to text, the text back to a tree, the tree to the result.
+/// result to a JSON tree, the tree to text, the text back to a tree, the tree to the result;
+/// and the ways the daemon and client take: the result straight to text, the text straight
+/// to the result.
 struct JSONCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "json", abstract: "Microseconds per daemon.status answer in each JSON stage, as key=value lines.")
@@ -43,6 +45,16 @@ struct JSONCommand: ParsableCommand {
         try time("text_to_tree") { sink &+= try JSONCoding.parse(bytes).kindName.count }
         let tree = try JSONCoding.parse(bytes)
         try time("tree_to_result") { sink &+= try StatusReport(wire: tree["result"]!, at: .root).pid }
+        time("result_to_text") {
+            var out: [UInt8] = []
+            out.reserveCapacity(1024)
+            status.writeWire(into: &out)
+            sink &+= out.count
+        }
+        let resultBytes = Array(JSONWriter.text(status.wire).utf8)
+        try time("text_to_result") {
+            sink &+= try JSONReader.read(resultBytes) { try StatusReport(reading: &$0) }.pid
+        }
         print("bench=json bytes=\(bytes.count) sink=\(sink % 10)")
     }
 }

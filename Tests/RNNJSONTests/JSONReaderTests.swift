@@ -10,7 +10,7 @@ import Testing
         switch reader.nextByte {
         case UInt8(ascii: "{"):
             var object = JSONObject()
-            try reader.readObject { key, reader in object[key] = try readPiecewise(&reader) }
+            try reader.readObject { key, reader in object[key.string] = try readPiecewise(&reader) }
             return .object(object)
         case UInt8(ascii: "["):
             var array: [JSON] = []
@@ -41,6 +41,15 @@ import Testing
     func refusesWhatTheParserRefuses(_ text: String) {
         #expect((try? JSONParser.parse(text)) == nil)
         #expect(piecewise(text) == nil, "\(text.prefix(40))")
+    }
+
+    @Test func keysThatAreNotPlainAreLeftToTheTree() {
+        // Valid JSON the tree reads; the piecewise reader declines rather than decode keys.
+        for text in [#"{"\u0061":1}"#, #"{"é":1}"#, "{" + (0..<65).map { "\"k\($0)\":0" }.joined(separator: ",") + "}"]
+        {
+            #expect((try? JSONParser.parse(text)) != nil)
+            #expect(piecewise(text) == nil, "\(text.prefix(40))")
+        }
     }
 
     @Test func typedReadsMismatchOtherKinds() {

@@ -70,4 +70,25 @@ import Testing
     func paramsWithRulesAndDefaultsAreReadAsTheTreeReadsThem(_ text: String) throws {
         if let params = try decodeBothWays(Sample.Params.self, text) { writeBothWays(params) }
     }
+
+    @Test(arguments: [
+        #"{"jsonrpc":"2.0","method":"daemon.status","id":1}"#,
+        #"{"id":"a","method":"model.info","params":{"model":"m"},"jsonrpc":"2.0"}"#,
+        #"{"jsonrpc":"2.0","method":"model.list","params":[],"id":null}"#, #"{"jsonrpc":"2.0","method":"model.list"}"#,
+        #"{"jsonrpc":"2.0","method":"model.list","id":9223372036854775807}"#,
+        #"{"jsonrpc":"2.0","method":"model.list","id":1.5e300}"#,
+        #"{"jsonrpc":"1.0","method":"model.list","id":1}"#, #"{"jsonrpc":"2.0","method":"model.list","id":[1]}"#,
+        #"{"jsonrpc":"2.0","method":"model.list","id":1,"id":2}"#,
+        #"{"jsonrpc":"2.0","method":"model.list","params":3}"#,
+        #"{"jsonrpc":"2.0","method":"model.list","extra":1}"#, #"{"jsonrpc":"2.0","method":7}"#, #"{"jsonrpc":"2.0"}"#,
+        #"{"jsonrpc":"2.0","method":"sample","id":1}"#, #"[{"jsonrpc":"2.0","method":"model.list","id":1}]"#,
+    ])
+    func requestsAreReadAsTheTreeValidatesThem(_ text: String) {
+        let wanted: (String) -> Bool = { $0 != "sample" }
+        let direct = try? JSONReader.read(Array(text.utf8)) { try RPCRequest(reading: &$0, wanted: wanted) }
+        let tree = (try? JSONParser.parse(text)).flatMap { try? RPCRequest(validating: $0) }.flatMap {
+            wanted($0.method) ? $0 : nil
+        }
+        #expect(direct == tree, "\(text)")
+    }
 }
