@@ -91,32 +91,52 @@ public struct JSONReader {
                 try element(&reader)
                 if try reader.consume(UInt8(ascii: "]")) { return }
                 guard try reader.consume(UInt8(ascii: ",")) else { throw Mismatch() }
-                reader.parser.skipSpace()
             }
         }
     }
 
     /// Reads an object, calling `member` with each key to read its value. A key given twice
-    /// is refused, as the tree parser refuses it.
-    public mutating func readObject(_ member: (String, inout JSONReader) throws -> Void) throws {
+    /// is refused, as the tree parser refuses it. Keys are read in place, so only plain ones
+    /// are taken (printable ASCII without escapes, at most 64 members): any other is a
+    /// mismatch, left to the tree.
+    public mutating func readObject(_ member: (JSONKey, inout JSONReader) throws -> Void) throws {
         guard !parser.atEnd, parser.bytes[parser.position] == UInt8(ascii: "{") else { throw Mismatch() }
-        try nested { reader in
-            reader.parser.position += 1
-            reader.parser.skipSpace()
-            if try reader.consume(UInt8(ascii: "}")) { return }
-            var keys: [String] = []
-            while true {
-                let key = try reader.readString()
-                guard !keys.contains(key) else { throw Mismatch() }
-                keys.append(key)
-                guard try reader.consume(UInt8(ascii: ":")) else { throw Mismatch() }
+        try withUnsafeTemporaryAllocation(of: JSONKey.self, capacity: Self.maximumMembers) { seen in
+            try nested { reader in
+                reader.parser.position += 1
                 reader.parser.skipSpace()
-                try member(key, &reader)
                 if try reader.consume(UInt8(ascii: "}")) { return }
-                guard try reader.consume(UInt8(ascii: ",")) else { throw Mismatch() }
-                reader.parser.skipSpace()
+                var count = 0
+                while true {
+                    let key = try reader.readKey()
+                    guard count < Self.maximumMembers, !seen[..<count].contains(key) else { throw Mismatch() }
+                    seen.initializeElement(at: count, to: key)
+                    count += 1
+                    guard try reader.consume(UInt8(ascii: ":")) else { throw Mismatch() }
+                    try member(key, &reader)
+                    if try reader.consume(UInt8(ascii: "}")) { return }
+                    guard try reader.consume(UInt8(ascii: ",")) else { throw Mismatch() }
+                }
             }
         }
+    }
+
+    /// The most members ``readObject(_:)`` takes (its duplicate check is on the stack).
+    public static let maximumMembers = 64
+
+    /// A plain key, in place.
+    private mutating func readKey() throws -> JSONKey {
+        guard !parser.atEnd, parser.bytes[parser.position] == UInt8(ascii: "\"") else { throw Mismatch() }
+        let start = parser.position + 1
+        var end = start
+        while end < parser.bytes.count, parser.bytes[end] != UInt8(ascii: "\"") {
+            let b = parser.bytes[end]
+            guard b >= 0x20, b < 0x80, b != UInt8(ascii: "\\") else { throw Mismatch() }
+            end += 1
+        }
+        guard end < parser.bytes.count else { throw Mismatch() }
+        parser.position = end + 1
+        return JSONKey(bytes: UnsafeBufferPointer(rebasing: parser.bytes[start..<end]))
     }
 
     private mutating func nested(_ body: (inout JSONReader) throws -> Void) throws {
@@ -133,6 +153,28 @@ public struct JSONReader {
         guard parser.bytes[parser.position] == byte else { return false }
         parser.position += 1
         parser.skipSpace()
+        return true
+    }
+}
+
+/// An object's key as ``JSONReader`` reads it: plain ASCII, in the text, valid while its
+/// member is read. `switch key { case "name": ... }` compares it with a literal.
+public struct JSONKey: Equatable {
+    @usableFromInline
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    /// The key as a String.
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public static func == (a: JSONKey, b: JSONKey) -> Bool {
+        a.bytes.count == b.bytes.count && a.bytes.elementsEqual(b.bytes)
+    }
+
+    /// Whether `key` is the literal `pattern`.
+    @inlinable
+    public static func ~= (pattern: StaticString, key: JSONKey) -> Bool {
+        guard pattern.utf8CodeUnitCount == key.bytes.count else { return false }
+        for i in 0..<key.bytes.count where pattern.utf8Start[i] != key.bytes[i] { return false }
         return true
     }
 }
