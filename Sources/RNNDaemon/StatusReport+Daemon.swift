@@ -17,7 +17,7 @@ extension StatusReport {
         let configuration = service.configuration
         let limits = configuration.limits
         self.init(
-            version: rnndVersion, pid: Int(getpid()), uptimeSeconds: seconds(since: started),
+            version: rnndVersion, pid: processID, uptimeSeconds: seconds(since: started),
             modelsTotal: counts.models, modelsLoaded: counts.loaded, jobsRunning: counts.jobsRunning,
             residentBytes: currentResidentBytes(), stateDirectory: configuration.resolvedStateDirectory,
             limits: Limits(
@@ -41,6 +41,9 @@ extension SamplingReport {
     }
 }
 
+/// The daemon's pid, asked once (glibc's getpid is a system call each time).
+private let processID = Int(getpid())
+
 /// Resident set size from /proc/self/statm, read through a descriptor kept open (status
 /// calls are frequent; opening the file each time showed in their profile).
 func currentResidentBytes() -> Int {
@@ -49,8 +52,10 @@ func currentResidentBytes() -> Int {
     guard n > 0 else { return 0 }
     let fields = text[0..<n].split(separator: UInt8(ascii: " "))
     guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
-    return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    return pages * pageSize
 }
+
+private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
 private enum StatmFile {
     static let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)

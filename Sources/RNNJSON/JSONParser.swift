@@ -52,8 +52,11 @@ public enum JSONParser {
     }
 }
 
+@usableFromInline
 struct Parser {
+    @usableFromInline
     let bytes: UnsafeBufferPointer<UInt8>
+    @usableFromInline
     var position = 0
     /// The members of the objects being read, innermost last, with where each key began.
     var keys: [String] = []
@@ -62,8 +65,10 @@ struct Parser {
 
     func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: position, reason: reason) }
 
+    @usableFromInline
     var atEnd: Bool { position >= bytes.count }
 
+    @usableFromInline
     mutating func skipSpace() {
         while position < bytes.count {
             switch bytes[position] {

@@ -9,12 +9,15 @@ public struct JSONReader {
         public init() {}
     }
 
-    private var parser: Parser
+    @usableFromInline
+    var parser: Parser
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>) { parser = Parser(bytes: bytes) }
+    @usableFromInline
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { parser = Parser(bytes: bytes) }
 
     /// Runs `body` over the one JSON text in `bytes` (surrounding whitespace allowed) and
-    /// checks that it read the whole text.
+    /// checks that it read the whole text. Inlinable, so each caller gets it specialized.
+    @inlinable
     public static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws -> T) throws -> T {
         try bytes.withUnsafeBufferPointer { buffer in
             var reader = JSONReader(buffer)
