@@ -117,8 +117,8 @@ extension SamplingBatch {
 
     /// Runs every row one step on ``inputs`` and draws each row's next token from its
     /// logits. Rows are independent, so small models split them across the kernel pool (each thread
-    /// running its rows through every layer); models with products of a million weights or
-    /// more split each product's columns instead, as one row alone does.
+    /// running its rows through every layer) unless ``splitsRows`` is off; models with products
+    /// of a million weights or more split each product's columns instead, as one row alone does.
     func forward() {
         let n = rows.count
         model.parameters.withUnsafeBufferPointer { buffer in
@@ -126,7 +126,7 @@ extension SamplingBatch {
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
                 // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
-                if state.splitsProducts || n < 2
+                if !splitsRows || state.splitsProducts || n < 2
                     || n * model.parameterCount < Self.minimumParallelWork
                 {
                     forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)

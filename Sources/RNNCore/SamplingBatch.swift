@@ -22,6 +22,9 @@ public final class SamplingBatch {
 
     /// Rows the batch holds at most.
     public let capacity: Int
+    /// Whether a step spreads its rows over the kernel pool (true by default). A caller that
+    /// runs one batch per core turns it off: its batches then never wait on each other.
+    public var splitsRows = true
     /// Samples in the batch.
     public var count: Int { rows.count }
     /// Whether no sample is in the batch.

@@ -3,9 +3,9 @@ import Foundation
 import RNNCore
 import Synchronization
 
-/// One model snapshot's batch of samples, stepped on a thread of its own: requests wait in
-/// its inbox, join at the next step while there is room (`limits.max_batch`), and are
-/// answered as they end. The thread lingers a second for more work, then retires; a request
+/// A batch of one model snapshot's samples, stepped on a thread of its own (a snapshot has
+/// up to one per core): requests wait in its inbox, join at the next step while there is
+/// room (`limits.max_batch`), and are answered as they end. The thread lingers a second for more work, then retires; a request
 /// that finds it retired starts a new loop.
 final class SampleBatchLoop: Sendable {
     typealias Reply = CheckedContinuation<Result<SampleOutcome, ServiceError>, Never>
@@ -26,6 +26,11 @@ final class SampleBatchLoop: Sendable {
     private let capacity: Int
     private let counters: SampleCounters
     private let inbox = Mutex(Inbox())
+    /// Samples in the loop: waiting, stepping or set aside (the scheduler sends a new one to
+    /// the loop with the fewest).
+    private let occupancy = Atomic<Int>(0)
+    /// Whether its batch spreads rows over the kernel pool (off when a loop runs per core).
+    private let splitsRows: Bool
     private let doorbell = DispatchSemaphore(value: 0)
     /// How long an empty loop waits for a request before its thread ends.
     static let lingerSeconds = 1.0
@@ -39,9 +44,10 @@ final class SampleBatchLoop: Sendable {
     private let onRetire: @Sendable (SampleBatchLoop) -> Void
 
     init(
-        model: String, snapshot: PublishedModel, capacity: Int, counters: SampleCounters,
+        model: String, snapshot: PublishedModel, capacity: Int, counters: SampleCounters, splitsRows: Bool = true,
         onRetire: @escaping @Sendable (SampleBatchLoop) -> Void
     ) {
+        self.splitsRows = splitsRows
         self.model = model
         self.version = snapshot.version
         self.snapshot = snapshot
@@ -49,6 +55,9 @@ final class SampleBatchLoop: Sendable {
         self.counters = counters
         self.onRetire = onRetire
     }
+
+    /// Samples in the loop: waiting, stepping or set aside.
+    var load: Int { occupancy.load(ordering: .relaxed) }
 
     /// Whether the loop takes no more requests.
     var isRetired: Bool { inbox.withLock { $0.retired } }
@@ -64,7 +73,10 @@ final class SampleBatchLoop: Sendable {
             }
             return true
         }
-        if accepted { doorbell.signal() }
+        if accepted {
+            occupancy.add(1, ordering: .relaxed)
+            doorbell.signal()
+        }
         return accepted
     }
 
@@ -101,6 +113,7 @@ final class SampleBatchLoop: Sendable {
         let batch: SamplingBatch
         do {
             batch = try SamplingBatch(model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity)
+            batch.splitsRows = splitsRows
         } catch {
             retire(failing: ServiceError(.invalidArgument, error.message))
             onRetire(self)
@@ -120,6 +133,7 @@ final class SampleBatchLoop: Sendable {
                     rows.active[rows.nextID] = Active(request: request)
                     rows.nextID += 1
                 } catch {
+                    occupancy.subtract(1, ordering: .relaxed)
                     request.reply.resume(returning: .failure(ServiceError(.invalidArgument, error.message)))
                 }
             }
@@ -215,6 +229,7 @@ final class SampleBatchLoop: Sendable {
             charactersPerSecond: Double(sample.text.count) / max(elapsed, 1e-9), stopReason: stopReason,
             seed: sample.request.options.seed)
         counters.answered()
+        occupancy.subtract(1, ordering: .relaxed)
         let reply = sample.request.reply
         if let outlet = sample.outlet {
             outlet.close { reply.resume(returning: .success(outcome)) }
@@ -239,6 +254,9 @@ final class SampleBatchLoop: Sendable {
             defer { inbox.waiting = [] }
             return inbox.waiting
         }
-        for request in waiting { request.reply.resume(returning: .failure(failure)) }
+        for request in waiting {
+            occupancy.subtract(1, ordering: .relaxed)
+            request.reply.resume(returning: .failure(failure))
+        }
     }
 }

@@ -4,13 +4,19 @@ import RNNCore
 import Synchronization
 
 /// Continuous batching for `sample`: requests for the same model and weights (the same
-/// published snapshot) join one ``SampleBatchLoop`` at its next step and leave when done, so
-/// sixteen clients cost little more than one. A model republished by training gets a new
-/// loop for new requests while the old one finishes its rows.
+/// published snapshot) join a ``SampleBatchLoop`` at its next step and leave when done, so
+/// sixteen clients cost little more than one. A snapshot has up to one loop per core
+/// (``lanes``), each stepping its rows on its own thread: a new request goes to an idle
+/// loop, or a new one while there are cores to spare, else to the loop with the fewest
+/// samples. The loops never wait on each other (a batch split over the kernel pool waits
+/// for its slowest part every step). A model republished by training gets new loops for
+/// new requests while the old ones finish their rows.
 final class SampleScheduler: Sendable {
     private let settings: ConfigurationBox
-    /// The newest loop of each model.
-    private let loops = Mutex([String: SampleBatchLoop]())
+    /// The loops of each model's newest snapshot.
+    private let loops = Mutex([String: [SampleBatchLoop]]())
+    /// Loops a snapshot runs at most: one per core the kernels use.
+    let lanes: Int
     /// Samples admitted and not yet answered, across models (`limits.max_samples`), and
     /// the admin socket's, which the limit does not count.
     private let admitted = Atomic<Int>(0)
@@ -18,15 +24,19 @@ final class SampleScheduler: Sendable {
     /// Totals since start, for status and metrics.
     let counters = SampleCounters()
 
-    init(settings: ConfigurationBox) { self.settings = settings }
+    init(settings: ConfigurationBox, lanes: Int = BLAS.threadCount) {
+        self.settings = settings
+        self.lanes = max(1, lanes)
+    }
 
-    /// Models with a live loop (for tests).
-    var loopCount: Int { loops.withLock { $0.count } }
+    /// Live loops, over all models (for tests).
+    var loopCount: Int { loops.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
     /// Drops a loop that has retired, so that it no longer holds its weights.
     private func forget(_ loop: SampleBatchLoop) {
         loops.withLock { loops in
-            if loops[loop.model] === loop { loops[loop.model] = nil }
+            loops[loop.model]?.removeAll { $0 === loop }
+            if loops[loop.model]?.isEmpty == true { loops[loop.model] = nil }
         }
     }
 
@@ -65,15 +75,25 @@ final class SampleScheduler: Sendable {
         let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
             let request = SampleBatchLoop.Request(options: options, stream: stream, admin: admin, reply: continuation)
             loops.withLock { loops in
-                let current = loops[model]
-                if let current, current.version == snapshot.version, current.enqueue(request) { return }
+                let current = loops[model]?.filter { !$0.isRetired } ?? []
+                let newest = current.first?.version
+                if newest == snapshot.version, let least = current.min(by: { $0.load < $1.load }),
+                    least.load == 0 || current.count >= lanes, least.enqueue(request)
+                {
+                    return
+                }
                 let loop = SampleBatchLoop(
-                    model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters
+                    model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters,
+                    splitsRows: lanes == 1
                 ) { [weak self] retired in self?.forget(retired) }
                 _ = loop.enqueue(request)
-                // A request that read the weights before the newest loop's started runs in a
+                // A request that read the weights before the newest loops' started runs in a
                 // loop of its own, which is not remembered: the map keeps the newest weights.
-                if current.map({ snapshot.version > $0.version || $0.isRetired }) ?? true { loops[model] = loop }
+                if newest == snapshot.version {
+                    loops[model] = current + [loop]
+                } else if newest.map({ snapshot.version > $0 }) ?? true {
+                    loops[model] = [loop]
+                }
                 loop.start()
             }
         }
