@@ -12,8 +12,8 @@ import Testing
     static let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 20)
     static let vocabulary = Vocabulary(charactersOf: text)
 
-    static func scheduler() -> SampleScheduler {
-        SampleScheduler(settings: ConfigurationBox(DaemonConfiguration(), path: nil, overrides: { _ in }))
+    static func scheduler(lanes: Int = 2) -> SampleScheduler {
+        SampleScheduler(settings: ConfigurationBox(DaemonConfiguration(), path: nil, overrides: { _ in }), lanes: lanes)
     }
 
     static func snapshot() throws -> PublishedModel {
@@ -72,5 +72,36 @@ import Testing
         while scheduler.loopCount > 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
         #expect(scheduler.loopCount == 0)
         #expect(scheduler.totals.inProgress == 0 && scheduler.totals.samples == 1)
+    }
+
+    @Test(arguments: [1, 2, 3])
+    func concurrentSamplesSpreadOverOneLoopPerLaneAndGiveTheirOwnText(lanes: Int) async throws {
+        let scheduler = Self.scheduler(lanes: lanes)
+        let snapshot = try Self.snapshot()
+        let seeds = Array(1...12)
+        let alone = try await scheduler.sample(
+            "m", snapshot: snapshot, options: SamplingOptions(temperature: 0.9, seed: 5, length: 3_000), stream: nil)
+        var loopsSeen = 0
+        let outcomes = try await withThrowingTaskGroup(of: (Int, SampleOutcome, Int).self) { group in
+            for seed in seeds {
+                group.addTask {
+                    let options = SamplingOptions(temperature: 0.9, seed: UInt64(seed), length: 3_000)
+                    let outcome = try await scheduler.sample("m", snapshot: snapshot, options: options, stream: nil)
+                    return (seed, outcome, scheduler.loopCount)
+                }
+            }
+            var all: [Int: SampleOutcome] = [:]
+            for try await (seed, outcome, loops) in group {
+                all[seed] = outcome
+                loopsSeen = max(loopsSeen, loops)
+            }
+            return all
+        }
+        #expect(outcomes.count == seeds.count && outcomes.values.allSatisfy { $0.characters == 3_000 })
+        // Whichever loop it ran in, a seed gives its text.
+        #expect(outcomes[5]?.text == alone.text)
+        #expect(loopsSeen <= lanes, "never more loops than lanes")
+        if lanes > 1 { #expect(loopsSeen > 1, "twelve samples at once used more than one loop") }
+        #expect(scheduler.totals.samples == seeds.count + 1 && scheduler.totals.inProgress == 0)
     }
 }
