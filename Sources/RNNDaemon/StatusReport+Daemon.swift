@@ -27,8 +27,7 @@ extension StatusReport {
                 idleUnloadSeconds: limits.idleUnloadSeconds),
             engine: EngineReport(
                 cpu: Kernels.cpuName, kernels: .init(Kernels.path), selectedBy: Kernels.selectionReason,
-                supportedKernels: Kernels.supportedPaths.map(\.rawValue), gemm: BLAS.backend.rawValue,
-                threads: BLAS.threadCount),
+                supportedKernels: supportedKernels, gemm: BLAS.backend.rawValue, threads: BLAS.threadCount),
             sampling: SamplingReport(service.sampling))
     }
 }
@@ -41,18 +40,31 @@ extension SamplingReport {
     }
 }
 
+/// The kernel paths this CPU runs, named once.
+private let supportedKernels = Kernels.supportedPaths.map(\.rawValue)
+
 /// The daemon's pid, asked once (glibc's getpid is a system call each time).
 private let processID = Int(getpid())
 
 /// Resident set size from /proc/self/statm, read through a descriptor kept open (status
 /// calls are frequent; opening the file each time showed in their profile).
 func currentResidentBytes() -> Int {
-    var text = [UInt8](repeating: 0, count: 128)
-    let n = text.withUnsafeMutableBytes { pread(StatmFile.descriptor, $0.baseAddress, $0.count, 0) }
-    guard n > 0 else { return 0 }
-    let fields = text[0..<n].split(separator: UInt8(ascii: " "))
-    guard fields.count > 1, let pages = Int(String(decoding: fields[1], as: UTF8.self)) else { return 0 }
-    return pages * pageSize
+    // statm is "size resident shared ...", in pages.
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { text in
+        let n = pread(StatmFile.descriptor, text.baseAddress, text.count, 0)
+        guard n > 0 else { return 0 }
+        var i = 0
+        while i < n, text[i] != UInt8(ascii: " ") { i += 1 }
+        i += 1
+        var pages = 0
+        var digits = 0
+        while i < n, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[i]) {
+            pages = pages * 10 + Int(text[i] - UInt8(ascii: "0"))
+            digits += 1
+            i += 1
+        }
+        return digits > 0 ? pages * pageSize : 0
+    }
 }
 
 private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))

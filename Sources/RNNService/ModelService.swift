@@ -85,8 +85,8 @@ package struct ModelService: Sendable {
     package var counts: (models: Int, loaded: Int, jobsRunning: Int) {
         let directory = registry.directory
         return (
-            directory.hosts.count, directory.hosts.values.filter(\.isLoaded).count,
-            directory.jobs.filter { !$0.isDone }.count
+            directory.hosts.count, directory.hosts.values.reduce(0) { $0 + ($1.isLoaded ? 1 : 0) },
+            directory.jobs.reduce(0) { $0 + ($1.isDone ? 0 : 1) }
         )
     }
 }
