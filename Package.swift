@@ -146,6 +146,7 @@ let package = Package(
             dependencies: [
                 "RNNServer", "RNNJSON", "RNNProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

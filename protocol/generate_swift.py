@@ -146,7 +146,7 @@ def checks(schema, var, indent):
 
 def enum_type(name, values, doc_line, indent=""):
     lines = [f"{indent}/// {doc_line}",
-             f"{indent}public enum {name}: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {{"]
+             f"{indent}public enum {name}: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {{"]
     for v in values:
         lines.append(f"{indent}    case {ident(v)} = {swift_string(v)}")
     lines.append("")
@@ -171,10 +171,12 @@ def enum_type(name, values, doc_line, indent=""):
     return lines
 
 
-def struct(name, props, required, doc_line, strict, extra=None, indent=""):
-    """A struct with validated decoding and encoding; `props` is [(wire name, schema)]."""
+def struct(name, props, required, doc_line, strict, extra=None, indent="", readable=True):
+    """A struct with validated decoding and encoding; `props` is [(wire name, schema)].
+    `readable`: also decoded straight from text (what clients read: not params)."""
     extra = extra or []
-    lines = [f"{indent}/// {doc_line}", f"{indent}public struct {name}: Sendable, Hashable, Codable, WireStruct {{"]
+    conformances = "WireStruct, WireReadable" if readable else "WireStruct"
+    lines = [f"{indent}/// {doc_line}", f"{indent}public struct {name}: Sendable, Hashable, Codable, {conformances} {{"]
     body = list(extra)
     nested = []
     fields = []
@@ -243,8 +245,9 @@ def struct(name, props, required, doc_line, strict, extra=None, indent=""):
         body.append(f"    if members.count > {count} {{ try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }}")
     body.append("}")
     body.append("")
-    body += direct_reader(fields, strict)
-    body.append("")
+    if readable:
+        body += direct_reader(fields, strict)
+        body.append("")
     body.append("public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }")
     body.append("")
     body.append("public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }")
@@ -378,7 +381,7 @@ for m in doc["methods"]:
     props = [(p["name"], dict(p["schema"], **({"description": p["description"]} if "description" in p else {})))
              for p in m["params"]]
     required = {p["name"] for p in m["params"] if p.get("required")}
-    body = struct("Params", props, required, "The parameters.", True)
+    body = struct("Params", props, required, "The parameters.", True, readable=False)
     out += ["    " + l if l else l for l in body]
     out.append(f"    /// The result.")
     out.append(f"    public typealias Result = {result}")

@@ -118,7 +118,7 @@ public final class RNNClient {
     /// Calls `method` and decodes its result as `type`, straight from the answer's text (no
     /// tree) when it has the expected shape; anything else takes the tree's way, which gives
     /// the same value or the precise error.
-    public func call<Result: WireCodable>(
+    public func call<Result: WireReadable>(
         _ method: String, _ params: some WireCodable, decoding type: Result.Type,
         onNotification: ((String, JSON) -> Void)? = nil
     ) throws -> Result {
@@ -138,7 +138,7 @@ public final class RNNClient {
     /// Whether the tree's decoding of the response `line` gives `result` (compared as text:
     /// NaN is not equal to itself). Checked in debug builds, so every typed call of the test
     /// suite checks the piecewise decoder against the tree's.
-    private static func treeAgrees<Result: WireCodable>(with result: Result, _ line: [UInt8]) -> Bool {
+    private static func treeAgrees<Result: WireReadable>(with result: Result, _ line: [UInt8]) -> Bool {
         guard let value = try? JSONParser.parse(line), let response = try? RPCResponse(parsing: value),
             case .success(let wire) = response.outcome, let tree = try? Result(wire: wire, at: .root)
         else { return false }
@@ -147,7 +147,7 @@ public final class RNNClient {
 
     /// A response's result read piecewise; a notification, an error or anything unusual is a
     /// mismatch, left to the tree.
-    private static func readResult<Result: WireCodable>(_: Result.Type, _ reader: inout JSONReader) throws -> Result {
+    private static func readResult<Result: WireReadable>(_: Result.Type, _ reader: inout JSONReader) throws -> Result {
         var result: Result?
         var isVersion2 = false
         try reader.readObject { key, reader in
@@ -187,6 +187,12 @@ public final class RNNClient {
         JSONWriter.writeRaw(#","params":"#, into: &request)
         params.writeWire(into: &request)
         JSONWriter.writeRaw("}\n", into: &request)
+        assert(
+            request.dropLast()
+                == Array(
+                    JSONWriter.text(RPCRequest(method: method, params: params.wire, id: .number(JSONNumber(id))).json)
+                        .utf8)[...],
+            "the request written straight differs from RPCRequest's")
         try reconnectIfClosed()
         do {
             try sendBytes(request)

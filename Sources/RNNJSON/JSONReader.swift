@@ -1,8 +1,9 @@
 /// Reads one JSON text piece by piece, for decoders that build their own values instead of a
 /// ``JSON`` tree (a client decoding a large answer). It is the one parser's scanner, so it
-/// accepts exactly the texts ``JSONParser`` accepts, but it says only *that* a text did not
-/// fit, never why: a caller that meets ``Mismatch`` parses the text again as a tree, which
-/// gives the precise error (or a value of a shape the piecewise decoder does not expect).
+/// accepts only texts ``JSONParser`` accepts. Its errors are for falling back, not for
+/// showing: a ``Mismatch`` (the text is not what the decoder expected, or not JSON) or the
+/// parser's error. A caller that meets one parses the text again as a tree, which gives the
+/// precise error (or a value of a shape the piecewise decoder does not take).
 public struct JSONReader {
     /// The text is not JSON, or not the value the decoder expected.
     public struct Mismatch: Error {
@@ -31,7 +32,7 @@ public struct JSONReader {
 
     /// The first byte of the next value (nil at the end of the text), for a decoder that
     /// branches on the value's kind.
-    public var nextByte: UInt8? { parser.atEnd ? nil : parser.bytes[parser.position] }
+    var nextByte: UInt8? { parser.atEnd ? nil : parser.bytes[parser.position] }
 
     /// Whether the next value is `null` (consumed if it is).
     public mutating func readNull() throws -> Bool {
@@ -74,8 +75,7 @@ public struct JSONReader {
 
     /// The next value whatever it is, as a tree.
     public mutating func readValue() throws -> JSON {
-        // Nested below the reader's own levels; the depth limit counts from here, which is
-        // stricter than the tree parser only for texts nested 500 levels deep.
+        // At the reader's own depth: the nesting limit is the tree parser's, level for level.
         let value = try parser.value(depth: depth)
         parser.skipSpace()
         return value
@@ -167,7 +167,7 @@ public struct JSONKey: Equatable {
     let bytes: UnsafeBufferPointer<UInt8>
 
     /// The key as a String.
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    var string: String { String(decoding: bytes, as: UTF8.self) }
 
     public static func == (a: JSONKey, b: JSONKey) -> Bool {
         a.bytes.count == b.bytes.count && a.bytes.elementsEqual(b.bytes)

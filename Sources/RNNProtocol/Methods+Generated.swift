@@ -25,14 +25,6 @@ public enum RPCDiscover {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -70,14 +62,6 @@ public enum DaemonStatus {
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
             let members = try WireObject.members(of: wire, at: path)
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -119,14 +103,6 @@ public enum DaemonMetrics {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -164,14 +140,6 @@ public enum DaemonShutdown {
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
             let members = try WireObject.members(of: wire, at: path)
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -555,212 +523,6 @@ public enum ModelCreate {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readArchitecture: Architecture? = nil
-            var readLayers: Int? = nil
-            var readHiddenSize: Int? = nil
-            var readEmbeddingSize: Int? = nil
-            var readDropout: Double? = nil
-            var readVocabulary: VocabularyKind? = nil
-            var readCorpus: CorpusSpec? = nil
-            var readMaxVocabulary: Int? = nil
-            var readOptimizer: OptimizerName? = nil
-            var readLearningRate: Double? = nil
-            var readMomentum: Double? = nil
-            var readAlpha: Double? = nil
-            var readBeta1: Double? = nil
-            var readBeta2: Double? = nil
-            var readEpsilon: Double? = nil
-            var readClip: ClipMode? = nil
-            var readClipValue: Double? = nil
-            var readLearningRateDecay: Double? = nil
-            var readLearningRateDecayEvery: Int? = nil
-            var readInitialization: Initialization? = nil
-            var readBatchSize: Int? = nil
-            var readSeqLength: Int? = nil
-            var readSeed: Int? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "architecture": readArchitecture = try Architecture(reading: &reader)
-                case "layers": readLayers = try Int(reading: &reader)
-                case "hidden_size": readHiddenSize = try Int(reading: &reader)
-                case "embedding_size": readEmbeddingSize = try Int(reading: &reader)
-                case "dropout": readDropout = try Double(reading: &reader)
-                case "vocabulary": readVocabulary = try VocabularyKind(reading: &reader)
-                case "corpus": readCorpus = try CorpusSpec(reading: &reader)
-                case "max_vocabulary": readMaxVocabulary = try Int(reading: &reader)
-                case "optimizer": readOptimizer = try OptimizerName(reading: &reader)
-                case "learning_rate": readLearningRate = try Double(reading: &reader)
-                case "momentum": readMomentum = try Double(reading: &reader)
-                case "alpha": readAlpha = try Double(reading: &reader)
-                case "beta1": readBeta1 = try Double(reading: &reader)
-                case "beta2": readBeta2 = try Double(reading: &reader)
-                case "epsilon": readEpsilon = try Double(reading: &reader)
-                case "clip": readClip = try ClipMode(reading: &reader)
-                case "clip_value": readClipValue = try Double(reading: &reader)
-                case "learning_rate_decay": readLearningRateDecay = try Double(reading: &reader)
-                case "learning_rate_decay_every": readLearningRateDecayEvery = try Int(reading: &reader)
-                case "initialization": readInitialization = try Initialization(reading: &reader)
-                case "batch_size": readBatchSize = try Int(reading: &reader)
-                case "seq_length": readSeqLength = try Int(reading: &reader)
-                case "seed": readSeed = try Int(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            if let v = readArchitecture {
-                self.architecture = v
-            } else {
-                self.architecture = .lstm
-            }
-            if let v = readLayers {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 16) { throw RPCError.invalid(p, "maximum", "must be <= 16, got \(v)") }
-                self.layers = v
-            } else {
-                self.layers = 2
-            }
-            if let v = readHiddenSize {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
-                self.hiddenSize = v
-            } else {
-                self.hiddenSize = 128
-            }
-            if let v = readEmbeddingSize {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
-                if !(v <= 8192) { throw RPCError.invalid(p, "maximum", "must be <= 8192, got \(v)") }
-                self.embeddingSize = v
-            } else {
-                self.embeddingSize = 0
-            }
-            if let v = readDropout {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.dropout = v
-            } else {
-                self.dropout = 0
-            }
-            if let v = readVocabulary {
-                self.vocabulary = v
-            } else {
-                self.vocabulary = .characters
-            }
-            if let v = readCorpus {
-                self.corpus = v
-            } else {
-                self.corpus = nil
-            }
-            if let v = readMaxVocabulary {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                self.maxVocabulary = v
-            } else {
-                self.maxVocabulary = nil
-            }
-            if let v = readOptimizer {
-                self.optimizer = v
-            } else {
-                self.optimizer = .rmsprop
-            }
-            if let v = readLearningRate {
-                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
-                if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
-                self.learningRate = v
-            } else {
-                self.learningRate = nil
-            }
-            if let v = readMomentum {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.momentum = v
-            } else {
-                self.momentum = 0.9
-            }
-            if let v = readAlpha {
-                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.alpha = v
-            } else {
-                self.alpha = 0.95
-            }
-            if let v = readBeta1 {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.beta1 = v
-            } else {
-                self.beta1 = 0.9
-            }
-            if let v = readBeta2 {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.beta2 = v
-            } else {
-                self.beta2 = 0.999
-            }
-            if let v = readEpsilon {
-                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
-                if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
-                self.epsilon = v
-            } else {
-                self.epsilon = 1e-08
-            }
-            if let v = readClip {
-                self.clip = v
-            } else {
-                self.clip = .norm
-            }
-            if let v = readClipValue {
-                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
-                if !(v <= 1e+30) { throw RPCError.invalid(p, "maximum", "must be <= 1e+30, got \(JSON.double(v))") }
-                self.clipValue = v
-            } else {
-                self.clipValue = 5
-            }
-            if let v = readLearningRateDecay {
-                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
-                if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
-                self.learningRateDecay = v
-            } else {
-                self.learningRateDecay = 1
-            }
-            if let v = readLearningRateDecayEvery {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                self.learningRateDecayEvery = v
-            } else {
-                self.learningRateDecayEvery = 1000
-            }
-            if let v = readInitialization {
-                self.initialization = v
-            } else {
-                self.initialization = .charrnn
-            }
-            if let v = readBatchSize {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
-                self.batchSize = v
-            } else {
-                self.batchSize = 50
-            }
-            if let v = readSeqLength {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
-                self.seqLength = v
-            } else {
-                self.seqLength = 50
-            }
-            if let v = readSeed {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
-                self.seed = v
-            } else {
-                self.seed = nil
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -906,14 +668,6 @@ public enum ModelList {
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -963,20 +717,6 @@ public enum ModelInfo {
                 self.model = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1033,20 +773,6 @@ public enum ModelDelete {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1099,20 +825,6 @@ public enum ModelLoad {
                 self.model = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1169,20 +881,6 @@ public enum ModelUnload {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1235,20 +933,6 @@ public enum ModelSave {
                 self.model = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1313,24 +997,6 @@ public enum ModelImport {
                 self.path = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readPath: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "path": readPath = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readPath else { throw JSONReader.Mismatch() }
-            self.path = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1399,24 +1065,6 @@ public enum ModelExport {
                 self.path = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readPath: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "path": readPath = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readPath else { throw JSONReader.Mismatch() }
-            self.path = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1491,28 +1139,6 @@ public enum ModelSnapshot {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readName: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "name": readName = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            if let v = readName {
-                if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-                self.name = v
-            } else {
-                self.name = nil
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -1574,20 +1200,6 @@ public enum ModelSnapshots {
                 self.model = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1653,25 +1265,6 @@ public enum ModelRestore {
                 self.name = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readName: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "name": readName = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readName else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.name = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1741,25 +1334,6 @@ public enum ModelSnapshotDelete {
                 self.name = v
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readName: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "name": readName = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readName else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.name = v
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -1952,96 +1526,6 @@ public enum Sample {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readTemperature: Double? = nil
-            var readTopK: Int? = nil
-            var readTopP: Double? = nil
-            var readArgmax: Bool? = nil
-            var readSeed: Int? = nil
-            var readPrime: String? = nil
-            var readStop: [String]? = nil
-            var readLength: Int? = nil
-            var readStream: Bool? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "temperature": readTemperature = try Double(reading: &reader)
-                case "top_k": readTopK = try Int(reading: &reader)
-                case "top_p": readTopP = try Double(reading: &reader)
-                case "argmax": readArgmax = try Bool(reading: &reader)
-                case "seed": readSeed = try Int(reading: &reader)
-                case "prime": readPrime = try String(reading: &reader)
-                case "stop": readStop = try [String](reading: &reader)
-                case "length": readLength = try Int(reading: &reader)
-                case "stream": readStream = try Bool(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            if let v = readTemperature {
-                if !(v >= 1e-06) { throw RPCError.invalid(p, "minimum", "must be >= 1e-06, got \(JSON.double(v))") }
-                if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(JSON.double(v))") }
-                self.temperature = v
-            } else {
-                self.temperature = 1
-            }
-            if let v = readTopK {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
-                self.topK = v
-            } else {
-                self.topK = nil
-            }
-            if let v = readTopP {
-                if !(v >= 1e-06) { throw RPCError.invalid(p, "minimum", "must be >= 1e-06, got \(JSON.double(v))") }
-                if !(v <= 1) { throw RPCError.invalid(p, "maximum", "must be <= 1, got \(JSON.double(v))") }
-                self.topP = v
-            } else {
-                self.topP = nil
-            }
-            if let v = readArgmax {
-                self.argmax = v
-            } else {
-                self.argmax = false
-            }
-            if let v = readSeed {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
-                self.seed = v
-            } else {
-                self.seed = nil
-            }
-            if let v = readPrime {
-                if !(v.unicodeScalars.count <= 1048576) { throw RPCError.invalid(p, "maxLength", "must have at most 1048576 characters") }
-                self.prime = v
-            } else {
-                self.prime = ""
-            }
-            if let v = readStop {
-                if !(v.count <= 64) { throw RPCError.invalid(p, "maxItems", "must have at most 64 items") }
-                for (index, item) in v.enumerated() {
-                    let p = p.appending(String(index))
-                    if !(item.unicodeScalars.count >= 1) { throw RPCError.invalid(p, "minLength", "must have at least 1 characters") }
-                }
-                self.stop = v
-            } else {
-                self.stop = nil
-            }
-            if let v = readLength {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                self.length = v
-            } else {
-                self.length = 200
-            }
-            if let v = readStream {
-                self.stream = v
-            } else {
-                self.stream = false
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2184,43 +1668,6 @@ public enum Evaluate {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readText: String? = nil
-            var readCorpus: CorpusSpec? = nil
-            var readSamples: Int? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "text": readText = try String(reading: &reader)
-                case "corpus": readCorpus = try CorpusSpec(reading: &reader)
-                case "samples": readSamples = try Int(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            if let v = readText {
-                self.text = v
-            } else {
-                self.text = nil
-            }
-            if let v = readCorpus {
-                self.corpus = v
-            } else {
-                self.corpus = nil
-            }
-            if let v = readSamples {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
-                self.samples = v
-            } else {
-                self.samples = 500
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -2331,40 +1778,6 @@ public enum Score {
                 }
             }
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readTexts: [String]? = nil
-            var readAsOneStream: Bool? = nil
-            var readSurprisal: Bool? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "texts": readTexts = try [String](reading: &reader)
-                case "as_one_stream": readAsOneStream = try Bool(reading: &reader)
-                case "surprisal": readSurprisal = try Bool(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readTexts else { throw JSONReader.Mismatch() }
-            if !(v.count >= 1) { throw RPCError.invalid(p, "minItems", "must have at least 1 items") }
-            if !(v.count <= 100000) { throw RPCError.invalid(p, "maxItems", "must have at most 100000 items") }
-            self.texts = v
-            if let v = readAsOneStream {
-                self.asOneStream = v
-            } else {
-                self.asOneStream = false
-            }
-            if let v = readSurprisal {
-                self.surprisal = v
-            } else {
-                self.surprisal = false
-            }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -2704,175 +2117,6 @@ public enum TrainStart {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readCorpus: CorpusSpec? = nil
-            var readSteps: Int? = nil
-            var readEpochs: Double? = nil
-            var readSeconds: Double? = nil
-            var readBatchSize: Int? = nil
-            var readSeqLength: Int? = nil
-            var readLearningRate: Double? = nil
-            var readClipValue: Double? = nil
-            var readValidationFraction: Double? = nil
-            var readValidateEvery: Int? = nil
-            var readCheckpointEvery: Int? = nil
-            var readKeepBest: Bool? = nil
-            var readPatience: Int? = nil
-            var readMinDelta: Double? = nil
-            var readPlateauFactor: Double? = nil
-            var readPlateauPatience: Int? = nil
-            var readMinLearningRate: Double? = nil
-            var readSnapshotBest: Bool? = nil
-            var readStream: Bool? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "corpus": readCorpus = try CorpusSpec(reading: &reader)
-                case "steps": readSteps = try Int(reading: &reader)
-                case "epochs": readEpochs = try Double(reading: &reader)
-                case "seconds": readSeconds = try Double(reading: &reader)
-                case "batch_size": readBatchSize = try Int(reading: &reader)
-                case "seq_length": readSeqLength = try Int(reading: &reader)
-                case "learning_rate": readLearningRate = try Double(reading: &reader)
-                case "clip_value": readClipValue = try Double(reading: &reader)
-                case "validation_fraction": readValidationFraction = try Double(reading: &reader)
-                case "validate_every": readValidateEvery = try Int(reading: &reader)
-                case "checkpoint_every": readCheckpointEvery = try Int(reading: &reader)
-                case "keep_best": readKeepBest = try Bool(reading: &reader)
-                case "patience": readPatience = try Int(reading: &reader)
-                case "min_delta": readMinDelta = try Double(reading: &reader)
-                case "plateau_factor": readPlateauFactor = try Double(reading: &reader)
-                case "plateau_patience": readPlateauPatience = try Int(reading: &reader)
-                case "min_learning_rate": readMinLearningRate = try Double(reading: &reader)
-                case "snapshot_best": readSnapshotBest = try Bool(reading: &reader)
-                case "stream": readStream = try Bool(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readCorpus else { throw JSONReader.Mismatch() }
-            self.corpus = v
-            if let v = readSteps {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                self.steps = v
-            } else {
-                self.steps = nil
-            }
-            if let v = readEpochs {
-                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
-                self.epochs = v
-            } else {
-                self.epochs = nil
-            }
-            if let v = readSeconds {
-                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
-                self.seconds = v
-            } else {
-                self.seconds = nil
-            }
-            if let v = readBatchSize {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 4096) { throw RPCError.invalid(p, "maximum", "must be <= 4096, got \(v)") }
-                self.batchSize = v
-            } else {
-                self.batchSize = nil
-            }
-            if let v = readSeqLength {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 100000) { throw RPCError.invalid(p, "maximum", "must be <= 100000, got \(v)") }
-                self.seqLength = v
-            } else {
-                self.seqLength = nil
-            }
-            if let v = readLearningRate {
-                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
-                if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
-                self.learningRate = v
-            } else {
-                self.learningRate = nil
-            }
-            if let v = readClipValue {
-                if !(v >= 1e-30) { throw RPCError.invalid(p, "minimum", "must be >= 1e-30, got \(JSON.double(v))") }
-                if !(v <= 1e+30) { throw RPCError.invalid(p, "maximum", "must be <= 1e+30, got \(JSON.double(v))") }
-                self.clipValue = v
-            } else {
-                self.clipValue = nil
-            }
-            if let v = readValidationFraction {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.validationFraction = v
-            } else {
-                self.validationFraction = 0.1
-            }
-            if let v = readValidateEvery {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                self.validateEvery = v
-            } else {
-                self.validateEvery = 100
-            }
-            if let v = readCheckpointEvery {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                self.checkpointEvery = v
-            } else {
-                self.checkpointEvery = 500
-            }
-            if let v = readKeepBest {
-                self.keepBest = v
-            } else {
-                self.keepBest = true
-            }
-            if let v = readPatience {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(v)") }
-                self.patience = v
-            } else {
-                self.patience = nil
-            }
-            if let v = readMinDelta {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v <= 1000) { throw RPCError.invalid(p, "maximum", "must be <= 1000, got \(JSON.double(v))") }
-                self.minDelta = v
-            } else {
-                self.minDelta = 0
-            }
-            if let v = readPlateauFactor {
-                if !(v > 0) { throw RPCError.invalid(p, "exclusiveMinimum", "must be > 0, got \(JSON.double(v))") }
-                if !(v < 1) { throw RPCError.invalid(p, "exclusiveMaximum", "must be < 1, got \(JSON.double(v))") }
-                self.plateauFactor = v
-            } else {
-                self.plateauFactor = nil
-            }
-            if let v = readPlateauPatience {
-                if !(v >= 1) { throw RPCError.invalid(p, "minimum", "must be >= 1, got \(v)") }
-                if !(v <= 1000000) { throw RPCError.invalid(p, "maximum", "must be <= 1000000, got \(v)") }
-                self.plateauPatience = v
-            } else {
-                self.plateauPatience = 3
-            }
-            if let v = readMinLearningRate {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(JSON.double(v))") }
-                if !(v <= 1000000.0) { throw RPCError.invalid(p, "maximum", "must be <= 1000000.0, got \(JSON.double(v))") }
-                self.minLearningRate = v
-            } else {
-                self.minLearningRate = 0
-            }
-            if let v = readSnapshotBest {
-                self.snapshotBest = v
-            } else {
-                self.snapshotBest = false
-            }
-            if let v = readStream {
-                self.stream = v
-            } else {
-                self.stream = false
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -3024,18 +2268,6 @@ public enum TrainStatus {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readJob: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "job": readJob = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            guard let v = readJob else { throw JSONReader.Mismatch() }
-            self.job = v
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -3089,18 +2321,6 @@ public enum TrainCancel {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readJob: String? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "job": readJob = try String(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            guard let v = readJob else { throw JSONReader.Mismatch() }
-            self.job = v
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -3141,14 +2361,6 @@ public enum TrainList {
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
             let members = try WireObject.members(of: wire, at: path)
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -3226,32 +2438,6 @@ public enum TrainFeed {
             if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
         }
 
-        public init(reading reader: inout JSONReader) throws {
-            var readModel: String? = nil
-            var readText: String? = nil
-            var readOffset: Int? = nil
-            try reader.readObject { key, reader in
-                switch key {
-                case "model": readModel = try String(reading: &reader)
-                case "text": readText = try String(reading: &reader)
-                case "offset": readOffset = try Int(reading: &reader)
-                default: throw JSONReader.Mismatch()
-                }
-            }
-            let p = WirePath.root
-            guard let v = readModel else { throw JSONReader.Mismatch() }
-            if !(WirePattern.matches(v, "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")) { throw RPCError.invalid(p, "pattern", "must be 1 to 64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, got \(v.debugDescription.prefix(80))") }
-            self.model = v
-            guard let v = readText else { throw JSONReader.Mismatch() }
-            self.text = v
-            if let v = readOffset {
-                if !(v >= 0) { throw RPCError.invalid(p, "minimum", "must be >= 0, got \(v)") }
-                self.offset = v
-            } else {
-                self.offset = nil
-            }
-        }
-
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
 
         public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
@@ -3305,14 +2491,6 @@ public enum CorpusList {
         public init(wire: JSON, at path: WirePath) throws(RPCError) {
             let members = try WireObject.members(of: wire, at: path)
             if members.count > 0 { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
-        }
-
-        public init(reading reader: inout JSONReader) throws {
-            try reader.readObject { key, reader in
-                switch key {
-                default: throw JSONReader.Mismatch()
-                }
-            }
         }
 
         public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }

@@ -5,7 +5,7 @@
 public import RNNJSON
 
 /// The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU.
-public enum Architecture: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum Architecture: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case rnnTanh = "rnn-tanh"
     case rnnRelu = "rnn-relu"
     case lstm = "lstm"
@@ -30,7 +30,7 @@ public enum Architecture: String, Sendable, Hashable, CaseIterable, Codable, Wir
 }
 
 /// The optimizer.
-public enum OptimizerName: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum OptimizerName: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case sgd = "sgd"
     case adagrad = "adagrad"
     case rmsprop = "rmsprop"
@@ -55,7 +55,7 @@ public enum OptimizerName: String, Sendable, Hashable, CaseIterable, Codable, Wi
 }
 
 /// Gradient clipping: by global norm, by value, or none.
-public enum ClipMode: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum ClipMode: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case norm = "norm"
     case value = "value"
     case `none` = "none"
@@ -79,7 +79,7 @@ public enum ClipMode: String, Sendable, Hashable, CaseIterable, Codable, WireCod
 }
 
 /// Symbols are bytes (256) or the characters of the corpus.
-public enum VocabularyKind: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum VocabularyKind: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case bytes = "bytes"
     case characters = "characters"
 
@@ -102,7 +102,7 @@ public enum VocabularyKind: String, Sendable, Hashable, CaseIterable, Codable, W
 }
 
 /// Weight initialization: char-rnn's uniform ±0.08, min-char-rnn's gaussian ×0.01, or PyTorch's uniform ±1/√hidden.
-public enum Initialization: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum Initialization: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case charrnn = "charrnn"
     case gaussian = "gaussian"
     case pytorch = "pytorch"
@@ -126,7 +126,7 @@ public enum Initialization: String, Sendable, Hashable, CaseIterable, Codable, W
 }
 
 /// Where a training job is.
-public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case queued = "queued"
     case running = "running"
     case finished = "finished"
@@ -153,7 +153,7 @@ public enum JobState: String, Sendable, Hashable, CaseIterable, Codable, WireCod
 }
 
 /// Whether a model is in memory and what it is doing: training a job, learning from fed text, idle, unloaded, or failed to load.
-public enum ModelState: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum ModelState: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case unloaded = "unloaded"
     case idle = "idle"
     case training = "training"
@@ -179,7 +179,7 @@ public enum ModelState: String, Sendable, Hashable, CaseIterable, Codable, WireC
 }
 
 /// Why a sample ended: the length was reached, or a stop string was produced.
-public enum SampleStop: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum SampleStop: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case length = "length"
     case stop = "stop"
 
@@ -202,7 +202,7 @@ public enum SampleStop: String, Sendable, Hashable, CaseIterable, Codable, WireC
 }
 
 /// A source of training text: exactly one of inline `text`, a `file` or `dir` in an allowed folder, the learning-to-execute generator `l2e`, or a `plugin` with its `params`.
-public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
+public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var text: String?
     public var file: String?
     public var dir: String?
@@ -403,7 +403,7 @@ public struct CorpusSpec: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Configured limits.
-public struct Limits: Sendable, Hashable, Codable, WireStruct {
+public struct Limits: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var maxMessageBytes: Int
     public var maxConnections: Int
     public var maxLoadedModels: Int
@@ -560,7 +560,7 @@ public struct Limits: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Daemon status.
-public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
+public struct StatusReport: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var version: String
     public var pid: Int
     public var uptimeSeconds: Double
@@ -788,7 +788,7 @@ public struct StatusReport: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Shutdown accepted.
-public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
+public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var stopping: Bool
 
     /// Wire names of the members, in by-position order.
@@ -843,7 +843,7 @@ public struct ShutdownResult: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// The action was done.
-public struct Done: Sendable, Hashable, Codable, WireStruct {
+public struct Done: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var done: Bool
 
     /// Wire names of the members, in by-position order.
@@ -898,7 +898,7 @@ public struct Done: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// One point of the loss history.
-public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
+public struct LossPoint: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var step: Int
     public var loss: Double
     public var validationLoss: Double?
@@ -998,7 +998,7 @@ public struct LossPoint: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// A model in the list.
-public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
+public struct ModelSummary: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var name: String
     /// The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU.
     public var architecture: Architecture
@@ -1202,7 +1202,7 @@ public struct ModelSummary: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Every model.
-public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
+public struct ModelListing: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var models: [ModelSummary]
 
     /// Wire names of the members, in by-position order.
@@ -1257,7 +1257,7 @@ public struct ModelListing: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Everything about a model.
-public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
+public struct ModelDetails: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var name: String
     /// The recurrent cell: a vanilla RNN with tanh or ReLU, an LSTM, or a GRU.
     public var architecture: Architecture
@@ -1830,7 +1830,7 @@ public struct ModelDetails: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Sampling defaults.
-public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
+public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var temperature: Double
     public var length: Int
 
@@ -1902,7 +1902,7 @@ public struct SamplingDefaults: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Where a model was written.
-public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
+public struct SaveResult: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var path: String
     public var bytes: Int
 
@@ -1974,7 +1974,7 @@ public struct SaveResult: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Text produced so far (notification params).
-public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
+public struct SampleChunk: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var id: JSON
     public var text: String
 
@@ -2046,7 +2046,7 @@ public struct SampleChunk: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Sampled text and statistics.
-public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
+public struct SampleResult: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var text: String
     public var characters: Int
     public var charactersPerSecond: Double
@@ -2170,7 +2170,7 @@ public struct SampleResult: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Loss on a text.
-public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
+public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var loss: Double
     public var bitsPerCharacter: Double
     public var characters: Int
@@ -2382,7 +2382,7 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "}"))
     }
     /// The values of `unit`.
-    public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case character = "character"
         case byte = "byte"
 
@@ -2406,7 +2406,7 @@ public struct EvaluateResult: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// A training job.
-public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
+public struct JobInfo: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var job: String
     public var model: String
     /// Where a training job is.
@@ -2945,7 +2945,7 @@ public struct JobInfo: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Jobs.
-public struct JobList: Sendable, Hashable, Codable, WireStruct {
+public struct JobList: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var jobs: [JobInfo]
 
     /// Wire names of the members, in by-position order.
@@ -3000,7 +3000,7 @@ public struct JobList: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// What the spool accepted.
-public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
+public struct FeedResult: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var acceptedBytes: Int
     public var backlogBytes: Int
     public var newCharacters: Int
@@ -3107,7 +3107,7 @@ public struct FeedResult: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Learning to Execute (Zaremba and Sutskever, 2014): programs, addition or copy.
-public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
+public struct L2ESpec: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var task: Task?
     public var length: Int?
     public var nesting: Int?
@@ -3452,7 +3452,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "}"))
     }
     /// The values of `task`.
-    public enum Task: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Task: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case program = "program"
         case addition = "addition"
         case copy = "copy"
@@ -3475,7 +3475,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
     /// The values of `curriculum`.
-    public enum Curriculum: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Curriculum: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case baseline = "baseline"
         case naive = "naive"
         case mixed = "mixed"
@@ -3499,7 +3499,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
     /// The values of `sequences`.
-    public enum Sequences: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Sequences: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case separate = "separate"
         case stream = "stream"
 
@@ -3521,7 +3521,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
         public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
     }
     /// The values of `split`.
-    public enum Split: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Split: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case train = "train"
         case validation = "validation"
         case test = "test"
@@ -3546,7 +3546,7 @@ public struct L2ESpec: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// One parameter of a corpus plugin.
-public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
+public struct PluginParameter: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var name: String
     public var type: String
     public var `default`: String?
@@ -3673,7 +3673,7 @@ public struct PluginParameter: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// A corpus plugin as it describes itself.
-public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
+public struct PluginInfo: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var name: String
     public var description: String
     public var path: String
@@ -3779,7 +3779,7 @@ public struct PluginInfo: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Built-in corpus kinds and the plugins found.
-public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
+public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var builtins: [String]
     public var plugins: [PluginInfo]
     public var problems: [String]
@@ -3868,7 +3868,7 @@ public struct CorpusCatalog: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// What the engine computes with on this machine: the CPU, the kernel path chosen from cpuid (or forced with RNND_KERNELS), and the threads of a large product.
-public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
+public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadable {
     /// The CPU as cpuid names it, with family and model.
     public var cpu: String
     /// The kernel path in use.
@@ -4012,7 +4012,7 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "}"))
     }
     /// The values of `kernels`.
-    public enum Kernels: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Kernels: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case portable = "portable"
         case avx2 = "avx2"
         case avx512 = "avx512"
@@ -4037,7 +4037,7 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// What the last keep_best job kept: the step and validation loss of the weights the model holds, and what the job's last weights had scored.
-public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
+public struct KeptBest: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var job: String
     public var step: Int
     public var validationLoss: Double
@@ -4172,7 +4172,7 @@ public struct KeptBest: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// A named snapshot of a model: weights, vocabulary and optimizer state as of one step.
-public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
+public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var name: String
     public var step: Int
     /// The last validation loss recorded at or before the snapshot's step.
@@ -4308,7 +4308,7 @@ public struct SnapshotInfo: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// SnapshotList
-public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
+public struct SnapshotList: Sendable, Hashable, Codable, WireStruct, WireReadable {
     public var snapshots: [SnapshotInfo]
     /// limits.max_snapshots: how many a model may keep.
     public var limit: Int
@@ -4381,7 +4381,7 @@ public struct SnapshotList: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Why a job ended: its steps, epochs or seconds were spent (or its corpus ended); validation stopped improving (patience); train.cancel; an error; rnnd stopped or the model was unloaded.
-public enum JobStopReason: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+public enum JobStopReason: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
     case budget = "budget"
     case earlyStopping = "early_stopping"
     case cancelled = "cancelled"
@@ -4407,7 +4407,7 @@ public enum JobStopReason: String, Sendable, Hashable, CaseIterable, Codable, Wi
 }
 
 /// How surprising one text is to the model.
-public struct TextScore: Sendable, Hashable, Codable, WireStruct {
+public struct TextScore: Sendable, Hashable, Codable, WireStruct, WireReadable {
     /// Characters predicted: the text's length less one (from a fresh state), or its length (as_one_stream, after the first text).
     public var characters: Int
     /// Mean surprisal, bits per predicted character (per byte for a byte model); 0 when nothing was predicted.
@@ -4527,7 +4527,7 @@ public struct TextScore: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// ScoreResult
-public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
+public struct ScoreResult: Sendable, Hashable, Codable, WireStruct, WireReadable {
     /// One per text, in order.
     public var scores: [TextScore]
     /// What the scores count: characters, or UTF-8 bytes for a byte-vocabulary model.
@@ -4616,7 +4616,7 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
         out.append(UInt8(ascii: "}"))
     }
     /// The values of `unit`.
-    public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireCodable {
+    public enum Unit: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
         case character = "character"
         case byte = "byte"
 
@@ -4640,7 +4640,7 @@ public struct ScoreResult: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Batched sampling since the daemon started: samples of one model and snapshot are stepped together.
-public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
+public struct SamplingReport: Sendable, Hashable, Codable, WireStruct, WireReadable {
     /// Samples stepping in a batch or waiting to join one.
     public var inProgress: Int
     /// Samples answered.
@@ -4786,7 +4786,7 @@ public struct SamplingReport: Sendable, Hashable, Codable, WireStruct {
 }
 
 /// Metrics in the Prometheus text exposition format 0.0.4.
-public struct MetricsText: Sendable, Hashable, Codable, WireStruct {
+public struct MetricsText: Sendable, Hashable, Codable, WireStruct, WireReadable {
     /// The exposition, one metric family after another, ending with a newline.
     public var text: String
     /// The HTTP content type a scrape endpoint would serve it with.

@@ -7,10 +7,6 @@ public protocol WireCodable: Sendable {
     ///
     /// - Throws: ``RPCError`` `-32602` naming the parameter and the rule it broke.
     init(wire: JSON, at path: WirePath) throws(RPCError)
-    /// Decodes the value straight from JSON text, without a tree. Succeeds exactly when
-    /// ``init(wire:at:)`` would succeed on the parsed text, with the same value; on any
-    /// failure it throws without saying why, and the caller decodes the tree for the message.
-    init(reading reader: inout JSONReader) throws
     /// The value as JSON.
     var wire: JSON { get }
     /// Appends the value's JSON text (what `JSONWriter.write(wire, into:)` appends) without
@@ -20,6 +16,15 @@ public protocol WireCodable: Sendable {
 
 extension WireCodable {
     public func writeWire(into out: inout [UInt8]) { JSONWriter.write(wire, into: &out) }
+}
+
+/// A type a client reads from answers: decoded straight from JSON text too (results and the
+/// contract's shared types; requests' params are read by the daemon, from a tree).
+public protocol WireReadable: WireCodable {
+    /// Decodes the value straight from JSON text, without a tree. Succeeds exactly when
+    /// ``init(wire:at:)`` would succeed on the parsed text, with the same value; on any
+    /// failure it throws without saying why, and the caller decodes the tree for the message.
+    init(reading reader: inout JSONReader) throws
 }
 
 /// A generated object type: its members' wire names in declaration (by-position) order.
@@ -126,7 +131,6 @@ extension WireStruct {
 }
 
 extension String: WireCodable {
-    public init(reading reader: inout JSONReader) throws { self = try reader.readString() }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .string(let s) = wire else {
             throw RPCError.invalid(path, "type", "must be a string, got \(wire.kindName)")
@@ -138,7 +142,6 @@ extension String: WireCodable {
 }
 
 extension Bool: WireCodable {
-    public init(reading reader: inout JSONReader) throws { self = try reader.readBool() }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .bool(let b) = wire else {
             throw RPCError.invalid(path, "type", "must be true or false, got \(wire.kindName)")
@@ -150,10 +153,6 @@ extension Bool: WireCodable {
 }
 
 extension Int: WireCodable {
-    public init(reading reader: inout JSONReader) throws {
-        guard let v = try reader.readNumber().exactly(Int.self) else { throw JSONReader.Mismatch() }
-        self = v
-    }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .number(let n) = wire else {
             throw RPCError.invalid(path, "type", "must be an integer, got \(wire.kindName)")
@@ -171,9 +170,6 @@ extension Int: WireCodable {
 }
 
 extension Double: WireCodable {
-    public init(reading reader: inout JSONReader) throws {
-        self = try reader.readNull() ? .nan : reader.readNumber().doubleValue
-    }
     /// A number; `null` is NaN, which is how a non-finite value (a diverged loss) travels,
     /// since JSON has no NaN. Every number parameter of the contract has a bound, which NaN
     /// fails, so a `null` parameter is refused naming itself.
@@ -189,18 +185,12 @@ extension Double: WireCodable {
 }
 
 extension JSON: WireCodable {
-    public init(reading reader: inout JSONReader) throws { self = try reader.readValue() }
     public init(wire: JSON, at path: WirePath) { self = wire }
     public var wire: JSON { self }
     public func writeWire(into out: inout [UInt8]) { JSONWriter.write(self, into: &out) }
 }
 
 extension Array: WireCodable where Element: WireCodable {
-    public init(reading reader: inout JSONReader) throws {
-        var out: [Element] = []
-        try reader.readArray { out.append(try Element(reading: &$0)) }
-        self = out
-    }
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
         guard case .array(let items) = wire else {
             throw RPCError.invalid(path, "type", "must be an array, got \(wire.kindName)")
@@ -218,5 +208,38 @@ extension Array: WireCodable where Element: WireCodable {
             element.writeWire(into: &out)
         }
         out.append(UInt8(ascii: "]"))
+    }
+}
+
+extension String: WireReadable {
+    public init(reading reader: inout JSONReader) throws { self = try reader.readString() }
+}
+
+extension Bool: WireReadable {
+    public init(reading reader: inout JSONReader) throws { self = try reader.readBool() }
+}
+
+extension Int: WireReadable {
+    public init(reading reader: inout JSONReader) throws {
+        guard let v = try reader.readNumber().exactly(Int.self) else { throw JSONReader.Mismatch() }
+        self = v
+    }
+}
+
+extension Double: WireReadable {
+    public init(reading reader: inout JSONReader) throws {
+        self = try reader.readNull() ? .nan : reader.readNumber().doubleValue
+    }
+}
+
+extension JSON: WireReadable {
+    public init(reading reader: inout JSONReader) throws { self = try reader.readValue() }
+}
+
+extension Array: WireReadable where Element: WireReadable {
+    public init(reading reader: inout JSONReader) throws {
+        var out: [Element] = []
+        try reader.readArray { out.append(try Element(reading: &$0)) }
+        self = out
     }
 }

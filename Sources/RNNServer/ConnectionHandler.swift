@@ -31,8 +31,10 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// outstanding (a stream or a job being waited for is not idle), no complete line sent.
     /// One timer per connection, moved on only when it fires: a request costs no timer work.
     private var idleTimer: Scheduled<Void>?
+    /// When the armed timer fires.
+    private var idleDeadline = NIODeadline.distantFuture
     /// When the connection last had nothing to do (connected, or its last answer written).
-    private var idleSince = NIODeadline.now()
+    private var idleSince = NIODeadline.uptimeNanoseconds(0)
 
     /// Lines read while the connection was at its limit of unanswered requests, in order.
     private var pending: [LineFrame] = []
@@ -66,24 +68,31 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                     peer = "pid \(credentials.pid) uid \(credentials.uid) gid \(credentials.gid)"
                 }
         }
-        idleSince = .now()
-        let idle = TimeAmount.milliseconds(Int64(connections.limits().idleConnectionSeconds * 1000))
-        armIdleTimer(loop: context.eventLoop, channel: context.channel, deadline: idleSince + idle)
+        idleSince = context.eventLoop.now
+        armIdleTimer(loop: context.eventLoop, channel: context.channel, deadline: idleSince + idleTime)
         context.fireChannelActive()
+    }
+
+    /// `limits.idle_connection_seconds` as it is now (a reload may change it).
+    private var idleTime: TimeAmount {
+        .milliseconds(Int64(connections.limits().idleConnectionSeconds * 1000))
     }
 
     /// Starts the idle countdown to `deadline`; on the channel's event loop only.
     private func armIdleTimer(loop: any EventLoop, channel: any Channel, deadline: NIODeadline) {
+        idleTimer?.cancel()
+        idleDeadline = deadline
         idleTimer = loop.scheduleTask(deadline: deadline) { [self] in idleTimerFired(loop: loop, channel: channel) }
     }
 
     private func idleTimerFired(loop: any EventLoop, channel: any Channel) {
         idleTimer = nil
+        idleDeadline = .distantFuture
         guard channel.isActive else { return }
-        let idle = TimeAmount.milliseconds(Int64(connections.limits().idleConnectionSeconds * 1000))
+        let idle = idleTime
         if outstanding > 0 || !pending.isEmpty {
-            armIdleTimer(loop: loop, channel: channel, deadline: .now() + idle)
-        } else if idleSince + idle <= .now() {
+            armIdleTimer(loop: loop, channel: channel, deadline: loop.now + idle)
+        } else if idleSince + idle <= loop.now {
             channel.close(promise: nil)
         } else {
             armIdleTimer(loop: loop, channel: channel, deadline: idleSince + idle)
@@ -187,7 +196,10 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         if inputClosed {
             channel.close(promise: nil)
         } else {
-            idleSince = .now()
+            idleSince = loop.now
+            // The timer armed for an earlier idle time fires too late if a reload lowered it.
+            let deadline = idleSince + idleTime
+            if deadline < idleDeadline { armIdleTimer(loop: loop, channel: channel, deadline: deadline) }
         }
     }
 

@@ -33,9 +33,12 @@ public struct Dispatcher: Sendable {
     /// ``handle(_:readOnly:peer:send:)``.
     public func answerImmediately(line: [UInt8], readOnly: Bool, peer: String) -> Immediate {
         guard line.count <= Self.immediateLimit else { return .deferred(nil) }
+        // The method's immediate handler, once the request names one this socket may call.
+        var immediate: (@Sendable (any RPCService, JSON?, RPCCall) throws -> any WireCodable)?
         func answersHere(_ name: String) -> Bool {
-            guard let method = RPCMethods.byName[name] else { return false }
-            return method.immediate != nil && (!readOnly || method.isReadOnly)
+            guard let method = RPCMethods.byName[name], !readOnly || method.isReadOnly else { return false }
+            immediate = method.immediate
+            return immediate != nil
         }
         let request: RPCRequest
         if let read = try? JSONReader.read(line, { try RPCRequest(reading: &$0, wanted: answersHere) }) {
@@ -54,7 +57,7 @@ public struct Dispatcher: Sendable {
             request = valid
         }
         let name = request.method
-        guard let immediate = RPCMethods.byName[name]?.immediate else { return .deferred(nil) }
+        guard let immediate else { return .deferred(nil) }
         let start = ContinuousClock.now
         // The envelope as RPCResponse.json writes it (keys in order: id, jsonrpc, result).
         var out: [UInt8] = []
@@ -71,6 +74,9 @@ public struct Dispatcher: Sendable {
                 Array(out[resultStart...]) == Array(JSONWriter.text(result.wire).utf8),
                 "\(type(of: result)).writeWire differs from its tree's text")
             out.append(contentsOf: "}\n".utf8)
+            assert(
+                out == Self.bytes(RPCResponse(id: request.id ?? .null, outcome: .success(result.wire))),
+                "the response written straight differs from RPCResponse's")
             failure = nil
         } catch {
             failure = wireError(error, method: name, id: request.id)

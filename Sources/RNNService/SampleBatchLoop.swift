@@ -5,8 +5,8 @@ import Synchronization
 
 /// A batch of one model snapshot's samples, stepped on a thread of its own (a snapshot has
 /// up to one per core): requests wait in its inbox, join at the next step while there is
-/// room (`limits.max_batch`), and are answered as they end. The thread lingers a second for more work, then retires; a request
-/// that finds it retired starts a new loop.
+/// room (`limits.max_batch`), and are answered as they end. The thread lingers a second for
+/// more work, then retires; a request that finds it retired starts a new loop.
 final class SampleBatchLoop: Sendable {
     typealias Reply = CheckedContinuation<Result<SampleOutcome, ServiceError>, Never>
 

@@ -24,7 +24,9 @@ final class SampleScheduler: Sendable {
     /// Totals since start, for status and metrics.
     let counters = SampleCounters()
 
-    init(settings: ConfigurationBox, lanes: Int = BLAS.threadCount) {
+    /// - Parameter lanes: loops per snapshot at most; by default the kernels' threads, but
+    ///   never more than the cores (`engine.threads` may ask for more threads than cores).
+    init(settings: ConfigurationBox, lanes: Int = min(BLAS.threadCount, ProcessInfo.processInfo.activeProcessorCount)) {
         self.settings = settings
         self.lanes = max(1, lanes)
     }

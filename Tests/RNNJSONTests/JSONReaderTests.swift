@@ -1,5 +1,6 @@
-import RNNJSON
 import Testing
+
+@testable import RNNJSON
 
 /// The piecewise reader is the one parser's scanner: it accepts what the parser accepts.
 @Suite struct JSONReaderTests {

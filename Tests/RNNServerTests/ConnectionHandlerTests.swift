@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import RNNJSON
@@ -13,7 +14,9 @@ import Testing
         maxMessageBytes: 1 << 16, maxConnections: 2, maxConnectionsKey: "limits.max_connections",
         idleConnectionSeconds: 60, maxRequestsPerConnection: 8)
 
-    func channel(readOnly: Bool = true) throws -> EmbeddedChannel {
+    /// A channel with the server's handlers; `connected` makes it active (and its timers
+    /// able to close it) rather than only telling the handlers it is.
+    func channel(readOnly: Bool = true, connected: Bool = false) throws -> EmbeddedChannel {
         let dispatcher = Dispatcher(service: StubService(), logger: Logger(label: "test"))
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: 1 << 16)))
@@ -21,7 +24,11 @@ import Testing
             RPCConnectionHandler(
                 dispatcher: dispatcher, readOnly: readOnly,
                 connections: ConnectionCounter(socket: "test") { Self.limits }))
-        channel.pipeline.fireChannelActive()
+        if connected {
+            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        } else {
+            channel.pipeline.fireChannelActive()
+        }
         return channel
     }
 
@@ -81,5 +88,41 @@ import Testing
         #expect(!counter.enter())
         counter.leave()
         #expect(counter.enter())
+    }
+
+    @Test func aLoweredIdleTimeReachesAConnectionArmedForTheOldOne() throws {
+        let idle = NIOLockedValueBox(20.0)
+        let dispatcher = Dispatcher(service: StubService(), logger: Logger(label: "test"))
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: 1 << 16)))
+        try channel.pipeline.syncOperations.addHandler(
+            RPCConnectionHandler(
+                dispatcher: dispatcher, readOnly: true,
+                connections: ConnectionCounter(socket: "test") {
+                    ServerLimits(
+                        maxMessageBytes: 1 << 16, maxConnections: 2, maxConnectionsKey: "limits.max_connections",
+                        idleConnectionSeconds: idle.withLockedValue { $0 }, maxRequestsPerConnection: 8)
+                }))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        try send(#"{"jsonrpc":"2.0","method":"model.list","id":1}"#, to: channel)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(channel.isActive, "5 s idle of 20")
+        idle.withLockedValue { $0 = 1 }  // a reload
+        try send(#"{"jsonrpc":"2.0","method":"model.list","id":2}"#, to: channel)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(900))
+        #expect(channel.isActive, "0.9 s idle of 1")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(200))
+        #expect(!channel.isActive, "1.1 s idle of 1: closed, not left until the 20 s timer")
+    }
+
+    @Test func aConnectionIsIdleFromItsLastAnswerNotItsFirst() throws {
+        let channel = try channel(connected: true)
+        for id in 0..<5 {
+            try send(#"{"jsonrpc":"2.0","method":"model.list","id":\#(id)}"#, to: channel)
+            channel.embeddedEventLoop.advanceTime(by: .seconds(40))
+        }
+        #expect(channel.isActive, "200 s open, never 60 s idle")
+        channel.embeddedEventLoop.advanceTime(by: .seconds(21))
+        #expect(!channel.isActive, "61 s after its last answer")
     }
 }
