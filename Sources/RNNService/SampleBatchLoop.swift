@@ -163,6 +163,9 @@ final class SampleBatchLoop: Sendable {
                     settingAside.append(progress.id)
                 }
             }
+            // Counted before the answers go out, so that a status asked after an answer has
+            // its characters.
+            counters.stepped(rows: size, characters: drawn)
             for (sample, id, stopReason, gone) in leaving {
                 // A client that went away ends its sample, with what was drawn.
                 if gone { batch.remove(id: id) }
@@ -172,7 +175,6 @@ final class SampleBatchLoop: Sendable {
             for id in settingAside {
                 if let suspended = batch.suspend(id: id) { rows.parked[id] = suspended }
             }
-            counters.stepped(rows: size, characters: drawn)
         }
     }
 
