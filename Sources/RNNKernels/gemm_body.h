@@ -537,24 +537,58 @@ static inline float hsum(vf v) {
     return s;
 }
 
-static void k_matvec(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y) {
+/// Rows `r .. r+count` (count <= 4) of `y_t = alpha·(B·x_t) + beta·y_t` for `xr` vectors
+/// `x_t` at once: each weight vector loaded serves every `x_t`, and each element gets the
+/// same operations in the same order whatever `xr` is (lane sums over `k` in steps of W,
+/// the lanes added in order, the last `k % W` terms after them), so `k_matvec` (one `x`)
+/// and `k_matvec_many` give each row the same bits.
+static inline __attribute__((always_inline)) void mv_tile(const int xr, long r, long count, long k, float alpha,
+                                                          const float *b, long ldb, const float *x, long ldx,
+                                                          float beta, float *y, long ldy) {
     long wide = k & ~(long)(W - 1);
+    const float *rows[4];
+    for (long q = 0; q < 4; q++) rows[q] = b + (r + (q < count ? q : 0)) * ldb;
+    vf acc[4][4];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < xr; t++)
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 4; q++) acc[t][q] = splat(0);
+    long i = 0;
+    for (; i < wide; i += W) {
+        vf bq[4];
+#pragma clang loop unroll(full)
+        for (int q = 0; q < 4; q++) bq[q] = ld(rows[q] + i);
+#pragma clang loop unroll(full)
+        for (int t = 0; t < xr; t++) {
+            vf xv = ld(x + t * ldx + i);
+#pragma clang loop unroll(full)
+            for (int q = 0; q < 4; q++) acc[t][q] = xv * bq[q] + acc[t][q];
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int t = 0; t < xr; t++) {
+        const float *xt = x + t * ldx;
+        float *yt = y + t * ldy;
+        float sums[4] = {hsum(acc[t][0]), hsum(acc[t][1]), hsum(acc[t][2]), hsum(acc[t][3])};
+        for (long j = i; j < k; j++)
+            for (long q = 0; q < 4; q++) sums[q] += rows[q][j] * xt[j];
+        for (long q = 0; q < count; q++) yt[r + q] = alpha * sums[q] + (beta == 0 ? 0 : beta * yt[r + q]);
+    }
+}
+
+static void k_matvec(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y) {
+    for (long r = 0; r < n; r += 4) mv_tile(1, r, n - r < 4 ? n - r : 4, k, alpha, b, ldb, x, 0, beta, y, 0);
+}
+
+/// `y_t = alpha·(B·x_t) + beta·y_t` for `m` vectors `x_t` (`ldx` apart; `y_t` `ldy` apart),
+/// each exactly as `k_matvec` computes it alone (a batch's decoder: a row's logits do not
+/// depend on the rows beside it). Four `x_t` share each weight loaded.
+static void k_matvec_many(long m, long n, long k, float alpha, const float *b, long ldb, const float *x, long ldx,
+                          float beta, float *y, long ldy) {
     for (long r = 0; r < n; r += 4) {
         long count = n - r < 4 ? n - r : 4;
-        const float *rows[4];
-        for (long q = 0; q < 4; q++) rows[q] = b + (r + (q < count ? q : 0)) * ldb;
-        vf a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
-        long i = 0;
-        for (; i < wide; i += W) {
-            vf xv = ld(x + i);
-            a0 = xv * ld(rows[0] + i) + a0;
-            a1 = xv * ld(rows[1] + i) + a1;
-            a2 = xv * ld(rows[2] + i) + a2;
-            a3 = xv * ld(rows[3] + i) + a3;
-        }
-        float sums[4] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3)};
-        for (; i < k; i++)
-            for (long q = 0; q < 4; q++) sums[q] += rows[q][i] * x[i];
-        for (long q = 0; q < count; q++) y[r + q] = alpha * sums[q] + (beta == 0 ? 0 : beta * y[r + q]);
+        long t = 0;
+        for (; t + 4 <= m; t += 4) mv_tile(4, r, count, k, alpha, b, ldb, x + t * ldx, ldx, beta, y + t * ldy, ldy);
+        for (; t < m; t++) mv_tile(1, r, count, k, alpha, b, ldb, x + t * ldx, ldx, beta, y + t * ldy, ldy);
     }
 }

@@ -253,6 +253,7 @@ const rk_kernels KERNEL_TABLE = {
     .sgemm_packed = k_sgemm_packed,
     .vecmat = k_vecmat,
     .matvec = k_matvec,
+    .matvec_many = k_matvec_many,
     .vecmat_many = k_vecmat_many,
     .vecmat_packs = k_vecmat_packs,
     .vecmat_pack = k_vecmat_pack,

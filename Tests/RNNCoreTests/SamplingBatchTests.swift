@@ -54,6 +54,27 @@ import Testing
         }
     }
 
+    @Test func everyRowOfAManyVectorDecoderIsTheOneVectorDecoder() {
+        // The decoder's shape: n outputs (the vocabulary) of k inputs (the hidden size).
+        let kernels = Kernels.table.pointee
+        for (k, n) in Self.shapes {
+            for m in [1, 3, 4, 5, 9, 16] {
+                let b = VectorProductsTests.values(n * k, seed: 21)
+                let x = VectorProductsTests.values(m * k, seed: 22)
+                let start = VectorProductsTests.values(m * n, seed: 23)
+                var many = start
+                kernels.matvec_many(m, n, k, 1, b, k, x, k, 1, &many, n)
+                for r in 0..<m {
+                    var alone = Array(start[(r * n)..<((r + 1) * n)])
+                    let row = Array(x[(r * k)..<((r + 1) * k)])
+                    kernels.matvec(n, k, 1, b, k, row, 1, &alone)
+                    let differs = (0..<n).first { many[r * n + $0].bitPattern != alone[$0].bitPattern }
+                    #expect(differs == nil, "k \(k) n \(n) m \(m) row \(r): first differing output \(differs ?? -1)")
+                }
+            }
+        }
+    }
+
     static let text = String(repeating: "abcabcabd 你好🙂\n", count: 30)
     static let characters = Vocabulary(charactersOf: text)
 

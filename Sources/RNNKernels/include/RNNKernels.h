@@ -44,6 +44,10 @@ typedef struct {
                                float beta, float *y, long ldy);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
     void (*matvec)(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
+    /// `y_t = alpha·(B·x_t) + beta·y_t` for `m` vectors `x_t`, each exactly as `matvec`
+    /// computes it alone.
+    void (*matvec_many)(long m, long n, long k, float alpha, const float *b, long ldb, const float *x, long ldx,
+                        float beta, float *y, long ldy);
     void (*exp)(const float *x, float *y, long count);
     void (*sigmoid)(const float *x, float *y, long count);
     void (*tanh)(const float *x, float *y, long count);
