@@ -226,11 +226,7 @@ def struct(name, props, required, doc_line, strict, extra=None, indent="", reada
             if strict:
                 body.append("            found += 1")
             body.append(f"            let v = try {t}(wire: raw, at: p)")
-            body += checks(schema, "v", 12)
-            body.append(f"            self.{bare(pname)} = v")
-            body.append("        } else {")
-            body.append(f"            self.{bare(pname)} = {literal(schema['default'], schema) if has_default else 'nil'}")
-            body.append("        }")
+            body += settle(pname, schema, has_default, 8)
         else:
             body.append(f"        guard let raw = members[{key}] else {{ throw RPCError.missing(p) }}")
             if strict:
@@ -271,6 +267,18 @@ def struct(name, props, required, doc_line, strict, extra=None, indent="", reada
     return lines
 
 
+def settle(pname, schema, has_default, indent):
+    """Closes `if <decoded> {` for an optional or defaulted member: `v`'s checks and
+    assignment, else the default (or nil)."""
+    pad = " " * indent
+    out = checks(schema, "v", indent + 4)
+    out.append(f"{pad}    self.{bare(pname)} = v")
+    out.append(f"{pad}}} else {{")
+    out.append(f"{pad}    self.{bare(pname)} = {literal(schema['default'], schema) if has_default else 'nil'}")
+    out.append(f"{pad}}}")
+    return out
+
+
 def direct_reader(fields, strict):
     """`init(reading:)`: the members as they come, then the same rules as `init(wire:at:)`.
     Its failures say nothing (the caller decodes the tree for the message), so the checks'
@@ -291,11 +299,7 @@ def direct_reader(fields, strict):
         name = f"read{camel(pname, upper=True)}"
         if optional or has_default:
             out.append(f"    if let v = {name} {{")
-            out += checks(schema, "v", 8)
-            out.append(f"        self.{bare(pname)} = v")
-            out.append("    } else {")
-            out.append(f"        self.{bare(pname)} = {literal(schema['default'], schema) if has_default else 'nil'}")
-            out.append("    }")
+            out += settle(pname, schema, has_default, 4)
         else:
             out.append(f"    guard let v = {name} else {{ throw JSONReader.Mismatch() }}")
             out += checks(schema, "v", 4)

@@ -16,14 +16,17 @@ import Testing
 
     /// A channel with the server's handlers; `connected` makes it active (and its timers
     /// able to close it) rather than only telling the handlers it is.
-    func channel(readOnly: Bool = true, connected: Bool = false) throws -> EmbeddedChannel {
+    func channel(
+        readOnly: Bool = true, connected: Bool = false,
+        limits: @escaping @Sendable () -> ServerLimits = { Self.limits }
+    ) throws -> EmbeddedChannel {
         let dispatcher = Dispatcher(service: StubService(), logger: Logger(label: "test"))
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: 1 << 16)))
         try channel.pipeline.syncOperations.addHandler(
             RPCConnectionHandler(
                 dispatcher: dispatcher, readOnly: readOnly,
-                connections: ConnectionCounter(socket: "test") { Self.limits }))
+                connections: ConnectionCounter(socket: "test", limits: limits)))
         if connected {
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         } else {
@@ -92,18 +95,11 @@ import Testing
 
     @Test func aLoweredIdleTimeReachesAConnectionArmedForTheOldOne() throws {
         let idle = NIOLockedValueBox(20.0)
-        let dispatcher = Dispatcher(service: StubService(), logger: Logger(label: "test"))
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFramer(maximumBytes: 1 << 16)))
-        try channel.pipeline.syncOperations.addHandler(
-            RPCConnectionHandler(
-                dispatcher: dispatcher, readOnly: true,
-                connections: ConnectionCounter(socket: "test") {
-                    ServerLimits(
-                        maxMessageBytes: 1 << 16, maxConnections: 2, maxConnectionsKey: "limits.max_connections",
-                        idleConnectionSeconds: idle.withLockedValue { $0 }, maxRequestsPerConnection: 8)
-                }))
-        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let channel = try channel(connected: true) {
+            var limits = Self.limits
+            limits.idleConnectionSeconds = idle.withLockedValue { $0 }
+            return limits
+        }
         try send(#"{"jsonrpc":"2.0","method":"model.list","id":1}"#, to: channel)
         channel.embeddedEventLoop.advanceTime(by: .seconds(5))
         #expect(channel.isActive, "5 s idle of 20")
