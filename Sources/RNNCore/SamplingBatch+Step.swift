@@ -49,8 +49,7 @@ final class BatchState {
         embedded = configuration.embeddingSize > 0 ? FloatBuffer(capacity * configuration.embeddingSize) : nil
         logits = FloatBuffer(capacity * configuration.vocabularySize)
         rowBias = (0..<layers).map { _ in FloatBuffer(width) }
-        let largestProduct = max(width, configuration.vocabularySize) * max(h, configuration.embeddingSize)
-        splitsProducts = largestProduct >= VectorProducts.parallelThreshold
+        splitsProducts = SamplingBatch.splitsProducts(configuration)
     }
 
     /// Fills ``rowBias`` and the packed weights from the parameters (which a batch never
@@ -112,6 +111,16 @@ final class BatchState {
 }
 
 extension SamplingBatch {
+    /// Whether a model's steps split each product's columns across the kernel pool (it has a
+    /// product of a million weights or more): its rows are best stepped in one batch, which
+    /// reads the weights once per step for all of them and puts both cores on each product.
+    public static func splitsProducts(_ configuration: ModelConfiguration) -> Bool {
+        let width = configuration.architecture.gateCount * configuration.hiddenSize
+        let largestProduct =
+            max(width, configuration.vocabularySize) * max(configuration.hiddenSize, configuration.embeddingSize)
+        return largestProduct >= VectorProducts.parallelThreshold
+    }
+
     /// Multiply-adds of a step below which its rows stay on one thread.
     static let minimumParallelWork = 1 << 16
 

@@ -6,7 +6,8 @@ import Synchronization
 /// Continuous batching for `sample`: requests for the same model and weights (the same
 /// published snapshot) join a ``SampleBatchLoop`` at its next step and leave when done, so
 /// sixteen clients cost little more than one. A snapshot has up to one loop per core
-/// (``lanes``), each stepping its rows on its own thread: a new request goes to an idle
+/// (``lanes``; one for a model large enough to split its products across the cores), each
+/// stepping its rows on its own thread: a new request goes to an idle
 /// loop, or a new one while there are cores to spare, else to the loop with the fewest
 /// samples. The loops never wait on each other (a batch split over the kernel pool waits
 /// for its slowest part every step). A model republished by training gets new loops for
@@ -76,6 +77,9 @@ final class SampleScheduler: Sendable {
         }
         let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
             let request = SampleBatchLoop.Request(options: options, stream: stream, admin: admin, reply: continuation)
+            // A model whose products split across the pool runs one loop: the cores share each
+            // product, and the weights, which no longer fit the caches, are read once per step.
+            let lanes = SamplingBatch.splitsProducts(snapshot.model.configuration) ? 1 : lanes
             loops.withLock { loops in
                 let current = loops[model]?.filter { !$0.isRetired } ?? []
                 let newest = current.first?.version
