@@ -224,16 +224,8 @@ extension SamplingBatch {
         let v = configuration.vocabularySize
         let top = state.nextHidden[configuration.layers - 1]
         for r in rows { state.logits[r * v].update(from: p + layout.decoderBias, count: v) }
-        if splitColumns, v * h >= VectorProducts.parallelThreshold {
-            // A decoder large enough to split across the pool, as one row alone splits it.
-            for r in rows {
-                VectorProducts.matrixVector(
-                    n: v, k: h, alpha: 1, b: p + layout.decoderWeight, ldb: h, x: top[r * h], beta: 1,
-                    y: state.logits[r * v])
-            }
-        } else {
-            Kernels.table.pointee.matvec_many(
-                m, v, h, 1, p + layout.decoderWeight, h, top[r0 * h], h, 1, state.logits[r0 * v], v)
-        }
+        VectorProducts.matrixVectorRows(
+            m: m, n: v, k: h, alpha: 1, b: p + layout.decoderWeight, ldb: h, x: top[r0 * h], ldx: h, beta: 1,
+            y: state.logits[r0 * v], ldy: v, split: splitColumns)
     }
 }

@@ -61,15 +61,37 @@ enum VectorProducts {
         y: UnsafeMutablePointer<Float>
     ) {
         let kernel = Kernels.table.pointee.matvec!
-        if k * n >= parallelThreshold, n >= 8, BLAS.threadCount > 1 {
-            Parallel.forEachPart { part, parts in
-                let per = (n + parts - 1) / parts
-                let start = min(n, part * per)
-                let rows = min(per, n - start)
-                if rows > 0 { kernel(rows, k, alpha, b + start * ldb, ldb, x, beta, y + start) }
-            }
-        } else {
-            kernel(n, k, alpha, b, ldb, x, beta, y)
+        forEachOutputPart(n: n, k: k, split: true) { start, rows in
+            kernel(rows, k, alpha, b + start * ldb, ldb, x, beta, y + start)
+        }
+    }
+
+    /// ``matrixVector(n:k:alpha:b:ldb:x:beta:y:)`` for `m` vectors `x_r` (`ldx` apart; `y_r`
+    /// `ldy` apart), each output exactly as it computes it alone; split across the pool as it
+    /// splits one when `split`.
+    static func matrixVectorRows(
+        m: Int, n: Int, k: Int, alpha: Float, b: UnsafePointer<Float>, ldb: Int, x: UnsafePointer<Float>, ldx: Int,
+        beta: Float, y: UnsafeMutablePointer<Float>, ldy: Int, split: Bool
+    ) {
+        let kernel = Kernels.table.pointee.matvec_many!
+        forEachOutputPart(n: n, k: k, split: split) { start, rows in
+            kernel(m, rows, k, alpha, b + start * ldb, ldb, x, ldx, beta, y + start, ldy)
+        }
+    }
+
+    /// Calls `body(start, rows)` for the output parts of an `n x k` matrix-vector product:
+    /// one per thread for a million weights or more when `split`, else all outputs at once.
+    /// Each output's arithmetic is its own, so the split never changes a bit.
+    private static func forEachOutputPart(n: Int, k: Int, split: Bool, _ body: (Int, Int) -> Void) {
+        guard split, k * n >= parallelThreshold, n >= 8, BLAS.threadCount > 1 else {
+            body(0, n)
+            return
+        }
+        Parallel.forEachPart { part, parts in
+            let per = (n + parts - 1) / parts
+            let start = min(n, part * per)
+            let rows = min(per, n - start)
+            if rows > 0 { body(start, rows) }
         }
     }
 }

@@ -62,14 +62,14 @@ public struct Dispatcher: Sendable {
         // The envelope as RPCResponse.json writes it (keys in order: id, jsonrpc, result).
         var out: [UInt8] = []
         out.reserveCapacity(1024)
-        out.append(contentsOf: #"{"id":"#.utf8)
+        JSONWriter.writeRaw(#"{"id":"#, into: &out)
         JSONWriter.write(JSON(request.id ?? .null), into: &out)
-        out.append(contentsOf: #","jsonrpc":"2.0","result":"#.utf8)
+        JSONWriter.writeRaw(#","jsonrpc":"2.0","result":"#, into: &out)
         let failure: RPCError?
         do {
             let result = try immediate(service, request.params, RPCCall(peer: peer, isAdmin: !readOnly))
             result.writeWire(into: &out)
-            out.append(contentsOf: "}\n".utf8)
+            JSONWriter.writeRaw("}\n", into: &out)
             assert(
                 out == Self.bytes(RPCResponse(id: request.id ?? .null, outcome: .success(result.wire))),
                 "the response written straight (\(type(of: result)).writeWire) differs from RPCResponse's")

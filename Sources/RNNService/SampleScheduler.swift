@@ -79,18 +79,18 @@ final class SampleScheduler: Sendable {
             let request = SampleBatchLoop.Request(options: options, stream: stream, admin: admin, reply: continuation)
             // A model whose products split across the pool runs one loop: the cores share each
             // product, and the weights, which no longer fit the caches, are read once per step.
-            let lanes = SamplingBatch.splitsProducts(snapshot.model.configuration) ? 1 : lanes
+            let lanesHere = SamplingBatch.splitsProducts(snapshot.model.configuration) ? 1 : lanes
             loops.withLock { loops in
                 let current = loops[model]?.filter { !$0.isRetired } ?? []
                 let newest = current.first?.version
                 if newest == snapshot.version, let least = current.min(by: { $0.load < $1.load }),
-                    least.load == 0 || current.count >= lanes, least.enqueue(request)
+                    least.load == 0 || current.count >= lanesHere, least.enqueue(request)
                 {
                     return
                 }
                 let loop = SampleBatchLoop(
                     model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters,
-                    splitsRows: lanes == 1
+                    splitsRows: lanesHere == 1
                 ) { [weak self] retired in self?.forget(retired) }
                 _ = loop.enqueue(request)
                 // A request that read the weights before the newest loops' started runs in a
