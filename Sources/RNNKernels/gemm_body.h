@@ -243,44 +243,6 @@ static void k_sgemm(int transA, int transB, long m, long n, long k, float alpha,
 
 // ---- one row (batch-1 sampling, the seed's RNN) ----
 
-/// `x·B` by column blocks of eight vectors held in registers while the rows go by: each
-/// weight is loaded once and `y` is written once. Best while B stays in L2 between calls.
-static void vecmat_columns(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta,
-                           float *y) {
-    long j = 0;
-    for (; j + 8 * W <= n; j += 8 * W) {
-        vf acc[8];
-#pragma clang loop unroll(full)
-        for (int q = 0; q < 8; q++) acc[q] = splat(0);
-        const float *row = b + j;
-        for (long i = 0; i < k; i++) {
-            vf xi = splat(x[i]);
-#pragma clang loop unroll(full)
-            for (int q = 0; q < 8; q++) acc[q] = xi * ld(row + q * W) + acc[q];
-            row += ldb;
-        }
-#pragma clang loop unroll(full)
-        for (int q = 0; q < 8; q++) {
-            float *out = y + j + q * W;
-            st(out, beta == 0 ? alpha * acc[q] : alpha * acc[q] + beta * ld(out));
-        }
-    }
-    for (; j + W <= n; j += W) {
-        vf a0 = splat(0);
-        const float *row = b + j;
-        for (long i = 0; i < k; i++) {
-            a0 = splat(x[i]) * ld(row) + a0;
-            row += ldb;
-        }
-        st(y + j, beta == 0 ? alpha * a0 : alpha * a0 + beta * ld(y + j));
-    }
-    for (; j < n; j++) {
-        float s = 0;
-        for (long i = 0; i < k; i++) s += x[i] * b[i * ldb + j];
-        y[j] = alpha * s + (beta == 0 ? 0 : beta * y[j]);
-    }
-}
-
 /// `x·B` row after row, four rows at a time, `y` updated in L1: B read in order, which is
 /// what memory streams best when B does not stay in L2 between calls.
 static void vecmat_rows(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta,
@@ -312,14 +274,6 @@ static void vecmat_rows(long k, long n, float alpha, const float *x, const float
     }
 }
 
-/// Column blocks while B fits in an eighth of this CPU's L2 (a model's few matrices then
-/// stay there between characters), rows otherwise: measured on Zen 3 (512 KiB L2), rows
-/// made 2x128 sampling 45% faster; on Xeons with 2 MiB of L2, columns win.
-static void k_vecmat(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta, float *y) {
-    if ((size_t)(k * n) * sizeof(float) <= rk_l2_bytes() / 8) vecmat_columns(k, n, alpha, x, b, ldb, beta, y);
-    else vecmat_rows(k, n, alpha, x, b, ldb, beta, y);
-}
-
 // ---- many single rows at once (batched sampling) ----
 
 // Rows of a register tile of `k_vecmat_many` (its columns are VM_CV vectors): as many as the
@@ -343,23 +297,27 @@ static int k_vecmat_packs(long k, long n) { return (size_t)(k * n) * sizeof(floa
 /// `rb` rows x `cv` vectors of `x·B`, each element with exactly the operations of one of
 /// the one-row kernels: `vecmat_columns` (`from_y` 0: sums from zero, then
 /// `alpha·sum + beta·y`) or `vecmat_rows` (`from_y` 1: `y` scaled by beta first, then one
-/// fused multiply-add per row of B in order, with `alpha·x_i` as the multiplier).
-static inline __attribute__((always_inline)) void vm_tile(const int rb, const int cv, const int from_y, long k,
-                                                          float alpha, const float *x, long ldx, const float *b,
-                                                          long ldb, float beta, float *y, long ldy) {
+/// fused multiply-add per row of B in order, with `alpha·x_i` as the multiplier). With
+/// `partial`, the last vector holds only `last` (< W) columns: masked loads and stores, the
+/// same operations on the lanes that count.
+static inline __attribute__((always_inline)) void vm_tile(const int rb, const int cv, const int from_y,
+                                                          const int partial, long last, long k, float alpha,
+                                                          const float *x, long ldx, const float *b, long ldb,
+                                                          float beta, float *y, long ldy) {
+#define VM_LD(p, q) (partial && (q) == cv - 1 ? ld_n((p), last) : ld(p))
     vf acc[VM_RB][VM_CV_WIDE];
 #pragma clang loop unroll(full)
     for (int r = 0; r < rb; r++)
 #pragma clang loop unroll(full)
         for (int q = 0; q < cv; q++) {
             const float *out = y + r * ldy + q * W;
-            acc[r][q] = !from_y || beta == 0 ? splat(0) : (beta != 1 ? ld(out) * beta : ld(out));
+            acc[r][q] = !from_y || beta == 0 ? splat(0) : (beta != 1 ? VM_LD(out, q) * beta : VM_LD(out, q));
         }
     for (long i = 0; i < k; i++) {
         const float *row = b + i * ldb;
         vf bq[VM_CV_WIDE];
 #pragma clang loop unroll(full)
-        for (int q = 0; q < cv; q++) bq[q] = ld(row + q * W);
+        for (int q = 0; q < cv; q++) bq[q] = VM_LD(row + q * W, q);
 #pragma clang loop unroll(full)
         for (int r = 0; r < rb; r++) {
             vf xi = from_y ? splat(alpha * x[r * ldx + i]) : splat(x[r * ldx + i]);
@@ -372,25 +330,28 @@ static inline __attribute__((always_inline)) void vm_tile(const int rb, const in
 #pragma clang loop unroll(full)
         for (int q = 0; q < cv; q++) {
             float *out = y + r * ldy + q * W;
-            if (from_y) st(out, acc[r][q]);
-            else st(out, beta == 0 ? alpha * acc[r][q] : alpha * acc[r][q] + beta * ld(out));
+            vf v = from_y ? acc[r][q] : (beta == 0 ? alpha * acc[r][q] : alpha * acc[r][q] + beta * VM_LD(out, q));
+            if (partial && q == cv - 1) st_n(out, v, last);
+            else st(out, v);
         }
+#undef VM_LD
 }
 
 static inline __attribute__((always_inline)) void vecmat_tile(const int rb, const int cv, long k, float alpha,
                                                               const float *x, long ldx, const float *b, long ldb,
                                                               float beta, float *y, long ldy) {
-    vm_tile(rb, cv, 0, k, alpha, x, ldx, b, ldb, beta, y, ldy);
+    vm_tile(rb, cv, 0, 0, W, k, alpha, x, ldx, b, ldb, beta, y, ldy);
 }
 
 static inline __attribute__((always_inline)) void vecmat_rows_tile(const int rb, const int cv, long k, float alpha,
                                                                    const float *x, long ldx, const float *b,
                                                                    long ldb, float beta, float *y, long ldy) {
-    vm_tile(rb, cv, 1, k, alpha, x, ldx, b, ldb, beta, y, ldy);
+    vm_tile(rb, cv, 1, 0, W, k, alpha, x, ldx, b, ldb, beta, y, ldy);
 }
 
 // `name(rb, cv, ...)` calls `tile` with its rows and vectors as constants, so that each
 // shape's accumulators live in registers.
+#undef TILE_CASE
 #define TILE_CASE(tile, rows, cv)                                                             \
     case rows:                                                                                \
         tile(rows, cv, k, alpha, x, ldx, b, ldb, beta, y, ldy);                               \
@@ -447,19 +408,64 @@ static long vm_walk(vm_tiles tiles, long m, long k, long n, float alpha, const f
     return j;
 }
 
-/// The last `count` (< W) columns of the column path, `vecmat_columns`'s scalar code row by
-/// row; B's columns at `b` with leading dimension `ldb`.
+/// One row's last `rest` (< VM_CV_WIDE·W) columns on the column path, as one tile of every
+/// vector they need (the last one masked): independent sums enough to hide the latency of
+/// each multiply-add, where vector after vector would wait on each.
+static void vm_row_rest(long rest, long k, float alpha, const float *x, const float *b, long ldb, float beta,
+                        float *y) {
+    int cv = (int)((rest + W - 1) / W);
+    long last = rest - (cv - 1) * W;
+#define REST_CASE(n)                                                                          \
+    case n:                                                                                   \
+        if (last == W) vm_tile(1, n, 0, 0, W, k, alpha, x, 0, b, ldb, beta, y, 0);            \
+        else vm_tile(1, n, 0, 1, last, k, alpha, x, 0, b, ldb, beta, y, 0);                   \
+        break;
+    switch (cv) {
+        REST_CASE(1) REST_CASE(2) REST_CASE(3) REST_CASE(4) REST_CASE(5) REST_CASE(6) REST_CASE(7) REST_CASE(8)
+    }
+#undef REST_CASE
+}
+
+/// `x·B` by column blocks of eight vectors held in registers while the rows go by, the
+/// rest in one block: each weight is loaded once and `y` is written once. Best while B stays
+/// in L2 between calls.
+static void vecmat_columns(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta,
+                           float *y) {
+    long j = 0;
+    for (; j + VM_CV_WIDE * W <= n; j += VM_CV_WIDE * W)
+        vm_tile(1, VM_CV_WIDE, 0, 0, W, k, alpha, x, 0, b + j, ldb, beta, y + j, 0);
+    if (j < n) vm_row_rest(n - j, k, alpha, x, b + j, ldb, beta, y + j);
+}
+
+/// Column blocks while B fits in an eighth of this CPU's L2 (a model's few matrices then
+/// stay there between characters), rows otherwise: measured on Zen 3 (512 KiB L2), rows
+/// made 2x128 sampling 45% faster; on Xeons with 2 MiB of L2, columns win.
+static void k_vecmat(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta, float *y) {
+    if ((size_t)(k * n) * sizeof(float) <= rk_l2_bytes() / 8) vecmat_columns(k, n, alpha, x, b, ldb, beta, y);
+    else vecmat_rows(k, n, alpha, x, b, ldb, beta, y);
+}
+
+/// The last `count` (< W) columns of the column path for `m` rows, in tiles of up to VM_RB
+/// rows of one masked vector; B's columns at `b` with leading dimension `ldb`.
 static void vm_columns_tail(long m, long k, long count, float alpha, const float *x, long ldx, const float *b,
                             long ldb, float beta, float *y, long ldy) {
-    for (long r = 0; r < m; r++) {
-        const float *xr = x + r * ldx;
-        float *yr = y + r * ldy;
-        for (long c = 0; c < count; c++) {
-            float s = 0;
-            for (long i = 0; i < k; i++) s += xr[i] * b[i * ldb + c];
-            yr[c] = alpha * s + (beta == 0 ? 0 : beta * yr[c]);
+    if (count == 0) return;
+    long r = 0;
+#define TAIL_CASE(n)                                                                          \
+    case n:                                                                                   \
+        vm_tile(n, 1, 0, 1, count, k, alpha, x + r * ldx, ldx, b, ldb, beta, y + r * ldy, ldy); \
+        break;
+    while (r < m) {
+        long rb = m - r < VM_RB ? m - r : VM_RB;
+        switch (rb) {
+            TAIL_CASE(1) TAIL_CASE(2)
+#if VM_RB > 2
+            TAIL_CASE(3) TAIL_CASE(4) TAIL_CASE(5) TAIL_CASE(6) TAIL_CASE(7) TAIL_CASE(8)
+#endif
         }
+        r += rb;
     }
+#undef TAIL_CASE
 }
 
 /// `vecmat_rows` for `m` rows at once: register tiles share each weight loaded among
@@ -529,55 +535,93 @@ static void k_vecmat_many_packed(long m, long k, long n, float alpha, const floa
     vm_columns_tail(m, k, n - j, alpha, x, ldx, packed, n - j, beta, y + j, ldy);
 }
 
-static inline float hsum(vf v) {
-    float t[W];
-    st(t, v);
-    float s = 0;
-    for (int i = 0; i < W; i++) s += t[i];
-    return s;
+/// A vector whose first four lanes are the sums of `a`, `b`, `c` and `d`'s lanes: halves
+/// folded onto each other, pairs of vectors at a time (a tree, not a chain of W additions).
+static inline vf sum4(vf a, vf b, vf c, vf d) {
+#if W == 16
+    vf ab = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+            __builtin_shufflevector(a, b, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    vf cd = __builtin_shufflevector(c, d, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23) +
+            __builtin_shufflevector(c, d, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+    vf s = __builtin_shufflevector(ab, cd, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27) +
+           __builtin_shufflevector(ab, cd, 4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31);
+    vf t = __builtin_shufflevector(s, s, 0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13) +
+           __builtin_shufflevector(s, s, 2, 3, 6, 7, 10, 11, 14, 15, 2, 3, 6, 7, 10, 11, 14, 15);
+    return __builtin_shufflevector(t, t, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6, 0, 2, 4, 6) +
+           __builtin_shufflevector(t, t, 1, 3, 5, 7, 1, 3, 5, 7, 1, 3, 5, 7, 1, 3, 5, 7);
+#elif W == 8
+    vf ab = __builtin_shufflevector(a, b, 0, 1, 2, 3, 8, 9, 10, 11) +
+            __builtin_shufflevector(a, b, 4, 5, 6, 7, 12, 13, 14, 15);
+    vf cd = __builtin_shufflevector(c, d, 0, 1, 2, 3, 8, 9, 10, 11) +
+            __builtin_shufflevector(c, d, 4, 5, 6, 7, 12, 13, 14, 15);
+    vf s = __builtin_shufflevector(ab, cd, 0, 1, 4, 5, 8, 9, 12, 13) +
+           __builtin_shufflevector(ab, cd, 2, 3, 6, 7, 10, 11, 14, 15);
+    return __builtin_shufflevector(s, s, 0, 2, 4, 6, 0, 2, 4, 6) + __builtin_shufflevector(s, s, 1, 3, 5, 7, 1, 3, 5, 7);
+#else
+    vf ab = __builtin_shufflevector(a, b, 0, 1, 4, 5) + __builtin_shufflevector(a, b, 2, 3, 6, 7);
+    vf cd = __builtin_shufflevector(c, d, 0, 1, 4, 5) + __builtin_shufflevector(c, d, 2, 3, 6, 7);
+    return __builtin_shufflevector(ab, cd, 0, 2, 4, 6) + __builtin_shufflevector(ab, cd, 1, 3, 5, 7);
+#endif
 }
 
-/// Rows `r .. r+count` (count <= 4) of `y_t = alpha·(B·x_t) + beta·y_t` for `xr` vectors
-/// `x_t` at once: each weight vector loaded serves every `x_t`, and each element gets the
-/// same operations in the same order whatever `xr` is (lane sums over `k` in steps of W,
-/// the lanes added in order, the last `k % W` terms after them), so `k_matvec` (one `x`)
-/// and `k_matvec_many` give each row the same bits.
-static inline __attribute__((always_inline)) void mv_tile(const int xr, long r, long count, long k, float alpha,
-                                                          const float *b, long ldb, const float *x, long ldx,
-                                                          float beta, float *y, long ldy) {
+/// Rows `r .. r+count` (count <= `rt`, 4 or 8) of `y_t = alpha·(B·x_t) + beta·y_t` for `xr`
+/// vectors `x_t` at once: each weight vector loaded serves every `x_t`, and each element
+/// gets the same operations in the same order whatever `xr` and `rt` are (lane sums over `k`
+/// in steps of W, the last `k % W` terms in masked lanes, then the lanes added in one tree),
+/// so `k_matvec` (one `x`, eight rows for more independent sums) and `k_matvec_many` (four)
+/// give each row the same bits.
+static inline __attribute__((always_inline)) void mv_tile(const int xr, const int rt, long r, long count, long k,
+                                                          float alpha, const float *b, long ldb, const float *x,
+                                                          long ldx, float beta, float *y, long ldy) {
     long wide = k & ~(long)(W - 1);
-    const float *rows[4];
-    for (long q = 0; q < 4; q++) rows[q] = b + (r + (q < count ? q : 0)) * ldb;
-    vf acc[4][4];
+    const float *rows[8];
+#pragma clang loop unroll(full)
+    for (int q = 0; q < rt; q++) rows[q] = b + (r + (q < count ? q : 0)) * ldb;
+    vf acc[4][8];
 #pragma clang loop unroll(full)
     for (int t = 0; t < xr; t++)
 #pragma clang loop unroll(full)
-        for (int q = 0; q < 4; q++) acc[t][q] = splat(0);
+        for (int q = 0; q < rt; q++) acc[t][q] = splat(0);
     long i = 0;
     for (; i < wide; i += W) {
-        vf bq[4];
+        vf bq[8];
 #pragma clang loop unroll(full)
-        for (int q = 0; q < 4; q++) bq[q] = ld(rows[q] + i);
+        for (int q = 0; q < rt; q++) bq[q] = ld(rows[q] + i);
 #pragma clang loop unroll(full)
         for (int t = 0; t < xr; t++) {
             vf xv = ld(x + t * ldx + i);
 #pragma clang loop unroll(full)
-            for (int q = 0; q < 4; q++) acc[t][q] = xv * bq[q] + acc[t][q];
+            for (int q = 0; q < rt; q++) acc[t][q] = xv * bq[q] + acc[t][q];
+        }
+    }
+    if (i < k) {
+        vf bq[8];
+#pragma clang loop unroll(full)
+        for (int q = 0; q < rt; q++) bq[q] = ld_n(rows[q] + i, k - i);
+#pragma clang loop unroll(full)
+        for (int t = 0; t < xr; t++) {
+            vf xv = ld_n(x + t * ldx + i, k - i);
+#pragma clang loop unroll(full)
+            for (int q = 0; q < rt; q++) acc[t][q] = xv * bq[q] + acc[t][q];
         }
     }
 #pragma clang loop unroll(full)
     for (int t = 0; t < xr; t++) {
-        const float *xt = x + t * ldx;
         float *yt = y + t * ldy;
-        float sums[4] = {hsum(acc[t][0]), hsum(acc[t][1]), hsum(acc[t][2]), hsum(acc[t][3])};
-        for (long j = i; j < k; j++)
-            for (long q = 0; q < 4; q++) sums[q] += rows[q][j] * xt[j];
-        for (long q = 0; q < count; q++) yt[r + q] = alpha * sums[q] + (beta == 0 ? 0 : beta * yt[r + q]);
+        float sums[8][W];
+#pragma clang loop unroll(full)
+        for (int q = 0; q < rt; q += 4) st(sums[q], sum4(acc[t][q], acc[t][q + 1], acc[t][q + 2], acc[t][q + 3]));
+        for (long q = 0; q < count; q++) {
+            float s = sums[q & ~3L][q & 3];
+            yt[r + q] = alpha * s + (beta == 0 ? 0 : beta * yt[r + q]);
+        }
     }
 }
 
 static void k_matvec(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y) {
-    for (long r = 0; r < n; r += 4) mv_tile(1, r, n - r < 4 ? n - r : 4, k, alpha, b, ldb, x, 0, beta, y, 0);
+    long r = 0;
+    for (; r + 8 <= n; r += 8) mv_tile(1, 8, r, 8, k, alpha, b, ldb, x, 0, beta, y, 0);
+    for (; r < n; r += 4) mv_tile(1, 4, r, n - r < 4 ? n - r : 4, k, alpha, b, ldb, x, 0, beta, y, 0);
 }
 
 /// `y_t = alpha·(B·x_t) + beta·y_t` for `m` vectors `x_t` (`ldx` apart; `y_t` `ldy` apart),
@@ -588,7 +632,8 @@ static void k_matvec_many(long m, long n, long k, float alpha, const float *b, l
     for (long r = 0; r < n; r += 4) {
         long count = n - r < 4 ? n - r : 4;
         long t = 0;
-        for (; t + 4 <= m; t += 4) mv_tile(4, r, count, k, alpha, b, ldb, x + t * ldx, ldx, beta, y + t * ldy, ldy);
-        for (; t < m; t++) mv_tile(1, r, count, k, alpha, b, ldb, x + t * ldx, ldx, beta, y + t * ldy, ldy);
+        for (; t + 4 <= m; t += 4)
+            mv_tile(4, 4, r, count, k, alpha, b, ldb, x + t * ldx, ldx, beta, y + t * ldy, ldy);
+        for (; t < m; t++) mv_tile(1, 4, r, count, k, alpha, b, ldb, x + t * ldx, ldx, beta, y + t * ldy, ldy);
     }
 }

@@ -26,6 +26,19 @@ static inline vf ld(const float *p) {
 static inline void st(float *p, vf v) { __builtin_memcpy(p, &v, sizeof v); }
 // x + (−0) is x for every x, so this folds to a plain broadcast (x + 0 would not: −0 + 0 = +0).
 static inline vf splat(float x) { return -(vf){0} + x; }
+// The first `n` (< W) lanes: masked loads and stores where the instruction set has them (a
+// load zero-fills the lanes past `n`; a store leaves the memory past `n` alone).
+#if defined(RK_MASKED_AVX512)
+static inline vf ld_n(const float *p, long n) { return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p); }
+static inline void st_n(float *p, vf v, long n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v); }
+#elif defined(RK_MASKED_AVX2)
+static inline __m256i lanes_below(long n) {
+    const vi iota = {0, 1, 2, 3, 4, 5, 6, 7};
+    return (__m256i)(iota < (int)n);
+}
+static inline vf ld_n(const float *p, long n) { return (vf)_mm256_maskload_ps(p, lanes_below(n)); }
+static inline void st_n(float *p, vf v, long n) { _mm256_maskstore_ps(p, lanes_below(n), (__m256)v); }
+#else
 static inline vf ld_n(const float *p, long n) {
     float t[W] = {0};
     for (long i = 0; i < n; i++) t[i] = p[i];
@@ -36,6 +49,7 @@ static inline void st_n(float *p, vf v, long n) {
     st(t, v);
     for (long i = 0; i < n; i++) p[i] = t[i];
 }
+#endif
 static inline vf select_where(vi m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)); }
 
 // ---- exp, sigmoid, tanh (Cephes' expf; the same math as the engine's reference) ----
@@ -244,6 +258,47 @@ static void k_adam(long n, float stepSize, float beta1, float beta2, float c2Roo
     }
 }
 
+// ---- whole-gradient operations ----
+
+typedef double vd __attribute__((vector_size(W * 4)));
+typedef float vh __attribute__((vector_size(W * 2)));
+
+static inline vd ld_half_as_double(const float *p) {
+    vh h;
+    __builtin_memcpy(&h, p, sizeof h);
+    return __builtin_convertvector(h, vd);
+}
+
+static double k_sum_squares(long n, const float *x) {
+    vd a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    const long step = 2 * W;
+    long i = 0;
+    for (; i + step <= n; i += step) {
+        vd d0 = ld_half_as_double(x + i), d1 = ld_half_as_double(x + i + W / 2);
+        vd d2 = ld_half_as_double(x + i + W), d3 = ld_half_as_double(x + i + 3 * W / 2);
+        a0 += d0 * d0;
+        a1 += d1 * d1;
+        a2 += d2 * d2;
+        a3 += d3 * d3;
+    }
+    vd a = (a0 + a1) + (a2 + a3);
+    double sum = 0;
+    for (int l = 0; l < W / 2; l++) sum += a[l];
+    for (; i < n; i++) sum += (double)x[i] * (double)x[i];
+    return sum;
+}
+
+static void k_clamp(long n, float limit, float *x) {
+    vf hi = splat(limit), lo = splat(-limit);
+    long i = 0;
+    for (; i + W <= n; i += W) {
+        vf v = ld(x + i);
+        v = select_where(v > hi, hi, v);
+        st(x + i, select_where(v < lo, lo, v));
+    }
+    for (; i < n; i++) x[i] = x[i] > limit ? limit : (x[i] < -limit ? -limit : x[i]);
+}
+
 #include "gemm_body.h"
 
 const rk_kernels KERNEL_TABLE = {
@@ -268,4 +323,6 @@ const rk_kernels KERNEL_TABLE = {
     .adagrad = k_adagrad,
     .rmsprop = k_rmsprop,
     .adam = k_adam,
+    .sum_squares = k_sum_squares,
+    .clamp = k_clamp,
 };

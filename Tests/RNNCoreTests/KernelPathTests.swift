@@ -79,6 +79,28 @@ import Testing
         }
     }
 
+    /// The gradient's sum of squares (in Double) and value clipping, on lengths that hit every
+    /// tail of the vector loops; NaN and infinity propagate to the norm.
+    @Test(arguments: paths)
+    func wholeGradientOperationsMatchDouble(path: KernelPath) {
+        let table = Kernels.table(for: path)!.pointee
+        for count in [0, 1, 7, 31, 32, 33, 100, 1000, 23_466] {
+            let x = Self.values(count, seed: UInt64(40 + count)).map { $0 * 9 }
+            let expected = x.reduce(0.0) { $0 + Double($1) * Double($1) }
+            let sum = table.sum_squares(count, x)
+            #expect(abs(sum - expected) <= 1e-12 * max(expected, 1), "\(path) n \(count): \(sum) vs \(expected)")
+            var clamped = x + [1]  // one past the end, which must stay as it was
+            table.clamp(count, 5, &clamped)
+            #expect(clamped.dropLast() == x.map { min(max($0, -5), 5) }[...], "\(path) n \(count)")
+            #expect(clamped.last == 1)
+        }
+        var poisoned = Self.values(100, seed: 9)
+        poisoned[97] = .nan
+        #expect(table.sum_squares(100, poisoned).isNaN)
+        poisoned[97] = .infinity
+        #expect(table.sum_squares(100, poisoned) == .infinity)
+    }
+
     /// The fused LSTM and GRU gates of each path against the portable path's, which the
     /// gradient checks and the PyTorch fixtures cover.
     @Test(arguments: paths)

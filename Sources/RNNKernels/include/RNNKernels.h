@@ -69,6 +69,11 @@ typedef struct {
     /// Adam with bias correction folded into `stepSize = lr/(1−β1^t)` and `c2Root = √(1−β2^t)`.
     void (*adam)(long n, float stepSize, float beta1, float beta2, float c2Root, float eps, const float *g, float *m,
                  float *v, float *p);
+    /// `Σ x_i²` accumulated in double (a float's square is exact there): NaN or infinite
+    /// when any element is.
+    double (*sum_squares)(long n, const float *x);
+    /// `x_i = min(max(x_i, −limit), limit)` in place.
+    void (*clamp)(long n, float limit, float *x);
 } rk_kernels;
 
 /// The kernels in use: chosen on first call from cpuid, or from `RNND_KERNELS`
