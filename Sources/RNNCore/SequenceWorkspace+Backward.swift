@@ -1,3 +1,5 @@
+import RNNKernels
+
 extension SequenceWorkspace {
     /// Back-propagates the gradient on the logits (left in ``logits`` by the loss) through the
     /// decoder, every layer and every step, adding parameter gradients into `g`.
@@ -127,9 +129,6 @@ extension SequenceWorkspace {
     private func addColumnSums(
         _ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>
     ) {
-        for r in 0..<rows {
-            let row = m + r * columns
-            for j in 0..<columns { out[j] += row[j] }
-        }
+        Kernels.table.pointee.add_column_sums(rows, columns, m, columns, out)
     }
 }

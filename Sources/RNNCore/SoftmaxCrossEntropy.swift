@@ -1,3 +1,5 @@
+import RNNKernels
+
 /// Softmax cross-entropy over rows of logits, in place.
 enum SoftmaxCrossEntropy {
     /// Turns each row of `logits` into the gradient of the weighted loss with respect to it,
@@ -13,26 +15,8 @@ enum SoftmaxCrossEntropy {
         logits: UnsafeMutablePointer<Float>, rows: Int, vocabulary v: Int, targets: UnsafePointer<Int32>,
         weights: UnsafePointer<Float>?, scale: Float
     ) -> (loss: Double, weight: Double) {
-        var loss = 0.0
-        var total = 0.0
-        for r in 0..<rows {
-            let row = logits + r * v
-            let w = weights?[r] ?? 1
-            var m = row[0]
-            for j in 1..<max(v, 1) where row[j] > m { m = row[j] }
-            let target = Int(targets[r])
-            // −log p = log Σ e^{x−m} − (x_target − m), taken before p[target] can underflow to 0.
-            let targetShifted = row[target] - m
-            for j in 0..<v { row[j] -= m }
-            VectorMath.exp(row, row, count: v)
-            var sum: Float = 0
-            for j in 0..<v { sum += row[j] }
-            loss += Double(w) * (Double(_log(sum)) - Double(targetShifted))
-            total += Double(w)
-            let k = w * scale / sum
-            for j in 0..<v { row[j] *= k }
-            row[target] -= w * scale
-        }
-        return (loss, total)
+        var sums = [0.0, 0.0]
+        Kernels.table.pointee.softmax_xent(rows, v, logits, targets, weights, scale, &sums)
+        return (sums[0], sums[1])
     }
 }

@@ -3,6 +3,7 @@
 // Included by kernels_<isa>.c, which defines W (lanes), MR (rows of the GEMM micro-tile),
 // KERNEL_TABLE (the table's name), FUSED(a, b, c) (a·b + c) and wraps the include in a
 // `#pragma clang attribute` that applies its target to every function here.
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,6 +300,77 @@ static void k_clamp(long n, float limit, float *x) {
     for (; i < n; i++) x[i] = x[i] > limit ? limit : (x[i] < -limit ? -limit : x[i]);
 }
 
+static void k_softmax_xent(long rows, long v, float *logits, const int32_t *targets, const float *weights,
+                           float scale, double *sums) {
+    double loss = 0, total = 0;
+    for (long r = 0; r < rows; r++) {
+        float *row = logits + r * v;
+        float w = weights ? weights[r] : 1;
+        // The maximum (a NaN is skipped here and poisons the sum below, as it should).
+        float m = row[0];
+        long i = 0;
+        if (v >= W) {
+            vf mx = ld(row);
+            for (i = W; i + W <= v; i += W) {
+                vf x = ld(row + i);
+                mx = select_where(x > mx, x, mx);
+            }
+            for (int l = 0; l < W; l++)
+                if (mx[l] > m) m = mx[l];
+        }
+        for (; i < v; i++)
+            if (row[i] > m) m = row[i];
+        long target = targets[r];
+        // −log p = log Σ e^{x−m} − (x_target − m), taken before p[target] can underflow to 0.
+        float shifted = row[target] - m;
+        vf sv = splat(0);
+        for (i = 0; i + W <= v; i += W) {
+            vf e = v_exp(ld(row + i) - m);
+            st(row + i, e);
+            sv += e;
+        }
+        float sum = 0;
+        for (int l = 0; l < W; l++) sum += sv[l];
+        if (i < v) {
+            st_n(row + i, v_exp(ld_n(row + i, v - i) - m), v - i);
+            for (; i < v; i++) sum += row[i];
+        }
+        loss += (double)w * ((double)logf(sum) - (double)shifted);
+        total += w;
+        vf k = splat(w * scale / sum);
+        for (i = 0; i + W <= v; i += W) st(row + i, ld(row + i) * k);
+        if (i < v) st_n(row + i, ld_n(row + i, v - i) * k, v - i);
+        row[target] -= w * scale;
+    }
+    sums[0] += loss;
+    sums[1] += total;
+}
+
+static void k_add_column_sums(long rows, long columns, const float *m, long stride, float *out) {
+    long j = 0;
+    // Four vectors of columns summed down the rows in registers, then added once.
+    for (; j + 4 * W <= columns; j += 4 * W) {
+        vf a0 = splat(0), a1 = splat(0), a2 = splat(0), a3 = splat(0);
+        for (long r = 0; r < rows; r++) {
+            const float *row = m + r * stride + j;
+            a0 += ld(row);
+            a1 += ld(row + W);
+            a2 += ld(row + 2 * W);
+            a3 += ld(row + 3 * W);
+        }
+        st(out + j, ld(out + j) + a0);
+        st(out + j + W, ld(out + j + W) + a1);
+        st(out + j + 2 * W, ld(out + j + 2 * W) + a2);
+        st(out + j + 3 * W, ld(out + j + 3 * W) + a3);
+    }
+    for (; j < columns; j += W) {
+        long n = columns - j < W ? columns - j : W;
+        vf a = splat(0);
+        for (long r = 0; r < rows; r++) a += ld_n(m + r * stride + j, n);
+        st_n(out + j, ld_n(out + j, n) + a, n);
+    }
+}
+
 #include "gemm_body.h"
 
 const rk_kernels KERNEL_TABLE = {
@@ -325,4 +397,6 @@ const rk_kernels KERNEL_TABLE = {
     .adam = k_adam,
     .sum_squares = k_sum_squares,
     .clamp = k_clamp,
+    .softmax_xent = k_softmax_xent,
+    .add_column_sums = k_add_column_sums,
 };

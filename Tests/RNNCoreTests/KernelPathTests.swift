@@ -101,6 +101,53 @@ import Testing
         #expect(table.sum_squares(100, poisoned) == .infinity)
     }
 
+    /// Softmax cross-entropy rows (weighted, every tail of the vector loops, a row whose
+    /// logits would overflow exp unshifted) and bias-gradient column sums, against Double.
+    @Test(arguments: paths)
+    func lossAndColumnSumsMatchDouble(path: KernelPath) {
+        let table = Kernels.table(for: path)!.pointee
+        for v in [1, 7, 16, 33, 65, 100] {
+            let rows = 5
+            var logits = Self.values(rows * v, seed: UInt64(60 + v)).map { $0 * 6 }
+            logits[v - 1] = 200  // row 0: exp(200) overflows unless shifted by the maximum
+            let start = logits
+            let targets: [Int32] = (0..<rows).map { Int32(($0 * 7 + 3) % v) }
+            let weights: [Float] = [1, 0.5, 0, 2, 1]
+            var sums = [0.0, 0.0]
+            table.softmax_xent(rows, v, &logits, targets, weights, 0.25, &sums)
+            var loss = 0.0
+            for r in 0..<rows {
+                let row = start[(r * v)..<((r + 1) * v)].map(Double.init)
+                let m = row.max()!
+                let z = row.reduce(0.0) { $0 + exp($1 - m) }
+                let t = Int(targets[r])
+                loss += Double(weights[r]) * (log(z) - (row[t] - m))
+                for j in 0..<v {
+                    let expected = (exp(row[j] - m) / z - (j == t ? 1 : 0)) * Double(weights[r]) * 0.25
+                    let got = Double(logits[r * v + j])
+                    #expect(abs(got - expected) <= 1e-6, "\(path) v \(v) row \(r) col \(j): \(got) vs \(expected)")
+                }
+            }
+            #expect(abs(sums[0] - loss) <= 1e-5 * max(1, loss), "\(path) v \(v): loss \(sums[0]) vs \(loss)")
+            #expect(sums[1] == 4.5)
+
+            let m = Self.values(9 * (v + 3), seed: UInt64(80 + v))
+            var out = Self.values(v + 1, seed: 7)
+            let before = out
+            table.add_column_sums(9, v, m, v + 3, &out)
+            for j in 0..<v {
+                let expected = Double(before[j]) + (0..<9).reduce(0.0) { $0 + Double(m[$1 * (v + 3) + j]) }
+                #expect(abs(Double(out[j]) - expected) <= 1e-5, "\(path) column \(j) of \(v)")
+            }
+            #expect(out[v] == before[v], "\(path) wrote past column \(v)")
+        }
+        var poisoned = Self.values(40, seed: 3)
+        poisoned[21] = .nan
+        var sums = [0.0, 0.0]
+        table.softmax_xent(1, 40, &poisoned, [2], nil, 1, &sums)
+        #expect(sums[0].isNaN, "\(path): a NaN logit must make the loss NaN")
+    }
+
     /// The fused LSTM and GRU gates of each path against the portable path's, which the
     /// gradient checks and the PyTorch fixtures cover.
     @Test(arguments: paths)

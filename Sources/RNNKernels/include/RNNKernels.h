@@ -74,6 +74,13 @@ typedef struct {
     double (*sum_squares)(long n, const float *x);
     /// `x_i = min(max(x_i, −limit), limit)` in place.
     void (*clamp)(long n, float limit, float *x);
+    /// Softmax cross-entropy over `rows` rows of `v` logits, in place: each row becomes
+    /// `(softmax(row) − onehot(target))·w·scale` (`w` the row's weight, 1 when `weights` is
+    /// NULL); `sums[0] += Σ w·(−log p[target])` in nats and `sums[1] += Σ w`.
+    void (*softmax_xent)(long rows, long v, float *logits, const int32_t *targets, const float *weights, float scale,
+                         double *sums);
+    /// `out[j] += Σ_r m[r·stride + j]` for `rows x columns` of `m` (a bias's gradient).
+    void (*add_column_sums)(long rows, long columns, const float *m, long stride, float *out);
 } rk_kernels;
 
 /// The kernels in use: chosen on first call from cpuid, or from `RNND_KERNELS`
