@@ -49,23 +49,34 @@ extension SequenceWorkspace {
             let dh = hiddenGradient.base + r0 * h
             let carried = carriedGradient.base + r0 * h
             let dc = buffers.cellGradient.map { $0.base + r0 * h }
+            // dh_t = dOut_t + da_{t+1}·W_hh: the output gradient copied in, the product added
+            // by the kernel's beta (the same single rounding as adding the two afterwards).
+            dh.update(from: dOut + ((steps - 1) * batch + r0) * h, count: nb * h)
             for t in stride(from: steps - 1, through: 0, by: -1) {
                 let row = t * batch + r0
                 let dOutT = dOut + row * h
-                for i in 0..<(nb * h) { dh[i] = dOutT[i] + carried[i] }
                 let daT = da + row * width
                 let state = t * n + r0 * h
                 switch architecture {
                 case .rnnTanh, .rnnReLU:
                     CellKernels.rnnBackward(
                         relu: architecture == .rnnReLU, count: nb * h, h: buffers.hidden[state + n], dh: dh, da: daT)
-                    if t > 0 { wh.multiply(m: nb, daT, carried) }
+                    if t > 0 {
+                        dh.update(from: dOutT - batch * h, count: nb * h)
+                        wh.multiply(m: nb, daT, beta: 1, dh)
+                    }
                 case .lstm:
                     CellKernels.lstmBackward(
                         batch: nb, hidden: h, gates: buffers.gates[row * width], cPrev: buffers.cell![state],
                         tanhC: buffers.tanhCell![state], dh: dh, dc: dc!, da: daT)
-                    if t > 0 { wh.multiply(m: nb, daT, carried) }
+                    if t > 0 {
+                        dh.update(from: dOutT - batch * h, count: nb * h)
+                        wh.multiply(m: nb, daT, beta: 1, dh)
+                    }
                 case .gru:
+                    // The direct part and the product land in `carried` first, then add to
+                    // the output gradient in that order.
+                    if t < steps - 1 { for i in 0..<(nb * h) { dh[i] = dOutT[i] + carried[i] } }
                     let dgh = buffers.hiddenPartGradient![row * width]
                     CellKernels.gruBackward(
                         batch: nb, hidden: h, gates: buffers.gates[row * width],
@@ -94,8 +105,18 @@ extension SequenceWorkspace {
         BLAS.gemm(
             transposeA: true, m: h, n: width, k: rows, buffers.hidden.base, dHiddenPart, beta: 1,
             g + offsets.hiddenWeights)
-        addColumnSums(dHiddenPart, rows: rows, columns: width, into: g + offsets.hiddenBias)
-        addColumnSums(da, rows: rows, columns: width, into: g + offsets.inputBias)
+        if buffers.hiddenPartGradient == nil {
+            // Both biases take the same column sums (everything but GRU): sum once.
+            rowBias.zero()
+            addColumnSums(da, rows: rows, columns: width, into: rowBias.base)
+            for j in 0..<width {
+                g[offsets.hiddenBias + j] += rowBias.base[j]
+                g[offsets.inputBias + j] += rowBias.base[j]
+            }
+        } else {
+            addColumnSums(dHiddenPart, rows: rows, columns: width, into: g + offsets.hiddenBias)
+            addColumnSums(da, rows: rows, columns: width, into: g + offsets.inputBias)
+        }
         if let input = layerInput(l) {
             BLAS.gemm(
                 transposeA: true, m: offsets.inputSize, n: width, k: rows, input, da, beta: 1,
