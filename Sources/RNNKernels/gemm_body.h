@@ -8,9 +8,11 @@
 
 /// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with A's
 /// values for step k at `ap[0..<mr]` (then `ap += acs`) and B's at `bp[0..<NR]` (then `bp += NR`).
-static inline __attribute__((always_inline)) void micro_tile(const int mr, long kc, const float *ap, long acs,
-                                                             const float *bp, float *c, long ldc, long nvalid,
-                                                             float alpha, float beta) {
+/// With `half`, only the first W columns count (nvalid <= W, the last panel of a narrow
+/// product such as a decoder's 65 outputs): one vector per row, half the multiply-adds.
+static inline __attribute__((always_inline)) void micro_tile(const int mr, const int half, long kc, const float *ap,
+                                                             long acs, const float *bp, float *c, long ldc,
+                                                             long nvalid, float alpha, float beta) {
     vf acc0[MR], acc1[MR];
 #pragma clang loop unroll(full)
     for (int r = 0; r < mr; r++) {
@@ -18,12 +20,12 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, long 
         acc1[r] = splat(0);
     }
     for (long k = 0; k < kc; k++) {
-        vf b0 = ld(bp), b1 = ld(bp + W);
+        vf b0 = ld(bp), b1 = half ? splat(0) : ld(bp + W);
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
             vf av = splat(ap[r]);
             acc0[r] = av * b0 + acc0[r];
-            acc1[r] = av * b1 + acc1[r];
+            if (!half) acc1[r] = av * b1 + acc1[r];
         }
         ap += acs;
         bp += NR;
@@ -51,7 +53,8 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, long 
 
 #define TILE_CASE(rows)                                                                       \
     case rows:                                                                                \
-        micro_tile(rows, kc, ap, acs, bp, c, ldc, nvalid, alpha, beta);                       \
+        if (nvalid <= W) micro_tile(rows, 1, kc, ap, acs, bp, c, ldc, nvalid, alpha, beta);   \
+        else micro_tile(rows, 0, kc, ap, acs, bp, c, ldc, nvalid, alpha, beta);               \
         break;
 
 static void tile(int mr, long kc, const float *ap, long acs, const float *bp, float *c, long ldc, long nvalid,
@@ -78,6 +81,25 @@ static void tile(int mr, long kc, const float *ap, long acs, const float *bp, fl
     }
 }
 
+typedef float f4 __attribute__((vector_size(16)));
+
+/// `dst[q·ldd + p] = src[p·lds + q]` for a 4 x 4 block: four rows in, four columns out.
+static inline void transpose4(const float *src, long lds, float *dst, long ldd) {
+    f4 r0, r1, r2, r3;
+    __builtin_memcpy(&r0, src, 16);
+    __builtin_memcpy(&r1, src + lds, 16);
+    __builtin_memcpy(&r2, src + 2 * lds, 16);
+    __builtin_memcpy(&r3, src + 3 * lds, 16);
+    f4 t0 = __builtin_shufflevector(r0, r1, 0, 4, 1, 5), t1 = __builtin_shufflevector(r0, r1, 2, 6, 3, 7);
+    f4 t2 = __builtin_shufflevector(r2, r3, 0, 4, 1, 5), t3 = __builtin_shufflevector(r2, r3, 2, 6, 3, 7);
+    f4 c0 = __builtin_shufflevector(t0, t2, 0, 1, 4, 5), c1 = __builtin_shufflevector(t0, t2, 2, 3, 6, 7);
+    f4 c2 = __builtin_shufflevector(t1, t3, 0, 1, 4, 5), c3 = __builtin_shufflevector(t1, t3, 2, 3, 6, 7);
+    __builtin_memcpy(dst, &c0, 16);
+    __builtin_memcpy(dst + ldd, &c1, 16);
+    __builtin_memcpy(dst + 2 * ldd, &c2, 16);
+    __builtin_memcpy(dst + 3 * ldd, &c3, 16);
+}
+
 /// Packs `op(B)[pc..<pc+kc, 0..<n]` into NR-wide panels, zero-padded: panel `p` holds
 /// element `(k, j)` at `p·kc·NR + k·NR + (j − p·NR)`.
 static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, long n, float *out) {
@@ -98,13 +120,21 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
                 }
             }
         } else {
-            // B stored n x k: row j of the storage is column j of op(B). Scalar on purpose:
-            // vectorized, this loop became gathers and scatters, four times slower.
-            for (long j = 0; j < NR; j++) {
+            // B stored n x k: row j of the storage is column j of op(B); 4 x 4 blocks turned
+            // in registers, the rest one by one (the compiler's own vectorization of this loop
+            // became gathers and scatters, four times slower than scalar).
+            const float *src = b + jr * ldb + pc;
+            long j = 0;
+            for (; j + 4 <= width; j += 4) {
+                long k = 0;
+                for (; k + 4 <= kc; k += 4) transpose4(src + j * ldb + k, ldb, panel + k * NR + j, NR);
+                for (; k < kc; k++)
+                    for (long q = 0; q < 4; q++) panel[k * NR + j + q] = src[(j + q) * ldb + k];
+            }
+            for (; j < NR; j++) {
                 if (j < width) {
-                    const float *src = b + (jr + j) * ldb + pc;
 #pragma clang loop vectorize(disable)
-                    for (long k = 0; k < kc; k++) panel[k * NR + j] = src[k];
+                    for (long k = 0; k < kc; k++) panel[k * NR + j] = src[j * ldb + k];
                 } else {
 #pragma clang loop vectorize(disable)
                     for (long k = 0; k < kc; k++) panel[k * NR + j] = 0;
@@ -122,8 +152,17 @@ static void pack_rows(const float *a, long lda, long ic, long mc, long pc, long 
         float *panel = out + (ir / MR) * MR * kc;
         const float *src = a + (ic + ir) * lda + pc;
         if (rows == MR) {
-            // k outer: contiguous stores, MR streams of loads that the prefetcher follows.
-            for (long k = 0; k < kc; k++) {
+            // 4 x 4 blocks turned in registers for the first rows of four, then k outer:
+            // contiguous stores, streams of loads that the prefetcher follows.
+            long k = 0;
+            for (; k + 4 <= kc; k += 4) {
+#pragma clang loop unroll(full)
+                for (long r = 0; r + 4 <= MR; r += 4) transpose4(src + r * lda + k, lda, panel + k * MR + r, MR);
+#pragma clang loop unroll(full) vectorize(disable)
+                for (long r = MR & ~3L; r < MR; r++)
+                    for (long q = 0; q < 4; q++) panel[(k + q) * MR + r] = src[r * lda + k + q];
+            }
+            for (; k < kc; k++) {
 #pragma clang loop unroll(full) vectorize(disable)
                 for (long r = 0; r < MR; r++) panel[k * MR + r] = src[r * lda + k];
             }
