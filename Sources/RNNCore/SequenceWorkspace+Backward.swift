@@ -50,7 +50,9 @@ extension SequenceWorkspace {
             let carried = carriedGradient.base + r0 * h
             let dc = buffers.cellGradient.map { $0.base + r0 * h }
             // dh_t = dOut_t + da_{t+1}·W_hh: the output gradient copied in, the product added
-            // by the kernel's beta (the same single rounding as adding the two afterwards).
+            // by the kernel's beta instead of a second pass. For a product of one depth block
+            // (G·H <= 256) that is the same single rounding as adding afterwards; deeper ones
+            // add dOut after the first block's partial sum (the same sum, rounded otherwise).
             dh.update(from: dOut + ((steps - 1) * batch + r0) * h, count: nb * h)
             for t in stride(from: steps - 1, through: 0, by: -1) {
                 let row = t * batch + r0

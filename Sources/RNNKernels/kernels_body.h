@@ -306,7 +306,9 @@ static void k_softmax_xent(long rows, long v, float *logits, const int32_t *targ
     for (long r = 0; r < rows; r++) {
         float *row = logits + r * v;
         float w = weights ? weights[r] : 1;
-        // The maximum (a NaN is skipped here and poisons the sum below, as it should).
+        // The maximum. A NaN is skipped, or (in the first vector) holds its lane so that
+        // the lane's later values are skipped: either way it poisons the sum below, and the
+        // loss and the row come out NaN, as they should.
         float m = row[0];
         long i = 0;
         if (v >= W) {

@@ -94,11 +94,17 @@ import Testing
             #expect(clamped.dropLast() == x.map { min(max($0, -5), 5) }[...], "\(path) n \(count)")
             #expect(clamped.last == 1)
         }
-        var poisoned = Self.values(100, seed: 9)
-        poisoned[97] = .nan
-        #expect(table.sum_squares(100, poisoned).isNaN)
-        poisoned[97] = .infinity
-        #expect(table.sum_squares(100, poisoned) == .infinity)
+        // In the vector body (5, 40) and in the scalar tail (97) of every path.
+        for index in [5, 40, 97] {
+            var poisoned = Self.values(100, seed: 9)
+            poisoned[index] = .nan
+            #expect(table.sum_squares(100, poisoned).isNaN, "\(path) NaN at \(index)")
+            var clamped = poisoned
+            table.clamp(100, 5, &clamped)
+            #expect(clamped[index].isNaN, "\(path) clamp keeps NaN at \(index)")
+            poisoned[index] = .infinity
+            #expect(table.sum_squares(100, poisoned) == .infinity, "\(path) infinity at \(index)")
+        }
     }
 
     /// Softmax cross-entropy rows (weighted, every tail of the vector loops, a row whose
@@ -141,11 +147,17 @@ import Testing
             }
             #expect(out[v] == before[v], "\(path) wrote past column \(v)")
         }
-        var poisoned = Self.values(40, seed: 3)
-        poisoned[21] = .nan
-        var sums = [0.0, 0.0]
-        table.softmax_xent(1, 40, &poisoned, [2], nil, 1, &sums)
-        #expect(sums[0].isNaN, "\(path): a NaN logit must make the loss NaN")
+        // A NaN logit, in the first vector (where it sits in a lane of the running maximum)
+        // or later, makes the loss and the whole gradient row NaN.
+        for index in [0, 3, 21, 39] {
+            var poisoned = Self.values(40, seed: 3)
+            poisoned[index] = .nan
+            var sums = [0.0, 0.0]
+            table.softmax_xent(1, 40, &poisoned, [2], nil, 1, &sums)
+            #expect(sums[0].isNaN, "\(path): a NaN logit at \(index) must make the loss NaN")
+            let everyGradientNaN = poisoned.allSatisfy { $0.isNaN }
+            #expect(everyGradientNaN, "\(path): NaN at \(index) must reach every gradient")
+        }
     }
 
     /// The fused LSTM and GRU gates of each path against the portable path's, which the
