@@ -42,7 +42,8 @@ extension SequenceWorkspace {
         let dOut = buffers.outputGradient!.base
         let da = buffers.gatesGradient!.base
         let architecture = configuration.architecture
-        carriedGradient.base.update(repeating: 0, count: n)
+        // Only GRU carries its direct part and product through `carried` (zero at the last step).
+        if architecture == .gru { carriedGradient.zero() }
         buffers.cellGradient?.zero()
         Parallel.forEachRange(of: batch) { rows in
             let (r0, nb) = (rows.lowerBound, rows.count)
@@ -63,18 +64,10 @@ extension SequenceWorkspace {
                 case .rnnTanh, .rnnReLU:
                     CellKernels.rnnBackward(
                         relu: architecture == .rnnReLU, count: nb * h, h: buffers.hidden[state + n], dh: dh, da: daT)
-                    if t > 0 {
-                        dh.update(from: dOutT - batch * h, count: nb * h)
-                        wh.multiply(m: nb, daT, beta: 1, dh)
-                    }
                 case .lstm:
                     CellKernels.lstmBackward(
                         batch: nb, hidden: h, gates: buffers.gates[row * width], cPrev: buffers.cell![state],
                         tanhC: buffers.tanhCell![state], dh: dh, dc: dc!, da: daT)
-                    if t > 0 {
-                        dh.update(from: dOutT - batch * h, count: nb * h)
-                        wh.multiply(m: nb, daT, beta: 1, dh)
-                    }
                 case .gru:
                     // The direct part and the product land in `carried` first, then add to
                     // the output gradient in that order.
@@ -85,6 +78,10 @@ extension SequenceWorkspace {
                         gh: buffers.hiddenPart![row * width], hPrev: buffers.hidden[state], dh: dh, dax: daT, dgh: dgh,
                         dhDirect: carried)
                     if t > 0 { wh.multiply(m: nb, dgh, beta: 1, carried) }
+                }
+                if architecture != .gru, t > 0 {
+                    dh.update(from: dOutT - batch * h, count: nb * h)
+                    wh.multiply(m: nb, daT, beta: 1, dh)
                 }
             }
         }

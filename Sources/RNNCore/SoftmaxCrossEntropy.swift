@@ -15,8 +15,12 @@ enum SoftmaxCrossEntropy {
         logits: UnsafeMutablePointer<Float>, rows: Int, vocabulary v: Int, targets: UnsafePointer<Int32>,
         weights: UnsafePointer<Float>?, scale: Float
     ) -> (loss: Double, weight: Double) {
-        var sums = [0.0, 0.0]
-        Kernels.table.pointee.softmax_xent(rows, v, logits, targets, weights, scale, &sums)
+        // Two doubles on the stack: no array allocated per training step.
+        var sums = SIMD2<Double>()
+        withUnsafeMutableBytes(of: &sums) { raw in
+            let out = raw.baseAddress!.assumingMemoryBound(to: Double.self)
+            Kernels.table.pointee.softmax_xent(rows, v, logits, targets, weights, scale, out)
+        }
         return (sums[0], sums[1])
     }
 }

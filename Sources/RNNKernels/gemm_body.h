@@ -603,6 +603,22 @@ static inline vf sum4(vf a, vf b, vf c, vf d) {
 #endif
 }
 
+/// One step of `mv_tile` over `k` columns `i ..< i+n` (n <= W; fewer in masked lanes, which
+/// add 0·0): each weight vector loaded serves every `x_t`.
+static inline __attribute__((always_inline)) void mv_step(const int xr, const int rt, const float *const *rows,
+                                                          long i, long n, const float *x, long ldx,
+                                                          vf acc[4][8]) {
+    vf bq[8];
+#pragma clang loop unroll(full)
+    for (int q = 0; q < rt; q++) bq[q] = n == W ? ld(rows[q] + i) : ld_n(rows[q] + i, n);
+#pragma clang loop unroll(full)
+    for (int t = 0; t < xr; t++) {
+        vf xv = n == W ? ld(x + t * ldx + i) : ld_n(x + t * ldx + i, n);
+#pragma clang loop unroll(full)
+        for (int q = 0; q < rt; q++) acc[t][q] = xv * bq[q] + acc[t][q];
+    }
+}
+
 /// Rows `r .. r+count` (count <= `rt`, 4 or 8) of `y_t = alpha·(B·x_t) + beta·y_t` for `xr`
 /// vectors `x_t` at once: each weight vector loaded serves every `x_t`, and each element
 /// gets the same operations in the same order whatever `xr` and `rt` are (lane sums over `k`
@@ -622,28 +638,8 @@ static inline __attribute__((always_inline)) void mv_tile(const int xr, const in
 #pragma clang loop unroll(full)
         for (int q = 0; q < rt; q++) acc[t][q] = splat(0);
     long i = 0;
-    for (; i < wide; i += W) {
-        vf bq[8];
-#pragma clang loop unroll(full)
-        for (int q = 0; q < rt; q++) bq[q] = ld(rows[q] + i);
-#pragma clang loop unroll(full)
-        for (int t = 0; t < xr; t++) {
-            vf xv = ld(x + t * ldx + i);
-#pragma clang loop unroll(full)
-            for (int q = 0; q < rt; q++) acc[t][q] = xv * bq[q] + acc[t][q];
-        }
-    }
-    if (i < k) {
-        vf bq[8];
-#pragma clang loop unroll(full)
-        for (int q = 0; q < rt; q++) bq[q] = ld_n(rows[q] + i, k - i);
-#pragma clang loop unroll(full)
-        for (int t = 0; t < xr; t++) {
-            vf xv = ld_n(x + t * ldx + i, k - i);
-#pragma clang loop unroll(full)
-            for (int q = 0; q < rt; q++) acc[t][q] = xv * bq[q] + acc[t][q];
-        }
-    }
+    for (; i < wide; i += W) mv_step(xr, rt, rows, i, W, x, ldx, acc);
+    if (i < k) mv_step(xr, rt, rows, i, k - i, x, ldx, acc);
 #pragma clang loop unroll(full)
     for (int t = 0; t < xr; t++) {
         float *yt = y + t * ldy;
