@@ -90,15 +90,20 @@ final class SampleBatchLoop: Sendable {
     /// A sample in the batch (or set aside), as its thread tracks it.
     final class Active {
         let request: Request
-        var text = String.UnicodeScalarView()
+        // Arrays, made a String once: appending to a String's scalar view costs a generic
+        // call and an allocation per step (7% of a 16-client batch's time).
+        var text: [Unicode.Scalar] = []
         /// Streamed text not yet handed on.
-        var unsent = String.UnicodeScalarView()
+        var unsent: [Unicode.Scalar] = []
         var lastSent = ContinuousClock.now
         let start = ContinuousClock.now
         /// Sends for a client that once had no room; from then on every piece goes through it.
         var outlet: StreamOutlet?
 
-        init(request: Request) { self.request = request }
+        init(request: Request) {
+            self.request = request
+            text.reserveCapacity(min(request.options.length, 1 << 16))
+        }
     }
 
     /// What the loop's thread owns.
@@ -202,9 +207,9 @@ final class SampleBatchLoop: Sendable {
         sample.unsent.append(contentsOf: progress.text)
         let due = sample.unsent.count >= 64 || now - sample.lastSent >= .milliseconds(20)
         guard !sample.unsent.isEmpty, due || progress.stopReason != nil else { return false }
-        let piece = String(sample.unsent)
+        let piece = String(scalars: sample.unsent)
         let characters = sample.unsent.count
-        sample.unsent = String.UnicodeScalarView()
+        sample.unsent.removeAll(keepingCapacity: true)
         sample.lastSent = now
         if let outlet = sample.outlet {
             if outlet.isGone { return true }
@@ -227,7 +232,7 @@ final class SampleBatchLoop: Sendable {
     private func finish(_ sample: Active, stopReason: StopReason?) {
         let elapsed = seconds(since: sample.start)
         let outcome = SampleOutcome(
-            text: String(sample.text), characters: sample.text.count,
+            text: String(scalars: sample.text), characters: sample.text.count,
             charactersPerSecond: Double(sample.text.count) / max(elapsed, 1e-9), stopReason: stopReason,
             seed: sample.request.options.seed)
         counters.answered()
@@ -260,5 +265,15 @@ final class SampleBatchLoop: Sendable {
             occupancy.subtract(1, ordering: .relaxed)
             request.reply.resume(returning: .failure(failure))
         }
+    }
+}
+
+extension String {
+    /// The text of `scalars`, encoded to UTF-8 in one pass.
+    init(scalars: [Unicode.Scalar]) {
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(scalars.count)
+        for scalar in scalars { UTF8.encode(scalar) { utf8.append($0) } }
+        self = String(decoding: utf8, as: UTF8.self)
     }
 }
