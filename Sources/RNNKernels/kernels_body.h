@@ -51,59 +51,82 @@ static inline void st_n(float *p, vf v, long n) {
     for (long i = 0; i < n; i++) p[i] = t[i];
 }
 #endif
-static inline vf select_where(vi m, vf a, vf b) { return (vf)((m & (vi)a) | (~m & (vi)b)); }
+// Two vectors as one value: each operation on it compiles to the same instruction on both
+// halves, side by side, so that two independent chains of a long activation overlap.
+// Static functions only: the ABI of 2W-lane arguments (which -Wpsabi warns about without AVX)
+// never meets another object file.
+#pragma clang diagnostic ignored "-Wpsabi"
+typedef float vf2 __attribute__((vector_size(2 * W * 4)));
+typedef int32_t vi2 __attribute__((vector_size(2 * W * 4)));
+static inline vf2 ld2(const float *p) {
+    vf2 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void st2(float *p, vf2 v) { __builtin_memcpy(p, &v, sizeof v); }
 
 // ---- exp, sigmoid, tanh (Cephes' expf; the same math as the engine's reference) ----
 
-static inline vf v_exp(vf x) {
-    // Unfused, as the engine's reference: the same digits on every path.
-#pragma clang fp contract(off)
-    // Compare-and-select rather than min/max, so that NaN stays NaN.
-    x = select_where(x < splat(-87.3f), splat(-87.3f), x);
-    x = select_where(x > splat(88.0f), splat(88.0f), x);
-    // Adding 1.5·2^23 rounds to the nearest integer n and leaves n in the low mantissa bits.
-    vf shifted = x * 1.44269504f + 12582912.0f;
-    vf n = shifted - 12582912.0f;
-    vf r = x - n * 0.693359375f + n * 2.1219444e-4f;
-    vf p = splat(1.98756915e-4f);
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    vi e = (vi)shifted - 0x4B400000;
-    vf scale = (vf)((e + 127) << 23);
-    return p * scale;
-}
-
-static inline vf v_sigmoid(vf x) { return 1.0f / (1.0f + v_exp(-x)); }
-
-/// tanh: `1 − 2/(e^{2|x|} + 1)` with the sign restored, and below `|x| < 0.55` (where that
-/// subtraction would cancel up to two bits) the odd Taylor series to x¹⁹, whose truncation
-/// error there is 6e-10 relative. The seed's gradients against numpy hinge on these digits.
-static inline vf v_tanh(vf x) {
-#pragma clang fp contract(off)
-    vf a = (vf)((vi)x & 0x7FFFFFFF);
-    vf big = 1.0f - 2.0f / (v_exp(2.0f * a) + 1.0f);
-    vf a2 = a * a;
-    vf small = splat(-443861162.0f / 1856156927625.0f);
-    small = small * a2 + 6404582.0f / 10854718875.0f;
-    small = small * a2 - 929569.0f / 638512875.0f;
-    small = small * a2 + 21844.0f / 6081075.0f;
-    small = small * a2 - 1382.0f / 155925.0f;
-    small = small * a2 + 62.0f / 2835.0f;
-    small = small * a2 - 17.0f / 315.0f;
-    small = small * a2 + 2.0f / 15.0f;
-    small = small * a2 - 1.0f / 3.0f;
-    small = (small * a2 * a) + a;
-    vf magnitude = select_where(a < splat(0.55f), small, big);
-    return select_where(x < splat(0.0f), -magnitude, magnitude);
-}
+/// Defines `select_where<S>`, `v_exp<S>`, `v_sigmoid<S>` and `v_tanh<S>` over the vector
+/// type `T` (integer twin `TI`): per lane the same operations whatever the width.
+#define ACTIVATIONS(S, T, TI)                                                                 \
+    static inline T select_where##S(TI m, T a, T b) { return (T)((m & (TI)a) | (~m & (TI)b)); } \
+                                                                                              \
+    static inline T v_exp##S(T x) {                                                           \
+        /* Unfused, as the engine's reference: the same digits on every path. */              \
+        _Pragma("clang fp contract(off)")                                                     \
+        const T zero = -(T){0};                                                               \
+        /* Compare-and-select rather than min/max, so that NaN stays NaN. */                  \
+        x = select_where##S(x < zero - 87.3f, zero - 87.3f, x);                               \
+        x = select_where##S(x > zero + 88.0f, zero + 88.0f, x);                               \
+        /* Adding 1.5·2^23 rounds to the nearest integer n and leaves n in the low bits. */    \
+        T shifted = x * 1.44269504f + 12582912.0f;                                            \
+        T n = shifted - 12582912.0f;                                                          \
+        T r = x - n * 0.693359375f + n * 2.1219444e-4f;                                       \
+        T p = zero + 1.98756915e-4f;                                                          \
+        p = p * r + 1.3981999507e-3f;                                                         \
+        p = p * r + 8.3334519073e-3f;                                                         \
+        p = p * r + 4.1665795894e-2f;                                                         \
+        p = p * r + 1.6666665459e-1f;                                                         \
+        p = p * r + 5.0000001201e-1f;                                                         \
+        p = p * r * r + r + 1.0f;                                                             \
+        TI e = (TI)shifted - 0x4B400000;                                                      \
+        T scale = (T)((e + 127) << 23);                                                       \
+        return p * scale;                                                                     \
+    }                                                                                         \
+                                                                                              \
+    static inline T v_sigmoid##S(T x) { return 1.0f / (1.0f + v_exp##S(-x)); }               \
+                                                                                              \
+    /* tanh: 1 − 2/(e^{2|x|} + 1) with the sign restored, and below |x| < 0.55 (where that    \
+       subtraction would cancel up to two bits) the odd Taylor series to x^19, whose          \
+       truncation error there is 6e-10 relative. The seed's gradients against numpy hinge on  \
+       these digits. */                                                                       \
+    static inline T v_tanh##S(T x) {                                                          \
+        _Pragma("clang fp contract(off)")                                                     \
+        const T zero = -(T){0};                                                               \
+        T a = (T)((TI)x & 0x7FFFFFFF);                                                        \
+        T big = 1.0f - 2.0f / (v_exp##S(2.0f * a) + 1.0f);                                    \
+        T a2 = a * a;                                                                         \
+        T small = zero + -443861162.0f / 1856156927625.0f;                                    \
+        small = small * a2 + 6404582.0f / 10854718875.0f;                                     \
+        small = small * a2 - 929569.0f / 638512875.0f;                                        \
+        small = small * a2 + 21844.0f / 6081075.0f;                                           \
+        small = small * a2 - 1382.0f / 155925.0f;                                             \
+        small = small * a2 + 62.0f / 2835.0f;                                                 \
+        small = small * a2 - 17.0f / 315.0f;                                                  \
+        small = small * a2 + 2.0f / 15.0f;                                                    \
+        small = small * a2 - 1.0f / 3.0f;                                                     \
+        small = (small * a2 * a) + a;                                                         \
+        T magnitude = select_where##S(a < zero + 0.55f, small, big);                          \
+        return select_where##S(x < zero + 0.0f, -magnitude, magnitude);                       \
+    }
+ACTIVATIONS(, vf, vi)
+ACTIVATIONS(2, vf2, vi2)
 
 #define ELEMENTWISE(name, f)                                                                  \
     static void name(const float *x, float *y, long count) {                                  \
         long i = 0;                                                                           \
+        for (; i + 2 * W <= count; i += 2 * W) st2(y + i, f##2(ld2(x + i)));                  \
         for (; i + W <= count; i += W) st(y + i, f(ld(x + i)));                               \
         if (i < count) st_n(y + i, f(ld_n(x + i, count - i)), count - i);                    \
     }
@@ -121,27 +144,50 @@ ELEMENTWISE(k_tanh, v_tanh)
     }
 #define LD(p) (n == W ? ld(p) : ld_n((p), n))
 #define ST(p, v) (n == W ? st((p), (v)) : st_n((p), (v), n))
+#define LD2(p) ld2(p)
+#define ST2(p, v) st2((p), (v))
+/// Two-vector twins of the cell kernels' lanes (suffix 2, type `vf2`, loads `LD2`) beside the
+/// one-vector ones (no suffix, `vf`, `LD` with `n` lanes real): a cell body is written once
+/// as `NAME_LANES(S, T, LOAD, STORE)` and each lane meets the same operations either way.
+/// Two independent chains of exp and division side by side keep the vector units busy where
+/// one chain would leave them waiting on its latency.
+#define CELL_TWINS(define) define(, vf, LD, ST) define(2, vf2, LD2, ST2)
+
+/// LSTM gates and cell for the lanes from `j` (`n` real) of one batch row: `row` holds the
+/// row's four gate pre-activations (replaced by their activations), `s`-offset state.
+#define LSTM_FORWARD_LANES(S, T, LOAD, STORE)                                                 \
+    static inline __attribute__((always_inline)) void lstm_forward_lanes##S(                  \
+        float *row, long hidden, const float *cPrev, float *c, float *tanhC, float *h, long j, long n) { \
+        (void)n;                                                                              \
+        T i = v_sigmoid##S(LOAD(row + j));                                                    \
+        T f = v_sigmoid##S(LOAD(row + hidden + j));                                           \
+        T g = v_tanh##S(LOAD(row + 2 * hidden + j));                                          \
+        T o = v_sigmoid##S(LOAD(row + 3 * hidden + j));                                       \
+        STORE(row + j, i);                                                                    \
+        STORE(row + hidden + j, f);                                                           \
+        STORE(row + 2 * hidden + j, g);                                                       \
+        STORE(row + 3 * hidden + j, o);                                                       \
+        T cn = f * LOAD(cPrev + j) + i * g;                                                   \
+        T t = v_tanh##S(cn);                                                                  \
+        STORE(c + j, cn);                                                                     \
+        STORE(tanhC + j, t);                                                                  \
+        STORE(h + j, o * t);                                                                  \
+    }
+CELL_TWINS(LSTM_FORWARD_LANES)
+
+/// Runs `lanes##2` over the pairs of vectors of `0..<hidden` and `lanes` over what is left.
+#define WALK_LANES(hidden, lanes, ...)                                                        \
+    {                                                                                         \
+        long j = 0;                                                                           \
+        for (; j + 2 * W <= (hidden); j += 2 * W) lanes##2(__VA_ARGS__, j, 2 * W);            \
+        for (; j < (hidden); j += W) lanes(__VA_ARGS__, j, (hidden) - j < W ? (hidden) - j : W); \
+    }
 
 static void k_lstm_forward(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
                            float *h) {
     for (long b = 0; b < batch; b++) {
-        float *row = a + b * 4 * hidden;
         long s = b * hidden;
-        FOR_LANES(hidden, {
-            vf i = v_sigmoid(LD(row + j));
-            vf f = v_sigmoid(LD(row + hidden + j));
-            vf g = v_tanh(LD(row + 2 * hidden + j));
-            vf o = v_sigmoid(LD(row + 3 * hidden + j));
-            ST(row + j, i);
-            ST(row + hidden + j, f);
-            ST(row + 2 * hidden + j, g);
-            ST(row + 3 * hidden + j, o);
-            vf cn = f * LD(cPrev + s + j) + i * g;
-            vf t = v_tanh(cn);
-            ST(c + s + j, cn);
-            ST(tanhC + s + j, t);
-            ST(h + s + j, o * t);
-        })
+        WALK_LANES(hidden, lstm_forward_lanes, a + b * 4 * hidden, hidden, cPrev + s, c + s, tanhC + s, h + s)
     }
 }
 
@@ -165,20 +211,26 @@ static void k_lstm_backward(long batch, long hidden, const float *gates, const f
     }
 }
 
+/// GRU gates and new state for the lanes from `j` (`n` real) of one batch row: `row` holds
+/// the input parts (replaced by r, z and the candidate), `hrow` the hidden parts.
+#define GRU_FORWARD_LANES(S, T, LOAD, STORE)                                                  \
+    static inline __attribute__((always_inline)) void gru_forward_lanes##S(                   \
+        float *row, const float *hrow, long hidden, const float *hPrev, float *h, long j, long n) { \
+        (void)n;                                                                              \
+        T r = v_sigmoid##S(LOAD(row + j) + LOAD(hrow + j));                                   \
+        T z = v_sigmoid##S(LOAD(row + hidden + j) + LOAD(hrow + hidden + j));                 \
+        T nn = v_tanh##S(LOAD(row + 2 * hidden + j) + r * LOAD(hrow + 2 * hidden + j));       \
+        STORE(row + j, r);                                                                    \
+        STORE(row + hidden + j, z);                                                           \
+        STORE(row + 2 * hidden + j, nn);                                                      \
+        STORE(h + j, (1.0f - z) * nn + z * LOAD(hPrev + j));                                  \
+    }
+CELL_TWINS(GRU_FORWARD_LANES)
+
 static void k_gru_forward(long batch, long hidden, float *a, const float *gh, const float *hPrev, float *h) {
     for (long b = 0; b < batch; b++) {
-        float *row = a + b * 3 * hidden;
-        const float *hrow = gh + b * 3 * hidden;
         long s = b * hidden;
-        FOR_LANES(hidden, {
-            vf r = v_sigmoid(LD(row + j) + LD(hrow + j));
-            vf z = v_sigmoid(LD(row + hidden + j) + LD(hrow + hidden + j));
-            vf nn = v_tanh(LD(row + 2 * hidden + j) + r * LD(hrow + 2 * hidden + j));
-            ST(row + j, r);
-            ST(row + hidden + j, z);
-            ST(row + 2 * hidden + j, nn);
-            ST(h + s + j, (1.0f - z) * nn + z * LD(hPrev + s + j));
-        })
+        WALK_LANES(hidden, gru_forward_lanes, a + b * 3 * hidden, gh + b * 3 * hidden, hidden, hPrev + s, h + s)
     }
 }
 
