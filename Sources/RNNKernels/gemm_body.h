@@ -2,16 +2,16 @@
 //
 // The GEMM is BLIS's loop nest: for each KC-deep block of the shared dimension, B is packed
 // into NR-wide column panels (contiguous, so no cache-set conflicts from power-of-two
-// strides), A into MR-row micro-panels (or read in place when transposed, where its MR
-// values for one k are already contiguous), and an MR x NR micro-tile of C is held in
-// registers while k runs.
+// strides), A into MR-row micro-panels, and an MR x NR micro-tile of C is held in registers
+// while k runs. A's values are broadcast, B's loaded as vectors, so (BLIS's roles swapped)
+// A's micro-panel is the one kept in L1 while NC columns of B panels stream past it from L2.
 
 /// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with A's
-/// values for step k at `ap[0..<mr]` (then `ap += acs`) and B's at `bp[0..<NR]` (then `bp += NR`).
+/// values for step k at `ap[0..<mr]` (then `ap += MR`) and B's at `bp[0..<NR]` (then `bp += NR`).
 /// With `half`, only the first W columns count (nvalid <= W, the last panel of a narrow
 /// product such as a decoder's 65 outputs): one vector per row, half the multiply-adds.
 static inline __attribute__((always_inline)) void micro_tile(const int mr, const int half, long kc, const float *ap,
-                                                             long acs, const float *bp, float *c, long ldc,
+                                                             const float *bp, float *c, long ldc,
                                                              long nvalid, float alpha, float beta) {
     vf acc0[MR], acc1[MR];
 #pragma clang loop unroll(full)
@@ -27,7 +27,7 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, const
             acc0[r] = av * b0 + acc0[r];
             if (!half) acc1[r] = av * b1 + acc1[r];
         }
-        ap += acs;
+        ap += MR;
         bp += NR;
     }
 #pragma clang loop unroll(full)
@@ -53,11 +53,11 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, const
 
 #define TILE_CASE(rows)                                                                       \
     case rows:                                                                                \
-        if (nvalid <= W) micro_tile(rows, 1, kc, ap, acs, bp, c, ldc, nvalid, alpha, beta);   \
-        else micro_tile(rows, 0, kc, ap, acs, bp, c, ldc, nvalid, alpha, beta);               \
+        if (nvalid <= W) micro_tile(rows, 1, kc, ap, bp, c, ldc, nvalid, alpha, beta);   \
+        else micro_tile(rows, 0, kc, ap, bp, c, ldc, nvalid, alpha, beta);               \
         break;
 
-static void tile(int mr, long kc, const float *ap, long acs, const float *bp, float *c, long ldc, long nvalid,
+static void tile(int mr, long kc, const float *ap, const float *bp, float *c, long ldc, long nvalid,
                  float alpha, float beta) {
     switch (mr) {
         TILE_CASE(1)
@@ -175,6 +175,20 @@ static void pack_rows(const float *a, long lda, long ic, long mc, long pc, long 
     }
 }
 
+/// Packs rows `ic..<ic+mc` of op(A) = Aᵀ (A stored `k x m`) into MR-row micro-panels, laid
+/// out as `pack_rows` lays them: each k's rows are contiguous in A already.
+static void pack_rows_transposed(const float *a, long lda, long ic, long mc, long pc, long kc, float *out) {
+    for (long ir = 0; ir < mc; ir += MR) {
+        long rows = mc - ir < MR ? mc - ir : MR;
+        float *panel = out + (ir / MR) * MR * kc;
+        const float *src = a + pc * lda + ic + ir;
+        if (rows == MR)  // a copy of constant size, which compiles to a few vector moves
+            for (long k = 0; k < kc; k++) memcpy(panel + k * MR, src + k * lda, MR * sizeof(float));
+        else
+            for (long k = 0; k < kc; k++) memcpy(panel + k * MR, src + k * lda, (size_t)rows * sizeof(float));
+    }
+}
+
 static void scale_rows(long m, long n, float beta, float *c, long ldc) {
     for (long i = 0; i < m; i++)
         for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
@@ -190,23 +204,28 @@ static void sgemm_blocks(int transA, int transB, long m, long n, long k, float a
     }
     long panels = (n + NR - 1) / NR;
     float *bpack = packed ? NULL : rk_scratch(1, (size_t)panels * NR * KC);
-    float *apack = transA ? NULL : rk_scratch(0, (size_t)MC * KC);
+    float *apack = rk_scratch(0, (size_t)MC * KC);
     for (long pc = 0; pc < k; pc += KC) {
         long kc = k - pc < KC ? k - pc : KC;
         float blockBeta = pc == 0 ? beta : 1.0f;
         const float *block = packed ? packed + pc * panels * NR : bpack;
         if (!packed) pack_panels(transB, b, ldb, pc, kc, n, bpack);
-        for (long ic = 0; ic < m; ic += MC) {
-            long mc = m - ic < MC ? m - ic : MC;
-            if (!transA) pack_rows(a, lda, ic, mc, pc, kc, apack);
-            for (long jr = 0; jr < n; jr += NR) {
-                long nvalid = n - jr < NR ? n - jr : NR;
-                const float *bp = block + (jr / NR) * kc * NR;
+        // Per block of NC columns (its packed B stays in L2) and MC rows: one micro-panel of A
+        // stays in L1 while the B panels stream past it.
+        for (long jc = 0; jc < n; jc += NC) {
+            long nc = n - jc < NC ? n - jc : NC;
+            for (long ic = 0; ic < m; ic += MC) {
+                long mc = m - ic < MC ? m - ic : MC;
+                if (transA) pack_rows_transposed(a, lda, ic, mc, pc, kc, apack);
+                else pack_rows(a, lda, ic, mc, pc, kc, apack);
                 for (long ir = 0; ir < mc; ir += MR) {
                     int mr = (int)(mc - ir < MR ? mc - ir : MR);
-                    const float *ap = transA ? a + pc * lda + ic + ir : apack + (ir / MR) * MR * kc;
-                    long acs = transA ? lda : MR;
-                    tile(mr, kc, ap, acs, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, blockBeta);
+                    const float *ap = apack + (ir / MR) * MR * kc;
+                    for (long jr = jc; jr < jc + nc; jr += NR) {
+                        long nvalid = n - jr < NR ? n - jr : NR;
+                        const float *bp = block + (jr / NR) * kc * NR;
+                        tile(mr, kc, ap, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, blockBeta);
+                    }
                 }
             }
         }

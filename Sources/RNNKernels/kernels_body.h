@@ -18,6 +18,8 @@ typedef int32_t vi __attribute__((vector_size(W * 4)));
 #define KC 256
 /// Rows of A packed together (a multiple of MR).
 #define MC (MR * 8)
+/// Columns of B per block: a KC x NC block of packed B (1 MiB) stays in L2.
+#define NC 1024
 
 static inline vf ld(const float *p) {
     vf v;
