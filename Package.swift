@@ -53,6 +53,7 @@ let package = Package(
         .target(
             name: "RNNCore",
             dependencies: ["RNNJSON", "RNNKernels", "CBLAS"],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         .target(name: "RNNProtocol", dependencies: ["RNNJSON"], swiftSettings: strictSettings),
@@ -162,6 +163,7 @@ let package = Package(
             dependencies: [
                 "RNNDaemon", "RNNService", "RNNJSON", "RNNProtocol", "RNNClient", "RNNServer", "_RNNTestSupport",
             ],
+            exclude: ["Helpers/fake_journal.py"],
             swiftSettings: strictSettings
         ),
         .testTarget(
