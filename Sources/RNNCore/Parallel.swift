@@ -37,3 +37,16 @@ enum Parallel {
         }
     }
 }
+
+/// A meeting point for the parts of one ``Parallel/forEachPart(_:)``: each part's
+/// ``wait(parts:)`` returns once every part has called it (at once for a single part).
+final class PartBarrier {
+    private let state = UnsafeMutablePointer<rk_barrier>.allocate(capacity: 1)
+
+    init() { state.initialize(to: rk_barrier(arrived: 0, round: 0)) }
+
+    deinit { state.deallocate() }
+
+    /// Waits for the other `parts - 1` parts of the running task.
+    func wait(parts: Int) { rk_barrier_wait(state, Int32(parts)) }
+}

@@ -30,6 +30,9 @@ final class BatchState {
     /// Whether the model has a product of a million weights or more, which is split by
     /// columns across the kernel pool (as one row alone splits it) rather than by rows.
     let splitsProducts: Bool
+    /// A lone row's step split by units across the kernel pool, for the models that gain
+    /// from one (made by ``prepare(_:)``).
+    var unitSplit: UnitSplit?
 
     init(_ configuration: ModelConfiguration, capacity: Int) {
         self.configuration = configuration
@@ -74,6 +77,8 @@ final class BatchState {
             packedInput.append(oneHot ? nil : packed(p + offsets.inputWeights, rows: offsets.inputSize))
             packedHidden.append(packed(p + offsets.hiddenWeights, rows: h))
         }
+        unitSplit = UnitSplit.make(
+            configuration, layout: layout, parameters: p, rowBias: rowBias, segments: BLAS.threadCount)
     }
 
     /// Zeroes the state of `slot` (a sample starting).
@@ -128,6 +133,7 @@ extension SamplingBatch {
     /// logits. Rows are independent, so small models split them across the kernel pool (each thread
     /// running its rows through every layer) unless ``splitsRows`` is off; models with products
     /// of a million weights or more split each product's columns instead, as one row alone does.
+    /// A lone row splits each layer's units instead (``UnitSplit``) unless ``splitsUnits`` is off.
     func forward() {
         let n = rows.count
         model.parameters.withUnsafeBufferPointer { buffer in
@@ -135,7 +141,11 @@ extension SamplingBatch {
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
                 // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
-                if !splitsRows || state.splitsProducts || n < 2
+                if n == 1, splitsUnits, let split = state.unitSplit {
+                    forwardSplittingUnits(split, parameters: p, token: t[0])
+                    decode(rows: 0..<1, parameters: p, splitColumns: true)
+                    draw(rows: 0..<1)
+                } else if !splitsRows || state.splitsProducts || n < 2
                     || n * model.parameterCount < Self.minimumParallelWork
                 {
                     forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)
@@ -221,6 +231,15 @@ extension SamplingBatch {
                 Kernels.table.pointee.gru_forward(m, h, gates, gh, hPrev, hNext)
             }
         }
+        decode(rows: rows, parameters: p, splitColumns: splitColumns)
+    }
+
+    /// The logits of `rows` from the top layer's new state.
+    private func decode(rows: Range<Int>, parameters p: UnsafePointer<Float>, splitColumns: Bool) {
+        let configuration = model.configuration
+        let layout = state.layout
+        let (r0, m) = (rows.lowerBound, rows.count)
+        let h = configuration.hiddenSize
         let v = configuration.vocabularySize
         let top = state.nextHidden[configuration.layers - 1]
         for r in rows { state.logits[r * v].update(from: p + layout.decoderBias, count: v) }

@@ -25,6 +25,11 @@ public final class SamplingBatch {
     /// Whether a step spreads its rows over the kernel pool (true by default). A caller that
     /// runs one batch per core turns it off: its batches then never wait on each other.
     public var splitsRows = true
+    /// Whether a step with one row alone spreads each layer's units over the kernel pool
+    /// (true by default; the models that gain, see ``UnitSplit``). A caller whose other
+    /// threads keep the cores busy turns it off: the pool's threads meet once per layer, and a
+    /// thread waiting for a core would hold the step up.
+    public var splitsUnits = true
     /// Samples in the batch.
     public var count: Int { rows.count }
     /// Whether no sample is in the batch.

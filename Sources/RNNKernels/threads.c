@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -130,6 +131,21 @@ void rk_parallel(rk_task task, void *context) {
     task(context, 0, parts);
     while (atomic_load_explicit(&pool.remaining, memory_order_acquire) > 0) relax();
     atomic_store(&pool.busy, 0);
+}
+
+void rk_barrier_wait(rk_barrier *barrier, int parts) {
+    if (parts < 2) return;
+    // The round is read before arriving: the last to arrive opens the next one.
+    int round = __atomic_load_n(&barrier->round, __ATOMIC_ACQUIRE);
+    if (__atomic_fetch_add(&barrier->arrived, 1, __ATOMIC_ACQ_REL) == parts - 1) {
+        __atomic_store_n(&barrier->arrived, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&barrier->round, round + 1, __ATOMIC_RELEASE);
+        return;
+    }
+    for (int spins = 0; __atomic_load_n(&barrier->round, __ATOMIC_ACQUIRE) == round; spins++) {
+        if (spins < 1024) relax();
+        else sched_yield();
+    }
 }
 
 // ---- per-thread scratch ----

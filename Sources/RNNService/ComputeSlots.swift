@@ -24,7 +24,11 @@ final class ComputeSlots: Sendable {
                 .limitReached,
                 "\(limit) evaluations are running (limits.max_evaluations); \(what) again in a moment")
         }
+        ComputeActivity.begin()
     }
 
-    func release() { running.withLockedValue { $0 -= 1 } }
+    func release() {
+        running.withLockedValue { $0 -= 1 }
+        ComputeActivity.end()
+    }
 }

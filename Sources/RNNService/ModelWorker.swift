@@ -94,9 +94,13 @@ final class ModelWorker {
             for command in work.commands { command(self) }
             if work.stopping { break }
             if let current = work.job {
+                ComputeActivity.begin()
                 runJob(current)
+                ComputeActivity.end()
             } else if hasBacklog {
+                ComputeActivity.begin()
                 learnFromSpool()
+                ComputeActivity.end()
             } else if autosaveDue {
                 do { try save() } catch { logger.error("autosave of \(host.name) failed: \(error.message)") }
             } else {

@@ -31,6 +31,9 @@ final class SampleBatchLoop: Sendable {
     private let occupancy = Atomic<Int>(0)
     /// Whether its batch spreads rows over the kernel pool (off when a loop runs per core).
     private let splitsRows: Bool
+    /// Whether the loop is the daemon's only one, so that a lone row may spread its step over
+    /// every core (``SamplingBatch/splitsUnits``); the scheduler keeps it up to date.
+    private let alone = Atomic<Bool>(false)
     private let doorbell = DispatchSemaphore(value: 0)
     /// How long an empty loop waits for a request before its thread ends.
     static let lingerSeconds = 1.0
@@ -58,6 +61,9 @@ final class SampleBatchLoop: Sendable {
 
     /// Samples in the loop: waiting, stepping or set aside.
     var load: Int { occupancy.load(ordering: .relaxed) }
+
+    /// Tells the loop whether it is the only one stepping samples.
+    func setAlone(_ isAlone: Bool) { alone.store(isAlone, ordering: .relaxed) }
 
     /// Whether the loop takes no more requests.
     var isRetired: Bool { inbox.withLock { $0.retired } }
@@ -152,6 +158,7 @@ final class SampleBatchLoop: Sendable {
                 }
                 continue
             }
+            batch.splitsUnits = alone.load(ordering: .relaxed) && ComputeActivity.isIdle
             let size = batch.count
             let now = ContinuousClock.now
             var drawn = 0

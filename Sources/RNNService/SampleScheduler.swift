@@ -40,7 +40,15 @@ final class SampleScheduler: Sendable {
         loops.withLock { loops in
             loops[loop.model]?.removeAll { $0 === loop }
             if loops[loop.model]?.isEmpty == true { loops[loop.model] = nil }
+            Self.markAlone(loops)
         }
+    }
+
+    /// Lets a loop spread a lone row over every core only while it is the only loop: two
+    /// loops each on a core would otherwise contend for the same helper threads.
+    private static func markAlone(_ loops: [String: [SampleBatchLoop]]) {
+        let all = loops.values.joined()
+        for loop in all { loop.setAlone(all.count == 1) }
     }
 
     /// The totals so far.
@@ -100,6 +108,7 @@ final class SampleScheduler: Sendable {
                 } else if newest.map({ snapshot.version > $0 }) ?? true {
                     loops[model] = [loop]
                 }
+                Self.markAlone(loops)
                 loop.start()
             }
         }

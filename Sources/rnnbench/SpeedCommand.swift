@@ -64,12 +64,15 @@ struct SpeedCommand: ParsableCommand {
         let sampleStart = monotonicSeconds()
         var produced = 0
         while sampler.next() != nil { produced += 1 }
-        let sampleRate = Double(produced) / (monotonicSeconds() - sampleStart)
-        let batchedRate = try batchedSampling(trainer.model, vocabulary: vocabulary)
+        let samplerRate = Double(produced) / (monotonicSeconds() - sampleStart)
+        // Batch 1 as rnnd serves a lone client: a one-row batch, its step spread over the
+        // kernel pool when the model gains from it.
+        let sampleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1)
+        let batchedRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: sampleRows)
         print(
             "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
                 + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
-                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) "
+                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) sampler_chars_per_s=\(Int(samplerRate)) "
                 + "batched_sample_rows=\(sampleRows) batched_sample_chars_per_s=\(Int(batchedRate)) "
                 + "peak_rss_mib=\(format(peakResidentMiB()))"
         )
@@ -77,11 +80,11 @@ struct SpeedCommand: ParsableCommand {
 }
 
 extension SpeedCommand {
-    /// Characters per second of `sampleRows` samples stepped together in one
-    /// ``SamplingBatch`` (the engine alone, without the daemon around it).
-    func batchedSampling(_ model: CharRNN, vocabulary: Vocabulary) throws -> Double {
-        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: sampleRows)
-        for row in 0..<sampleRows {
+    /// Characters per second of `rows` samples stepped together in one ``SamplingBatch``
+    /// (the engine alone, without the daemon around it).
+    func batchedSampling(_ model: CharRNN, vocabulary: Vocabulary, rows: Int) throws -> Double {
+        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: rows)
+        for row in 0..<rows {
             try batch.add(id: row, options: SamplingOptions(temperature: 0.8, seed: UInt64(row), length: sampleChars))
         }
         let start = monotonicSeconds()

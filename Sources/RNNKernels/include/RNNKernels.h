@@ -130,6 +130,17 @@ int rk_threads(void);
 /// pool is busy with another caller's product.
 void rk_parallel(rk_task task, void *context);
 
+/// A meeting point for the parts of one `rk_parallel` task (zero it before the task; its
+/// fields are touched atomically by `rk_barrier_wait` only).
+typedef struct {
+    int arrived;
+    int round;
+} rk_barrier;
+
+/// Returns once all `parts` parts of the running task have called it (at once when `parts`
+/// is 1): they spin briefly, then yield the core, in case a part's thread is not running.
+void rk_barrier_wait(rk_barrier *barrier, int parts);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,148 @@
+import RNNKernels
+
+/// A lone sample's step spread over the kernel pool: each layer's hidden units are cut into
+/// ``segments`` equal segments that the pool's threads compute side by side, meeting once per
+/// layer (the next layer reads all of this one's state). One row alone otherwise runs on one
+/// core while the others idle, and its products, which read every weight once per
+/// character, are bound by how fast one core's caches deliver the weights.
+///
+/// Each segment's gate columns (its units of every gate) are regrouped to be adjacent in a
+/// copy of the weights, so that one product per segment and layer covers them and the cell
+/// kernel runs on them as on a layer of ``units`` units. Every element meets the operations
+/// the whole-row step gives it, in the same order: the same text, bit for bit.
+final class UnitSplit {
+    /// Segments per layer, and hidden units per segment.
+    let segments: Int
+    let units: Int
+    /// Per layer, the weights `W_ihᵀ` and `W_hhᵀ` with columns regrouped, the row bias (as
+    /// ``BatchState/rowBias``) and, for GRU, `b_hh`, regrouped alike.
+    let inputWeights: [FloatBuffer]
+    let hiddenWeights: [FloatBuffer]
+    let rowBias: [FloatBuffer]
+    let hiddenBias: [FloatBuffer]
+    /// One row's gates (and GRU's hidden part), regrouped.
+    let gates: FloatBuffer
+    let hiddenPart: FloatBuffer
+    let barrier = PartBarrier()
+
+    /// A split into `segments` for `configuration`, or nil when the model does not gain from
+    /// one or would not give the same bits: too small a step to share, too few units per
+    /// segment, or a product that its size sends down the kernels' other one-row path.
+    static func make(
+        _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
+        rowBias: [FloatBuffer], segments: Int, minimumParameters: Int = minimumParameters
+    ) -> UnitSplit? {
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let kernels = Kernels.table.pointee
+        let products = layout.layers.flatMap { [$0.inputSize, h] }
+        guard segments > 1, h % segments == 0, h / segments >= minimumUnits,
+            layout.count >= minimumParameters, !SamplingBatch.splitsProducts(configuration),
+            products.allSatisfy({ kernels.vecmat_packs($0, width) != 0 })
+        else { return nil }
+        return UnitSplit(configuration, layout: layout, parameters: p, rowBias: rowBias, segments: segments)
+    }
+
+    /// Units a segment needs for its share to outweigh the threads' meeting.
+    static let minimumUnits = 32
+    /// Parameters below which a step is too short to share (the seed's 1x100 RNN has 23 Ki).
+    static let minimumParameters = 1 << 17
+
+    private init(
+        _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
+        rowBias: [FloatBuffer], segments: Int
+    ) {
+        let h = configuration.hiddenSize
+        let gateCount = configuration.architecture.gateCount
+        let width = gateCount * h
+        self.segments = segments
+        units = h / segments
+        // Column g·H + j (gate g, unit j) moves to s·(G·u) + g·u + (j mod u), s = j / u.
+        let units = units
+        let regrouped = (0..<width).map { c -> Int in
+            let (gate, unit) = (c / h, c % h)
+            return (unit / units) * gateCount * units + gate * units + unit % units
+        }
+        func regroup(_ source: UnsafePointer<Float>, rows: Int) -> FloatBuffer {
+            let buffer = FloatBuffer(rows * width)
+            for r in 0..<rows {
+                for c in 0..<width { buffer[r * width + regrouped[c]].pointee = source[r * width + c] }
+            }
+            return buffer
+        }
+        inputWeights = layout.layers.map { regroup(p + $0.inputWeights, rows: $0.inputSize) }
+        hiddenWeights = layout.layers.map { regroup(p + $0.hiddenWeights, rows: h) }
+        self.rowBias = rowBias.map { regroup($0.base, rows: 1) }
+        hiddenBias = configuration.architecture == .gru ? layout.layers.map { regroup(p + $0.hiddenBias, rows: 1) } : []
+        gates = FloatBuffer(width)
+        hiddenPart = FloatBuffer(configuration.architecture == .gru ? width : 0)
+    }
+}
+
+extension SamplingBatch {
+    /// Runs the lone row (row 0) through every layer with `split`'s segments spread over the
+    /// kernel pool; the decoder and the draw are the caller's.
+    func forwardSplittingUnits(_ split: UnitSplit, parameters p: UnsafePointer<Float>, token: Int32) {
+        let layers = model.configuration.layers
+        Parallel.forEachPart { part, parts in
+            for l in 0..<layers {
+                for segment in stride(from: part, to: split.segments, by: parts) {
+                    forward(segment: segment, layer: l, split, parameters: p, token: token)
+                }
+                if l < layers - 1 { split.barrier.wait(parts: parts) }
+            }
+        }
+    }
+
+    /// Segment `s` of layer `l`: its gate columns from the bias, the input and the previous
+    /// state, then the cell on its units.
+    private func forward(
+        segment s: Int, layer l: Int, _ split: UnitSplit, parameters p: UnsafePointer<Float>, token: Int32
+    ) {
+        let configuration = model.configuration
+        let layout = state.layout
+        let h = configuration.hiddenSize
+        let u = split.units
+        let width = configuration.architecture.gateCount * h
+        let columns = configuration.architecture.gateCount * u
+        let start = s * columns
+        let gates = split.gates[start]
+        let bias = split.rowBias[l][start]
+        let vecmat = Kernels.table.pointee.vecmat_many!
+        if l == 0, layout.embedding == nil {
+            let w = split.inputWeights[0][Int(token) * width + start]
+            for j in 0..<columns { gates[j] = w[j] + bias[j] }
+        } else {
+            let input: UnsafePointer<Float>
+            if l == 0, let embedding = layout.embedding {
+                input = p + embedding.offset + Int(token) * configuration.embeddingSize
+            } else {
+                input = UnsafePointer(state.nextHidden[l - 1].base)
+            }
+            let k = layout.layers[l].inputSize
+            gates.update(from: bias, count: columns)
+            vecmat(1, k, columns, 1, input, k, split.inputWeights[l][start], width, 1, gates, width)
+        }
+        let hPrev = UnsafePointer(state.hidden[l].base)
+        let hNext = state.nextHidden[l][s * u]
+        let recurrent = split.hiddenWeights[l][start]
+        switch configuration.architecture {
+        case .rnnTanh, .rnnReLU:
+            vecmat(1, h, columns, 1, hPrev, h, recurrent, width, 1, gates, width)
+            if configuration.architecture == .rnnReLU {
+                for i in 0..<u { hNext[i] = max(gates[i], 0) }
+            } else {
+                VectorMath.tanh(gates, hNext, count: u)
+            }
+        case .lstm:
+            vecmat(1, h, columns, 1, hPrev, h, recurrent, width, 1, gates, width)
+            Kernels.table.pointee.lstm_forward(
+                1, u, gates, state.cell[l][s * u], state.nextCell[l][s * u], state.tanhCell[s * u], hNext)
+        case .gru:
+            let gh = split.hiddenPart[start]
+            gh.update(from: split.hiddenBias[l][start], count: columns)
+            vecmat(1, h, columns, 1, hPrev, h, recurrent, width, 1, gh, width)
+            Kernels.table.pointee.gru_forward(1, u, gates, gh, hPrev + s * u, hNext)
+        }
+    }
+}
