@@ -31,8 +31,10 @@ final class BatchState {
     /// columns across the kernel pool (as one row alone splits it) rather than by rows.
     let splitsProducts: Bool
     /// A lone row's step split by units across the kernel pool, for the models that gain
-    /// from one (made by ``prepare(_:)``).
+    /// from one: made at the first lone step (a batch that never has one row alone never
+    /// copies its weights for it), once ``unitSplitDecided``.
     var unitSplit: UnitSplit?
+    var unitSplitDecided = false
 
     init(_ configuration: ModelConfiguration, capacity: Int) {
         self.configuration = configuration
@@ -77,8 +79,6 @@ final class BatchState {
             packedInput.append(oneHot ? nil : packed(p + offsets.inputWeights, rows: offsets.inputSize))
             packedHidden.append(packed(p + offsets.hiddenWeights, rows: h))
         }
-        unitSplit = UnitSplit.make(
-            configuration, layout: layout, parameters: p, rowBias: rowBias, segments: BLAS.threadCount)
     }
 
     /// Zeroes the state of `slot` (a sample starting).
@@ -99,6 +99,16 @@ final class BatchState {
         for (i, buffer) in (hidden + cell).enumerated() {
             values.withUnsafeBufferPointer { buffer[slot * h].update(from: $0.baseAddress! + i * h, count: h) }
         }
+    }
+
+    /// The lone row's unit split (see ``unitSplit``), made now if not yet decided.
+    func unitSplit(parameters p: UnsafePointer<Float>) -> UnitSplit? {
+        if !unitSplitDecided {
+            unitSplit = UnitSplit.make(
+                configuration, layout: layout, parameters: p, rowBias: rowBias, threads: BLAS.threadCount)
+            unitSplitDecided = true
+        }
+        return unitSplit
     }
 
     /// Moves the state and logits of slot `from` into slot `to`.
@@ -141,7 +151,7 @@ extension SamplingBatch {
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
                 // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
-                if n == 1, splitsUnits, let split = state.unitSplit {
+                if n == 1, splitsUnits, let split = state.unitSplit(parameters: p) {
                     forwardSplittingUnits(split, parameters: p, token: t[0])
                     decode(rows: 0..<1, parameters: p, splitColumns: true)
                     draw(rows: 0..<1)

@@ -25,20 +25,30 @@ final class UnitSplit {
     let hiddenPart: FloatBuffer
     let barrier = PartBarrier()
 
-    /// A split into `segments` for `configuration`, or nil when the model does not gain from
-    /// one or would not give the same bits: too small a step to share, too few units per
-    /// segment, or a product that its size sends down the kernels' other one-row path.
+    /// A split for `configuration` over at most `threads` threads (never more than the
+    /// `cores`), or nil when the model does not gain from one or would not give the same bits:
+    /// a step too short to share (below `minimumParameters`), no count of segments from
+    /// `threads` down to 2 that divides the hidden units into at least `minimumUnits` each, a
+    /// model whose products split by columns already (``SamplingBatch/splitsProducts(_:)``),
+    /// or a product that its size sends down the kernels' other one-row path.
     static func make(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
-        rowBias: [FloatBuffer], segments: Int, minimumParameters: Int = minimumParameters
+        rowBias: [FloatBuffer], threads: Int, cores: Int = Int(rk_cores()), minimumUnits: Int = minimumUnits,
+        minimumParameters: Int = minimumParameters
     ) -> UnitSplit? {
         let h = configuration.hiddenSize
         let width = configuration.architecture.gateCount * h
         let kernels = Kernels.table.pointee
-        let products = layout.layers.flatMap { [$0.inputSize, h] }
-        guard segments > 1, h % segments == 0, h / segments >= minimumUnits,
-            layout.count >= minimumParameters, !SamplingBatch.splitsProducts(configuration),
-            products.allSatisfy({ kernels.vecmat_packs($0, width) != 0 })
+        // The products a split step runs: a one-hot first layer gathers a row instead.
+        let products = layout.layers.enumerated().flatMap { l, offsets in
+            l == 0 && layout.embedding == nil ? [h] : [offsets.inputSize, h]
+        }
+        let most = min(threads, cores)
+        guard most > 1, layout.count >= minimumParameters, !SamplingBatch.splitsProducts(configuration),
+            products.allSatisfy({ kernels.vecmat_packs($0, width) != 0 }),
+            let segments = stride(from: most, through: 2, by: -1).first(where: {
+                h % $0 == 0 && h / $0 >= minimumUnits
+            })
         else { return nil }
         return UnitSplit(configuration, layout: layout, parameters: p, rowBias: rowBias, segments: segments)
     }

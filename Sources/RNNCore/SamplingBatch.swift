@@ -23,7 +23,8 @@ public final class SamplingBatch {
     /// Rows the batch holds at most.
     public let capacity: Int
     /// Whether a step spreads its rows over the kernel pool (true by default). A caller that
-    /// runs one batch per core turns it off: its batches then never wait on each other.
+    /// runs one batch per core turns it off, and ``splitsUnits`` with it while another batch
+    /// runs: its batches then never wait on each other.
     public var splitsRows = true
     /// Whether a step with one row alone spreads each layer's units over the kernel pool
     /// (true by default; the models that gain, see ``UnitSplit``). A caller whose other

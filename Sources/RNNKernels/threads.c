@@ -1,6 +1,7 @@
 // A small pool for splitting one product across cores: helpers spin briefly between
 // products (a training step posts hundreds of them, microseconds apart), then sleep on a
 // futex, so an idle daemon costs nothing.
+#define _GNU_SOURCE  // sched_getaffinity, CPU_COUNT
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -135,17 +136,29 @@ void rk_parallel(rk_task task, void *context) {
 
 void rk_barrier_wait(rk_barrier *barrier, int parts) {
     if (parts < 2) return;
-    // The round is read before arriving: the last to arrive opens the next one.
-    int round = __atomic_load_n(&barrier->round, __ATOMIC_ACQUIRE);
-    if (__atomic_fetch_add(&barrier->arrived, 1, __ATOMIC_ACQ_REL) == parts - 1) {
+    // The round is read before arriving: the last to arrive opens the next one (unsigned, so
+    // that its wrap after 2^32 rounds is defined).
+    unsigned round = __atomic_load_n(&barrier->round, __ATOMIC_ACQUIRE);
+    if (__atomic_fetch_add(&barrier->arrived, 1, __ATOMIC_ACQ_REL) == (unsigned)parts - 1) {
         __atomic_store_n(&barrier->arrived, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&barrier->round, round + 1, __ATOMIC_RELEASE);
         return;
     }
-    for (int spins = 0; __atomic_load_n(&barrier->round, __ATOMIC_ACQUIRE) == round; spins++) {
-        if (spins < 1024) relax();
-        else sched_yield();
+    for (int spins = 0; __atomic_load_n(&barrier->round, __ATOMIC_ACQUIRE) == round;) {
+        if (spins < 1024) {
+            spins++;
+            relax();
+        } else {
+            sched_yield();
+        }
     }
+}
+
+int rk_cores(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    return online > 0 ? (int)online : 1;
 }
 
 // ---- per-thread scratch ----

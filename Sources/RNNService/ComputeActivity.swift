@@ -12,6 +12,13 @@ enum ComputeActivity {
     /// Whether no such work is running now.
     static var isIdle: Bool { running.load(ordering: .relaxed) == 0 }
 
+    /// Runs `body`, counted as such work.
+    static func during<T>(_ body: () -> T) -> T {
+        begin()
+        defer { end() }
+        return body()
+    }
+
     /// Counts a piece of work from now until ``end()``.
     static func begin() { running.add(1, ordering: .relaxed) }
 

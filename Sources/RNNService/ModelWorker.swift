@@ -94,13 +94,9 @@ final class ModelWorker {
             for command in work.commands { command(self) }
             if work.stopping { break }
             if let current = work.job {
-                ComputeActivity.begin()
-                runJob(current)
-                ComputeActivity.end()
+                ComputeActivity.during { runJob(current) }
             } else if hasBacklog {
-                ComputeActivity.begin()
-                learnFromSpool()
-                ComputeActivity.end()
+                ComputeActivity.during { learnFromSpool() }
             } else if autosaveDue {
                 do { try save() } catch { logger.error("autosave of \(host.name) failed: \(error.message)") }
             } else {

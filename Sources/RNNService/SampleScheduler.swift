@@ -16,6 +16,9 @@ final class SampleScheduler: Sendable {
     private let settings: ConfigurationBox
     /// The loops of each model's newest snapshot.
     private let loops = Mutex([String: [SampleBatchLoop]]())
+    /// Every loop started and not yet retired, the map's and those it has dropped or never
+    /// held (older snapshots'); taken inside `loops`' lock, never the other way round.
+    private let live = Mutex([ObjectIdentifier: SampleBatchLoop]())
     /// Loops a snapshot runs at most: one per core the kernels use.
     let lanes: Int
     /// Samples admitted and not yet answered, across models (`limits.max_samples`), and
@@ -40,15 +43,17 @@ final class SampleScheduler: Sendable {
         loops.withLock { loops in
             loops[loop.model]?.removeAll { $0 === loop }
             if loops[loop.model]?.isEmpty == true { loops[loop.model] = nil }
-            Self.markAlone(loops)
+            live.withLock { live in
+                live[ObjectIdentifier(loop)] = nil
+                Self.markAlone(live)
+            }
         }
     }
 
-    /// Lets a loop spread a lone row over every core only while it is the only loop: two
-    /// loops each on a core would otherwise contend for the same helper threads.
-    private static func markAlone(_ loops: [String: [SampleBatchLoop]]) {
-        let all = loops.values.joined()
-        for loop in all { loop.setAlone(all.count == 1) }
+    /// Lets a loop spread a lone row over every core only while it is the only live loop:
+    /// two loops each on a core would otherwise contend for the same helper threads.
+    private static func markAlone(_ live: [ObjectIdentifier: SampleBatchLoop]) {
+        for loop in live.values { loop.setAlone(live.count == 1) }
     }
 
     /// The totals so far.
@@ -108,7 +113,10 @@ final class SampleScheduler: Sendable {
                 } else if newest.map({ snapshot.version > $0 }) ?? true {
                     loops[model] = [loop]
                 }
-                Self.markAlone(loops)
+                live.withLock { live in
+                    live[ObjectIdentifier(loop)] = loop
+                    Self.markAlone(live)
+                }
                 loop.start()
             }
         }

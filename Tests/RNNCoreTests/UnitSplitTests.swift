@@ -5,58 +5,123 @@ import Testing
 
 /// A lone sample's step split by units across the kernel pool draws exactly the text, and
 /// the logits, that ``Sampler`` draws unsplit: every architecture, with and without an
-/// embedding, on two threads and on one (the pool busy: one thread runs every segment).
+/// embedding, two and three layers, two segments and four (more than the pool's threads),
+/// segments narrower than a vector, on two threads and on one (the pool busy: one thread
+/// runs every segment), and a sample that steps beside another first and alone after.
 @Suite(.serialized) struct UnitSplitTests {
     static let vocabulary = SamplingBatchTests.characters
+    /// Requests that draw: 40, 90, 65 and 17 characters.
+    static let drawing = [0, 1, 4, 11]
 
-    static func model(_ architecture: CellArchitecture, embedding: Int) throws -> CharRNN {
+    static func model(_ architecture: CellArchitecture, embedding: Int, layers: Int) throws -> CharRNN {
+        // Small enough that every product takes the column path even on a 256 KiB L2.
         let configuration = ModelConfiguration(
-            architecture: architecture, layers: 2, hiddenSize: 64, vocabularySize: vocabulary.count,
+            architecture: architecture, layers: layers, hiddenSize: 32, vocabularySize: vocabulary.count,
             embeddingSize: embedding)
         return try CharRNN(configuration: configuration, seed: 9)
     }
 
-    /// The sample of `options` from a one-row batch whose steps split units into two segments.
-    func split(_ model: CharRNN, _ options: SamplingOptions) throws -> (String, StopReason?, UInt64) {
-        let batch = try SamplingBatch(model: model, vocabulary: Self.vocabulary, capacity: 1)
-        batch.state.unitSplit = model.parameters.withUnsafeBufferPointer {
+    /// A batch of `capacity` rows whose lone steps split the units into `segments`.
+    func batch(_ model: CharRNN, segments: Int, capacity: Int = 1) throws -> SamplingBatch {
+        let batch = try SamplingBatch(model: model, vocabulary: Self.vocabulary, capacity: capacity)
+        let split = model.parameters.withUnsafeBufferPointer {
             UnitSplit.make(
                 model.configuration, layout: batch.state.layout, parameters: $0.baseAddress!,
-                rowBias: batch.state.rowBias, segments: 2, minimumParameters: 0)
+                rowBias: batch.state.rowBias, threads: segments, cores: segments, minimumUnits: 8,
+                minimumParameters: 0)
         }
-        // The test's small model must qualify, or nothing here would be split.
-        try #require(batch.state.unitSplit != nil, "the 2x64 model should split on this CPU")
-        try batch.add(id: 0, options: options)
-        var text = String.UnicodeScalarView()
-        var reason: StopReason?
-        var fingerprint: UInt64 = 0
+        let made = try #require(split, "the test's model must split, or nothing here is tested")
+        #expect(made.segments == segments)
+        batch.state.unitSplit = made
+        batch.state.unitSplitDecided = true
+        return batch
+    }
+
+    /// Steps `batch` until it is empty; each sample's text, stop reason and fingerprint.
+    func drain(_ batch: SamplingBatch) -> [Int: (String, StopReason?, UInt64)] {
+        var texts: [Int: String.UnicodeScalarView] = [:]
+        var results: [Int: (String, StopReason?, UInt64)] = [:]
         while !batch.isEmpty {
             batch.step { progress in
-                text.append(contentsOf: progress.text)
+                texts[progress.id, default: .init()].append(contentsOf: progress.text)
                 if let stop = progress.stopReason {
-                    reason = stop
-                    fingerprint = progress.fingerprint
+                    results[progress.id] = (String(texts[progress.id] ?? .init()), stop, progress.fingerprint)
                 }
             }
         }
-        return (String(text), reason, fingerprint)
+        return results
     }
 
-    @Test(arguments: [CellArchitecture.lstm, .gru, .rnnTanh, .rnnReLU], [0, 12])
-    func aSplitStepDrawsWhatTheWholeRowDraws(_ architecture: CellArchitecture, embedding: Int) throws {
-        let model = try Self.model(architecture, embedding: embedding)
+    @Test(arguments: [CellArchitecture.lstm, .gru, .rnnTanh, .rnnReLU], [(0, 2), (12, 3)])
+    func aSplitStepDrawsWhatTheWholeRowDraws(_ architecture: CellArchitecture, shape: (embedding: Int, layers: Int))
+        throws
+    {
+        let model = try Self.model(architecture, embedding: shape.embedding, layers: shape.layers)
         let previous = BLAS.threadCount
         defer { BLAS.threadCount = previous }
         for threads in [2, 1] {
             BLAS.threadCount = threads
-            for i in [0, 3, 9, 11] {
-                let options = SamplingBatchTests.requests[i]
-                let expected = try SamplingBatchTests().alone(model, Self.vocabulary, options)
-                let got = try split(model, options)
-                #expect(got.0 == expected.0, "\(architecture) e\(embedding) t\(threads) request \(i): text")
-                #expect(got.1 == expected.1, "\(architecture) e\(embedding) t\(threads) request \(i): stop")
-                #expect(got.2 == expected.2, "\(architecture) e\(embedding) t\(threads) request \(i): logits")
+            for segments in [2, 4] {
+                for i in Self.drawing {
+                    let options = SamplingBatchTests.requests[i]
+                    let expected = try SamplingBatchTests().alone(model, Self.vocabulary, options)
+                    let lone = try batch(model, segments: segments)
+                    try lone.add(id: 0, options: options)
+                    let got = drain(lone)[0]
+                    let label = "\(architecture) \(shape) threads \(threads) segments \(segments) request \(i)"
+                    #expect(got?.0 == expected.0, "\(label): text")
+                    #expect(got?.1 == expected.1, "\(label): stop")
+                    #expect(got?.2 == expected.2, "\(label): logits")
+                }
             }
         }
+    }
+
+    /// A long sample beside a short one steps unsplit, then split once alone: the same text.
+    @Test(arguments: [CellArchitecture.lstm, .gru])
+    func aSampleLeftAloneGoesOnSplitWithTheSameText(_ architecture: CellArchitecture) throws {
+        let model = try Self.model(architecture, embedding: 0, layers: 2)
+        let previous = BLAS.threadCount
+        defer { BLAS.threadCount = previous }
+        BLAS.threadCount = 2
+        let pair = try batch(model, segments: 2, capacity: 2)
+        let (long, short) = (SamplingBatchTests.requests[1], SamplingBatchTests.requests[11])
+        try pair.add(id: 0, options: long)
+        try pair.add(id: 1, options: short)
+        let results = drain(pair)
+        for (id, options) in [(0, long), (1, short)] {
+            let expected = try SamplingBatchTests().alone(model, Self.vocabulary, options)
+            #expect(results[id]?.0 == expected.0, "\(architecture) sample \(id): text")
+            #expect(results[id]?.2 == expected.2, "\(architecture) sample \(id): logits")
+        }
+    }
+
+    /// The barrier holds every part until all have arrived, round after round (retried until
+    /// the pool runs the task on two threads: another suite may hold it for a moment).
+    @Test func theBarrierHoldsEveryPartUntilAllArrive() {
+        let previous = BLAS.threadCount
+        defer { BLAS.threadCount = previous }
+        BLAS.threadCount = 2
+        let barrier = PartBarrier()
+        var ranOnTwo = false
+        for _ in 0..<1000 where !ranOnTwo {
+            let marks = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+            marks.initialize(repeating: 0, count: 2)
+            defer { marks.deallocate() }
+            var missed = 0
+            Parallel.forEachPart { part, parts in
+                guard parts == 2 else { return }
+                for round in 1...200 {
+                    marks[part] = round
+                    barrier.wait(parts: parts)
+                    // After the meeting the other part has written this round's mark.
+                    if marks[1 - part] < round { missed += 1 }
+                    barrier.wait(parts: parts)
+                }
+                if part == 0 { ranOnTwo = true }
+            }
+            #expect(missed == 0, "a part passed the barrier before the other arrived")
+        }
+        #expect(ranOnTwo, "the pool never ran the task on two threads")
     }
 }

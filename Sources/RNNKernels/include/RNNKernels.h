@@ -130,16 +130,22 @@ int rk_threads(void);
 /// pool is busy with another caller's product.
 void rk_parallel(rk_task task, void *context);
 
-/// A meeting point for the parts of one `rk_parallel` task (zero it before the task; its
-/// fields are touched atomically by `rk_barrier_wait` only).
+/// A meeting point for the parts of `rk_parallel` tasks: zeroed once, then reused by task
+/// after task as long as every part of each task calls `rk_barrier_wait` equally often (the
+/// count of arrivals is back at zero after each meeting). Its fields are touched atomically
+/// by `rk_barrier_wait` only.
 typedef struct {
-    int arrived;
-    int round;
+    unsigned arrived;
+    unsigned round;
 } rk_barrier;
 
 /// Returns once all `parts` parts of the running task have called it (at once when `parts`
 /// is 1): they spin briefly, then yield the core, in case a part's thread is not running.
 void rk_barrier_wait(rk_barrier *barrier, int parts);
+
+/// The cores this process may run on (its CPU affinity, which systemd's CPUAffinity= and
+/// cgroups narrow), at least 1.
+int rk_cores(void);
 
 #ifdef __cplusplus
 }
