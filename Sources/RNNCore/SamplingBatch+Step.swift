@@ -24,9 +24,14 @@ final class BatchState {
     /// forms it: `b_ih`, plus `b_hh` except for GRU).
     let rowBias: [FloatBuffer]
     /// Per layer, its input and recurrent weights laid out for the many-row products (nil
-    /// for a one-hot input, and for matrices too large for the path that packs).
+    /// for a one-hot input, and for a model whose products split by columns).
     var packedInput: [FloatBuffer?] = []
     var packedHidden: [FloatBuffer?] = []
+    /// For a model whose products split by columns: per layer, each product's column parts
+    /// (as ``VectorProducts`` splits them across the pool) laid out likewise; empty for a
+    /// product whose parts are not all on the kernels' row path.
+    var inputParts: [[PackedColumns]] = []
+    var hiddenParts: [[PackedColumns]] = []
     /// Whether the model has a product of a million weights or more, which is split by
     /// columns across the kernel pool (as one row alone splits it) rather than by rows.
     let splitsProducts: Bool
@@ -64,10 +69,26 @@ final class BatchState {
         let width = configuration.architecture.gateCount * h
         let kernels = Kernels.table.pointee
         func packed(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer? {
-            guard kernels.vecmat_packs(rows, width) != 0 else { return nil }
+            guard !splitsProducts else { return nil }
             let buffer = FloatBuffer(rows * width)
             kernels.vecmat_pack(rows, width, weights, width, buffer.base)
             return buffer
+        }
+        // On the row path any split of the columns gives every element the same arithmetic,
+        // so parts packed for this thread count serve a step that runs on fewer.
+        let threads = BLAS.threadCount
+        func parts(_ weights: UnsafePointer<Float>, rows: Int) -> [PackedColumns] {
+            let pieces = (0..<threads).map { VectorProducts.columnPart($0, of: threads, n: width) }.filter {
+                $0.width > 0
+            }
+            guard splitsProducts, kernels.vecmat_packs(rows, width) == 0,
+                pieces.allSatisfy({ kernels.vecmat_packs(rows, $0.width) == 0 })
+            else { return [] }
+            return pieces.map { piece in
+                let buffer = FloatBuffer(rows * piece.width)
+                kernels.vecmat_pack(rows, piece.width, weights + piece.start, width, buffer.base)
+                return PackedColumns(start: piece.start, width: piece.width, weights: buffer)
+            }
         }
         for (l, offsets) in layout.layers.enumerated() {
             let bias = rowBias[l].base
@@ -78,6 +99,8 @@ final class BatchState {
             let oneHot = l == 0 && layout.embedding == nil
             packedInput.append(oneHot ? nil : packed(p + offsets.inputWeights, rows: offsets.inputSize))
             packedHidden.append(packed(p + offsets.hiddenWeights, rows: h))
+            inputParts.append(oneHot ? [] : parts(p + offsets.inputWeights, rows: offsets.inputSize))
+            hiddenParts.append(parts(p + offsets.hiddenWeights, rows: h))
         }
     }
 
@@ -123,6 +146,13 @@ final class BatchState {
         swap(&hidden, &nextHidden)
         swap(&cell, &nextCell)
     }
+}
+
+/// Columns `start..<start+width` of a product's weights, laid out by `vecmat_pack`.
+struct PackedColumns {
+    let start: Int
+    let width: Int
+    let weights: FloatBuffer
 }
 
 extension SamplingBatch {
@@ -188,11 +218,18 @@ extension SamplingBatch {
         let gates = state.gates[r0 * width]
         func product(
             k: Int, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>, packed: FloatBuffer?,
-            _ y: UnsafeMutablePointer<Float>
+            parts pieces: [PackedColumns], _ y: UnsafeMutablePointer<Float>
         ) {
+            let kernel = Kernels.table.pointee.vecmat_many_packed!
             // One or two rows take the unpacked weights, in tiles wide enough for few rows.
             if let packed, m > 2 {
-                Kernels.table.pointee.vecmat_many_packed(m, k, width, 1, x, k, packed.base, 1, y, width)
+                kernel(m, k, width, 1, x, k, packed.base, 1, y, width)
+            } else if m > 2, splitColumns, !pieces.isEmpty {
+                Parallel.forEachPart { part, parts in
+                    for (i, piece) in pieces.enumerated() where i % parts == part {
+                        kernel(m, k, piece.width, 1, x, k, piece.weights.base, 1, y + piece.start, width)
+                    }
+                }
             } else {
                 VectorProducts.vectorMatrixRows(
                     m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
@@ -218,26 +255,34 @@ extension SamplingBatch {
                     input = UnsafePointer(state.nextHidden[l - 1][r0 * h])
                 }
                 for r in rows { state.gates[r * width].update(from: bias, count: width) }
-                product(k: offsets.inputSize, input, p + offsets.inputWeights, packed: state.packedInput[l], gates)
+                product(
+                    k: offsets.inputSize, input, p + offsets.inputWeights, packed: state.packedInput[l],
+                    parts: state.inputParts[l], gates)
             }
             let hPrev = UnsafePointer(state.hidden[l][r0 * h])
             let hNext = state.nextHidden[l][r0 * h]
             switch configuration.architecture {
             case .rnnTanh, .rnnReLU:
-                product(k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l], gates)
+                product(
+                    k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l],
+                    parts: state.hiddenParts[l], gates)
                 if configuration.architecture == .rnnReLU {
                     for i in 0..<(m * h) { hNext[i] = max(gates[i], 0) }
                 } else {
                     VectorMath.tanh(gates, hNext, count: m * h)
                 }
             case .lstm:
-                product(k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l], gates)
+                product(
+                    k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l],
+                    parts: state.hiddenParts[l], gates)
                 Kernels.table.pointee.lstm_forward(
                     m, h, gates, state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h], hNext)
             case .gru:
                 let gh = state.hiddenPart[r0 * width]
                 for r in rows { state.hiddenPart[r * width].update(from: p + offsets.hiddenBias, count: width) }
-                product(k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l], gh)
+                product(
+                    k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l],
+                    parts: state.hiddenParts[l], gh)
                 Kernels.table.pointee.gru_forward(m, h, gates, gh, hPrev, hNext)
             }
         }

@@ -33,11 +33,17 @@ enum VectorProducts {
         }
         // The parts write disjoint columns of y; the caller waits for all.
         Parallel.forEachPart { part, parts in
-            let per = (n / parts + 31) & ~31
-            let start = min(n, part * per)
-            let width = part == parts - 1 ? n - start : min(per, n - start)
+            let (start, width) = columnPart(part, of: parts, n: n)
             if width > 0 { body(start, width) }
         }
+    }
+
+    /// Part `part` of `parts` of `n` columns, as a large product is split across threads:
+    /// 32-column aligned, the last part taking the rest.
+    static func columnPart(_ part: Int, of parts: Int, n: Int) -> (start: Int, width: Int) {
+        let per = (n / parts + 31) & ~31
+        let start = min(n, part * per)
+        return (start, part == parts - 1 ? n - start : min(per, n - start))
     }
 
     /// `y_r = x_r·B + y_r` for `m` rows (`x` rows `ldx` apart, `y` rows `ldy` apart, `B`

@@ -348,8 +348,7 @@ static void vecmat_rows(long k, long n, float alpha, const float *x, const float
 #define VM_CV_WIDE 8
 
 /// Whether `k_vecmat_many` takes its column path for `k x n` (B small enough to stay in
-/// L2; `k_vecmat` makes the same choice for one row), the path whose weights
-/// `k_vecmat_pack` can lay out ahead.
+/// L2; `k_vecmat` makes the same choice for one row) rather than its row path.
 static int k_vecmat_packs(long k, long n) { return (size_t)(k * n) * sizeof(float) <= rk_l2_bytes() / 8; }
 
 /// `rb` rows x `cv` vectors of `x·B`, each element with exactly the operations of one of
@@ -526,31 +525,37 @@ static void vm_columns_tail(long m, long k, long count, float alpha, const float
 #undef TAIL_CASE
 }
 
+/// The last `count` (< W) columns of the row path for `m` rows, `vecmat_rows`'s scalar code
+/// row by row; B's columns at `b` (leading dimension `ldb`), `y`'s at `y`.
+static void vm_rows_tail(long m, long k, long count, float alpha, const float *x, long ldx, const float *b, long ldb,
+                         float beta, float *y, long ldy) {
+    for (long r = 0; r < m; r++) {
+        const float *xr = x + r * ldx;
+        float *yr = y + r * ldy;
+        if (beta == 0) memset(yr, 0, (size_t)count * sizeof(float));
+        else if (beta != 1)
+            for (long c = 0; c < count; c++) yr[c] *= beta;
+        long i = 0;
+        for (; i + 4 <= k; i += 4) {
+            float s0 = alpha * xr[i], s1 = alpha * xr[i + 1], s2 = alpha * xr[i + 2], s3 = alpha * xr[i + 3];
+            const float *r0 = b + i * ldb, *r1 = r0 + ldb, *r2 = r0 + 2 * ldb, *r3 = r0 + 3 * ldb;
+            for (long c = 0; c < count; c++) yr[c] += s0 * r0[c] + s1 * r1[c] + s2 * r2[c] + s3 * r3[c];
+        }
+        for (; i < k; i++) {
+            float s = alpha * xr[i];
+            const float *row = b + i * ldb;
+            for (long c = 0; c < count; c++) yr[c] += s * row[c];
+        }
+    }
+}
+
 /// `vecmat_rows` for `m` rows at once: register tiles share each weight loaded among
 /// their rows; the last `n % W` columns repeat `vecmat_rows`'s scalar code row by row.
 static void vecmat_rows_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
                              float beta, float *y, long ldy) {
     const float *panel = b;
     long j = vm_walk(vecmat_rows_tile_rows, m, k, n, alpha, x, ldx, &panel, ldb, 0, beta, y, ldy);
-    if (j == n) return;
-    for (long r = 0; r < m; r++) {
-        const float *xr = x + r * ldx;
-        float *yr = y + r * ldy;
-        if (beta == 0) memset(yr + j, 0, (size_t)(n - j) * sizeof(float));
-        else if (beta != 1)
-            for (long c = j; c < n; c++) yr[c] *= beta;
-        long i = 0;
-        for (; i + 4 <= k; i += 4) {
-            float s0 = alpha * xr[i], s1 = alpha * xr[i + 1], s2 = alpha * xr[i + 2], s3 = alpha * xr[i + 3];
-            const float *r0 = b + i * ldb, *r1 = r0 + ldb, *r2 = r0 + 2 * ldb, *r3 = r0 + 3 * ldb;
-            for (long c = j; c < n; c++) yr[c] += s0 * r0[c] + s1 * r1[c] + s2 * r2[c] + s3 * r3[c];
-        }
-        for (; i < k; i++) {
-            float s = alpha * xr[i];
-            const float *row = b + i * ldb;
-            for (long c = j; c < n; c++) yr[c] += s * row[c];
-        }
-    }
+    if (j < n) vm_rows_tail(m, k, n - j, alpha, x, ldx, b + j, ldb, beta, y + j, ldy);
 }
 
 /// `y_r = alpha·(x_r·B) + beta·y_r` for `m` rows (`x` rows `ldx` apart, `y` rows `ldy`
@@ -585,12 +590,17 @@ static void k_vecmat_pack(long k, long n, const float *b, long ldb, float *out) 
         for (long i = 0; i < k; i++, out += n - j) memcpy(out, b + i * ldb + j, (size_t)(n - j) * sizeof(float));
 }
 
-/// `k_vecmat_many` on the column path, with B laid out by `k_vecmat_pack`: per element the
-/// same operations in the same order, so every row is still exactly its one-row product.
+/// `k_vecmat_many` with B laid out by `k_vecmat_pack`, on the path it takes for `k x n`:
+/// per element the same operations in the same order, so every row is still exactly its
+/// one-row product. The weights stream from contiguous panels instead of rows 4·n bytes
+/// apart, which on the row path (B past an eighth of L2) the prefetchers could not follow.
 static void k_vecmat_many_packed(long m, long k, long n, float alpha, const float *x, long ldx, const float *packed,
                                  float beta, float *y, long ldy) {
-    long j = vm_walk(vecmat_tile_rows, m, k, n, alpha, x, ldx, &packed, 0, 1, beta, y, ldy);
-    vm_columns_tail(m, k, n - j, alpha, x, ldx, packed, n - j, beta, y + j, ldy);
+    int columns = k_vecmat_packs(k, n);
+    long j = vm_walk(columns ? vecmat_tile_rows : vecmat_rows_tile_rows, m, k, n, alpha, x, ldx, &packed, 0, 1, beta,
+                     y, ldy);
+    if (columns) vm_columns_tail(m, k, n - j, alpha, x, ldx, packed, n - j, beta, y + j, ldy);
+    else if (j < n) vm_rows_tail(m, k, n - j, alpha, x, ldx, packed, n - j, beta, y + j, ldy);
 }
 
 /// A vector whose first four lanes are the sums of `a`, `b`, `c` and `d`'s lanes: halves

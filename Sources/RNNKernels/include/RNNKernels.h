@@ -35,11 +35,13 @@ typedef struct {
     /// alone (batched sampling: a row's text does not depend on the rows beside it).
     void (*vecmat_many)(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
                         float beta, float *y, long ldy);
-    /// Whether `vecmat_many` computes `k x n` products on the path `vecmat_pack` serves.
+    /// Whether `vecmat_many` computes `k x n` products on its column path (B fits an eighth
+    /// of L2) rather than its row path.
     int (*vecmat_packs)(long k, long n);
     /// Lays `B` (`k x n`) out for `vecmat_many_packed` (`k·n` floats).
     void (*vecmat_pack)(long k, long n, const float *b, long ldb, float *out);
-    /// `vecmat_many` with `B` laid out by `vecmat_pack`, bit for bit the same results.
+    /// `vecmat_many` with `B` laid out by `vecmat_pack`, on the same path, bit for bit the
+    /// same results.
     void (*vecmat_many_packed)(long m, long k, long n, float alpha, const float *x, long ldx, const float *packed,
                                float beta, float *y, long ldy);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
