@@ -180,12 +180,12 @@ extension SamplingBatch {
             let p = buffer.baseAddress!
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
-                // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
                 if n == 1, splitsUnits, let split = state.unitSplit(parameters: p) {
                     forwardSplittingUnits(split, parameters: p, token: t[0])
                     decode(rows: 0..<1, parameters: p, splitColumns: true)
                     draw(rows: 0..<1)
                 } else if !splitsRows || state.splitsProducts || n < 2
+                    // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.
                     || n * model.parameterCount < Self.minimumParallelWork
                 {
                     forward(rows: 0..<n, parameters: p, inputs: t, splitColumns: true)

@@ -566,6 +566,12 @@ static void vecmat_rows_many(long m, long k, long n, float alpha, const float *x
 /// serves a register tile of up to VM_RB rows.
 static void k_vecmat_many(long m, long k, long n, float alpha, const float *x, long ldx, const float *b, long ldb,
                           float beta, float *y, long ldy) {
+    // One row is the one-row kernel itself: its tiles are wider (one of all the last
+    // columns, not blocks of VM_CV vectors and a masked tail), the arithmetic the same.
+    if (m == 1) {
+        k_vecmat(k, n, alpha, x, b, ldb, beta, y);
+        return;
+    }
     if (!k_vecmat_packs(k, n)) {
         vecmat_rows_many(m, k, n, alpha, x, ldx, b, ldb, beta, y, ldy);
         return;
@@ -693,6 +699,11 @@ static void k_matvec(long n, long k, float alpha, const float *b, long ldb, cons
 /// depend on the rows beside it). Four `x_t` share each weight loaded.
 static void k_matvec_many(long m, long n, long k, float alpha, const float *b, long ldb, const float *x, long ldx,
                           float beta, float *y, long ldy) {
+    // One vector takes the one-vector kernel's eight-row tiles.
+    if (m == 1) {
+        k_matvec(n, k, alpha, b, ldb, x, beta, y);
+        return;
+    }
     for (long r = 0; r < n; r += 4) {
         long count = n - r < 4 ? n - r : 4;
         long t = 0;
