@@ -14,8 +14,12 @@ final class UnitSplit {
     /// Segments per layer, and hidden units per segment.
     let segments: Int
     let units: Int
-    /// Per layer, the weights `W_ihᵀ` and `W_hhᵀ` with columns regrouped, the row bias (as
-    /// ``BatchState/rowBias``) and, for GRU, `b_hh`, regrouped alike.
+    /// Per layer, the weights `W_ihᵀ` and `W_hhᵀ` with columns regrouped and each segment's
+    /// blocks of up to ``blockColumns`` columns stored whole, one after the other (a product
+    /// then streams contiguous weights; the rows of a whole matrix, 4·G·H bytes apart, left
+    /// every load of a lone row waiting on L2); a one-hot first layer's `W_ihᵀ`, whose one
+    /// row per step is gathered, only regrouped. The row bias (as ``BatchState/rowBias``)
+    /// and, for GRU, `b_hh`, regrouped alike.
     let inputWeights: [FloatBuffer]
     let hiddenWeights: [FloatBuffer]
     let rowBias: [FloatBuffer]
@@ -34,7 +38,7 @@ final class UnitSplit {
     static func make(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
         rowBias: [FloatBuffer], threads: Int, cores: Int = Int(rk_cores()), minimumUnits: Int = minimumUnits,
-        minimumParameters: Int = minimumParameters
+        minimumParameters: Int = minimumParameters, blockColumns: Int = 128
     ) -> UnitSplit? {
         let h = configuration.hiddenSize
         let width = configuration.architecture.gateCount * h
@@ -50,7 +54,28 @@ final class UnitSplit {
                 h % $0 == 0 && h / $0 >= minimumUnits
             })
         else { return nil }
-        return UnitSplit(configuration, layout: layout, parameters: p, rowBias: rowBias, segments: segments)
+        return UnitSplit(
+            configuration, layout: layout, parameters: p, rowBias: rowBias, segments: segments,
+            blockColumns: blockColumns)
+    }
+
+    /// Columns of a block of stored weights: by default a lone row's widest register tile
+    /// (eight vectors of 16 lanes).
+    let blockColumns: Int
+
+    /// `y += x·W` for segment `s`'s columns of `weights` (laid out by the initializer's
+    /// blocks), `x` of length `k`: each block with the one-row kernel, the same arithmetic
+    /// per element as over the whole row.
+    func product(
+        _ weights: FloatBuffer, segment s: Int, k: Int, columns: Int, _ x: UnsafePointer<Float>,
+        _ y: UnsafeMutablePointer<Float>
+    ) {
+        let vecmat = Kernels.table.pointee.vecmat!
+        let base = weights[s * k * columns]
+        for c in stride(from: 0, to: columns, by: blockColumns) {
+            let block = min(blockColumns, columns - c)
+            vecmat(k, block, 1, x, base + k * c, block, 1, y + c)
+        }
     }
 
     /// Units a segment needs for its share to outweigh the threads' meeting.
@@ -60,12 +85,13 @@ final class UnitSplit {
 
     private init(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
-        rowBias: [FloatBuffer], segments: Int
+        rowBias: [FloatBuffer], segments: Int, blockColumns: Int
     ) {
         let h = configuration.hiddenSize
         let gateCount = configuration.architecture.gateCount
         let width = gateCount * h
         self.segments = segments
+        self.blockColumns = blockColumns
         units = h / segments
         // Column g·H + j (gate g, unit j) moves to s·(G·u) + g·u + (j mod u), s = j / u.
         let units = units
@@ -80,8 +106,30 @@ final class UnitSplit {
             }
             return buffer
         }
-        inputWeights = layout.layers.map { regroup(p + $0.inputWeights, rows: $0.inputSize) }
-        hiddenWeights = layout.layers.map { regroup(p + $0.hiddenWeights, rows: h) }
+        // Segment s's block at column c (within the segment) holds rows x min(B, G·u − c).
+        let columns = gateCount * units
+        func blocked(_ source: UnsafePointer<Float>, rows: Int) -> FloatBuffer {
+            let whole = regroup(source, rows: rows)
+            let buffer = FloatBuffer(rows * width)
+            for segment in 0..<segments {
+                let base = segment * rows * columns
+                for c in stride(from: 0, to: columns, by: blockColumns) {
+                    let block = min(blockColumns, columns - c)
+                    for r in 0..<rows {
+                        buffer[base + rows * c + r * block].update(
+                            from: whole[r * width + segment * columns + c], count: block)
+                    }
+                }
+            }
+            return buffer
+        }
+        inputWeights = layout.layers.enumerated().map { l, offsets in
+            let oneHot = l == 0 && layout.embedding == nil
+            return oneHot
+                ? regroup(p + offsets.inputWeights, rows: offsets.inputSize)
+                : blocked(p + offsets.inputWeights, rows: offsets.inputSize)
+        }
+        hiddenWeights = layout.layers.map { blocked(p + $0.hiddenWeights, rows: h) }
         self.rowBias = rowBias.map { regroup($0.base, rows: 1) }
         hiddenBias = configuration.architecture == .gru ? layout.layers.map { regroup(p + $0.hiddenBias, rows: 1) } : []
         gates = FloatBuffer(width)
@@ -118,7 +166,6 @@ extension SamplingBatch {
         let start = s * columns
         let gates = split.gates[start]
         let bias = split.rowBias[l][start]
-        let vecmat = Kernels.table.pointee.vecmat_many!
         if l == 0, layout.embedding == nil {
             let w = split.inputWeights[0][Int(token) * width + start]
             for j in 0..<columns { gates[j] = w[j] + bias[j] }
@@ -131,27 +178,27 @@ extension SamplingBatch {
             }
             let k = layout.layers[l].inputSize
             gates.update(from: bias, count: columns)
-            vecmat(1, k, columns, 1, input, k, split.inputWeights[l][start], width, 1, gates, width)
+            split.product(split.inputWeights[l], segment: s, k: k, columns: columns, input, gates)
         }
         let hPrev = UnsafePointer(state.hidden[l].base)
         let hNext = state.nextHidden[l][s * u]
-        let recurrent = split.hiddenWeights[l][start]
+        let recurrent = split.hiddenWeights[l]
         switch configuration.architecture {
         case .rnnTanh, .rnnReLU:
-            vecmat(1, h, columns, 1, hPrev, h, recurrent, width, 1, gates, width)
+            split.product(recurrent, segment: s, k: h, columns: columns, hPrev, gates)
             if configuration.architecture == .rnnReLU {
                 for i in 0..<u { hNext[i] = max(gates[i], 0) }
             } else {
                 VectorMath.tanh(gates, hNext, count: u)
             }
         case .lstm:
-            vecmat(1, h, columns, 1, hPrev, h, recurrent, width, 1, gates, width)
+            split.product(recurrent, segment: s, k: h, columns: columns, hPrev, gates)
             Kernels.table.pointee.lstm_forward(
                 1, u, gates, state.cell[l][s * u], state.nextCell[l][s * u], state.tanhCell[s * u], hNext)
         case .gru:
             let gh = split.hiddenPart[start]
             gh.update(from: split.hiddenBias[l][start], count: columns)
-            vecmat(1, h, columns, 1, hPrev, h, recurrent, width, 1, gh, width)
+            split.product(recurrent, segment: s, k: h, columns: columns, hPrev, gh)
             Kernels.table.pointee.gru_forward(1, u, gates, gh, hPrev + s * u, hNext)
         }
     }

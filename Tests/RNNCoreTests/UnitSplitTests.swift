@@ -8,7 +8,8 @@ import Testing
 /// A lone sample's step split by units across the kernel pool draws exactly the text, and
 /// the logits, that ``Sampler`` draws unsplit: every architecture, with and without an
 /// embedding, two and three layers, two segments and four (more than the pool's threads),
-/// segments narrower than a vector, on two threads and on one (the pool busy: one thread
+/// segments narrower than a vector, weights stored in blocks of 24 columns (several per
+/// segment, the last one partial), on two threads and on one (the pool busy: one thread
 /// runs every segment), and a sample that steps beside another first and alone after.
 @Suite(.serialized) struct UnitSplitTests {
     static let vocabulary = SamplingBatchTests.characters
@@ -30,7 +31,7 @@ import Testing
             UnitSplit.make(
                 model.configuration, layout: batch.state.layout, parameters: $0.baseAddress!,
                 rowBias: batch.state.rowBias, threads: segments, cores: segments, minimumUnits: 8,
-                minimumParameters: 0)
+                minimumParameters: 0, blockColumns: 24)
         }
         let made = try #require(split, "the test's model must split, or nothing here is tested")
         #expect(made.segments == segments)
