@@ -24,12 +24,12 @@ final class BatchState {
     /// forms it: `b_ih`, plus `b_hh` except for GRU).
     let rowBias: [FloatBuffer]
     /// Per layer, its input and recurrent weights laid out for the many-row products (nil
-    /// for a one-hot input, and for a model whose products split by columns).
+    /// for a one-hot input, and for a model whose products split by columns); empty until
+    /// ``packWeights(_:)``.
     var packedInput: [FloatBuffer?] = []
     var packedHidden: [FloatBuffer?] = []
-    /// For a model whose products split by columns: per layer, each product's column parts
-    /// (as ``VectorProducts`` splits them across the pool) laid out likewise; empty for a
-    /// product whose parts are not all on the kernels' row path.
+    /// For a model whose products split by columns: per layer, each product's column chunks
+    /// (as ``VectorProducts`` splits them across the pool) laid out likewise.
     var inputParts: [[PackedColumns]] = []
     var hiddenParts: [[PackedColumns]] = []
     /// Whether the model has a product of a million weights or more, which is split by
@@ -62,40 +62,44 @@ final class BatchState {
         splitsProducts = SamplingBatch.splitsProducts(configuration)
     }
 
-    /// Fills ``rowBias`` and the packed weights from the parameters (which a batch never
-    /// changes).
+    /// Fills ``rowBias`` from the parameters (which a batch never changes).
     func prepare(_ p: UnsafePointer<Float>) {
-        let h = configuration.hiddenSize
-        let width = configuration.architecture.gateCount * h
-        let kernels = Kernels.table.pointee
-        func packed(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer? {
-            guard !splitsProducts else { return nil }
-            let buffer = FloatBuffer(rows * width)
-            kernels.vecmat_pack(rows, width, weights, width, buffer.base)
-            return buffer
-        }
-        // On the row path any split of the columns gives every element the same arithmetic,
-        // so parts packed for this thread count serve a step that runs on fewer.
-        let threads = BLAS.threadCount
-        func parts(_ weights: UnsafePointer<Float>, rows: Int) -> [PackedColumns] {
-            let pieces = (0..<threads).map { VectorProducts.columnPart($0, of: threads, n: width) }.filter {
-                $0.width > 0
-            }
-            guard splitsProducts, kernels.vecmat_packs(rows, width) == 0,
-                pieces.allSatisfy({ kernels.vecmat_packs(rows, $0.width) == 0 })
-            else { return [] }
-            return pieces.map { piece in
-                let buffer = FloatBuffer(rows * piece.width)
-                kernels.vecmat_pack(rows, piece.width, weights + piece.start, width, buffer.base)
-                return PackedColumns(start: piece.start, width: piece.width, weights: buffer)
-            }
-        }
+        let width = configuration.architecture.gateCount * configuration.hiddenSize
         for (l, offsets) in layout.layers.enumerated() {
             let bias = rowBias[l].base
             bias.update(from: p + offsets.inputBias, count: width)
             if configuration.architecture != .gru {
                 for j in 0..<width { bias[j] += p[offsets.hiddenBias + j] }
             }
+        }
+    }
+
+    /// Lays the weights out for the many-row products, at the first step of more than two
+    /// rows (a batch that never has three keeps no copy): whole matrices, or for a model
+    /// whose products split by columns, each column chunk as ``VectorProducts`` splits it.
+    /// Any chunks of ``VectorProducts/columnChunks(k:n:threads:)`` give every element the
+    /// same arithmetic, so chunks made for this thread count serve a step on any other.
+    func packWeights(_ p: UnsafePointer<Float>) {
+        guard packedInput.isEmpty else { return }
+        let h = configuration.hiddenSize
+        let width = configuration.architecture.gateCount * h
+        let kernels = Kernels.table.pointee
+        let threads = BLAS.threadCount
+        func packed(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer? {
+            guard !splitsProducts else { return nil }
+            let buffer = FloatBuffer(rows * width)
+            kernels.vecmat_pack(rows, width, weights, width, buffer.base)
+            return buffer
+        }
+        func parts(_ weights: UnsafePointer<Float>, rows: Int) -> [PackedColumns] {
+            guard splitsProducts else { return [] }
+            return VectorProducts.columnChunks(k: rows, n: width, threads: threads).map { chunk in
+                let buffer = FloatBuffer(rows * chunk.width)
+                kernels.vecmat_pack(rows, chunk.width, weights + chunk.start, width, buffer.base)
+                return PackedColumns(start: chunk.start, width: chunk.width, weights: buffer)
+            }
+        }
+        for (l, offsets) in layout.layers.enumerated() {
             let oneHot = l == 0 && layout.embedding == nil
             packedInput.append(oneHot ? nil : packed(p + offsets.inputWeights, rows: offsets.inputSize))
             packedHidden.append(packed(p + offsets.hiddenWeights, rows: h))
@@ -180,6 +184,7 @@ extension SamplingBatch {
             let p = buffer.baseAddress!
             inputs.withUnsafeBufferPointer { tokens in
                 let t = tokens.baseAddress!
+                if n > 2 { state.packWeights(p) }
                 if n == 1, splitsUnits, let split = state.unitSplit(parameters: p) {
                     forwardSplittingUnits(split, parameters: p, token: t[0])
                     decode(rows: 0..<1, parameters: p, splitColumns: true)
@@ -235,6 +240,8 @@ extension SamplingBatch {
                     m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
             }
         }
+        // Laid out at the first step of more than two rows; until then the plain weights.
+        let packed = !state.packedInput.isEmpty
         for (l, offsets) in layout.layers.enumerated() {
             let bias = state.rowBias[l].base
             if l == 0, layout.embedding == nil {
@@ -256,16 +263,16 @@ extension SamplingBatch {
                 }
                 for r in rows { state.gates[r * width].update(from: bias, count: width) }
                 product(
-                    k: offsets.inputSize, input, p + offsets.inputWeights, packed: state.packedInput[l],
-                    parts: state.inputParts[l], gates)
+                    k: offsets.inputSize, input, p + offsets.inputWeights, packed: packed ? state.packedInput[l] : nil,
+                    parts: packed ? state.inputParts[l] : [], gates)
             }
             let hPrev = UnsafePointer(state.hidden[l][r0 * h])
             let hNext = state.nextHidden[l][r0 * h]
             switch configuration.architecture {
             case .rnnTanh, .rnnReLU:
                 product(
-                    k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l],
-                    parts: state.hiddenParts[l], gates)
+                    k: h, hPrev, p + offsets.hiddenWeights, packed: packed ? state.packedHidden[l] : nil,
+                    parts: packed ? state.hiddenParts[l] : [], gates)
                 if configuration.architecture == .rnnReLU {
                     for i in 0..<(m * h) { hNext[i] = max(gates[i], 0) }
                 } else {
@@ -273,16 +280,16 @@ extension SamplingBatch {
                 }
             case .lstm:
                 product(
-                    k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l],
-                    parts: state.hiddenParts[l], gates)
+                    k: h, hPrev, p + offsets.hiddenWeights, packed: packed ? state.packedHidden[l] : nil,
+                    parts: packed ? state.hiddenParts[l] : [], gates)
                 Kernels.table.pointee.lstm_forward(
                     m, h, gates, state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h], hNext)
             case .gru:
                 let gh = state.hiddenPart[r0 * width]
                 for r in rows { state.hiddenPart[r * width].update(from: p + offsets.hiddenBias, count: width) }
                 product(
-                    k: h, hPrev, p + offsets.hiddenWeights, packed: state.packedHidden[l],
-                    parts: state.hiddenParts[l], gh)
+                    k: h, hPrev, p + offsets.hiddenWeights, packed: packed ? state.packedHidden[l] : nil,
+                    parts: packed ? state.hiddenParts[l] : [], gh)
                 Kernels.table.pointee.gru_forward(m, h, gates, gh, hPrev, hNext)
             }
         }

@@ -22,24 +22,42 @@ enum VectorProducts {
         }
     }
 
-    /// Calls `body(start, width)` for the column parts of a `k x n` product: two threads'
-    /// (32-column aligned, the last taking the rest) for a million weights or more when
-    /// `split`, else all columns at once. One-row and many-row products split alike, so a
-    /// row's columns meet the same kernel code either way.
+    /// Calls `body(start, width)` for the column parts of a `k x n` product: ``columnChunks``
+    /// spread over the pool's threads for a million weights or more when `split`, else all
+    /// columns at once. One-row and many-row products split alike, so a row's columns meet
+    /// the same kernel code either way.
     private static func forEachColumnPart(k: Int, n: Int, split: Bool, _ body: (Int, Int) -> Void) {
         guard split, k * n >= parallelThreshold, n >= 64, BLAS.threadCount > 1 else {
             body(0, n)
             return
         }
-        // The parts write disjoint columns of y; the caller waits for all.
+        let chunks = columnChunks(k: k, n: n, threads: BLAS.threadCount)
+        // The chunks write disjoint columns of y; the caller waits for all. A pool busy with
+        // another caller runs every chunk on this thread: the same chunks, the same bits.
         Parallel.forEachPart { part, parts in
-            let (start, width) = columnPart(part, of: parts, n: n)
-            if width > 0 { body(start, width) }
+            for chunk in stride(from: part, to: chunks.count, by: parts) {
+                body(chunks[chunk].start, chunks[chunk].width)
+            }
         }
     }
 
-    /// Part `part` of `parts` of `n` columns, as a large product is split across threads:
-    /// 32-column aligned, the last part taking the rest.
+    /// The column chunks of a `k x n` product split for `threads` threads: 32-column aligned,
+    /// the last taking the rest, as many as `threads` allows while every chunk takes the
+    /// kernels' one-row path that the whole product takes. The kernels choose between their
+    /// column and row paths by the size of what they are given, and the two round
+    /// differently: a chunk small enough for the column path, of a product on the row path,
+    /// would change a sample's text with the number of threads that ran it.
+    static func columnChunks(k: Int, n: Int, threads: Int) -> [(start: Int, width: Int)] {
+        let packs = Kernels.table.pointee.vecmat_packs!
+        let whole = packs(k, n)
+        for count in stride(from: max(threads, 1), to: 1, by: -1) {
+            let chunks = (0..<count).map { columnPart($0, of: count, n: n) }.filter { $0.width > 0 }
+            if chunks.allSatisfy({ packs(k, $0.width) == whole }) { return chunks }
+        }
+        return [(0, n)]
+    }
+
+    /// Part `part` of `parts` of `n` columns: 32-column aligned, the last part taking the rest.
     static func columnPart(_ part: Int, of parts: Int, n: Int) -> (start: Int, width: Int) {
         let per = (n / parts + 31) & ~31
         let start = min(n, part * per)

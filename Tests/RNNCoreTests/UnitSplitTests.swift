@@ -101,17 +101,14 @@ import Testing
 
     /// The barrier holds every part until all have arrived, round after round: two threads
     /// of their own (not the kernel pool, which other suites may hold or resize meanwhile).
-    @Test func theBarrierHoldsEveryPartUntilAllArrive() {
+    @Test func theBarrierHoldsEveryPartUntilAllArrive() throws {
         let barrier = PartBarrier()
         // Shared on purpose: the barrier orders the writes before the reads.
         nonisolated(unsafe) let marks = UnsafeMutablePointer<Int>.allocate(capacity: 2)
         marks.initialize(repeating: 0, count: 2)
         nonisolated(unsafe) let missed = UnsafeMutablePointer<Int>.allocate(capacity: 2)
         missed.initialize(repeating: 0, count: 2)
-        defer {
-            marks.deallocate()
-            missed.deallocate()
-        }
+
         let done = DispatchGroup()
         for part in 0..<2 {
             done.enter()
@@ -126,7 +123,10 @@ import Testing
                 done.leave()
             }.start()
         }
-        #expect(done.wait(timeout: .now() + 60) == .success, "the parts never all arrived")
+        // Freed only once both threads are done (left to leak if they never are).
+        try #require(done.wait(timeout: .now() + 60) == .success, "the parts never all arrived")
         #expect(missed[0] == 0 && missed[1] == 0, "a part passed the barrier before the other arrived")
+        marks.deallocate()
+        missed.deallocate()
     }
 }

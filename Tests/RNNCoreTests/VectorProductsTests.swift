@@ -1,3 +1,4 @@
+import RNNKernels
 import Testing
 
 @testable import RNNCore
@@ -59,5 +60,47 @@ import Testing
         let b = [Float](repeating: 1, count: 80)
         BLAS.gemm(m: 1, n: 40, k: 2, x, b, beta: 0, &y)
         #expect(y.allSatisfy { $0 == 3 })
+    }
+
+    /// A large product's column chunks tile its columns and each takes the kernels' one-row
+    /// path the whole takes, for any thread count: the bits never depend on how many threads
+    /// ran it (with 16 threads a 512 x 2048 product's 128-column parts would take the column
+    /// path on a 2 MiB L2, the whole the row path).
+    @Test func columnChunksKeepTheWholeProductsPath() {
+        let packs = Kernels.table.pointee.vecmat_packs!
+        for (k, n) in [(512, 2048), (1024, 1100), (1100, 1024), (64, 20000), (4096, 300)] {
+            for threads in [1, 2, 3, 7, 16, 64] {
+                let chunks = VectorProducts.columnChunks(k: k, n: n, threads: threads)
+                #expect(chunks.first?.start == 0 && chunks.count <= threads)
+                for (a, b) in zip(chunks, chunks.dropFirst()) { #expect(a.start + a.width == b.start) }
+                #expect(chunks.last.map { $0.start + $0.width } == n, "k \(k) n \(n) threads \(threads)")
+                #expect(chunks.allSatisfy { packs(k, $0.width) == packs(k, n) }, "k \(k) n \(n) threads \(threads)")
+            }
+        }
+    }
+
+    /// The same product, one row and three, on 1, 2 and 16 threads: the same bits.
+    @Test func aSplitProductIsTheSameOnAnyThreadCount() {
+        let (k, n) = (512, 2048)
+        let x = Self.values(3 * k, seed: 4)
+        let b = Self.values(k * n, seed: 5)
+        let previous = BLAS.threadCount
+        defer { BLAS.threadCount = previous }
+        var results: [[UInt32]] = []
+        for threads in [1, 2, 16] {
+            BLAS.threadCount = threads
+            var y = Self.values(3 * n, seed: 6)
+            x.withUnsafeBufferPointer { xp in
+                b.withUnsafeBufferPointer { bp in
+                    y.withUnsafeMutableBufferPointer { yp in
+                        VectorProducts.vectorMatrixRows(
+                            m: 3, k: k, n: n, x: xp.baseAddress!, ldx: k, b: bp.baseAddress!, y: yp.baseAddress!,
+                            ldy: n, splitColumns: true)
+                    }
+                }
+            }
+            results.append(y.map(\.bitPattern))
+        }
+        #expect(results[1] == results[0] && results[2] == results[0])
     }
 }
