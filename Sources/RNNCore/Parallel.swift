@@ -20,6 +20,15 @@ enum Parallel {
         }
     }
 
+    /// Calls `body(item)` for every item of `0..<count`, the items dealt to the pool's threads
+    /// in turn (all to this thread when the pool is busy), and returns when all are done.
+    /// What an item computes must not depend on which thread runs it.
+    static func forEachItem(of count: Int, _ body: (Int) -> Void) {
+        forEachPart { part, parts in
+            for item in stride(from: part, to: count, by: parts) { body(item) }
+        }
+    }
+
     /// Calls `body(rows)` for contiguous ranges of `0..<count` at once, one per thread, when
     /// each range would have at least ``minimumRows`` rows; else once for all rows.
     static func forEachRange(of count: Int, _ body: (Range<Int>) -> Void) {

@@ -71,10 +71,9 @@ extension SamplingBatch {
             if let packed, m > 2 {
                 kernel(m, k, width, 1, x, k, packed.base, 1, y, width)
             } else if m > 2, splitColumns, !pieces.isEmpty {
-                Parallel.forEachPart { part, parts in
-                    for (i, piece) in pieces.enumerated() where i % parts == part {
-                        kernel(m, k, piece.width, 1, x, k, piece.weights.base, 1, y + piece.start, width)
-                    }
+                Parallel.forEachItem(of: pieces.count) { i in
+                    let piece = pieces[i]
+                    kernel(m, k, piece.width, 1, x, k, piece.weights.base, 1, y + piece.start, width)
                 }
             } else {
                 VectorProducts.vectorMatrixRows(

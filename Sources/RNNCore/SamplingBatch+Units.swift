@@ -93,31 +93,30 @@ final class UnitSplit {
         self.segments = segments
         self.blockColumns = blockColumns
         units = h / segments
-        // Column g·H + j (gate g, unit j) moves to s·(G·u) + g·u + (j mod u), s = j / u.
+        // Regrouped column s·(G·u) + g·u + i holds column g·H + s·u + i (gate g, unit s·u + i).
         let units = units
-        let regrouped = (0..<width).map { c -> Int in
-            let (gate, unit) = (c / h, c % h)
-            return (unit / units) * gateCount * units + gate * units + unit % units
+        let columns = gateCount * units
+        let source = (0..<width).map { c -> Int in
+            let (segment, gate, unit) = (c / columns, c % columns / units, c % units)
+            return gate * h + segment * units + unit
         }
-        func regroup(_ source: UnsafePointer<Float>, rows: Int) -> FloatBuffer {
+        func regroup(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer {
             let buffer = FloatBuffer(rows * width)
             for r in 0..<rows {
-                for c in 0..<width { buffer[r * width + regrouped[c]].pointee = source[r * width + c] }
+                for c in 0..<width { buffer[r * width + c].pointee = weights[r * width + source[c]] }
             }
             return buffer
         }
         // Segment s's block at column c (within the segment) holds rows x min(B, G·u − c).
-        let columns = gateCount * units
-        func blocked(_ source: UnsafePointer<Float>, rows: Int) -> FloatBuffer {
-            let whole = regroup(source, rows: rows)
+        func blocked(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer {
             let buffer = FloatBuffer(rows * width)
             for segment in 0..<segments {
                 let base = segment * rows * columns
                 for c in stride(from: 0, to: columns, by: blockColumns) {
                     let block = min(blockColumns, columns - c)
                     for r in 0..<rows {
-                        buffer[base + rows * c + r * block].update(
-                            from: whole[r * width + segment * columns + c], count: block)
+                        let out = buffer[base + rows * c + r * block]
+                        for i in 0..<block { out[i] = weights[r * width + source[segment * columns + c + i]] }
                     }
                 }
             }

@@ -34,11 +34,7 @@ enum VectorProducts {
         let chunks = columnChunks(k: k, n: n, threads: BLAS.threadCount)
         // The chunks write disjoint columns of y; the caller waits for all. A pool busy with
         // another caller runs every chunk on this thread: the same chunks, the same bits.
-        Parallel.forEachPart { part, parts in
-            for chunk in stride(from: part, to: chunks.count, by: parts) {
-                body(chunks[chunk].start, chunks[chunk].width)
-            }
-        }
+        Parallel.forEachItem(of: chunks.count) { body(chunks[$0].start, chunks[$0].width) }
     }
 
     /// The column chunks of a `k x n` product split for `threads` threads: 32-column aligned,
