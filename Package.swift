@@ -35,11 +35,6 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(
-            name: "CBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
-        .systemLibrary(
             name: "CSystemd",
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
@@ -52,7 +47,7 @@ let package = Package(
         .target(name: "RNNJSON", swiftSettings: strictSettings),
         .target(
             name: "RNNCore",
-            dependencies: ["RNNJSON", "RNNKernels", "CBLAS"],
+            dependencies: ["RNNJSON", "RNNKernels"],
             exclude: ["README.md"],
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,3 @@
-import CBLAS
 import RNNKernels
 
 #if canImport(Glibc)
@@ -8,9 +7,9 @@ import RNNKernels
 /// Allocation-free row-major single-precision products, on the engine's own kernels.
 ///
 /// Every matrix is row-major and contiguous unless a leading dimension says otherwise.
-/// OpenBLAS stays linkable for side-by-side measurement (`RNND_GEMM=openblas`), but is
-/// not the default: Debian 12's OpenBLAS 0.3.21 guesses the CPU from its model number and
-/// runs generic SSE3 kernels on Xeons it does not know (see RNNCore's README).
+/// OpenBLAS stays callable for side-by-side measurement (`RNND_GEMM=openblas`), loaded only
+/// then, but is not the default: Debian 12's OpenBLAS 0.3.21 guesses the CPU from its model
+/// number and runs generic SSE3 kernels on Xeons it does not know (see RNNCore's README).
 public enum BLAS {
     /// Who computes the matrix-matrix products.
     public enum Backend: String, Sendable {
@@ -20,18 +19,41 @@ public enum BLAS {
         case openBLAS = "openblas"
     }
 
-    /// The backend, from `RNND_GEMM` (`kernels` unless it says `openblas`).
+    /// The backend, from `RNND_GEMM`: `kernels` unless it says `openblas` and OpenBLAS loads
+    /// (``openBLASProblem`` says why it did not).
     public static let backend: Backend = {
-        guard let value = getenv("RNND_GEMM") else { return .kernels }
-        return String(cString: value) == "openblas" ? .openBLAS : .kernels
+        guard requestsOpenBLAS else { return .kernels }
+        return rk_openblas_load() != 0 ? .openBLAS : .kernels
     }()
+
+    /// Whether `RNND_GEMM` asks for OpenBLAS.
+    static var requestsOpenBLAS: Bool {
+        guard let value = getenv("RNND_GEMM") else { return false }
+        return String(cString: value) == "openblas"
+    }
+
+    /// Whether OpenBLAS can be called here (loading it on first ask).
+    public static var openBLASAvailable: Bool { rk_openblas_load() != 0 }
+
+    /// Why `RNND_GEMM=openblas` fell back to the kernels (OpenBLAS did not load, and what to
+    /// do); nil when it was not asked for or loaded.
+    public static var openBLASProblem: String? {
+        guard requestsOpenBLAS, let error = rk_openblas_error() else { return nil }
+        return String(cString: error)
+    }
+
+    /// The core kernels OpenBLAS chose for this CPU (e.g. "Prescott"), when it is loaded.
+    public static var openBLASCore: String? {
+        guard backend == .openBLAS, let name = rk_openblas_core() else { return nil }
+        return String(cString: name)
+    }
 
     /// The number of threads a large product uses (the kernels' pool, and OpenBLAS's).
     public static var threadCount: Int {
         get { Int(rk_threads()) }
         set {
             rk_set_threads(Int32(max(1, newValue)))
-            openblas_set_num_threads(Int32(max(1, newValue)))
+            rk_openblas_set_threads(Int32(max(1, newValue)))
         }
     }
 
@@ -68,9 +90,7 @@ public enum BLAS {
             return
         }
         if backend == .openBLAS {
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            rk_openblas_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             return
         }
         Kernels.table.pointee.sgemm(

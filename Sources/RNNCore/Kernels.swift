@@ -56,8 +56,11 @@ public enum Kernels {
     /// Why the path in use was chosen ("cpuid" or the `RNND_KERNELS` setting).
     public static var selectionReason: String { String(cString: rk_selection_reason()) }
 
-    /// One line for logs and benchmarks: CPU, kernel path and why.
+    /// One line for logs and benchmarks: CPU, kernel path and why, and who runs the matrix
+    /// products (with OpenBLAS's core, or why `RNND_GEMM=openblas` could not be honoured).
     public static var summary: String {
-        "cpu=\"\(cpuName)\" kernels=\(path.rawValue) (\(selectionReason)) gemm=\(BLAS.backend.rawValue)"
+        var gemm = BLAS.openBLASCore.map { "openblas (core \($0))" } ?? BLAS.backend.rawValue
+        if let problem = BLAS.openBLASProblem { gemm += " (RNND_GEMM=openblas refused: \(problem))" }
+        return "cpu=\"\(cpuName)\" kernels=\(path.rawValue) (\(selectionReason)) gemm=\(gemm)"
     }
 }

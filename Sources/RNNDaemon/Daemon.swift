@@ -111,7 +111,11 @@ public final class Daemon: Sendable {
         logger.info(
             "rnnd \(rnndVersion) serving \(adminPath) (admin) and \(readOnlyPath) (read-only), \(how); state in \(stateDirectory)"
         )
-        logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
+        if BLAS.openBLASProblem != nil {
+            logger.warning("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
+        } else {
+            logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
+        }
         let notifier = SystemdNotifier()
         signal(SIGPIPE, SIG_IGN)
         let group = ServiceGroup(

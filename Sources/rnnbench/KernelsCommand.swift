@@ -50,7 +50,7 @@ struct KernelsCommand: ParsableCommand {
                 line += " \(path.rawValue)=\(format(measure(shape, .kernels)))"
             }
             Kernels.select(chosen)
-            line += " openblas=\(format(measure(shape, .openBLAS)))"
+            line += BLAS.openBLASAvailable ? " openblas=\(format(measure(shape, .openBLAS)))" : " openblas=unavailable"
             print(line)
         }
     }

@@ -62,12 +62,16 @@ import Testing
         #expect(problems.isEmpty, "\(problems)")
         #expect(Set(found.keys) == ["command-output", "source-tree"])
         let tree = try #require(found["source-tree"])
-        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/CBLAS").path
+        let sources = FileManager.default.temporaryDirectory.appendingPathComponent("source-tree-\(getpid())")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: sources) }
+        try "#include <stdio.h>\n".write(
+            to: sources.appendingPathComponent("shim.h"), atomically: true, encoding: .utf8)
+        try "not a header\n".write(to: sources.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
         var corpus = try PluginCorpus(
-            plugin: tree, parameters: ["root": sources, "extensions": "h"], seconds: 30, bytes: 1 << 20, idleSeconds: 10
-        )
-        #expect(try drain(&corpus, chunk: 100) == "// FILE: shim.h\n#include <cblas.h>\n\n")
+            plugin: tree, parameters: ["root": sources.path, "extensions": "h"], seconds: 30, bytes: 1 << 20,
+            idleSeconds: 10)
+        #expect(try drain(&corpus, chunk: 100) == "// FILE: shim.h\n#include <stdio.h>\n\n")
         let command = try #require(found["command-output"])
         var echo = try PluginCorpus(
             plugin: command, parameters: ["command": "printf 'a\\nb\\n'"], seconds: 30, bytes: 1 << 20, idleSeconds: 10)

@@ -7,7 +7,7 @@ struct LayeringTests {
     /// For each first-party module, the first-party modules it may import.
     static let allowed: [String: Set<String>] = [
         "RNNJSON": [],
-        "RNNCore": ["RNNJSON", "RNNKernels", "CBLAS"],
+        "RNNCore": ["RNNJSON", "RNNKernels"],
         "Corpora": ["RNNCore", "RNNJSON"],
         "RNNProtocol": ["RNNJSON"],
         "RNNServer": ["RNNJSON", "RNNProtocol"],
@@ -18,7 +18,7 @@ struct LayeringTests {
     ]
     /// Every first-party module name.
     static let firstParty: Set<String> = Set(allowed.keys).union([
-        "RNNKernels", "CBLAS", "CLinux", "CSystemd", "rnnd", "rnnbench", "rnnd-fuzz",
+        "RNNKernels", "CLinux", "CSystemd", "rnnd", "rnnbench", "rnnd-fuzz",
     ])
     /// Modules that know no sockets: not even NIO's.
     static let socketFree: Set<String> = ["RNNCore", "Corpora", "RNNService", "RNNJSON"]
