@@ -268,11 +268,17 @@ typedef struct {
     long lda, ldb, ldc;
 } gemm_job;
 
-/// A part of a product: a range of NR-aligned columns when there are enough, else of rows.
+/// A part of a product: a range of rows, or of NR-aligned columns. Each part packs the whole
+/// of the operand it does not split, so a product with more rows than columns splits its
+/// rows (a 2500 x 512 input projection: each part packs B, not all 2500 rows of A), unless
+/// a KC-deep block of the whole B would crowd L2 (2x512's 2048 columns), or there are too
+/// few rows for every part.
 static void gemm_part(void *context, int part, int parts) {
     const gemm_job *j = context;
     long panels = (j->n + NR - 1) / NR;
-    if (panels >= 2 * parts || j->m < 2 * MR * parts) {
+    int rows_suffice = j->m >= 2 * MR * parts, panels_suffice = panels >= 2 * parts;
+    int by_rows = rows_suffice && j->m > j->n && (size_t)(KC * panels * NR) * sizeof(float) <= rk_l2_bytes() / 4;
+    if (panels_suffice ? !by_rows : !rows_suffice) {
         long per = (panels + parts - 1) / parts * NR;
         long start = part * per, end = start + per < j->n ? start + per : j->n;
         if (start >= end) return;
