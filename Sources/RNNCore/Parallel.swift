@@ -45,6 +45,25 @@ enum Parallel {
             if start < end { body(start..<end) }
         }
     }
+
+    /// Elements below which a column split stays on one thread (waking a helper costs more).
+    static let minimumColumnWork = 1 << 16
+
+    /// Calls `body(columns)` for ranges of `0..<count` columns at once, one per thread, each
+    /// a multiple of 64 columns but the last (whole cache lines and vectors), when `rows`
+    /// rows of them are worth splitting; else once for all columns.
+    static func forEachColumnRange(of count: Int, rows: Int, _ body: (Range<Int>) -> Void) {
+        guard count * rows >= minimumColumnWork, count >= 128, BLAS.threadCount > 1 else {
+            body(0..<count)
+            return
+        }
+        forEachPart { part, parts in
+            let per = (count / parts + 63) / 64 * 64
+            let start = min(count, part * per)
+            let end = part == parts - 1 ? count : min(count, start + per)
+            if start < end { body(start..<end) }
+        }
+    }
 }
 
 /// A meeting point for the parts of one ``Parallel/forEachPart(_:)``: each part's

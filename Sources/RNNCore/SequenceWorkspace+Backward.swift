@@ -121,10 +121,14 @@ extension SequenceWorkspace {
                 transposeA: true, m: offsets.inputSize, n: width, k: rows, input, da, beta: 1,
                 g + offsets.inputWeights)
         } else {
-            for r in 0..<rows {
-                let dst = g + offsets.inputWeights + Int(inputs[r]) * width
-                let src = da + r * width
-                for j in 0..<width { dst[j] += src[j] }
+            // One-hot input: each step's gate gradient lands on its token's row of W_ih,
+            // rows in order for every column.
+            Parallel.forEachColumnRange(of: width, rows: rows) { range in
+                for r in 0..<rows {
+                    let dst = g + offsets.inputWeights + Int(inputs[r]) * width
+                    let src = da + r * width
+                    for j in range { dst[j] += src[j] }
+                }
             }
         }
         if l > 0 {
@@ -145,10 +149,14 @@ extension SequenceWorkspace {
         }
     }
 
-    /// `out[j] += Σ_r m[r, j]`.
+    /// `out[j] += Σ_r m[r, j]`, the columns dealt to the pool's threads (each column sums
+    /// its rows in order, whoever sums it).
     private func addColumnSums(
         _ m: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>
     ) {
-        Kernels.table.pointee.add_column_sums(rows, columns, m, columns, out)
+        Parallel.forEachColumnRange(of: columns, rows: rows) { range in
+            Kernels.table.pointee.add_column_sums(
+                rows, range.count, m + range.lowerBound, columns, out + range.lowerBound)
+        }
     }
 }

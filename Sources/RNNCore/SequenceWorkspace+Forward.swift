@@ -47,14 +47,19 @@ extension SequenceWorkspace {
         if configuration.architecture != .gru {
             for j in 0..<width { rowBias.base[j] += p[offsets.hiddenBias + j] }
         }
+        let bias = UnsafePointer(rowBias.base)
         if let input = layerInput(l) {
-            for r in 0..<rows { (gates + r * width).update(from: rowBias.base, count: width) }
+            Parallel.forEachRange(of: rows) { part in
+                for r in part { (gates + r * width).update(from: bias, count: width) }
+            }
             BLAS.gemm(m: rows, n: width, k: offsets.inputSize, input, p + offsets.inputWeights, beta: 1, gates)
         } else {
-            for r in 0..<rows {
-                let row = gates + r * width
-                let w = p + offsets.inputWeights + Int(inputs[r]) * width
-                for j in 0..<width { row[j] = w[j] + rowBias.base[j] }
+            Parallel.forEachRange(of: rows) { part in
+                for r in part {
+                    let row = gates + r * width
+                    let w = p + offsets.inputWeights + Int(inputs[r]) * width
+                    for j in 0..<width { row[j] = w[j] + bias[j] }
+                }
             }
         }
     }
