@@ -30,9 +30,11 @@ enum Parallel {
     }
 
     /// Calls `body(rows)` for contiguous ranges of `0..<count` at once, one per thread, when
-    /// each range would have at least ``minimumRows`` rows; else once for all rows.
-    static func forEachRange(of count: Int, _ body: (Range<Int>) -> Void) {
-        guard count >= 2 * minimumRows, BLAS.threadCount > 1 else {
+    /// each range would have at least ``minimumRows`` rows and all of them at least
+    /// `elements` (rows times columns, for elementwise work: ``minimumSplitWork``); else once
+    /// for all rows.
+    static func forEachRange(of count: Int, elements: Int = .max, _ body: (Range<Int>) -> Void) {
+        guard count >= 2 * minimumRows, elements >= minimumSplitWork, BLAS.threadCount > 1 else {
             body(0..<count)
             return
         }
@@ -46,14 +48,15 @@ enum Parallel {
         }
     }
 
-    /// Elements below which a column split stays on one thread (waking a helper costs more).
-    static let minimumColumnWork = 1 << 16
+    /// Elements below which an elementwise split stays on one thread (waking a helper costs
+    /// more: the seed's 25 x 100 steps ran 5-9% slower split).
+    static let minimumSplitWork = 1 << 16
 
     /// Calls `body(columns)` for ranges of `0..<count` columns at once, one per thread, each
     /// a multiple of 64 columns but the last (whole cache lines and vectors), when `rows`
     /// rows of them are worth splitting; else once for all columns.
     static func forEachColumnRange(of count: Int, rows: Int, _ body: (Range<Int>) -> Void) {
-        guard count * rows >= minimumColumnWork, count >= 128, BLAS.threadCount > 1 else {
+        guard count * rows >= minimumSplitWork, count >= 128, BLAS.threadCount > 1 else {
             body(0..<count)
             return
         }

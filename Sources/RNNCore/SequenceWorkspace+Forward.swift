@@ -49,12 +49,12 @@ extension SequenceWorkspace {
         }
         let bias = UnsafePointer(rowBias.base)
         if let input = layerInput(l) {
-            Parallel.forEachRange(of: rows) { part in
+            Parallel.forEachRange(of: rows, elements: rows * width) { part in
                 for r in part { (gates + r * width).update(from: bias, count: width) }
             }
             BLAS.gemm(m: rows, n: width, k: offsets.inputSize, input, p + offsets.inputWeights, beta: 1, gates)
         } else {
-            Parallel.forEachRange(of: rows) { part in
+            Parallel.forEachRange(of: rows, elements: rows * width) { part in
                 for r in part {
                     let row = gates + r * width
                     let w = p + offsets.inputWeights + Int(inputs[r]) * width

@@ -78,6 +78,11 @@ public final class Daemon: Sendable {
         limitMallocArenas()
         let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
         BLAS.threadCount = threads
+        if BLAS.openBLASProblem != nil {
+            logger.warning("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
+        } else {
+            logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
+        }
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -111,11 +116,6 @@ public final class Daemon: Sendable {
         logger.info(
             "rnnd \(rnndVersion) serving \(adminPath) (admin) and \(readOnlyPath) (read-only), \(how); state in \(stateDirectory)"
         )
-        if BLAS.openBLASProblem != nil {
-            logger.warning("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
-        } else {
-            logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
-        }
         let notifier = SystemdNotifier()
         signal(SIGPIPE, SIG_IGN)
         let group = ServiceGroup(

@@ -1,9 +1,9 @@
 // OpenBLAS, loaded only when something asks for it (`RNND_GEMM=openblas`, `rnnbench
 // kernels`): linked, it would map 2 MB of libraries and start its own thread in every rnnd,
 // which never calls it otherwise.
-#define _GNU_SOURCE  // RTLD_LOCAL
 #include <dlfcn.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "RNNKernels.h"
@@ -16,6 +16,7 @@ typedef void (*cblas_sgemm_fn)(int order, int transA, int transB, int m, int n, 
 typedef void (*set_threads_fn)(int threads);
 typedef char *(*core_name_fn)(void);
 
+/// Written once inside `load` (under `load_once`), read only after `pthread_once` returns.
 static struct {
     cblas_sgemm_fn sgemm;
     set_threads_fn set_threads;
@@ -23,14 +24,15 @@ static struct {
     char error[320];
 } openblas;
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+/// The threads asked for before or after the load (0: OpenBLAS's own default), and whether
+/// the library's functions are in place.
+static _Atomic int wanted_threads;
+static _Atomic int loaded;
 
 static void load(void) {
-    // The soname Debian's libopenblas0 installs (through alternatives), then the
-    // development link.
-    static const char *const names[] = {"libopenblas.so.0", "libopenblas.so"};
-    void *handle = NULL;
-    for (unsigned i = 0; i < sizeof names / sizeof names[0] && !handle; i++)
-        handle = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    // The soname Debian's libopenblas0 installs (through alternatives): the runtime library,
+    // not the development link.
+    void *handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();
         snprintf(openblas.error, sizeof openblas.error,
@@ -42,12 +44,17 @@ static void load(void) {
     cblas_sgemm_fn sgemm = (cblas_sgemm_fn)dlsym(handle, "cblas_sgemm");
     if (!sgemm) {
         snprintf(openblas.error, sizeof openblas.error,
-                 "the loaded OpenBLAS has no cblas_sgemm; install Debian's libopenblas0");
+                 "the libopenblas.so.0 found has no cblas_sgemm; install Debian's libopenblas0, or leave "
+                 "RNND_GEMM unset to use the engine's own kernels");
+        dlclose(handle);
         return;
     }
     openblas.set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
     openblas.core_name = (core_name_fn)dlsym(handle, "openblas_get_corename");
     openblas.sgemm = sgemm;
+    atomic_store(&loaded, 1);
+    int threads = atomic_load(&wanted_threads);
+    if (threads > 0 && openblas.set_threads) openblas.set_threads(threads);
 }
 
 int rk_openblas_load(void) {
@@ -66,12 +73,21 @@ const char *rk_openblas_core(void) {
 }
 
 void rk_openblas_set_threads(int threads) {
-    if (openblas.sgemm && openblas.set_threads) openblas.set_threads(threads);
+    atomic_store(&wanted_threads, threads);
+    // Applied now when the library is in; `load` applies it otherwise (each side writes its
+    // flag before reading the other's, so a load racing with this call misses neither).
+    // Loading here just to set the count would start OpenBLAS's pool in a process that never
+    // uses it.
+    if (atomic_load(&loaded) && openblas.set_threads) openblas.set_threads(threads);
 }
 
 void rk_openblas_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                        const float *b, long ldb, float beta, float *c, long ldc) {
-    if (!rk_openblas_load()) return;
+    if (!rk_openblas_load()) {
+        // Never a silent no-op: without OpenBLAS, the engine's own kernels compute C.
+        rk_active()->sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
     openblas.sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, (int)m, (int)n, (int)k, alpha,
                    a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }

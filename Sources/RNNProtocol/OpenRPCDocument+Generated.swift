@@ -2308,7 +2308,7 @@ public let openRPCDocumentText = #"""
           },
           "gemm": {
             "type": "string",
-            "description": "Who computes matrix products: \"kernels\" (the engine's own), or \"openblas\" when RNND_GEMM=openblas."
+            "description": "Who computes matrix products: \"kernels\" (the engine's own), or \"openblas\" when RNND_GEMM=openblas and OpenBLAS loaded (otherwise rnnd logs why it fell back to the kernels)."
           },
           "threads": {
             "type": "integer",

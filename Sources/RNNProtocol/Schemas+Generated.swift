@@ -3877,7 +3877,7 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
     public var selectedBy: String
     /// Every path this CPU can run.
     public var supportedKernels: [String]
-    /// Who computes matrix products: "kernels" (the engine's own), or "openblas" when RNND_GEMM=openblas.
+    /// Who computes matrix products: "kernels" (the engine's own), or "openblas" when RNND_GEMM=openblas and OpenBLAS loaded (otherwise rnnd logs why it fell back to the kernels).
     public var gemm: String
     /// Threads one large product uses.
     public var threads: Int

@@ -164,11 +164,8 @@ import Testing
         // and a batch of more than two rows reads each part's weights laid out ahead.
         let bytes = Vocabulary.bytes
         let model = try Self.model(.lstm, layers: 1, hidden: 512, vocabulary: bytes.count)
-        let previous = BLAS.threadCount
-        defer { BLAS.threadCount = previous }
         for threads in [2, 1] {
-            BLAS.threadCount = threads
-            try check(model, bytes, capacity: 20, lateJoin: 1)
+            try KernelThreads.with(threads) { try check(model, bytes, capacity: 20, lateJoin: 1) }
         }
     }
 

@@ -60,22 +60,25 @@ import Testing
         throws
     {
         let model = try Self.model(architecture, embedding: shape.embedding, layers: shape.layers)
-        let previous = BLAS.threadCount
-        defer { BLAS.threadCount = previous }
         for threads in [2, 1] {
-            BLAS.threadCount = threads
-            for segments in [2, 4] {
-                for i in Self.drawing {
-                    let options = SamplingBatchTests.requests[i]
-                    let expected = try SamplingBatchTests().alone(model, Self.vocabulary, options)
-                    let lone = try batch(model, segments: segments)
-                    try lone.add(id: 0, options: options)
-                    let got = drain(lone)[0]
-                    let label = "\(architecture) \(shape) threads \(threads) segments \(segments) request \(i)"
-                    #expect(got?.0 == expected.0, "\(label): text")
-                    #expect(got?.1 == expected.1, "\(label): stop")
-                    #expect(got?.2 == expected.2, "\(label): logits")
-                }
+            try KernelThreads.with(threads) { try drawSplit(model, architecture, shape, threads: threads) }
+        }
+    }
+
+    private func drawSplit(
+        _ model: CharRNN, _ architecture: CellArchitecture, _ shape: (embedding: Int, layers: Int), threads: Int
+    ) throws {
+        for segments in [2, 4] {
+            for i in Self.drawing {
+                let options = SamplingBatchTests.requests[i]
+                let expected = try SamplingBatchTests().alone(model, Self.vocabulary, options)
+                let lone = try batch(model, segments: segments)
+                try lone.add(id: 0, options: options)
+                let got = drain(lone)[0]
+                let label = "\(architecture) \(shape) threads \(threads) segments \(segments) request \(i)"
+                #expect(got?.0 == expected.0, "\(label): text")
+                #expect(got?.1 == expected.1, "\(label): stop")
+                #expect(got?.2 == expected.2, "\(label): logits")
             }
         }
     }
@@ -84,9 +87,10 @@ import Testing
     @Test(arguments: [CellArchitecture.lstm, .gru])
     func aSampleLeftAloneGoesOnSplitWithTheSameText(_ architecture: CellArchitecture) throws {
         let model = try Self.model(architecture, embedding: 0, layers: 2)
-        let previous = BLAS.threadCount
-        defer { BLAS.threadCount = previous }
-        BLAS.threadCount = 2
+        try KernelThreads.with(2) { try sampleLeftAlone(model, architecture) }
+    }
+
+    private func sampleLeftAlone(_ model: CharRNN, _ architecture: CellArchitecture) throws {
         let pair = try batch(model, segments: 2, capacity: 2)
         let (long, short) = (SamplingBatchTests.requests[1], SamplingBatchTests.requests[11])
         try pair.add(id: 0, options: long)

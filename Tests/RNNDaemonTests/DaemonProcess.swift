@@ -16,6 +16,8 @@ final class DaemonProcess: @unchecked Sendable {
     let configPath: String
     private(set) var process: Process
     private var log = Data()
+    /// What rnnd wrote to stderr up to the line that says it serves its sockets.
+    var startupLog: String { String(decoding: log, as: UTF8.self) }
 
     /// The built `rnnd`, next to the test bundle.
     static var binary: URL {

@@ -151,7 +151,8 @@ int rk_cores(void);
 
 // ---- OpenBLAS, for comparison only (loaded at first use, never linked) ----
 
-/// Loads OpenBLAS once (`libopenblas.so.0`): 1 when its `cblas_sgemm` is there to call.
+/// Loads OpenBLAS once (`libopenblas.so.0`, as the dynamic loader finds it): 1 when its
+/// `cblas_sgemm` is there to call.
 int rk_openblas_load(void);
 
 /// Why OpenBLAS could not be loaded, with what to do; NULL when it was.
@@ -160,12 +161,12 @@ const char *rk_openblas_error(void);
 /// OpenBLAS's name for the core kernels it chose (e.g. "Prescott"); NULL when not loaded.
 const char *rk_openblas_core(void);
 
-/// Sets OpenBLAS's threads, when it is loaded (nothing otherwise: loading it just for this
-/// would start its pool).
+/// Sets OpenBLAS's threads: at once when it is loaded, else when it loads (loading it just
+/// for this would start its pool).
 void rk_openblas_set_threads(int threads);
 
-/// Row-major `C = alpha·op(A)·op(B) + beta·C` by OpenBLAS's `cblas_sgemm`; nothing when
-/// `rk_openblas_load` fails.
+/// Row-major `C = alpha·op(A)·op(B) + beta·C` by OpenBLAS's `cblas_sgemm`, or by the active
+/// kernels when `rk_openblas_load` fails.
 void rk_openblas_sgemm(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                        const float *b, long ldb, float beta, float *c, long ldc);
 
