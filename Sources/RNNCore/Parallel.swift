@@ -72,7 +72,8 @@ enum Parallel {
 /// A meeting point for the parts of one ``Parallel/forEachPart(_:)``: each part's
 /// ``wait(parts:)`` returns once every part has called it (at once for a single part).
 final class PartBarrier: @unchecked Sendable {  // its one field is touched by atomics only
-    private let state = UnsafeMutablePointer<rk_barrier>.allocate(capacity: 1)
+    /// The meeting point itself, for parts that must not touch a reference-counted object.
+    let state = UnsafeMutablePointer<rk_barrier>.allocate(capacity: 1)
 
     init() { state.initialize(to: rk_barrier(arrived: 0, round: 0)) }
 

@@ -28,7 +28,6 @@ extension SamplingBatch {
                 if n > 2 { state.packWeights(p) }
                 if n == 1, splitsUnits, let split = state.unitSplit(parameters: p) {
                     forwardSplittingUnits(split, parameters: p, token: t[0])
-                    decode(rows: 0..<1, parameters: p, splitColumns: true)
                     draw(rows: 0..<1)
                 } else if !splitsRows || state.splitsProducts || n < 2
                     // Splitting rows pays once a step's products reach ~64 Ki multiply-adds.

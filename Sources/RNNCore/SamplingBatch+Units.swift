@@ -28,6 +28,10 @@ final class UnitSplit {
     let gates: FloatBuffer
     let hiddenPart: FloatBuffer
     let barrier = PartBarrier()
+    /// One step's addresses per layer, filled by the calling thread before the parts run.
+    let steps: UnsafeMutableBufferPointer<LayerStep>
+
+    deinit { steps.deallocate() }
 
     /// A split for `configuration` over at most `threads` threads (never more than the
     /// `cores`), or nil when the model does not gain from one or would not give the same bits:
@@ -62,21 +66,6 @@ final class UnitSplit {
     /// Columns of a block of stored weights: by default a lone row's widest register tile
     /// (eight vectors of 16 lanes).
     let blockColumns: Int
-
-    /// `y += x·W` for segment `s`'s columns of `weights` (laid out by the initializer's
-    /// blocks), `x` of length `k`: each block with the one-row kernel, the same arithmetic
-    /// per element as over the whole row.
-    func product(
-        _ weights: FloatBuffer, segment s: Int, k: Int, columns: Int, _ x: UnsafePointer<Float>,
-        _ y: UnsafeMutablePointer<Float>
-    ) {
-        let vecmat = Kernels.table.pointee.vecmat!
-        let base = weights[s * k * columns]
-        for c in stride(from: 0, to: columns, by: blockColumns) {
-            let block = min(blockColumns, columns - c)
-            vecmat(k, block, 1, x, base + k * c, block, 1, y + c)
-        }
-    }
 
     /// Units a segment needs for its share to outweigh the threads' meeting.
     static let minimumUnits = 32
@@ -133,72 +122,160 @@ final class UnitSplit {
         hiddenBias = configuration.architecture == .gru ? layout.layers.map { regroup(p + $0.hiddenBias, rows: 1) } : []
         gates = FloatBuffer(width)
         hiddenPart = FloatBuffer(configuration.architecture == .gru ? width : 0)
+        // Plain addresses, written whole before each use.
+        steps = .allocate(capacity: configuration.layers)
     }
 }
 
 extension SamplingBatch {
-    /// Runs the lone row (row 0) through every layer with `split`'s segments spread over the
-    /// kernel pool; the decoder and the draw are the caller's.
+    /// Runs the lone row (row 0) through every layer and the decoder with `split`'s segments
+    /// spread over the kernel pool (each part then computes a share of the logits, rows of
+    /// the decoder in multiples of eight, each logit with its whole-row arithmetic); the draw
+    /// is the caller's.
     func forwardSplittingUnits(_ split: UnitSplit, parameters p: UnsafePointer<Float>, token: Int32) {
-        let layers = model.configuration.layers
-        Parallel.forEachPart { part, parts in
-            for l in 0..<layers {
-                for segment in stride(from: part, to: split.segments, by: parts) {
-                    forward(segment: segment, layer: l, split, parameters: p, token: token)
-                }
-                if l < layers - 1 { split.barrier.wait(parts: parts) }
-            }
-        }
-    }
-
-    /// Segment `s` of layer `l`: its gate columns from the bias, the input and the previous
-    /// state, then the cell on its units.
-    private func forward(
-        segment s: Int, layer l: Int, _ split: UnitSplit, parameters p: UnsafePointer<Float>, token: Int32
-    ) {
         let configuration = model.configuration
         let layout = state.layout
-        let h = configuration.hiddenSize
-        let u = split.units
-        let width = configuration.architecture.gateCount * h
-        let columns = configuration.architecture.gateCount * u
-        let start = s * columns
-        let gates = split.gates[start]
-        let bias = split.rowBias[l][start]
-        if l == 0, layout.embedding == nil {
-            let w = split.inputWeights[0][Int(token) * width + start]
-            for j in 0..<columns { gates[j] = w[j] + bias[j] }
-        } else {
-            let input: UnsafePointer<Float>
-            if l == 0, let embedding = layout.embedding {
+        // Every address a part needs, gathered here once: the parts then touch no reference
+        // count, which both threads would otherwise bounce between their caches dozens of
+        // times a character.
+        let steps = split.steps
+        for l in 0..<configuration.layers {
+            let input: UnsafePointer<Float>?
+            if l == 0, layout.embedding == nil {
+                input = nil
+            } else if l == 0, let embedding = layout.embedding {
                 input = p + embedding.offset + Int(token) * configuration.embeddingSize
             } else {
                 input = UnsafePointer(state.nextHidden[l - 1].base)
             }
-            let k = layout.layers[l].inputSize
-            gates.update(from: bias, count: columns)
-            split.product(split.inputWeights[l], segment: s, k: k, columns: columns, input, gates)
+            (steps.baseAddress! + l).initialize(
+                to: UnitSplit.LayerStep(
+                    inputWeights: UnsafePointer(split.inputWeights[l].base),
+                    hiddenWeights: UnsafePointer(split.hiddenWeights[l].base),
+                    rowBias: UnsafePointer(split.rowBias[l].base),
+                    hiddenBias: split.hiddenBias.isEmpty ? nil : UnsafePointer(split.hiddenBias[l].base),
+                    input: input, inputSize: layout.layers[l].inputSize, hPrev: UnsafePointer(state.hidden[l].base),
+                    hNext: state.nextHidden[l].base, cPrev: state.cell.isEmpty ? nil : state.cell[l].base,
+                    cNext: state.nextCell.isEmpty ? nil : state.nextCell[l].base))
         }
-        let hPrev = UnsafePointer(state.hidden[l].base)
-        let hNext = state.nextHidden[l][s * u]
-        let recurrent = split.hiddenWeights[l]
-        switch configuration.architecture {
+        let shape = UnitSplit.StepShape(
+            architecture: configuration.architecture, hidden: configuration.hiddenSize, units: split.units,
+            segments: split.segments, layers: configuration.layers, blockColumns: split.blockColumns,
+            gates: split.gates.base, hiddenPart: split.hiddenPart.base, tanhCell: state.tanhCell.base,
+            token: Int(token), barrier: split.barrier.state)
+        let (v, h) = (configuration.vocabularySize, configuration.hiddenSize)
+        let decoderWeights = p + layout.decoderWeight
+        let decoderBias = p + layout.decoderBias
+        let top = UnsafePointer(state.nextHidden[configuration.layers - 1].base)
+        let logits = state.logits.base
+        Parallel.forEachPart { part, parts in
+            for l in 0..<shape.layers {
+                for segment in stride(from: part, to: shape.segments, by: parts) {
+                    UnitSplit.forward(segment: segment, steps[l], shape, oneHot: l == 0 && steps[l].input == nil)
+                }
+                rk_barrier_wait(shape.barrier, Int32(parts))
+            }
+            let per = ((v + parts - 1) / parts + 7) / 8 * 8
+            let start = min(v, part * per)
+            let count = min(per, v - start)
+            guard count > 0 else { return }
+            (logits + start).update(from: decoderBias + start, count: count)
+            Kernels.table.pointee.matvec(count, h, 1, decoderWeights + start * h, h, top, 1, logits + start)
+        }
+    }
+}
+
+extension UnitSplit {
+    /// One layer's addresses for one step.
+    struct LayerStep {
+        var inputWeights: UnsafePointer<Float>
+        var hiddenWeights: UnsafePointer<Float>
+        var rowBias: UnsafePointer<Float>
+        var hiddenBias: UnsafePointer<Float>?
+        /// The layer's input: the embedded token, or the state of the layer below; nil for a
+        /// one-hot first layer, which gathers a row of its weights instead.
+        var input: UnsafePointer<Float>?
+        var inputSize: Int
+        var hPrev: UnsafePointer<Float>
+        var hNext: UnsafeMutablePointer<Float>
+        /// LSTM's cell state (nil for the other cells).
+        var cPrev: UnsafeMutablePointer<Float>?
+        var cNext: UnsafeMutablePointer<Float>?
+
+    }
+
+    /// What every layer's step shares.
+    struct StepShape {
+        let architecture: CellArchitecture
+        let hidden: Int
+        let units: Int
+        let segments: Int
+        let layers: Int
+        let blockColumns: Int
+        let gates: UnsafeMutablePointer<Float>
+        let hiddenPart: UnsafeMutablePointer<Float>
+        let tanhCell: UnsafeMutablePointer<Float>
+        let token: Int
+        let barrier: UnsafeMutablePointer<rk_barrier>
+    }
+
+    /// `y += x·W` for segment `s`'s columns of `weights` (laid out by the initializer's
+    /// blocks), `x` of length `k`: each block with the one-row kernel, the same arithmetic
+    /// per element as over the whole row.
+    static func product(
+        _ weights: UnsafePointer<Float>, segment s: Int, k: Int, columns: Int, blockColumns: Int,
+        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
+    ) {
+        let vecmat = Kernels.table.pointee.vecmat!
+        let base = weights + s * k * columns
+        for c in stride(from: 0, to: columns, by: blockColumns) {
+            let block = min(blockColumns, columns - c)
+            vecmat(k, block, 1, x, base + k * c, block, 1, y + c)
+        }
+    }
+
+    /// Segment `s` of one layer: its gate columns from the bias, the input and the previous
+    /// state, then the cell on its units.
+    static func forward(segment s: Int, _ step: LayerStep, _ shape: StepShape, oneHot: Bool) {
+        let (h, u) = (shape.hidden, shape.units)
+        let width = shape.architecture.gateCount * h
+        let columns = shape.architecture.gateCount * u
+        let start = s * columns
+        let gates = shape.gates + start
+        let bias = step.rowBias + start
+        if oneHot {
+            let w = step.inputWeights + shape.token * width + start
+            for j in 0..<columns { gates[j] = w[j] + bias[j] }
+        } else if let input = step.input {
+            gates.update(from: bias, count: columns)
+            product(
+                step.inputWeights, segment: s, k: step.inputSize, columns: columns, blockColumns: shape.blockColumns,
+                input, gates)
+        }
+        let hNext = step.hNext + s * u
+        switch shape.architecture {
         case .rnnTanh, .rnnReLU:
-            split.product(recurrent, segment: s, k: h, columns: columns, hPrev, gates)
-            if configuration.architecture == .rnnReLU {
+            product(
+                step.hiddenWeights, segment: s, k: h, columns: columns, blockColumns: shape.blockColumns, step.hPrev,
+                gates)
+            if shape.architecture == .rnnReLU {
                 for i in 0..<u { hNext[i] = max(gates[i], 0) }
             } else {
                 VectorMath.tanh(gates, hNext, count: u)
             }
         case .lstm:
-            split.product(recurrent, segment: s, k: h, columns: columns, hPrev, gates)
+            product(
+                step.hiddenWeights, segment: s, k: h, columns: columns, blockColumns: shape.blockColumns, step.hPrev,
+                gates)
             Kernels.table.pointee.lstm_forward(
-                1, u, gates, state.cell[l][s * u], state.nextCell[l][s * u], state.tanhCell[s * u], hNext)
+                1, u, gates, step.cPrev! + s * u, step.cNext! + s * u, shape.tanhCell + s * u, hNext)
         case .gru:
-            let gh = split.hiddenPart[start]
-            gh.update(from: split.hiddenBias[l][start], count: columns)
-            split.product(recurrent, segment: s, k: h, columns: columns, hPrev, gh)
-            Kernels.table.pointee.gru_forward(1, u, gates, gh, hPrev + s * u, hNext)
+            let gh = shape.hiddenPart + start
+            gh.update(from: step.hiddenBias! + start, count: columns)
+            product(
+                step.hiddenWeights, segment: s, k: h, columns: columns, blockColumns: shape.blockColumns, step.hPrev,
+                gh)
+            Kernels.table.pointee.gru_forward(1, u, gates, gh, step.hPrev + s * u, hNext)
         }
     }
 }
