@@ -1,16 +1,18 @@
 import RNNKernels
 
 /// The buffers of a ``SamplingBatch``: each layer's state per slot, and one step's scratch.
+/// Its batch's thread alone changes it (a split step's parts only read), so its variables
+/// skip the run-time exclusivity checks, which cost a thread-local lookup per access.
 final class BatchState {
     let configuration: ModelConfiguration
     let layout: ParameterLayout
     let vocabularySize: Int
     /// Per layer, `capacity x H`: the state before the step, and the one the step writes.
-    var hidden: [FloatBuffer]
-    var nextHidden: [FloatBuffer]
+    @exclusivity(unchecked) var hidden: [FloatBuffer]
+    @exclusivity(unchecked) var nextHidden: [FloatBuffer]
     /// Per layer (LSTM), `capacity x H`.
-    var cell: [FloatBuffer]
-    var nextCell: [FloatBuffer]
+    @exclusivity(unchecked) var cell: [FloatBuffer]
+    @exclusivity(unchecked) var nextCell: [FloatBuffer]
     /// `capacity x G·H`: the gates of the layer being run; GRU's hidden part beside them.
     let gates: FloatBuffer
     let hiddenPart: FloatBuffer
@@ -26,20 +28,20 @@ final class BatchState {
     /// Per layer, its input and recurrent weights laid out for the many-row products (nil
     /// for a one-hot input, and for a model whose products split by columns); empty until
     /// ``packWeights(_:)``.
-    var packedInput: [FloatBuffer?] = []
-    var packedHidden: [FloatBuffer?] = []
+    @exclusivity(unchecked) var packedInput: [FloatBuffer?] = []
+    @exclusivity(unchecked) var packedHidden: [FloatBuffer?] = []
     /// For a model whose products split by columns: per layer, each product's column chunks
     /// (as ``VectorProducts`` splits them across the pool) laid out likewise.
-    var inputParts: [[PackedColumns]] = []
-    var hiddenParts: [[PackedColumns]] = []
+    @exclusivity(unchecked) var inputParts: [[PackedColumns]] = []
+    @exclusivity(unchecked) var hiddenParts: [[PackedColumns]] = []
     /// Whether the model has a product of a million weights or more, which is split by
     /// columns across the kernel pool (as one row alone splits it) rather than by rows.
     let splitsProducts: Bool
     /// A lone row's step split by units across the kernel pool, for the models that gain
     /// from one: made at the first lone step (a batch that never has one row alone never
     /// copies its weights for it), once ``unitSplitDecided``.
-    var unitSplit: UnitSplit?
-    var unitSplitDecided = false
+    @exclusivity(unchecked) var unitSplit: UnitSplit?
+    @exclusivity(unchecked) var unitSplitDecided = false
 
     init(_ configuration: ModelConfiguration, capacity: Int) {
         self.configuration = configuration

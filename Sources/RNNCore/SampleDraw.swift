@@ -2,27 +2,29 @@
 /// Turns the logits of each step into the next token and the characters that token releases.
 ///
 /// ``Sampler`` (one row) and ``SamplingBatch`` (many rows) both draw through it, so the same
-/// logits give the same text whichever runs them. Confined to one thread at a time.
+/// logits give the same text whichever runs them. Confined to one thread at a time, so its
+/// mutable state skips the run-time exclusivity checks (`@exclusivity(unchecked)`): they
+/// cost a thread-local lookup per access on every character of every row.
 final class SampleDraw {
     /// The options in force.
     let options: SamplingOptions
     /// Why the sample ended; nil while it goes on.
-    private(set) var stopReason: StopReason?
+    @exclusivity(unchecked) private(set) var stopReason: StopReason?
     /// Characters produced so far (including any held back or cut as a stop string).
-    private(set) var produced = 0
+    @exclusivity(unchecked) private(set) var produced = 0
     /// Tokens drawn so far.
-    private(set) var draws = 0
+    @exclusivity(unchecked) private(set) var draws = 0
     /// Characters released and not yet taken by the caller.
-    var ready: [Unicode.Scalar] = []
-    var generator: RandomGenerator
+    @exclusivity(unchecked) var ready: [Unicode.Scalar] = []
+    @exclusivity(unchecked) var generator: RandomGenerator
     /// A hash of the bits of every logit drawn from: two runs with equal fingerprints saw
     /// the same numbers, not only the same text (what the tests of batching compare).
-    private(set) var fingerprint: UInt64 = 0xcbf2_9ce4_8422_2325
-    var probabilities: [Float]
-    var order: [Int32]
-    private var decoder: TokenDecoder
+    @exclusivity(unchecked) private(set) var fingerprint: UInt64 = 0xcbf2_9ce4_8422_2325
+    @exclusivity(unchecked) var probabilities: [Float]
+    @exclusivity(unchecked) var order: [Int32]
+    @exclusivity(unchecked) private var decoder: TokenDecoder
     private let stops: [[Unicode.Scalar]]
-    private var held: [Unicode.Scalar] = []
+    @exclusivity(unchecked) private var held: [Unicode.Scalar] = []
 
     /// - Throws: ``RNNCoreError`` when an option is out of range.
     init(options: SamplingOptions, vocabulary: Vocabulary) throws(RNNCoreError) {
@@ -71,12 +73,11 @@ final class SampleDraw {
 
     /// Adds a sampled scalar to the held-back tail and releases what cannot start a stop string.
     private func hold(_ scalar: Unicode.Scalar) {
-        held.append(scalar)
         if stops.isEmpty {
-            ready.append(contentsOf: held)
-            held.removeAll(keepingCapacity: true)
+            ready.append(scalar)
             return
         }
+        held.append(scalar)
         for stop in stops where held.count >= stop.count && held.suffix(stop.count).elementsEqual(stop) {
             ready.append(contentsOf: held.dropLast(stop.count))
             held.removeAll(keepingCapacity: true)

@@ -49,9 +49,10 @@ public final class SamplingBatch {
         let id: Int
         let draw: SampleDraw
         let prime: [Int32]
-        var primed = 0
-        /// The token drawn last, fed at the next step once the prime is through.
-        var drawn: Int32 = 0
+        @exclusivity(unchecked) var primed = 0
+        /// The token drawn last, fed at the next step once the prime is through (the batch's
+        /// thread alone touches a row: no run-time exclusivity checks).
+        @exclusivity(unchecked) var drawn: Int32 = 0
 
         init(id: Int, draw: SampleDraw, prime: [Int32]) {
             self.id = id
