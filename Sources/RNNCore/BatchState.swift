@@ -110,6 +110,14 @@ final class BatchState {
         }
     }
 
+    /// Layer `l`'s input (or, when `recurrent`, recurrent) weights as ``packWeights(_:)`` laid
+    /// them out: the whole matrix, or its column chunks; neither before the first step of
+    /// more than two rows, which reads the plain weights.
+    func laidOut(layer l: Int, recurrent: Bool) -> (packed: FloatBuffer?, parts: [PackedColumns]) {
+        guard !packedInput.isEmpty else { return (nil, []) }
+        return recurrent ? (packedHidden[l], hiddenParts[l]) : (packedInput[l], inputParts[l])
+    }
+
     /// Zeroes the state of `slot` (a sample starting).
     func zero(slot: Int) {
         let h = configuration.hiddenSize

@@ -41,11 +41,18 @@ enum Parallel {
         forEachPart { part, parts in
             let parts = min(parts, count / minimumRows)
             guard part < parts else { return }
-            let per = (count + parts - 1) / parts
-            let start = min(count, part * per)
-            let end = min(count, start + per)
-            if start < end { body(start..<end) }
+            let range = Self.part(part, of: parts, count: count)
+            if !range.isEmpty { body(range) }
         }
+    }
+
+    /// Part `part` of `parts` of `0..<count`: `count / parts` rounded up to a multiple of
+    /// `alignment` per part, the last part taking the rest (parts past the end are empty).
+    /// Every way the pool splits a range goes through here.
+    static func part(_ part: Int, of parts: Int, count: Int, alignment: Int = 1) -> Range<Int> {
+        let per = (count / parts + alignment - 1) / alignment * alignment
+        let start = min(count, part * per)
+        return start..<(part == parts - 1 ? count : min(count, start + per))
     }
 
     /// Elements below which an elementwise split stays on one thread (waking a helper costs
@@ -61,24 +68,19 @@ enum Parallel {
             return
         }
         forEachPart { part, parts in
-            let per = (count / parts + 63) / 64 * 64
-            let start = min(count, part * per)
-            let end = part == parts - 1 ? count : min(count, start + per)
-            if start < end { body(start..<end) }
+            let range = Self.part(part, of: parts, count: count, alignment: 64)
+            if !range.isEmpty { body(range) }
         }
     }
 }
 
-/// A meeting point for the parts of one ``Parallel/forEachPart(_:)``: each part's
-/// ``wait(parts:)`` returns once every part has called it (at once for a single part).
+/// A meeting point for the parts of one ``Parallel/forEachPart(_:)``, owned here and passed
+/// to the parts as the raw ``state`` they give `rk_barrier_wait` (a part touches no
+/// reference-counted object).
 final class PartBarrier: @unchecked Sendable {  // its one field is touched by atomics only
-    /// The meeting point itself, for parts that must not touch a reference-counted object.
     let state = UnsafeMutablePointer<rk_barrier>.allocate(capacity: 1)
 
     init() { state.initialize(to: rk_barrier(arrived: 0, round: 0)) }
 
     deinit { state.deallocate() }
-
-    /// Waits for the other `parts - 1` parts of the running task.
-    func wait(parts: Int) { rk_barrier_wait(state, Int32(parts)) }
 }

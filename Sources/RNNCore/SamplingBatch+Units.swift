@@ -175,10 +175,9 @@ extension SamplingBatch {
                 }
                 rk_barrier_wait(shape.barrier, Int32(parts))
             }
-            let per = ((v + parts - 1) / parts + 7) / 8 * 8
-            let start = min(v, part * per)
-            let count = min(per, v - start)
-            guard count > 0 else { return }
+            let rows = Parallel.part(part, of: parts, count: v, alignment: 8)
+            guard !rows.isEmpty else { return }
+            let (start, count) = (rows.lowerBound, rows.count)
             (logits + start).update(from: decoderBias + start, count: count)
             Kernels.table.pointee.matvec(count, h, 1, decoderWeights + start * h, h, top, 1, logits + start)
         }

@@ -47,17 +47,11 @@ enum VectorProducts {
         let packs = Kernels.table.pointee.vecmat_packs!
         let whole = packs(k, n)
         for count in stride(from: max(threads, 1), to: 1, by: -1) {
-            let chunks = (0..<count).map { columnPart($0, of: count, n: n) }.filter { $0.width > 0 }
+            let chunks = (0..<count).map { Parallel.part($0, of: count, count: n, alignment: 32) }
+                .filter { !$0.isEmpty }.map { (start: $0.lowerBound, width: $0.count) }
             if chunks.allSatisfy({ packs(k, $0.width) == whole }) { return chunks }
         }
         return [(0, n)]
-    }
-
-    /// Part `part` of `parts` of `n` columns: 32-column aligned, the last part taking the rest.
-    static func columnPart(_ part: Int, of parts: Int, n: Int) -> (start: Int, width: Int) {
-        let per = (n / parts + 31) & ~31
-        let start = min(n, part * per)
-        return (start, part == parts - 1 ? n - start : min(per, n - start))
     }
 
     /// `y_r = x_r·B + y_r` for `m` rows (`x` rows `ldx` apart, `y` rows `ldy` apart, `B`
@@ -108,10 +102,8 @@ enum VectorProducts {
             return
         }
         Parallel.forEachPart { part, parts in
-            let per = (n + parts - 1) / parts
-            let start = min(n, part * per)
-            let rows = min(per, n - start)
-            if rows > 0 { body(start, rows) }
+            let range = Parallel.part(part, of: parts, count: n)
+            if !range.isEmpty { body(range.lowerBound, range.count) }
         }
     }
 }

@@ -78,11 +78,9 @@ public final class Daemon: Sendable {
         limitMallocArenas()
         let threads = configuration.training.blasThreads > 0 ? configuration.training.blasThreads : System.coreCount
         BLAS.threadCount = threads
-        if BLAS.openBLASProblem != nil {
-            logger.warning("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
-        } else {
-            logger.info("engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
-        }
+        logger.log(
+            level: BLAS.openBLASProblem == nil ? .info : .warning,
+            "engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -119,10 +119,10 @@ import Testing
             Thread {
                 for round in 1...2000 {
                     marks[part] = round
-                    barrier.wait(parts: 2)
+                    rk_barrier_wait(barrier.state, 2)
                     // After the meeting the other part has written this round's mark.
                     if marks[1 - part] < round { missed[part] += 1 }
-                    barrier.wait(parts: 2)
+                    rk_barrier_wait(barrier.state, 2)
                 }
                 done.leave()
             }.start()
