@@ -107,6 +107,31 @@ import Testing
         }
     }
 
+    /// Adagrad's update (1/√ by an estimate and a Newton step) against Double, in the vector
+    /// body and the scalar tail, with an infinite memory leaving its parameter alone.
+    @Test(arguments: paths)
+    func adagradMatchesDouble(path: KernelPath) {
+        let table = Kernels.table(for: path)!.pointee
+        for count in [1, 7, 33, 1000] {
+            let g = Self.values(count, seed: UInt64(80 + count)).map { $0 * 5 }
+            var m = Self.values(count, seed: UInt64(90 + count)).map { abs($0) * 30 }
+            m[0] = .infinity
+            let start = Self.values(count, seed: UInt64(100 + count))
+            var p = start
+            var updated = m
+            table.adagrad(count, 0.1, 1e-8, g, &updated, &p)
+            for i in 0..<count {
+                let memory = Double(m[i]) + Double(g[i]) * Double(g[i])
+                let step = 0.1 * Double(g[i]) / (memory + 1e-8).squareRoot()
+                let expected = Double(start[i]) - step
+                // A few units in the last place of the step, and the rounding of the subtraction.
+                let tolerance = 1e-6 * abs(step) + 1.2e-7 * abs(expected)
+                #expect(abs(Double(p[i]) - expected) <= tolerance, "\(path) n \(count) [\(i)]: \(p[i]) vs \(expected)")
+            }
+            #expect(p[0] == start[0], "\(path): an infinite memory must not move its parameter")
+        }
+    }
+
     /// Softmax cross-entropy rows (weighted, every tail of the vector loops, a row whose
     /// logits would overflow exp unshifted) and bias-gradient column sums, against Double.
     @Test(arguments: paths)
