@@ -37,10 +37,12 @@ extension ModelService {
         let whole = try Evaluator.score(model, texts: [texts.flatMap { $0 }], batchSize: 1, surprisal: true)
         let all = whole.first?.surprisal ?? []
         var scores: [ScoredText] = []
-        // Predictions cover the joined text's characters after its first.
+        // Predictions cover the joined text's characters after its first, which is the first
+        // character of the first text that has one (empty texts before it add nothing).
+        let opening = texts.firstIndex { !$0.isEmpty }
         var position = 0
         for (i, text) in texts.enumerated() {
-            let count = i == 0 ? max(0, text.count - 1) : text.count
+            let count = i == opening ? text.count - 1 : text.count
             let slice = Array(all[min(position, all.count)..<min(position + count, all.count)])
             scores.append(
                 ScoredText(

@@ -148,8 +148,15 @@ import Testing
         #expect(scores.count == 2 && scored["unit"] == "character")
         #expect(scores[0]["surprisal"]?.arrayValue?.count == 6)
         #expect(scores[1]["bits_per_character"]?.numberValue ?? 0 > scores[0]["bits_per_character"]?.numberValue ?? 0)
-        let stream = try readOnly.call("score", ["model": "m", "texts": ["the ", "cat"], "as_one_stream": true])
+        let stream = try readOnly.call(
+            "score", ["model": "m", "texts": ["the ", "cat"], "as_one_stream": true, "surprisal": true])
         #expect(stream["scores"]?.arrayValue?.map { $0["characters"]?.intValue } == [3, 3])
+        // Empty texts before the first character shift nothing.
+        let padded = try readOnly.call(
+            "score", ["model": "m", "texts": ["", "the ", "", "cat"], "as_one_stream": true, "surprisal": true])
+        #expect(padded["scores"]?.arrayValue?.map { $0["characters"]?.intValue } == [0, 3, 0, 3])
+        let paddedCat = padded["scores"]?.arrayValue?.last?["surprisal"]
+        #expect(paddedCat != nil && paddedCat == stream["scores"]?.arrayValue?.last?["surprisal"])
     }
 
     @Test func verbsPrintTextAndJSON() throws {
