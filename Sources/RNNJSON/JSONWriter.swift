@@ -72,6 +72,24 @@ public enum JSONWriter {
         if let n = JSONNumber(v) { writeNumber(n, into: &out) } else { out.append(contentsOf: "null".utf8) }
     }
 
+    /// Bytes `s` takes inside a JSON string literal as ``writeString(_:into:)`` writes it
+    /// (without the quotes): control characters escaped take 2 or 6 bytes each.
+    public static func escapedLength(_ s: String) -> Int {
+        var count = 0
+        for b in s.utf8 { count += escapedLength(b) }
+        return count
+    }
+
+    /// Bytes one UTF-8 byte takes inside a JSON string literal.
+    @inline(__always)
+    public static func escapedLength(_ b: UInt8) -> Int {
+        switch b {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09: 2
+        case 0x00..<0x20: 6
+        default: 1
+        }
+    }
+
     /// Appends `s` as a JSON string literal.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

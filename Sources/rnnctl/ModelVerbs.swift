@@ -166,18 +166,19 @@ struct EvalCommand: ParsableCommand {
 }
 
 extension EvalCommand {
-    /// Bytes of text per `evaluate` call: well under the default 1 MiB message limit.
+    /// Bytes of text per `evaluate` call, as JSON encodes it: well under the default 1 MiB
+    /// message limit.
     static let chunkBytes = 256 << 10
 
-    /// The loss of a text of any size: in calls of at most ``chunkBytes`` (cut between
-    /// characters), each scored from a fresh state, combined by their characters. A chunk's
-    /// first character has no context, so a long text scores a little higher than in one call.
-    static func evaluate(_ client: RNNClient, _ model: String, _ text: String) throws -> EvaluateResult {
+    /// `text` cut between characters into pieces of at most ``chunkBytes`` once JSON-escaped
+    /// (a control character takes up to six bytes on the wire).
+    static func pieces(of text: String) -> [Substring] {
         var pieces: [Substring] = []
         var start = text.startIndex
         var size = 0
         for index in text.unicodeScalars.indices {
-            let width = UTF8.width(text.unicodeScalars[index])
+            let scalar = text.unicodeScalars[index]
+            let width = scalar.isASCII ? JSONWriter.escapedLength(UInt8(scalar.value)) : UTF8.width(scalar)
             if size + width > chunkBytes {
                 pieces.append(text[start..<index])
                 start = index
@@ -186,6 +187,14 @@ extension EvalCommand {
             size += width
         }
         pieces.append(text[start...])
+        return pieces
+    }
+
+    /// The loss of a text of any size: in calls of at most ``chunkBytes`` (cut between
+    /// characters), each scored from a fresh state, combined by their characters. A chunk's
+    /// first character has no context, so a long text scores a little higher than in one call.
+    static func evaluate(_ client: RNNClient, _ model: String, _ text: String) throws -> EvaluateResult {
+        let pieces = pieces(of: text)
         if pieces.count == 1 { return try client.evaluate(.init(model: model, text: text)) }
         var nats = 0.0
         var characters = 0

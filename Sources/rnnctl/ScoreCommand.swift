@@ -46,29 +46,47 @@ struct ScoreCommand: ParsableCommand {
         func flush() throws {
             guard !pending.isEmpty else { return }
             let r = try global.perform { try client.score(.init(model: model, texts: pending)) }
-            for (text, score) in zip(pending, r.scores) {
-                if let top {
-                    best.append((score.bitsPerCharacter, text))
-                    if best.count > 2 * top {
-                        best.sort { $0.bits > $1.bits }
-                        best.removeLast(best.count - top)
-                    }
-                } else if global.json {
-                    print(
-                        JSONCoding.line([
-                            "bits_per_character": .double(score.bitsPerCharacter),
-                            "characters": .integer(score.characters), "text": .string(text),
-                        ]))
-                } else {
-                    print("\(format4(score.bitsPerCharacter))\t\(text)")
-                }
-            }
+            for (text, score) in zip(pending, r.scores) { report(text, score.bitsPerCharacter, score.characters) }
             pending = []
             pendingBytes = 0
         }
+        func report(_ text: String, _ bits: Double, _ characters: Int) {
+            if let top {
+                best.append((bits, text))
+                if best.count > 2 * top {
+                    best.sort { $0.bits > $1.bits }
+                    best.removeLast(best.count - top)
+                }
+            } else if global.json {
+                print(
+                    JSONCoding.line([
+                        "bits_per_character": .double(bits), "characters": .integer(characters),
+                        "text": .string(text),
+                    ]))
+            } else {
+                print("\(format4(bits))\t\(text)")
+            }
+        }
         while let record = reader.next() {
+            let size = JSONWriter.escapedLength(record) + 3
+            if size > EvalCommand.chunkBytes {
+                // Too long for one call: scored in pieces, each from a fresh state, combined
+                // by their characters (as rnnctl eval does), in its place among the others.
+                try flush()
+                var bits = 0.0
+                var characters = 0
+                for piece in EvalCommand.pieces(of: record) {
+                    let r = try global.perform { try client.score(.init(model: model, texts: [String(piece)])) }
+                    for score in r.scores {
+                        bits += score.bitsPerCharacter * Double(score.characters)
+                        characters += score.characters
+                    }
+                }
+                report(record, bits / Double(max(characters, 1)), characters)
+                continue
+            }
             pending.append(record)
-            pendingBytes += record.utf8.count
+            pendingBytes += size
             // Sent when the call is full, or when nothing more is waiting (tail -f).
             if pending.count >= batch || pendingBytes >= 256 << 10 || !reader.hasBufferedRecord && !inputWaiting(fd) {
                 try flush()
