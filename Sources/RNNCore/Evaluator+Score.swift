@@ -19,10 +19,13 @@ extension Evaluator {
     /// Scores many texts, each from a zero state, `batchSize` of them stepping together
     /// (one matrix product per layer and step for the whole batch). Texts of similar length
     /// are batched together; a finished text's row runs on as padding until its batch ends.
+    /// `shouldStop` is asked before each chunk of steps.
     ///
-    /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary.
+    /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary, `.stopped` once
+    ///   `shouldStop` says so.
     public static func score(
-        _ model: CharRNN, texts: [[Int32]], batchSize: Int = 64, steps: Int = 128, surprisal: Bool = false
+        _ model: CharRNN, texts: [[Int32]], batchSize: Int = 64, steps: Int = 128, surprisal: Bool = false,
+        shouldStop: () -> Bool = { false }
     ) throws(RNNCoreError) -> [ScoredText] {
         let v = model.configuration.vocabularySize
         for text in texts {
@@ -47,6 +50,7 @@ extension Evaluator {
             var state = RecurrentState(model.configuration, batchSize: b)
             var start = 0
             while start < predictions {
+                if shouldStop() { throw RNNCoreError(.stopped, "the scoring was stopped before its end") }
                 let t = min(steps, predictions - start)
                 let ws =
                     workspaces[b]

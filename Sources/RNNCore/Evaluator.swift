@@ -18,11 +18,12 @@ public enum Evaluator {
     /// chunk of each stream may be shorter, so every position of the streams is counted.
     ///
     /// - Throws: ``RNNCoreError`` when a token is outside the vocabulary or the text is shorter
-    ///   than 2 tokens per stream.
+    ///   than 2 tokens per stream; `.stopped` once `shouldStop` (asked before each chunk) says so.
     ///
     /// - Parameter weights: per token, the weight of predicting it (a loss mask); nil counts all.
     public static func evaluate(
-        _ model: CharRNN, tokens: [Int32], weights: [Float]? = nil, batchSize: Int = 1, steps: Int = 128
+        _ model: CharRNN, tokens: [Int32], weights: [Float]? = nil, batchSize: Int = 1, steps: Int = 128,
+        shouldStop: () -> Bool = { false }
     ) throws(RNNCoreError) -> LossSummary {
         if let weights, weights.count != tokens.count {
             throw RNNCoreError(.shapeMismatch, "\(weights.count) weights for \(tokens.count) tokens")
@@ -44,6 +45,7 @@ public enum Evaluator {
         var start = 0
         var noDropout: RandomGenerator? = nil
         while start < perStream {
+            if shouldStop() { throw RNNCoreError(.stopped, "the evaluation was stopped before its end") }
             let t = min(steps, perStream - start)
             let ws =
                 workspaces[t]

@@ -5,7 +5,7 @@ public struct RNNCoreError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidConfiguration, invalidArgument, shapeMismatch
-            case malformedCheckpoint, unsupportedCheckpoint, nonFiniteStep, vocabularyFull
+            case malformedCheckpoint, unsupportedCheckpoint, nonFiniteStep, vocabularyFull, stopped
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -24,6 +24,8 @@ public struct RNNCoreError: Error, Sendable, CustomStringConvertible {
         public static let nonFiniteStep = Code(.nonFiniteStep)
         /// A vocabulary cannot grow past its configured maximum.
         public static let vocabularyFull = Code(.vocabularyFull)
+        /// The caller asked a long computation to stop (its client went away).
+        public static let stopped = Code(.stopped)
 
         /// The code as a stable lower-camel-case string.
         public var description: String { value.rawValue }

@@ -134,6 +134,9 @@ public final class Daemon: Sendable {
         try await server.startAccepting(admin)
         try await server.startAccepting(readOnly)
         try await group.run()
+        // The models have checkpointed; requests still open (a long sample, a scoring) are
+        // cancelled and end before the event loops that would write their answers stop.
+        await server.closeConnections(waitingUpTo: 10)
         if activated["admin"] == nil { unlink(adminSocketPath) }
         if activated["readonly"] == nil { unlink(readOnlySocketPath) }
         try? await eventLoops.shutdownGracefully()

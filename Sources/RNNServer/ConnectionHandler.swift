@@ -1,4 +1,5 @@
 import CoreMetrics
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RNNJSON
@@ -36,6 +37,11 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// When the connection last had nothing to do (connected, or its last answer written).
     private var idleSince = NIODeadline.uptimeNanoseconds(0)
 
+    /// The tasks answering this connection's requests, cancelled when it closes: a sample,
+    /// a scoring or an evaluation whose client went away stops instead of running on.
+    private var running: [UInt64: Task<Void, Never>] = [:]
+    private var nextTask: UInt64 = 0
+
     /// Lines read while the connection was at its limit of unanswered requests, in order.
     private var pending: [LineFrame] = []
     /// Whether reading from the socket is paused until answers drain.
@@ -43,10 +49,20 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Open while the channel takes more output; streams wait on it.
     private let writable = WritabilityGate()
 
-    init(dispatcher: Dispatcher, readOnly: Bool, connections: ConnectionCounter) {
+    /// Output handed to every connection of the server and not yet written.
+    let output: OutputBudget
+    /// Every open connection of the server, for its stop.
+    let open: OpenConnections
+
+    init(
+        dispatcher: Dispatcher, readOnly: Bool, connections: ConnectionCounter, output: OutputBudget,
+        open: OpenConnections
+    ) {
         self.dispatcher = dispatcher
         self.readOnly = readOnly
         self.connections = connections
+        self.output = output
+        self.open = open
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -68,6 +84,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                     peer = "pid \(credentials.pid) uid \(credentials.uid) gid \(credentials.gid)"
                 }
         }
+        open.opened(context.channel)
         idleSince = context.eventLoop.now
         armIdleTimer(loop: context.eventLoop, channel: context.channel, deadline: idleSince + idleTime)
         context.fireChannelActive()
@@ -91,6 +108,14 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         guard channel.isActive else { return }
         let idle = idleTime
         if outstanding > 0 || !pending.isEmpty {
+            // Output waiting for a client that has read none of it for the idle time.
+            if !channel.isWritable, writable.secondsSinceWritten >= Double(idle.nanoseconds) / 1e9 {
+                dispatcher.logger.warning(
+                    "closing a connection from \(peer) whose client has read no answer for \(idle.nanoseconds / 1_000_000_000) s"
+                )
+                channel.close(promise: nil)
+                return
+            }
             armIdleTimer(loop: loop, channel: channel, deadline: loop.now + idle)
         } else if idleSince + idle <= loop.now {
             channel.close(promise: nil)
@@ -101,12 +126,17 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         writable.set(context.channel.isWritable)
+        if context.channel.isWritable { servePending(channel: context.channel, loop: context.eventLoop) }
         context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // Streams waiting for room see the channel gone and end.
+        // Streams waiting for room see the channel gone and end; work for it stops.
         writable.set(true)
+        for task in running.values { task.cancel() }
+        running = [:]
+        pending.removeAll()
+        open.closed(context.channel)
         idleTimer?.cancel()
         if entered { connections.leave() }
         context.fireChannelInactive()
@@ -114,10 +144,13 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
-        // At the limit of unanswered requests, lines wait here and the socket is no longer
-        // read: a client that sends without reading its answers is held to a bounded
-        // number of them, whatever path answers them.
-        if !pending.isEmpty || outstanding >= connections.limits().maxRequestsPerConnection {
+        // At the limit of unanswered requests, or while earlier output waits for the client
+        // to read it, lines wait here and the socket is no longer read: a client that sends
+        // without reading its answers is held to a bounded number of them, whatever path
+        // answers them, and no work starts for it until it reads.
+        if !pending.isEmpty || outstanding >= connections.limits().maxRequestsPerConnection
+            || !context.channel.isWritable
+        {
             pending.append(frame)
             pauseReading(context.channel)
             return
@@ -137,15 +170,19 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let bytes = Array(buffer.readableBytesView)
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }  // blank lines are ignored
             outstanding += 1
+            let key = nextTask
+            nextTask += 1
             let finished = loop.makePromise(of: Void.self)
-            finished.futureResult.whenComplete { [self] _ in answered(channel: channel, loop: loop) }
+            finished.futureResult.whenComplete { [self] _ in
+                running[key] = nil
+                answered(channel: channel, loop: loop)
+            }
+            let budget = OutputBudget.Share(budget: output, gate: writable, logger: dispatcher.logger, peer: peer)
             let parsed: JSON?
             switch dispatcher.answerImmediately(line: bytes, readOnly: readOnly, peer: peer) {
             case .answered(let response):
                 if let response {
-                    channel.writeAndFlush(channel.allocator.buffer(bytes: response)).whenComplete { _ in
-                        finished.succeed()
-                    }
+                    Self.answer(channel.allocator.buffer(bytes: response), on: channel, budget: budget, finished)
                 } else {
                     finished.succeed()
                 }
@@ -159,7 +196,10 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             let readOnly = readOnly
             let peer = peer
             let writable = writable
-            Task {
+            let open = open
+            open.started()
+            running[key] = Task {
+                defer { open.ended() }
                 let send: @Sendable (String, StreamWrite) -> StreamOffer = { line, mode in
                     Self.stream(line, to: channel, mode: mode, writable: writable)
                 }
@@ -170,9 +210,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
                         await dispatcher.handle(line: bytes, readOnly: readOnly, peer: peer, send: send)
                     }
                 if let response {
-                    channel.writeAndFlush(Self.buffer(response, channel.allocator)).whenComplete { _ in
-                        finished.succeed()
-                    }
+                    Self.answer(Self.buffer(response, channel.allocator), on: channel, budget: budget, finished)
                 } else {
                     finished.succeed()
                 }
@@ -184,14 +222,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// connection whose client has finished sending and has every answer.
     private func answered(channel: any Channel, loop: any EventLoop) {
         outstanding -= 1
-        let limit = connections.limits().maxRequestsPerConnection
-        while outstanding < limit, !pending.isEmpty, channel.isActive {
-            process(pending.removeFirst(), channel: channel, loop: loop)
-        }
-        if pending.isEmpty, readingPaused, channel.isActive {
-            readingPaused = false
-            channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
-        }
+        servePending(channel: channel, loop: loop)
         guard outstanding == 0, pending.isEmpty else { return }
         if inputClosed {
             channel.close(promise: nil)
@@ -200,6 +231,35 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             // The timer armed for an earlier idle time fires too late if a reload lowered it.
             let deadline = idleSince + idleTime
             if deadline < idleDeadline { armIdleTimer(loop: loop, channel: channel, deadline: deadline) }
+        }
+    }
+
+    /// Serves waiting lines while the connection has room for them, and reads again once
+    /// none wait.
+    private func servePending(channel: any Channel, loop: any EventLoop) {
+        let limit = connections.limits().maxRequestsPerConnection
+        while outstanding < limit, !pending.isEmpty, channel.isActive, channel.isWritable {
+            process(pending.removeFirst(), channel: channel, loop: loop)
+        }
+        if pending.isEmpty, readingPaused, channel.isActive {
+            readingPaused = false
+            channel.setOption(ChannelOptions.autoRead, value: true).whenSuccess { channel.read() }
+        }
+    }
+
+    /// Writes an answer, counted against the output budget until the socket took it, and
+    /// completes `finished` then. A connection over its share is closed instead.
+    private static func answer(
+        _ buffer: ByteBuffer, on channel: any Channel, budget: OutputBudget.Share, _ finished: EventLoopPromise<Void>
+    ) {
+        let bytes = buffer.readableBytes
+        guard budget.take(bytes, channel: channel) else {
+            finished.succeed()
+            return
+        }
+        channel.writeAndFlush(buffer).whenComplete { _ in
+            budget.give(bytes)
+            finished.succeed()
         }
     }
 
@@ -321,6 +381,8 @@ final class WritabilityGate: Sendable {
     private struct Fields {
         var writable = true
         var inFlight = 0
+        /// When output handed over was last written (or the gate made).
+        var lastWritten = ContinuousClock.now
         var hasRoom: Bool { writable && inFlight < WritabilityGate.inFlightLimit }
     }
 
@@ -330,10 +392,22 @@ final class WritabilityGate: Sendable {
 
     func set(_ writable: Bool) { update { $0.writable = writable } }
     func submitted(_ bytes: Int) { update { $0.inFlight += bytes } }
-    func completed(_ bytes: Int) { update { $0.inFlight -= bytes } }
+    func completed(_ bytes: Int) {
+        update {
+            $0.inFlight -= bytes
+            $0.lastWritten = .now
+        }
+    }
 
     /// Whether more output fits now.
     var hasRoom: Bool { fields.withLockedValue { $0.hasRoom } }
+    /// Bytes handed over and not yet written.
+    var unsent: Int { fields.withLockedValue { $0.inFlight } }
+    /// Seconds since output handed over was last written.
+    var secondsSinceWritten: Double {
+        let elapsed = ContinuousClock.now - fields.withLockedValue { $0.lastWritten }
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
 
     private func update(_ change: (inout Fields) -> Void) {
         state.lock()

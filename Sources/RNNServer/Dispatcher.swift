@@ -1,6 +1,7 @@
 public import Logging
 public import RNNJSON
 public import RNNProtocol
+import Synchronization
 
 /// JSON-RPC 2.0 over one line: parses it, handles single requests and batches, applies the
 /// read-only socket's rules, and routes each method through the contract's table to the
@@ -9,11 +10,18 @@ public struct Dispatcher: Sendable {
     let service: any RPCService
     let logger: Logger
     private let metrics = RequestMetrics()
+    /// Batches being answered, across connections: each may collect up to
+    /// ``batchAnswerLimit`` bytes, so only a few run at once.
+    private let batches = BatchSlots()
 
     public init(service: any RPCService, logger: Logger) {
         self.service = service
         self.logger = logger
     }
+
+    /// Bytes of answers a batch may collect; its later requests are refused without running
+    /// (1000 `daemon.metrics` calls would answer 40 MB).
+    static let batchAnswerLimit = 16 << 20
 
     /// Lines longer than this are parsed off the event loop, so a large feed's parse does
     /// not hold up other connections.
@@ -122,13 +130,44 @@ public struct Dispatcher: Sendable {
                         id: .null, outcome: .failure(RPCError(.limitReached, "a batch holds at most 1000 requests"))
                     ).json)
             }
-            var responses: [JSON] = []
+            guard batches.enter() else {
+                return JSONCoding.line(
+                    RPCResponse(
+                        id: .null,
+                        outcome: .failure(
+                            RPCError(
+                                .limitReached,
+                                "\(BatchSlots.limit) batches are being answered; send this one again in a moment"))
+                    )
+                    .json)
+            }
+            defer { batches.leave() }
+            var responses: [String] = []
+            var bytes = 0
             for item in items {
-                if let response = await handleOne(item, readOnly: readOnly, peer: peer, send: send) {
-                    responses.append(response.json)
+                // A batch whose connection closed runs no further (its task is cancelled).
+                if Task.isCancelled { return nil }
+                let response: RPCResponse?
+                if bytes > Self.batchAnswerLimit {
+                    response = item["id"].map { id in
+                        RPCResponse(
+                            id: RPCID(id) ?? .null,
+                            outcome: .failure(
+                                RPCError(
+                                    .limitReached,
+                                    "this batch's answers passed \(Self.batchAnswerLimit >> 20) MiB, so the rest "
+                                        + "were not run; send fewer requests per batch")))
+                    }
+                } else {
+                    response = await handleOne(item, readOnly: readOnly, peer: peer, send: send)
+                }
+                if let response {
+                    let text = JSONCoding.line(response.json)
+                    bytes += text.utf8.count
+                    responses.append(text)
                 }
             }
-            return responses.isEmpty ? nil : JSONCoding.line(.array(responses))
+            return responses.isEmpty ? nil : "[" + responses.joined(separator: ",") + "]"
         }
         return await handleOne(value, readOnly: readOnly, peer: peer, send: send).map { JSONCoding.line($0.json) }
     }
@@ -209,4 +248,22 @@ extension Result {
         if case .failure = self { return true }
         return false
     }
+}
+
+/// Counts the batches being answered against ``limit``.
+final class BatchSlots: Sendable {
+    /// Batches answered at once, across the server.
+    static let limit = 4
+    private let count = Atomic<Int>(0)
+
+    /// Takes a slot; false when all are taken.
+    func enter() -> Bool {
+        guard count.add(1, ordering: .relaxed).newValue <= Self.limit else {
+            count.subtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func leave() { count.subtract(1, ordering: .relaxed) }
 }

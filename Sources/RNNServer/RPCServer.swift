@@ -10,6 +10,10 @@ import NIOPosix
 public struct RPCServer: Sendable {
     let dispatcher: Dispatcher
     let group: any EventLoopGroup
+    /// Output waiting for clients to read it, across every socket and connection.
+    let output = OutputBudget()
+    /// Every open connection, across sockets.
+    let open = OpenConnections()
 
     public init(dispatcher: Dispatcher, group: any EventLoopGroup) {
         self.dispatcher = dispatcher
@@ -33,10 +37,11 @@ public struct RPCServer: Sendable {
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.autoRead, value: false)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelInitializer { [dispatcher] channel in
+            .childChannelInitializer { [dispatcher, output, open] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configure(
-                        channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, limits: limits)
+                        channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, output: output,
+                        open: open, limits: limits)
                 }
             }
         if let activated {
@@ -46,6 +51,13 @@ public struct RPCServer: Sendable {
         let channel = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
         chmod(path, mode)
         return channel
+    }
+
+    /// Closes every open connection, which cancels the requests they wait for, and waits up
+    /// to `seconds` for those to end: before the event loops stop, so that no answer is
+    /// written to a loop that no longer runs.
+    public func closeConnections(waitingUpTo seconds: Double) async {
+        await open.closeAll(waitingUpTo: seconds)
     }
 
     /// Starts accepting connections on a socket from ``serve(_:activated:mode:readOnly:limits:)``.
@@ -61,10 +73,11 @@ public struct RPCServer: Sendable {
         let counter = ConnectionCounter(socket: readOnly ? "read_only" : "admin", limits: limits)
         return ClientBootstrap(group: group)
             .channelOption(.allowRemoteHalfClosure, value: true)
-            .channelInitializer { [dispatcher] channel in
+            .channelInitializer { [dispatcher, output, open] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try Self.configure(
-                        channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, limits: limits)
+                        channel, dispatcher: dispatcher, readOnly: readOnly, counter: counter, output: output,
+                        open: open, limits: limits)
                 }
             }
             .withConnectedSocket(descriptor)
@@ -72,11 +85,12 @@ public struct RPCServer: Sendable {
 
     private static func configure(
         _ channel: any Channel, dispatcher: Dispatcher, readOnly: Bool, counter: ConnectionCounter,
-        limits: @escaping @Sendable () -> ServerLimits
+        output: OutputBudget, open: OpenConnections, limits: @escaping @Sendable () -> ServerLimits
     ) throws {
         try channel.pipeline.syncOperations.addHandler(
             ByteToMessageHandler(LineFramer(maximumBytes: limits().maxMessageBytes)))
         try channel.pipeline.syncOperations.addHandler(
-            RPCConnectionHandler(dispatcher: dispatcher, readOnly: readOnly, connections: counter))
+            RPCConnectionHandler(
+                dispatcher: dispatcher, readOnly: readOnly, connections: counter, output: output, open: open))
     }
 }

@@ -43,13 +43,16 @@ extension ModelService {
         let unknown =
             snapshot.vocabulary.kind == .bytes
             ? 0 : text.unicodeScalars.reduce(0) { snapshot.vocabulary.contains($1) ? $0 : $0 + 1 }
-        return try await compute("evaluate") { () throws(ServiceError) -> Evaluation in
+        return try await compute("evaluate") { stop throws(ServiceError) -> Evaluation in
             do {
-                let summary = try Evaluator.evaluate(snapshot.model, tokens: tokens, batchSize: 1, steps: 256)
+                let summary = try Evaluator.evaluate(
+                    snapshot.model, tokens: tokens, batchSize: 1, steps: 256, shouldStop: { stop.isSet })
                 return Evaluation(
                     loss: summary.natsPerCharacter, bitsPerCharacter: summary.bitsPerCharacter,
                     characters: summary.characters, perByte: snapshot.vocabulary.kind == .bytes,
                     unknownCharacters: unknown)
+            } catch let error as RNNCoreError where error.code == .stopped {
+                throw StopFlag.stoppedError
             } catch {
                 throw ServiceError(.invalidArgument, (error as? RNNCoreError)?.message ?? "\(error)")
             }
@@ -68,7 +71,7 @@ extension ModelService {
         }
         let snapshot = try await loadedSnapshot(model)
         let opener = try corpusOpener(corpus)
-        return try await compute("evaluate") { () throws(ServiceError) -> Evaluation in
+        return try await compute("evaluate") { stop throws(ServiceError) -> Evaluation in
             do {
                 var source = try opener()
                 var lines: [String] = []
@@ -80,7 +83,8 @@ extension ModelService {
                     snapshot.model, vocabulary: snapshot.vocabulary, samples: lines)
                 let text = lines.joined(separator: "\n") + "\n"
                 let loss = try Evaluator.evaluate(
-                    snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256)
+                    snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256,
+                    shouldStop: { stop.isSet })
                 return Evaluation(
                     loss: loss.natsPerCharacter, bitsPerCharacter: loss.bitsPerCharacter, characters: loss.characters,
                     perByte: snapshot.vocabulary.kind == .bytes,
@@ -88,6 +92,8 @@ extension ModelService {
                     samples: accuracy.samples)
             } catch let error as CorpusError {
                 throw ServiceError(.corpusFailed, error.message)
+            } catch let error as RNNCoreError where error.code == .stopped {
+                throw StopFlag.stoppedError
             } catch let error as RNNCoreError {
                 throw ServiceError(.invalidArgument, error.message)
             } catch {

@@ -9,15 +9,19 @@ extension ModelService {
     {
         let snapshot = try await loadedSnapshot(model)
         let tokens = texts.map { snapshot.vocabulary.encode($0) }
-        return try await compute("score") { () throws(ServiceError) -> ScoringOutcome in
+        return try await compute("score") { stop throws(ServiceError) -> ScoringOutcome in
             let start = ContinuousClock.now
             var scores: [ScoredText]
             do throws(RNNCoreError) {
                 if asOneStream {
-                    scores = try Self.scoreAsOneStream(snapshot.model, tokens, surprisal: surprisal)
+                    scores = try Self.scoreAsOneStream(
+                        snapshot.model, tokens, surprisal: surprisal, shouldStop: { stop.isSet })
                 } else {
-                    scores = try Evaluator.score(snapshot.model, texts: tokens, surprisal: surprisal)
+                    scores = try Evaluator.score(
+                        snapshot.model, texts: tokens, surprisal: surprisal, shouldStop: { stop.isSet })
                 }
+            } catch  where error.code == .stopped {
+                throw StopFlag.stoppedError
             } catch {
                 throw ServiceError(.invalidArgument, error.message)
             }
@@ -31,10 +35,11 @@ extension ModelService {
 
     /// The texts as one stream: the first character of each text after the first is
     /// predicted from the end of the one before.
-    static func scoreAsOneStream(_ model: CharRNN, _ texts: [[Int32]], surprisal: Bool) throws(RNNCoreError)
-        -> [ScoredText]
-    {
-        let whole = try Evaluator.score(model, texts: [texts.flatMap { $0 }], batchSize: 1, surprisal: true)
+    static func scoreAsOneStream(
+        _ model: CharRNN, _ texts: [[Int32]], surprisal: Bool, shouldStop: () -> Bool
+    ) throws(RNNCoreError) -> [ScoredText] {
+        let whole = try Evaluator.score(
+            model, texts: [texts.flatMap { $0 }], batchSize: 1, surprisal: true, shouldStop: shouldStop)
         let all = whole.first?.surprisal ?? []
         var scores: [ScoredText] = []
         // Predictions cover the joined text's characters after its first, which is the first

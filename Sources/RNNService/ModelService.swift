@@ -45,12 +45,14 @@ package struct ModelService: Sendable {
 
     /// Runs read-side compute (an evaluation, a scoring) on a thread of its own within
     /// ``ComputeSlots``: refused at once past `limits.max_evaluations`.
-    func compute<T: Sendable>(_ what: String, _ body: @escaping @Sendable () throws(ServiceError) -> T)
+    func compute<T: Sendable>(_ what: String, _ body: @escaping @Sendable (StopFlag) throws(ServiceError) -> T)
         async throws(ServiceError) -> T
     {
         try computeSlots.acquire(what)
         defer { computeSlots.release() }
-        return try await onOwnThread(body)
+        return try await StopFlag.whileRunning { stop throws(ServiceError) in
+            try await onOwnThread { () throws(ServiceError) -> T in try body(stop) }
+        }
     }
 
     /// Runs `body` on a thread of its own: for work that may wait on a slow client (a

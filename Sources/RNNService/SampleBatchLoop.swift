@@ -16,6 +16,8 @@ final class SampleBatchLoop: Sendable {
         let stream: SampleStream?
         /// From the admin socket: joins before waiting read-only requests.
         var admin = false
+        /// Set when the request is cancelled (its client went away): the sample ends.
+        var stop = StopFlag()
         let reply: Reply
     }
 
@@ -23,7 +25,11 @@ final class SampleBatchLoop: Sendable {
     /// The snapshot version the loop samples from.
     let version: UInt64
     private let snapshot: PublishedModel
+    /// Rows the read-only socket's samples may fill (`limits.max_batch`).
     private let capacity: Int
+    /// Rows past `capacity` that only the admin socket's samples take: an administrator's
+    /// sample joins at the next step even when read-only clients fill the batch.
+    static let adminReserve = 8
     private let counters: SampleCounters
     private let inbox = Mutex(Inbox())
     /// Samples in the loop: waiting, stepping or set aside (the scheduler sends a new one to
@@ -35,6 +41,8 @@ final class SampleBatchLoop: Sendable {
     /// every core (``SamplingBatch/splitsUnits``); the scheduler keeps it up to date.
     private let alone = Atomic<Bool>(false)
     private let doorbell = DispatchSemaphore(value: 0)
+    /// Requests of this loop cancelled so far: the loop looks for them only when it changed.
+    private let stops = StopCount()
     /// How long an empty loop waits for a request before its thread ends.
     static let lingerSeconds = 1.0
 
@@ -81,6 +89,11 @@ final class SampleBatchLoop: Sendable {
         }
         if accepted {
             occupancy.add(1, ordering: .relaxed)
+            let (doorbell, stops) = (doorbell, stops)
+            request.stop.onSet {
+                stops.count.add(1, ordering: .relaxed)
+                doorbell.signal()
+            }
             doorbell.signal()
         }
         return accepted
@@ -125,7 +138,8 @@ final class SampleBatchLoop: Sendable {
     private func run() {
         let batch: SamplingBatch
         do {
-            batch = try SamplingBatch(model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity)
+            batch = try SamplingBatch(
+                model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity + Self.adminReserve)
             batch.splitsRows = splitsRows
         } catch {
             retire(failing: ServiceError(.invalidArgument, error.message))
@@ -133,14 +147,33 @@ final class SampleBatchLoop: Sendable {
             return
         }
         var rows = Rows()
+        var stopsSeen = 0
         while true {
+            let stopsNow = stops.count.load(ordering: .relaxed)
+            if stopsNow != stopsSeen {
+                stopsSeen = stopsNow
+                endStopped(&rows, batch)
+            }
             resumeParked(&rows, batch)
             let joining = inbox.withLock { inbox -> [Request] in
-                let taken = Array(inbox.waiting.prefix(capacity - batch.count))
-                inbox.waiting.removeFirst(taken.count)
-                return taken
+                // Admin requests wait in front of read-only ones.
+                var room = (admin: capacity + Self.adminReserve - batch.count, readOnly: capacity - batch.count)
+                var taken = 0
+                for request in inbox.waiting {
+                    guard request.admin ? room.admin > 0 : room.readOnly > 0 else { break }
+                    room.admin -= 1
+                    room.readOnly -= 1
+                    taken += 1
+                }
+                defer { inbox.waiting.removeFirst(taken) }
+                return Array(inbox.waiting.prefix(taken))
             }
             for request in joining {
+                if request.stop.isSet {
+                    occupancy.subtract(1, ordering: .relaxed)
+                    request.reply.resume(returning: .failure(StopFlag.stoppedError))
+                    continue
+                }
                 do {
                     try batch.add(id: rows.nextID, options: request.options)
                     rows.active[rows.nextID] = Active(request: request)
@@ -192,6 +225,17 @@ final class SampleBatchLoop: Sendable {
         }
     }
 
+    /// Ends the samples whose requests were cancelled (their clients went away), stepping
+    /// or parked, with what they drew: no one is left to read the rest.
+    private func endStopped(_ rows: inout Rows, _ batch: SamplingBatch) {
+        let stopped = rows.active.filter { $0.value.request.stop.isSet }
+        for (id, sample) in stopped {
+            if rows.parked.removeValue(forKey: id) == nil { batch.remove(id: id) }
+            rows.active[id] = nil
+            finish(sample, stopReason: nil)
+        }
+    }
+
     /// Puts back the parked samples whose clients have read down to the outlet's low water
     /// mark, and ends those whose clients went away.
     private func resumeParked(_ rows: inout Rows, _ batch: SamplingBatch) {
@@ -201,7 +245,9 @@ final class SampleBatchLoop: Sendable {
                 rows.parked[id] = nil
                 rows.active[id] = nil
                 finish(sample, stopReason: nil)
-            } else if outlet.backlog <= StreamOutlet.lowWater, batch.count < capacity {
+            } else if outlet.backlog <= StreamOutlet.lowWater,
+                batch.count < capacity + (sample.request.admin ? Self.adminReserve : 0)
+            {
                 try? batch.resume(suspended)
                 rows.parked[id] = nil
             }
@@ -285,4 +331,10 @@ extension String {
         for scalar in scalars { UTF8.encode(scalar) { utf8.append($0) } }
         self = String(decoding: utf8, as: UTF8.self)
     }
+}
+
+/// Cancellations counted for a loop (a class, so that a request's stop flag can count
+/// without holding the loop).
+final class StopCount: Sendable {
+    let count = Atomic<Int>(0)
 }

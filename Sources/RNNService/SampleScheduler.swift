@@ -88,8 +88,20 @@ final class SampleScheduler: Sendable {
         defer {
             if admin { adminAdmitted.subtract(1, ordering: .relaxed) } else { admitted.subtract(1, ordering: .relaxed) }
         }
+        return try await StopFlag.whileRunning { stop throws(ServiceError) in
+            try await enqueue(model, snapshot: snapshot, options: options, stream: stream, admin: admin, stop: stop)
+        }
+    }
+
+    /// Hands a sample to a loop of `model`'s newest snapshot and waits for its answer.
+    private func enqueue(
+        _ model: String, snapshot: PublishedModel, options: SamplingOptions, stream: SampleStream?, admin: Bool,
+        stop: StopFlag
+    ) async throws(ServiceError) -> SampleOutcome {
+        let limits = settings.current.limits
         let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
-            let request = SampleBatchLoop.Request(options: options, stream: stream, admin: admin, reply: continuation)
+            let request = SampleBatchLoop.Request(
+                options: options, stream: stream, admin: admin, stop: stop, reply: continuation)
             // A model whose products split across the pool runs one loop: the cores share each
             // product, and the weights, which no longer fit the caches, are read once per step.
             let lanesHere = SamplingBatch.splitsProducts(snapshot.model.configuration) ? 1 : lanes

@@ -100,6 +100,20 @@ import Testing
         let piece = try daemon.client().call("evaluate", ["model": "m", "text": .string(String(big.prefix(200_000)))])
         let loss = try #require(whole["loss"]?.numberValue)
         #expect(abs(loss - (piece["loss"]?.numberValue ?? 0)) < 0.05, "\(loss) \(piece)")
+        // Control characters take six bytes each once JSON-escaped: calls are cut by that size.
+        let controls = String(repeating: "\u{1}", count: 200_000)
+        r = try rnnctl(["--json", "eval", "m", "-"], socket: socket, stdin: Data(controls.utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        // score: lines of control characters, and one line longer than a message between others.
+        let lines = Array(repeating: String(repeating: "\u{2}", count: 600), count: 1000)
+        r = try rnnctl(["score", "m"], socket: socket, stdin: Data((lines.joined(separator: "\n") + "\n").utf8))
+        #expect(r.status == 0 && r.stdout.split(separator: "\n").count == 1000, "\(r.stderr)")
+        let long = String(repeating: "a", count: 2_100_000)
+        r = try rnnctl(["score", "m"], socket: socket, stdin: Data("first\n\(long)\nafter\n".utf8))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(
+            r.stdout.split(separator: "\n").map { $0.split(separator: "\t").last.map { String($0.prefix(5)) } }
+                == ["first", "aaaaa", "after"], "\(r.stdout.prefix(200))")
 
         r = try rnnctl(["call", "evaluate", "[\"m\", \"abcabc\"]"], socket: socket)
         #expect(r.status == 0 && r.stdout.contains("\"characters\":5"), "\(r.stdout)\(r.stderr)")

@@ -26,7 +26,8 @@ import Testing
         try channel.pipeline.syncOperations.addHandler(
             RPCConnectionHandler(
                 dispatcher: dispatcher, readOnly: readOnly,
-                connections: ConnectionCounter(socket: "test", limits: limits)))
+                connections: ConnectionCounter(socket: "test", limits: limits), output: OutputBudget(),
+                open: OpenConnections()))
         if connected {
             try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         } else {
