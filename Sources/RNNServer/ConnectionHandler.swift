@@ -42,6 +42,12 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private var running: [UInt64: Task<Void, Never>] = [:]
     private var nextTask: UInt64 = 0
 
+    /// Since when the channel has had more output waiting than its high-water mark (nil while
+    /// it takes more).
+    private var unwritableSince: NIODeadline?
+    /// Whether pending lines are being served (answers written at once call back into it).
+    private var serving = false
+
     /// Lines read while the connection was at its limit of unanswered requests, in order.
     private var pending: [LineFrame] = []
     /// Whether reading from the socket is paused until answers drain.
@@ -108,8 +114,12 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         guard channel.isActive else { return }
         let idle = idleTime
         if outstanding > 0 || !pending.isEmpty {
-            // Output waiting for a client that has read none of it for the idle time.
-            if !channel.isWritable, writable.secondsSinceWritten >= Double(idle.nanoseconds) / 1e9 {
+            // Output waiting for a client that has read none of it for the idle time (answers
+            // go out in slices, so a client that reads slowly still completes writes).
+            let seconds = Double(idle.nanoseconds) / 1e9
+            if !channel.isWritable, let since = unwritableSince, since + idle <= loop.now,
+                writable.secondsSinceWritten >= seconds
+            {
                 dispatcher.logger.warning(
                     "closing a connection from \(peer) whose client has read no answer for \(idle.nanoseconds / 1_000_000_000) s"
                 )
@@ -126,7 +136,13 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         writable.set(context.channel.isWritable)
-        if context.channel.isWritable { servePending(channel: context.channel, loop: context.eventLoop) }
+        if context.channel.isWritable {
+            unwritableSince = nil
+            servePending(channel: context.channel, loop: context.eventLoop)
+            closeIfDone(channel: context.channel, loop: context.eventLoop)
+        } else if unwritableSince == nil {
+            unwritableSince = context.eventLoop.now
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -223,6 +239,12 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     private func answered(channel: any Channel, loop: any EventLoop) {
         outstanding -= 1
         servePending(channel: channel, loop: loop)
+        closeIfDone(channel: channel, loop: loop)
+    }
+
+    /// Closes a connection whose client has finished sending and has every answer, or starts
+    /// its idle time.
+    private func closeIfDone(channel: any Channel, loop: any EventLoop) {
         guard outstanding == 0, pending.isEmpty else { return }
         if inputClosed {
             channel.close(promise: nil)
@@ -237,6 +259,11 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
     /// Serves waiting lines while the connection has room for them, and reads again once
     /// none wait.
     private func servePending(channel: any Channel, loop: any EventLoop) {
+        // An answer written at once completes inside `process` and calls back here; the
+        // outer loop goes on with the next line instead of nesting one call per line.
+        guard !serving else { return }
+        serving = true
+        defer { serving = false }
         let limit = connections.limits().maxRequestsPerConnection
         while outstanding < limit, !pending.isEmpty, channel.isActive, channel.isWritable {
             process(pending.removeFirst(), channel: channel, loop: loop)
@@ -257,11 +284,21 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             finished.succeed()
             return
         }
-        channel.writeAndFlush(buffer).whenComplete { _ in
-            budget.give(bytes)
+        // In slices, each counted as written when the socket took it: a client that reads a
+        // large answer slowly is seen making progress.
+        var rest = buffer
+        while rest.readableBytes > answerSlice, let slice = rest.readSlice(length: answerSlice) {
+            channel.write(slice).whenComplete { _ in budget.give(answerSlice) }
+        }
+        let last = rest.readableBytes
+        channel.writeAndFlush(rest).whenComplete { _ in
+            budget.give(last)
             finished.succeed()
         }
     }
+
+    /// Bytes per write of a large answer.
+    static let answerSlice = 64 << 10
 
     private func pauseReading(_ channel: any Channel) {
         guard !readingPaused else { return }

@@ -10,8 +10,8 @@ public struct Dispatcher: Sendable {
     let service: any RPCService
     let logger: Logger
     private let metrics = RequestMetrics()
-    /// Batches being answered, across connections: each may collect up to
-    /// ``batchAnswerLimit`` bytes, so only a few run at once.
+    /// The read-only socket's batches being answered, across connections: each may collect
+    /// up to ``batchAnswerLimit`` bytes, so only a few run at once.
     private let batches = BatchSlots()
 
     public init(service: any RPCService, logger: Logger) {
@@ -130,23 +130,30 @@ public struct Dispatcher: Sendable {
                         id: .null, outcome: .failure(RPCError(.limitReached, "a batch holds at most 1000 requests"))
                     ).json)
             }
-            guard batches.enter() else {
+            // The read-only socket's batches only: the administrator's are never refused.
+            guard !readOnly || batches.enter() else {
                 return JSONCoding.line(
                     RPCResponse(
                         id: .null,
                         outcome: .failure(
                             RPCError(
                                 .limitReached,
-                                "\(BatchSlots.limit) batches are being answered; send this one again in a moment"))
+                                "\(BatchSlots.limit) batches are being answered on this socket; send this one again "
+                                    + "in a moment"))
                     )
                     .json)
             }
-            defer { batches.leave() }
+            defer { if readOnly { batches.leave() } }
             var responses: [String] = []
             var bytes = 0
             for item in items {
-                // A batch whose connection closed runs no further (its task is cancelled).
-                if Task.isCancelled { return nil }
+                // A batch whose connection closed runs none of its further reads (its task is
+                // cancelled); changes it asked for are still made.
+                if Task.isCancelled, let name = item["method"]?.stringValue,
+                    RPCMethods.byName[name]?.isReadOnly ?? true
+                {
+                    continue
+                }
                 let response: RPCResponse?
                 if bytes > Self.batchAnswerLimit {
                     response = item["id"].map { id in
@@ -250,9 +257,9 @@ extension Result {
     }
 }
 
-/// Counts the batches being answered against ``limit``.
+/// Counts the read-only socket's batches being answered against ``limit``.
 final class BatchSlots: Sendable {
-    /// Batches answered at once, across the server.
+    /// Read-only batches answered at once, across the server.
     static let limit = 4
     private let count = Atomic<Int>(0)
 

@@ -29,7 +29,7 @@ final class OpenConnections: Sendable {
     func closeAll(waitingUpTo seconds: Double) async {
         for channel in channels.withLockedValue({ Array($0.values) }) { channel.close(promise: nil) }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while running > 0, ContinuousClock.now < deadline {
+        while running > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(10))
         }
     }

@@ -5,8 +5,8 @@ import Synchronization
 /// Answer bytes handed to the server's connections and not yet written, across all of them.
 /// A client that sends requests and reads none of the answers would otherwise have rnnd hold
 /// every answer it computed (one batch of 1000 `daemon.metrics` calls answers 40 MB): a
-/// connection past ``perConnection`` unwritten bytes, or past ``smallShare`` while the server
-/// holds more than ``total``, is closed instead of handed more.
+/// connection that holds unwritten answers and would go past ``perConnection`` bytes, or past
+/// ``smallShare`` while the server holds more than ``total``, is closed instead of handed more.
 final class OutputBudget: Sendable {
     /// Unwritten answer bytes one connection may hold (a few of the largest answers: a score
     /// with per-character surprisal of a 1 MiB text is about 9 MB).
@@ -33,9 +33,15 @@ final class OutputBudget: Sendable {
         /// Counts `bytes` about to be written to `channel`; false (and the channel closed)
         /// when they would take the connection or the server past its limit.
         func take(_ bytes: Int, channel: any Channel) -> Bool {
-            let mine = gate.unsent + bytes
+            let held = gate.unsent
+            let mine = held + bytes
             let all = budget.held.add(bytes, ordering: .relaxed).newValue
-            guard mine <= OutputBudget.perConnection, all <= OutputBudget.total || mine <= OutputBudget.smallShare
+            // An answer of a connection that holds nothing else goes out whatever its size
+            // (the limits of each method bound it).
+            guard
+                held == 0
+                    || (mine <= OutputBudget.perConnection
+                        && (all <= OutputBudget.total || mine <= OutputBudget.smallShare))
             else {
                 budget.held.subtract(bytes, ordering: .relaxed)
                 logger.warning(

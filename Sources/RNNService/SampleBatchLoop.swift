@@ -228,6 +228,20 @@ final class SampleBatchLoop: Sendable {
     /// Ends the samples whose requests were cancelled (their clients went away), stepping
     /// or parked, with what they drew: no one is left to read the rest.
     private func endStopped(_ rows: inout Rows, _ batch: SamplingBatch) {
+        // Those still waiting to join, whether or not the batch has room for them.
+        let waiting = inbox.withLock { inbox -> [Request] in
+            var stopped: [Request] = []
+            inbox.waiting.removeAll { request in
+                guard request.stop.isSet else { return false }
+                stopped.append(request)
+                return true
+            }
+            return stopped
+        }
+        for request in waiting {
+            occupancy.subtract(1, ordering: .relaxed)
+            request.reply.resume(returning: .failure(StopFlag.stoppedError))
+        }
         let stopped = rows.active.filter { $0.value.request.stop.isSet }
         for (id, sample) in stopped {
             if rows.parked.removeValue(forKey: id) == nil { batch.remove(id: id) }

@@ -111,6 +111,27 @@ import Testing
         #expect(try JSONCoding.parse(fifth.readLine())["result"]?["characters"]?.int == 20)
     }
 
+    @Test func waitingSamplesOfClientsThatHangUpStop() throws {
+        let (daemon, admin) = try Self.start()
+        defer { daemon.stop() }
+        // Four live rows fill the batch (max_batch = 4); another client's two samples wait
+        // for room, then it hangs up: they end without waiting for the live rows.
+        let live = try daemon.client(readOnly: true)
+        for id in 0..<4 {
+            try live.send(
+                #"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20000000},"id":\#(id)}"#)
+        }
+        #expect(try Self.eventually(5) { try Self.inProgress(admin) == 4 })
+        var waiting: RNNClient? = try daemon.client(readOnly: true)
+        for id in 0..<2 {
+            try waiting!.send(#"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":10},"id":\#(id)}"#)
+        }
+        #expect(try Self.eventually(5) { try Self.inProgress(admin) == 6 })
+        waiting = nil
+        let ended = try Self.eventually(3) { try Self.inProgress(admin) == 4 }
+        #expect(ended, "waiting samples of a client that left still count: \((try? Self.inProgress(admin)) ?? -1)")
+    }
+
     @Test func batchAnswersAreCapped() throws {
         let (daemon, _) = try Self.start()
         defer { daemon.stop() }
