@@ -12,12 +12,14 @@ public struct AnswerAccuracy: Sendable, Hashable {
     public var samples: Int
 
     /// Measures `model` on `samples` (whole lines such as `print(12+34)@64.`). Each sample
-    /// starts from a zero state after a newline, as samples follow newlines in training.
-    public static func measure(_ model: CharRNN, vocabulary: Vocabulary, samples: [String]) throws(RNNCoreError)
-        -> AnswerAccuracy
-    {
+    /// starts from a zero state after a newline, as samples follow newlines in training;
+    /// `shouldStop` is asked before each (`RNNCoreError` `.stopped` once it says so).
+    public static func measure(
+        _ model: CharRNN, vocabulary: Vocabulary, samples: [String], shouldStop: () -> Bool = { false }
+    ) throws(RNNCoreError) -> AnswerAccuracy {
         var right = 0, total = 0, exact = 0, counted = 0
         for sample in samples {
+            if shouldStop() { throw RNNCoreError(.stopped, "the accuracy measurement was stopped before its end") }
             guard let at = sample.firstIndex(of: "@") else { continue }
             let prompt = "\n" + sample[...at]
             let answer = String(sample[sample.index(after: at)...])

@@ -80,7 +80,7 @@ extension ModelService {
                 }
                 lines = Array(lines.prefix(samples))
                 let accuracy = try AnswerAccuracy.measure(
-                    snapshot.model, vocabulary: snapshot.vocabulary, samples: lines)
+                    snapshot.model, vocabulary: snapshot.vocabulary, samples: lines, shouldStop: { stop.isSet })
                 let text = lines.joined(separator: "\n") + "\n"
                 let loss = try Evaluator.evaluate(
                     snapshot.model, tokens: snapshot.vocabulary.encode(text), batchSize: 1, steps: 256,
