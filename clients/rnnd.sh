@@ -140,9 +140,12 @@ rnnd_feed_text() {
 }
 
 # rnnd_score MODEL [FILE]: prints "BITS<TAB>LINE" for each line of FILE or stdin, in order;
-# the lines waiting are scored in one call (at most 1000).
+# the lines waiting are scored in one call (at most 1000, and 128 KiB, which JSON's escapes
+# keep under the daemon's 1 MiB message limit; a longer line goes alone).
 rnnd_score() {
-  local model=${1:?usage: rnnd_score MODEL [FILE]} line batch=()
+  # Byte lengths, not characters: the limit is on the message's bytes.
+  local LC_ALL=C
+  local model=${1:?usage: rnnd_score MODEL [FILE]} line batch=() bytes=0
   if [ -n "${2:-}" ] && [ "$2" != - ]; then
     [ -r "$2" ] || { echo "rnnd.sh: cannot read $2" >&2; return 66; }
     exec 3<"$2"
@@ -150,10 +153,17 @@ rnnd_score() {
     exec 3<&0
   fi
   while IFS= read -r line <&3 || [ -n "$line" ]; do
+    if [ ${#batch[@]} -gt 0 ] && [ $((bytes + ${#line})) -gt 131072 ]; then
+      rnnd_score_lines "$model" "${batch[@]}" || return $?
+      batch=()
+      bytes=0
+    fi
     batch+=("$line")
+    bytes=$((bytes + ${#line} + 4))
     if [ ${#batch[@]} -ge 1000 ] || ! read -r -t 0 <&3; then
       rnnd_score_lines "$model" "${batch[@]}" || return $?
       batch=()
+      bytes=0
     fi
     line=""
   done

@@ -105,3 +105,9 @@ teardown_file() {
   [[ "${lines[1]}" == *$'\t'"zzqx" ]]
   [[ "${lines[2]}" == *$'\t'"last without newline" ]]
 }
+
+@test "score cuts its calls by size: 1000 lines of 2000 characters are more than one message" {
+  run bash -c 'python3 -c "import sys; [print(\"ab \" * 667) for _ in range(1000)]" | "$ROOT/clients/rnnd.sh" score m1'
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 1000 ]
+}
