@@ -10,9 +10,8 @@ public struct Dispatcher: Sendable {
     let service: any RPCService
     let logger: Logger
     private let metrics = RequestMetrics()
-    /// The read-only socket's batches being answered, across connections: each may collect
-    /// up to ``batchAnswerLimit`` bytes, so only a few run at once.
-    private let batches = BatchSlots()
+    /// What the read-only socket's batches being answered have collected, across connections.
+    private let batches = BatchBudget()
 
     public init(service: any RPCService, logger: Logger) {
         self.service = service
@@ -130,20 +129,10 @@ public struct Dispatcher: Sendable {
                         id: .null, outcome: .failure(RPCError(.limitReached, "a batch holds at most 1000 requests"))
                     ).json)
             }
-            // The read-only socket's batches only: the administrator's are never refused.
-            guard !readOnly || batches.enter() else {
-                return JSONCoding.line(
-                    RPCResponse(
-                        id: .null,
-                        outcome: .failure(
-                            RPCError(
-                                .limitReached,
-                                "\(BatchSlots.limit) batches are being answered on this socket; send this one again "
-                                    + "in a moment"))
-                    )
-                    .json)
-            }
-            defer { if readOnly { batches.leave() } }
+            // What the read-only socket's batches collect counts against one budget, held
+            // until each batch is answered; the administrator's batches are not counted.
+            var held = 0
+            defer { if held > 0 { batches.release(held) } }
             var responses: [String] = []
             var bytes = 0
             for item in items {
@@ -155,15 +144,18 @@ public struct Dispatcher: Sendable {
                     continue
                 }
                 let response: RPCResponse?
-                if bytes > Self.batchAnswerLimit {
+                if bytes > Self.batchAnswerLimit || (readOnly && batches.isSpent) {
                     response = item["id"].map { id in
                         RPCResponse(
                             id: RPCID(id) ?? .null,
                             outcome: .failure(
                                 RPCError(
                                     .limitReached,
-                                    "this batch's answers passed \(Self.batchAnswerLimit >> 20) MiB, so the rest "
-                                        + "were not run; send fewer requests per batch")))
+                                    bytes > Self.batchAnswerLimit
+                                        ? "this batch's answers passed \(Self.batchAnswerLimit >> 20) MiB, so the "
+                                            + "rest were not run; send fewer requests per batch"
+                                        : "batches being answered hold \(BatchBudget.total >> 20) MiB of answers, so "
+                                            + "the rest of this one was not run; send it again in a moment")))
                     }
                 } else {
                     response = await handleOne(item, readOnly: readOnly, peer: peer, send: send)
@@ -171,6 +163,10 @@ public struct Dispatcher: Sendable {
                 if let response {
                     let text = JSONCoding.line(response.json)
                     bytes += text.utf8.count
+                    if readOnly {
+                        batches.hold(text.utf8.count)
+                        held += text.utf8.count
+                    }
                     responses.append(text)
                 }
             }
@@ -257,20 +253,17 @@ extension Result {
     }
 }
 
-/// Counts the read-only socket's batches being answered against ``limit``.
-final class BatchSlots: Sendable {
-    /// Read-only batches answered at once, across the server.
-    static let limit = 4
-    private let count = Atomic<Int>(0)
+/// The answers the read-only socket's batches have collected and not yet handed over,
+/// across connections: while they hold ``total`` bytes, the batches' further requests are
+/// refused (a batch that runs long but answers little does not keep others out).
+final class BatchBudget: Sendable {
+    /// Bytes of answers all read-only batches together may hold.
+    static let total = 64 << 20
+    private let held = Atomic<Int>(0)
 
-    /// Takes a slot; false when all are taken.
-    func enter() -> Bool {
-        guard count.add(1, ordering: .relaxed).newValue <= Self.limit else {
-            count.subtract(1, ordering: .relaxed)
-            return false
-        }
-        return true
-    }
+    /// Whether the batches hold the whole budget.
+    var isSpent: Bool { held.load(ordering: .relaxed) >= Self.total }
 
-    func leave() { count.subtract(1, ordering: .relaxed) }
+    func hold(_ bytes: Int) { held.add(bytes, ordering: .relaxed) }
+    func release(_ bytes: Int) { held.subtract(bytes, ordering: .relaxed) }
 }
