@@ -131,10 +131,9 @@ public struct Dispatcher: Sendable {
             }
             // What the read-only socket's batches collect counts against one budget, held
             // until each batch is answered; the administrator's batches are not counted.
-            var held = 0
-            defer { if held > 0 { batches.release(held) } }
             var responses: [String] = []
             var bytes = 0
+            defer { if readOnly { batches.release(bytes) } }
             for item in items {
                 // A batch whose connection closed runs none of its further reads (its task is
                 // cancelled); changes it asked for are still made.
@@ -144,35 +143,40 @@ public struct Dispatcher: Sendable {
                     continue
                 }
                 let response: RPCResponse?
-                if bytes > Self.batchAnswerLimit || (readOnly && batches.isSpent) {
-                    response = item["id"].map { id in
-                        RPCResponse(
-                            id: RPCID(id) ?? .null,
-                            outcome: .failure(
-                                RPCError(
-                                    .limitReached,
-                                    bytes > Self.batchAnswerLimit
-                                        ? "this batch's answers passed \(Self.batchAnswerLimit >> 20) MiB, so the "
-                                            + "rest were not run; send fewer requests per batch"
-                                        : "batches being answered hold \(BatchBudget.total >> 20) MiB of answers, so "
-                                            + "the rest of this one was not run; send it again in a moment")))
-                    }
+                if let refusal = batchRefusal(collected: bytes, readOnly: readOnly) {
+                    response = item["id"].map { RPCResponse(id: RPCID($0) ?? .null, outcome: .failure(refusal)) }
                 } else {
                     response = await handleOne(item, readOnly: readOnly, peer: peer, send: send)
                 }
                 if let response {
                     let text = JSONCoding.line(response.json)
-                    bytes += text.utf8.count
-                    if readOnly {
-                        batches.hold(text.utf8.count)
-                        held += text.utf8.count
-                    }
+                    let size = text.utf8.count
+                    bytes += size
+                    if readOnly { batches.hold(size) }
                     responses.append(text)
                 }
             }
             return responses.isEmpty ? nil : "[" + responses.joined(separator: ",") + "]"
         }
         return await handleOne(value, readOnly: readOnly, peer: peer, send: send).map { JSONCoding.line($0.json) }
+    }
+
+    /// Why a batch that has collected `collected` bytes of answers runs no further request,
+    /// or nil while it may.
+    private func batchRefusal(collected: Int, readOnly: Bool) -> RPCError? {
+        if collected > Self.batchAnswerLimit {
+            return RPCError(
+                .limitReached,
+                "this batch's answers passed \(Self.batchAnswerLimit >> 20) MiB, so the rest were not run; "
+                    + "send fewer requests per batch")
+        }
+        if readOnly && batches.isSpent {
+            return RPCError(
+                .limitReached,
+                "batches being answered hold \(BatchBudget.total >> 20) MiB of answers, so the rest of this one "
+                    + "was not run; send it again in a moment")
+        }
+        return nil
     }
 
     private func handleOne(

@@ -157,12 +157,9 @@ final class SampleBatchLoop: Sendable {
             resumeParked(&rows, batch)
             let joining = inbox.withLock { inbox -> [Request] in
                 // Admin requests wait in front of read-only ones.
-                var room = (admin: capacity + Self.adminReserve - batch.count, readOnly: capacity - batch.count)
                 var taken = 0
                 for request in inbox.waiting {
-                    guard request.admin ? room.admin > 0 : room.readOnly > 0 else { break }
-                    room.admin -= 1
-                    room.readOnly -= 1
+                    guard batch.count + taken < room(for: request) else { break }
                     taken += 1
                 }
                 defer { inbox.waiting.removeFirst(taken) }
@@ -170,8 +167,7 @@ final class SampleBatchLoop: Sendable {
             }
             for request in joining {
                 if request.stop.isSet {
-                    occupancy.subtract(1, ordering: .relaxed)
-                    request.reply.resume(returning: .failure(StopFlag.stoppedError))
+                    refuse(request, StopFlag.stoppedError)
                     continue
                 }
                 do {
@@ -179,8 +175,7 @@ final class SampleBatchLoop: Sendable {
                     rows.active[rows.nextID] = Active(request: request)
                     rows.nextID += 1
                 } catch {
-                    occupancy.subtract(1, ordering: .relaxed)
-                    request.reply.resume(returning: .failure(ServiceError(.invalidArgument, error.message)))
+                    refuse(request, ServiceError(.invalidArgument, error.message))
                 }
             }
             if batch.isEmpty {
@@ -238,10 +233,7 @@ final class SampleBatchLoop: Sendable {
             }
             return stopped
         }
-        for request in waiting {
-            occupancy.subtract(1, ordering: .relaxed)
-            request.reply.resume(returning: .failure(StopFlag.stoppedError))
-        }
+        for request in waiting { refuse(request, StopFlag.stoppedError) }
         let stopped = rows.active.filter { $0.value.request.stop.isSet }
         for (id, sample) in stopped {
             if rows.parked.removeValue(forKey: id) == nil { batch.remove(id: id) }
@@ -259,9 +251,7 @@ final class SampleBatchLoop: Sendable {
                 rows.parked[id] = nil
                 rows.active[id] = nil
                 finish(sample, stopReason: nil)
-            } else if outlet.backlog <= StreamOutlet.lowWater,
-                batch.count < capacity + (sample.request.admin ? Self.adminReserve : 0)
-            {
+            } else if outlet.backlog <= StreamOutlet.lowWater, batch.count < room(for: sample.request) {
                 try? batch.resume(suspended)
                 rows.parked[id] = nil
             }
@@ -330,10 +320,19 @@ final class SampleBatchLoop: Sendable {
             defer { inbox.waiting = [] }
             return inbox.waiting
         }
-        for request in waiting {
-            occupancy.subtract(1, ordering: .relaxed)
-            request.reply.resume(returning: .failure(failure))
-        }
+        for request in waiting { refuse(request, failure) }
+    }
+
+    /// Rows the batch may have stepping for `request` to step too: the admin's take the
+    /// reserve as well.
+    private func room(for request: Request) -> Int {
+        capacity + (request.admin ? Self.adminReserve : 0)
+    }
+
+    /// Answers a request that will not be sampled.
+    private func refuse(_ request: Request, _ failure: ServiceError) {
+        occupancy.subtract(1, ordering: .relaxed)
+        request.reply.resume(returning: .failure(failure))
     }
 }
 

@@ -25,6 +25,12 @@ import Testing
         return (daemon, admin)
     }
 
+    /// A `sample` request line of model m; a notification when `id` is nil.
+    static func sample(length: Int, id: Int?) -> String {
+        let idPart = id.map { #","id":\#($0)"# } ?? ""
+        return #"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":\#(length)}"# + idPart + "}"
+    }
+
     static func inProgress(_ admin: RNNClient) throws -> Int {
         try admin.call("daemon.status")["sampling"]?["in_progress"]?.int ?? -1
     }
@@ -49,10 +55,10 @@ import Testing
             let client = try daemon.client(readOnly: true)
             for j in 0..<3 {
                 try client.send(
-                    #"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20000000},"id":\#(j)}"#)
+                    Self.sample(length: 20_000_000, id: j))
             }
             if i == 0 {
-                let one = #"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20000000}}"#
+                let one = Self.sample(length: 20_000_000, id: nil)
                 try client.send("[" + Array(repeating: one, count: 50).joined(separator: ",") + "]")
             }
             clients.append(client)
@@ -94,7 +100,7 @@ import Testing
         var readers: [RNNClient] = []
         for _ in 0..<4 {
             let client = try daemon.client(readOnly: true)
-            try client.send(#"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20000000},"id":1}"#)
+            try client.send(Self.sample(length: 20_000_000, id: 1))
             readers.append(client)
         }
         #expect(try Self.eventually(5) { try Self.inProgress(admin) == 4 })
@@ -104,7 +110,7 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 3, "an admin sample waited behind read-only rows")
         // A fifth read-only sample still waits for room (max_batch = 4).
         let fifth = try daemon.client(readOnly: true)
-        try fifth.send(#"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20},"id":5}"#)
+        try fifth.send(Self.sample(length: 20, id: 5))
         Thread.sleep(forTimeInterval: 1)
         #expect(try Self.inProgress(admin) == 5)
         readers.removeAll()
@@ -119,12 +125,12 @@ import Testing
         let live = try daemon.client(readOnly: true)
         for id in 0..<4 {
             try live.send(
-                #"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20000000},"id":\#(id)}"#)
+                Self.sample(length: 20_000_000, id: id))
         }
         #expect(try Self.eventually(5) { try Self.inProgress(admin) == 4 })
         var waiting: RNNClient? = try daemon.client(readOnly: true)
         for id in 0..<2 {
-            try waiting!.send(#"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":10},"id":\#(id)}"#)
+            try waiting!.send(Self.sample(length: 10, id: id))
         }
         #expect(try Self.eventually(5) { try Self.inProgress(admin) == 6 })
         waiting = nil
@@ -178,10 +184,10 @@ import Testing
         var clients: [RNNClient] = []
         for i in 0..<6 {
             let client = try daemon.client(readOnly: i % 2 == 0)
-            try client.send(#"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":20000000},"id":1}"#)
+            try client.send(Self.sample(length: 20_000_000, id: 1))
             for j in 2..<16 {
                 try client.send(
-                    #"{"jsonrpc":"2.0","method":"sample","params":{"model":"m","length":\#(2000 * j)},"id":\#(j)}"#)
+                    Self.sample(length: 2000 * j, id: j))
             }
             clients.append(client)
         }
