@@ -42,8 +42,15 @@ final class BatchState {
     /// copies its weights for it), once ``unitSplitDecided``.
     @exclusivity(unchecked) var unitSplit: UnitSplit?
     @exclusivity(unchecked) var unitSplitDecided = false
+    /// The input and recurrent weights the products read (per ``SamplingPrecision``).
+    let weights: SamplingWeights
 
-    init(_ configuration: ModelConfiguration, capacity: Int) {
+    /// Buffers for `capacity` rows of a model whose parameters are at `p` (which a batch
+    /// never changes): ``rowBias`` filled, ``weights`` rounded as `precision` asks.
+    init(
+        _ configuration: ModelConfiguration, capacity: Int, parameters p: UnsafePointer<Float>,
+        precision: SamplingPrecision
+    ) {
         self.configuration = configuration
         layout = ParameterLayout(configuration)
         vocabularySize = configuration.vocabularySize
@@ -62,11 +69,7 @@ final class BatchState {
         logits = FloatBuffer(capacity * configuration.vocabularySize)
         rowBias = (0..<layers).map { _ in FloatBuffer(width) }
         splitsProducts = SamplingBatch.splitsProducts(configuration)
-    }
-
-    /// Fills ``rowBias`` from the parameters (which a batch never changes).
-    func prepare(_ p: UnsafePointer<Float>) {
-        let width = configuration.architecture.gateCount * configuration.hiddenSize
+        weights = SamplingWeights(configuration, layout: layout, parameters: p, precision: precision)
         for (l, offsets) in layout.layers.enumerated() {
             let bias = rowBias[l].base
             bias.update(from: p + offsets.inputBias, count: width)
@@ -78,7 +81,8 @@ final class BatchState {
 
     /// Lays the weights out for the many-row products, at the first step of more than two
     /// rows (a batch that never has three keeps no copy): whole matrices, or for a model
-    /// whose products split by columns, each column chunk as ``VectorProducts`` splits it.
+    /// whose products split by columns, each column chunk as ``VectorProducts`` splits it;
+    /// from the values ``weights`` gives, rounded or not.
     /// Any chunks of ``VectorProducts/columnChunks(k:n:threads:)`` give every element the
     /// same arithmetic, so chunks made for this thread count serve a step on any other.
     func packWeights(_ p: UnsafePointer<Float>) {
@@ -103,10 +107,14 @@ final class BatchState {
         }
         for (l, offsets) in layout.layers.enumerated() {
             let oneHot = l == 0 && layout.embedding == nil
-            packedInput.append(oneHot ? nil : packed(p + offsets.inputWeights, rows: offsets.inputSize))
-            packedHidden.append(packed(p + offsets.hiddenWeights, rows: h))
-            inputParts.append(oneHot ? [] : parts(p + offsets.inputWeights, rows: offsets.inputSize))
-            hiddenParts.append(parts(p + offsets.hiddenWeights, rows: h))
+            weights.withFloats(layer: l, recurrent: false, layout: layout, parameters: p) { w in
+                packedInput.append(oneHot ? nil : packed(w, rows: offsets.inputSize))
+                inputParts.append(oneHot ? [] : parts(w, rows: offsets.inputSize))
+            }
+            weights.withFloats(layer: l, recurrent: true, layout: layout, parameters: p) { w in
+                packedHidden.append(packed(w, rows: h))
+                hiddenParts.append(parts(w, rows: h))
+            }
         }
     }
 
@@ -140,7 +148,8 @@ final class BatchState {
 
     /// The lone row's unit split (see ``unitSplit``), made now if not yet decided.
     func unitSplit(parameters p: UnsafePointer<Float>) -> UnitSplit? {
-        if !unitSplitDecided {
+        // A split runs only products the kernels keep in L2, which are never rounded.
+        if !unitSplitDecided, !weights.roundsAny {
             unitSplit = UnitSplit.make(
                 configuration, layout: layout, parameters: p, rowBias: rowBias, threads: BLAS.threadCount)
             unitSplitDecided = true

@@ -62,8 +62,7 @@ extension SamplingBatch {
         let (r0, m) = (rows.lowerBound, rows.count)
         let gates = state.gates[r0 * width]
         func product(
-            k: Int, _ x: UnsafePointer<Float>, _ b: UnsafePointer<Float>, layer l: Int, recurrent: Bool,
-            _ y: UnsafeMutablePointer<Float>
+            k: Int, _ x: UnsafePointer<Float>, layer l: Int, recurrent: Bool, _ y: UnsafeMutablePointer<Float>
         ) {
             let (packed, pieces) = state.laidOut(layer: l, recurrent: recurrent)
             let kernel = Kernels.table.pointee.vecmat_many_packed!
@@ -76,8 +75,15 @@ extension SamplingBatch {
                     kernel(m, k, piece.width, 1, x, k, piece.weights.base, 1, y + piece.start, width)
                 }
             } else {
-                VectorProducts.vectorMatrixRows(
-                    m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+                switch state.weights.source(layer: l, recurrent: recurrent, layout: layout, parameters: p) {
+                case .single(let b):
+                    VectorProducts.vectorMatrixRows(
+                        m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+                case .half(let b):
+                    VectorProducts.vectorMatrixRows(
+                        m: m, k: k, n: width, x: x, ldx: k, halfFloats: b, y: y, ldy: width,
+                        splitColumns: splitColumns)
+                }
             }
         }
         for (l, offsets) in layout.layers.enumerated() {
@@ -100,26 +106,26 @@ extension SamplingBatch {
                     input = UnsafePointer(state.nextHidden[l - 1][r0 * h])
                 }
                 for r in rows { state.gates[r * width].update(from: bias, count: width) }
-                product(k: offsets.inputSize, input, p + offsets.inputWeights, layer: l, recurrent: false, gates)
+                product(k: offsets.inputSize, input, layer: l, recurrent: false, gates)
             }
             let hPrev = UnsafePointer(state.hidden[l][r0 * h])
             let hNext = state.nextHidden[l][r0 * h]
             switch configuration.architecture {
             case .rnnTanh, .rnnReLU:
-                product(k: h, hPrev, p + offsets.hiddenWeights, layer: l, recurrent: true, gates)
+                product(k: h, hPrev, layer: l, recurrent: true, gates)
                 if configuration.architecture == .rnnReLU {
                     for i in 0..<(m * h) { hNext[i] = max(gates[i], 0) }
                 } else {
                     VectorMath.tanh(gates, hNext, count: m * h)
                 }
             case .lstm:
-                product(k: h, hPrev, p + offsets.hiddenWeights, layer: l, recurrent: true, gates)
+                product(k: h, hPrev, layer: l, recurrent: true, gates)
                 Kernels.table.pointee.lstm_forward(
                     m, h, gates, state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h], hNext)
             case .gru:
                 let gh = state.hiddenPart[r0 * width]
                 for r in rows { state.hiddenPart[r * width].update(from: p + offsets.hiddenBias, count: width) }
-                product(k: h, hPrev, p + offsets.hiddenWeights, layer: l, recurrent: true, gh)
+                product(k: h, hPrev, layer: l, recurrent: true, gh)
                 Kernels.table.pointee.gru_forward(m, h, gates, gh, hPrev, hNext)
             }
         }

@@ -64,16 +64,22 @@ public final class SamplingBatch {
         var draws: Bool { primed == prime.count }
     }
 
+    /// A batch of up to `capacity` samples of `model`, its products reading the weights in
+    /// `precision` (``SamplingPrecision/single`` by default: the texts ``Sampler`` draws).
+    ///
     /// - Throws: ``RNNCoreError`` when the vocabulary does not fit the model or the capacity
     ///   is not positive.
-    public init(model: CharRNN, vocabulary: Vocabulary, capacity: Int) throws(RNNCoreError) {
+    public init(model: CharRNN, vocabulary: Vocabulary, capacity: Int, precision: SamplingPrecision = .single)
+        throws(RNNCoreError)
+    {
         try vocabulary.check(fits: model)
         guard capacity > 0 else { throw RNNCoreError(.invalidArgument, "a batch needs room for a row") }
         self.model = model
         self.vocabulary = vocabulary
         self.capacity = capacity
-        state = BatchState(model.configuration, capacity: capacity)
-        model.parameters.withUnsafeBufferPointer { [state] in state.prepare($0.baseAddress!) }
+        state = model.parameters.withUnsafeBufferPointer {
+            BatchState(model.configuration, capacity: capacity, parameters: $0.baseAddress!, precision: precision)
+        }
         inputs = [Int32](repeating: 0, count: capacity)
     }
 

@@ -68,6 +68,19 @@ enum VectorProducts {
         }
     }
 
+    /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements stored as
+    /// IEEE half floats (a product on the kernels' row path, on a path that has
+    /// `vecmat_many_half`): the same bits as over them widened to floats, by the same columns.
+    static func vectorMatrixRows(
+        m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, halfFloats b: UnsafePointer<UInt16>,
+        y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
+    ) {
+        let kernel = Kernels.table.pointee.vecmat_many_half!
+        forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
+            kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy)
+        }
+    }
+
     /// `y = alpha·(B·x) + beta·y` with `B` row-major `n x k` (leading dimension `ldb`) and
     /// `x` of length `k`: one dot product per row, four rows at a time.
     static func matrixVector(

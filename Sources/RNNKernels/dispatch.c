@@ -33,8 +33,9 @@ int rk_supported(rk_path path) {
 #if defined(__x86_64__)
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
-    if (!osxsave || !avx || !fma) return 0;
+    // F16C (half-float conversions) came with or before AVX2 on every Intel and AMD core.
+    int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1, f16c = (c >> 29) & 1;
+    if (!osxsave || !avx || !fma || !f16c) return 0;
     unsigned long long xcr0 = xgetbv0();
     if ((xcr0 & 0x6) != 0x6) return 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;

@@ -307,36 +307,63 @@ static void k_sgemm(int transA, int transB, long m, long n, long k, float alpha,
 
 // ---- one row (batch-1 sampling, the seed's RNN) ----
 
-/// `x·B` row after row, four rows at a time, `y` updated in L1: B read in order, which is
-/// what memory streams best when B does not stay in L2 between calls.
-static void vecmat_rows(long k, long n, float alpha, const float *x, const float *b, long ldb, float beta,
-                        float *y) {
-    if (beta == 0) memset(y, 0, (size_t)n * sizeof(float));
-    else if (beta != 1)
-        for (long j = 0; j < n; j++) y[j] *= beta;
-    long wide = n & ~(long)(W - 1);
-    long i = 0;
-    for (; i + 4 <= k; i += 4) {
-        float s0 = alpha * x[i], s1 = alpha * x[i + 1], s2 = alpha * x[i + 2], s3 = alpha * x[i + 3];
-        vf x0 = splat(s0), x1 = splat(s1), x2 = splat(s2), x3 = splat(s3);
-        const float *r0 = b + i * ldb, *r1 = r0 + ldb, *r2 = r0 + 2 * ldb, *r3 = r0 + 3 * ldb;
-        long j = 0;
-        for (; j < wide; j += W) {
-            vf acc = ld(y + j);
-            acc = x0 * ld(r0 + j) + acc;
-            acc = x1 * ld(r1 + j) + acc;
-            acc = x2 * ld(r2 + j) + acc;
-            acc = x3 * ld(r3 + j) + acc;
-            st(y + j, acc);
-        }
-        for (; j < n; j++) y[j] += s0 * r0[j] + s1 * r1[j] + s2 * r2[j] + s3 * r3[j];
+/// Defines `NAME(k, n, alpha, x, b, ldb, beta, y)`: `x·B` row after row, four rows at a
+/// time, `y` updated in L1: B read in order, which is what memory streams best when B does
+/// not stay in L2 between calls. `B`'s elements are of type `T`, read as floats W at a time
+/// by `LOAD(p)` and one at a time by `AT(p, j)`: floats themselves, or half floats widened
+/// exactly, so that both give the same bits for the same values.
+#define VECMAT_ROWS(NAME, T, LOAD, AT)                                                        \
+    static void NAME(long k, long n, float alpha, const float *x, const T *b, long ldb, float beta, float *y) { \
+        if (beta == 0) memset(y, 0, (size_t)n * sizeof(float));                              \
+        else if (beta != 1)                                                                   \
+            for (long j = 0; j < n; j++) y[j] *= beta;                                        \
+        long wide = n & ~(long)(W - 1);                                                       \
+        long i = 0;                                                                           \
+        for (; i + 4 <= k; i += 4) {                                                          \
+            float s0 = alpha * x[i], s1 = alpha * x[i + 1], s2 = alpha * x[i + 2], s3 = alpha * x[i + 3]; \
+            vf x0 = splat(s0), x1 = splat(s1), x2 = splat(s2), x3 = splat(s3);                \
+            const T *r0 = b + i * ldb, *r1 = r0 + ldb, *r2 = r0 + 2 * ldb, *r3 = r0 + 3 * ldb; \
+            long j = 0;                                                                       \
+            for (; j < wide; j += W) {                                                        \
+                vf acc = ld(y + j);                                                           \
+                acc = x0 * LOAD(r0 + j) + acc;                                                \
+                acc = x1 * LOAD(r1 + j) + acc;                                                \
+                acc = x2 * LOAD(r2 + j) + acc;                                                \
+                acc = x3 * LOAD(r3 + j) + acc;                                                \
+                st(y + j, acc);                                                               \
+            }                                                                                 \
+            for (; j < n; j++) y[j] += s0 * AT(r0, j) + s1 * AT(r1, j) + s2 * AT(r2, j) + s3 * AT(r3, j); \
+        }                                                                                     \
+        for (; i < k; i++) {                                                                  \
+            float s = alpha * x[i];                                                           \
+            const T *row = b + i * ldb;                                                       \
+            for (long j = 0; j < n; j++) y[j] += s * AT(row, j);                              \
+        }                                                                                     \
     }
-    for (; i < k; i++) {
-        float s = alpha * x[i];
-        const float *row = b + i * ldb;
-        for (long j = 0; j < n; j++) y[j] += s * row[j];
-    }
+#define FLOAT_AT(p, j) ((p)[j])
+VECMAT_ROWS(vecmat_rows, float, ld, FLOAT_AT)
+
+#if defined(RK_HALF_AVX512) || defined(RK_HALF_F16C)
+/// W half floats (IEEE binary16) widened to floats, exactly.
+static inline vf ld_half(const uint16_t *p) {
+#if defined(RK_HALF_AVX512)
+    return (vf)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+#else
+    return (vf)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+#endif
 }
+#define HALF_AT(p, j) _cvtsh_ss((p)[j])
+VECMAT_ROWS(vecmat_rows_half, uint16_t, ld_half, HALF_AT)
+
+/// `k_vecmat_many` on its row path (for `k x n` that `k_vecmat_packs` rejects) with B's
+/// elements stored as half floats: every element gets the operations it gets from
+/// `k_vecmat_many` over B's values widened to floats, in the same order, so the results are
+/// the same bits; the weights take half the bytes to stream. Row by row (each row reads B).
+static void k_vecmat_many_half(long m, long k, long n, float alpha, const float *x, long ldx, const uint16_t *b,
+                               long ldb, float beta, float *y, long ldy) {
+    for (long r = 0; r < m; r++) vecmat_rows_half(k, n, alpha, x + r * ldx, b, ldb, beta, y + r * ldy);
+}
+#endif
 
 // ---- many single rows at once (batched sampling) ----
 

@@ -459,6 +459,9 @@ const rk_kernels KERNEL_TABLE = {
     .vecmat_packs = k_vecmat_packs,
     .vecmat_pack = k_vecmat_pack,
     .vecmat_many_packed = k_vecmat_many_packed,
+#if defined(RK_HALF_AVX512) || defined(RK_HALF_F16C)
+    .vecmat_many_half = k_vecmat_many_half,
+#endif
     .exp = k_exp,
     .sigmoid = k_sigmoid,
     .tanh = k_tanh,

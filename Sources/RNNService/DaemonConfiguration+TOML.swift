@@ -1,3 +1,5 @@
+import RNNCore
+
 /// The configuration written back as TOML: every key, folders resolved, so that
 /// `rnnd --print-config` shows exactly what rnnd would run with (and can be saved as a file).
 extension DaemonConfiguration {
@@ -61,6 +63,9 @@ extension DaemonConfiguration {
             blas_threads = \(training.blasThreads)
             autosave_seconds = \(number(training.autosaveSeconds))
             feed_validation_fraction = \(number(training.feedValidationFraction))
+
+            [sampling]
+            weights = \(quoted(sampling.weights.rawValue))
 
             """
     }

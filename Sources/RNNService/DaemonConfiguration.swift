@@ -1,3 +1,4 @@
+public import RNNCore
 import TOMLKit
 
 #if canImport(Glibc)
@@ -38,6 +39,9 @@ import TOMLKit
 /// blas_threads = 0               # 0 = one per core
 /// autosave_seconds = 60
 /// feed_validation_fraction = 0.05 # of fed text held out to validate online learning
+///
+/// [sampling]
+/// weights = "half"               # or "single"; see SamplingPrecision
 /// ```
 public struct DaemonConfiguration: Sendable, Hashable {
     public struct Paths: Sendable, Hashable {
@@ -92,9 +96,17 @@ public struct DaemonConfiguration: Sendable, Hashable {
         public init() {}
     }
 
+    public struct Sampling: Sendable, Hashable {
+        /// How samples read a model's large weight matrices: rounded to half precision (half
+        /// the bytes for products bound by memory bandwidth), or as they are.
+        public var weights = SamplingPrecision.half
+        public init() {}
+    }
+
     public var paths = Paths()
     public var limits = Limits()
     public var training = Training()
+    public var sampling = Sampling()
 
     public init() {}
 
@@ -150,6 +162,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         try reader.int("training", "blas_threads") { c.training.blasThreads = $0 }
         try reader.double("training", "autosave_seconds") { c.training.autosaveSeconds = $0 }
         try reader.double("training", "feed_validation_fraction") { c.training.feedValidationFraction = $0 }
+        try reader.choice("sampling", "weights") { c.sampling.weights = $0 }
         try c.validate()
         return c
     }
@@ -169,6 +182,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
                 "max_import_bytes", "max_samples", "max_batch", "max_evaluations", "max_requests_per_connection",
             ],
             "training": ["blas_threads", "autosave_seconds", "feed_validation_fraction"],
+            "sampling": ["weights"],
         ]
         for section in table.keys {
             guard let keys = known[section] else {
@@ -281,6 +295,16 @@ private struct TOMLReader {
             out.append(s)
         }
         set(out)
+    }
+
+    func choice<Choice: RawRepresentable & CaseIterable>(
+        _ section: String, _ key: String, _ set: (Choice) -> Void
+    ) throws(ConfigurationError) where Choice.RawValue == String {
+        guard let v = value(section, key) else { return }
+        guard let s = v.string, let choice = Choice(rawValue: s) else {
+            throw fail(section, key, "one of " + Choice.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+        }
+        set(choice)
     }
 
     func int(_ section: String, _ key: String, _ set: (Int) -> Void) throws(ConfigurationError) {

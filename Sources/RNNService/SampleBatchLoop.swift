@@ -37,6 +37,8 @@ final class SampleBatchLoop: Sendable {
     private let occupancy = Atomic<Int>(0)
     /// Whether its batch spreads rows over the kernel pool (off when a loop runs per core).
     private let splitsRows: Bool
+    /// How its batch reads the weights (`sampling.weights`).
+    private let precision: SamplingPrecision
     /// Whether the loop is the daemon's only one, so that a lone row may spread its step over
     /// every core (``SamplingBatch/splitsUnits``); the scheduler keeps it up to date.
     private let alone = Atomic<Bool>(false)
@@ -56,9 +58,10 @@ final class SampleBatchLoop: Sendable {
 
     init(
         model: String, snapshot: PublishedModel, capacity: Int, counters: SampleCounters, splitsRows: Bool = true,
-        onRetire: @escaping @Sendable (SampleBatchLoop) -> Void
+        precision: SamplingPrecision = .single, onRetire: @escaping @Sendable (SampleBatchLoop) -> Void
     ) {
         self.splitsRows = splitsRows
+        self.precision = precision
         self.model = model
         self.version = snapshot.version
         self.snapshot = snapshot
@@ -139,7 +142,8 @@ final class SampleBatchLoop: Sendable {
         let batch: SamplingBatch
         do {
             batch = try SamplingBatch(
-                model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity + Self.adminReserve)
+                model: snapshot.model, vocabulary: snapshot.vocabulary, capacity: capacity + Self.adminReserve,
+                precision: precision)
             batch.splitsRows = splitsRows
         } catch {
             retire(failing: ServiceError(.invalidArgument, error.message))

@@ -98,7 +98,8 @@ final class SampleScheduler: Sendable {
         _ model: String, snapshot: PublishedModel, options: SamplingOptions, stream: SampleStream?, admin: Bool,
         stop: StopFlag
     ) async throws(ServiceError) -> SampleOutcome {
-        let limits = settings.current.limits
+        let configuration = settings.current
+        let limits = configuration.limits
         let result = await withCheckedContinuation { (continuation: SampleBatchLoop.Reply) in
             let request = SampleBatchLoop.Request(
                 options: options, stream: stream, admin: admin, stop: stop, reply: continuation)
@@ -115,7 +116,7 @@ final class SampleScheduler: Sendable {
                 }
                 let loop = SampleBatchLoop(
                     model: model, snapshot: snapshot, capacity: limits.maxBatch, counters: counters,
-                    splitsRows: lanesHere == 1
+                    splitsRows: lanesHere == 1, precision: configuration.sampling.weights
                 ) { [weak self] retired in self?.forget(retired) }
                 _ = loop.enqueue(request)
                 // A request that read the weights before the newest loops' started runs in a

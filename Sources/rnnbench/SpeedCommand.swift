@@ -21,8 +21,17 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Samples stepped together for the batched sampling figure.")
     var sampleRows: Int = 16
 
+    @Option(help: "How batch-1 and batched sampling read the weights: half (as rnnd samples by default) or single.")
+    var sampleWeights: String = SamplingPrecision.half.rawValue
+
     @Option(help: "Training text (UTF-8).")
     var corpus: String = "Tests/corpora/tinyshakespeare.txt"
+
+    func validate() throws {
+        guard SamplingPrecision(rawValue: sampleWeights) != nil else {
+            throw ValidationError("--sample-weights must be half or single, got '\(sampleWeights)'")
+        }
+    }
 
     func run() throws {
         BLAS.threadCount = threads
@@ -66,13 +75,17 @@ struct SpeedCommand: ParsableCommand {
         while sampler.next() != nil { produced += 1 }
         let samplerRate = Double(produced) / (monotonicSeconds() - sampleStart)
         // Batch 1 as rnnd serves a lone client: a one-row batch, its step spread over the
-        // kernel pool when the model gains from it.
-        let sampleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1)
-        let batchedRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: sampleRows)
+        // kernel pool when the model gains from it; in single precision too, for comparison.
+        let precision = SamplingPrecision(rawValue: sampleWeights)!
+        let sampleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1, precision: precision)
+        let singleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1, precision: .single)
+        let batchedRate = try batchedSampling(
+            trainer.model, vocabulary: vocabulary, rows: sampleRows, precision: precision)
         print(
             "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
                 + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
-                + "sample_chars=\(produced) sample_chars_per_s=\(Int(sampleRate)) sampler_chars_per_s=\(Int(samplerRate)) "
+                + "sample_chars=\(produced) sample_weights=\(precision.rawValue) sample_chars_per_s=\(Int(sampleRate)) "
+                + "sample_single_chars_per_s=\(Int(singleRate)) sampler_chars_per_s=\(Int(samplerRate)) "
                 + "batched_sample_rows=\(sampleRows) batched_sample_chars_per_s=\(Int(batchedRate)) "
                 + "peak_rss_mib=\(format(peakResidentMiB()))"
         )
@@ -82,8 +95,10 @@ struct SpeedCommand: ParsableCommand {
 extension SpeedCommand {
     /// Characters per second of `rows` samples stepped together in one ``SamplingBatch``
     /// (the engine alone, without the daemon around it).
-    func batchedSampling(_ model: CharRNN, vocabulary: Vocabulary, rows: Int) throws -> Double {
-        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: rows)
+    func batchedSampling(_ model: CharRNN, vocabulary: Vocabulary, rows: Int, precision: SamplingPrecision) throws
+        -> Double
+    {
+        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: rows, precision: precision)
         for row in 0..<rows {
             try batch.add(id: row, options: SamplingOptions(temperature: 0.8, seed: UInt64(row), length: sampleChars))
         }

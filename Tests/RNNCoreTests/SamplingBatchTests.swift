@@ -98,10 +98,14 @@ import Testing
         return (String(out), sampler.stopReason, sampler.fingerprint)
     }
 
-    /// Runs `requests` through one batch, the second half joining after `lateJoin` steps and
-    /// request 5 dropped at step 3, and checks every other one against ``Sampler`` alone.
-    func check(_ model: CharRNN, _ vocabulary: Vocabulary, capacity: Int = 16, lateJoin: Int = 4) throws {
-        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: capacity)
+    /// Runs `requests` through one batch reading the weights in `precision`, the second half
+    /// joining after `lateJoin` steps and request 5 dropped at step 3, and checks every other
+    /// one against ``Sampler`` alone on `reference` (by default the model itself).
+    func check(
+        _ model: CharRNN, _ vocabulary: Vocabulary, capacity: Int = 16, lateJoin: Int = 4,
+        precision: SamplingPrecision = .single, reference: CharRNN? = nil
+    ) throws {
+        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: capacity, precision: precision)
         var texts = [String.UnicodeScalarView](repeating: .init(), count: Self.requests.count)
         var reasons = [StopReason?](repeating: nil, count: Self.requests.count)
         var fingerprints = [UInt64](repeating: 0, count: Self.requests.count)
@@ -127,7 +131,7 @@ import Testing
             #expect(steps < 10_000)
         }
         for (i, options) in Self.requests.enumerated() where i != 5 {
-            let (text, reason, fingerprint) = try alone(model, vocabulary, options)
+            let (text, reason, fingerprint) = try alone(reference ?? model, vocabulary, options)
             #expect(String(texts[i]) == text, "request \(i): batched \(String(texts[i]).debugDescription)")
             #expect(reasons[i] == reason, "request \(i)")
             // The same bits in every logit drawn from, not only the same text.
