@@ -15,6 +15,28 @@ public enum SamplingPrecision: String, CaseIterable, Sendable {
     case half
 }
 
+extension CharRNN {
+    /// The model a ``SamplingBatch`` reading its weights in `precision` samples from: with
+    /// ``SamplingPrecision/half``, this one with the matrices it rounds rounded (on this CPU
+    /// and kernel path, which decide which matrices those are), to score or compare against.
+    public func sampled(in precision: SamplingPrecision) -> CharRNN {
+        let layout = ParameterLayout(configuration)
+        let weights = parameters.withUnsafeBufferPointer {
+            SamplingWeights(configuration, layout: layout, parameters: $0.baseAddress!, precision: precision)
+        }
+        var copy = self
+        for (l, offsets) in layout.layers.enumerated() {
+            for (matrix, offset) in [
+                (weights.input[l], offsets.inputWeights), (weights.hidden[l], offsets.hiddenWeights),
+            ] {
+                guard let matrix else { continue }
+                for i in 0..<matrix.count { copy.parameters[offset + i] = Float(Float16(bitPattern: matrix.base[i])) }
+            }
+        }
+        return copy
+    }
+}
+
 /// The input and recurrent weights a ``SamplingBatch``'s products read: the model's own,
 /// or per ``SamplingPrecision/half`` rounded copies of the large ones.
 final class SamplingWeights {

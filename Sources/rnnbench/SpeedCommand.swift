@@ -81,11 +81,18 @@ struct SpeedCommand: ParsableCommand {
         let singleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1, precision: .single)
         let batchedRate = try batchedSampling(
             trainer.model, vocabulary: vocabulary, rows: sampleRows, precision: precision)
+        // What sampling's rounding costs the model: the loss on the corpus's last 10,000
+        // characters (training read them too; only the difference counts).
+        let heldOut = Array(tokens.suffix(10_000))
+        let loss = try Evaluator.evaluate(trainer.model, tokens: heldOut, batchSize: 10).natsPerCharacter
+        let sampledLoss = try Evaluator.evaluate(trainer.model.sampled(in: precision), tokens: heldOut, batchSize: 10)
+            .natsPerCharacter
         print(
             "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
                 + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
                 + "sample_chars=\(produced) sample_weights=\(precision.rawValue) sample_chars_per_s=\(Int(sampleRate)) "
                 + "sample_single_chars_per_s=\(Int(singleRate)) sampler_chars_per_s=\(Int(samplerRate)) "
+                + "sample_weights_loss_change_nats=\(sampledLoss - loss) "
                 + "batched_sample_rows=\(sampleRows) batched_sample_chars_per_s=\(Int(batchedRate)) "
                 + "peak_rss_mib=\(format(peakResidentMiB()))"
         )

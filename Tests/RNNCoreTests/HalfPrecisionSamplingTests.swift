@@ -49,33 +49,14 @@ import Testing
                 == [65_504, -1e-9, 0.1].map { Float(Float16($0)) })
     }
 
-    /// `model` with the matrices that a half-precision batch rounds replaced by their rounded
-    /// values, and whether there were any.
-    static func rounded(_ model: CharRNN) -> (CharRNN, Bool) {
-        let layout = ParameterLayout(model.configuration)
-        let weights = model.parameters.withUnsafeBufferPointer {
-            SamplingWeights(model.configuration, layout: layout, parameters: $0.baseAddress!, precision: .half)
-        }
-        var copy = model
-        for (l, offsets) in layout.layers.enumerated() {
-            for (buffer, offset) in [
-                (weights.input[l], offsets.inputWeights), (weights.hidden[l], offsets.hiddenWeights),
-            ] {
-                guard let buffer else { continue }
-                for i in 0..<buffer.count { copy.parameters[offset + i] = Float(Float16(bitPattern: buffer.base[i])) }
-            }
-        }
-        return (copy, weights.roundsAny)
-    }
-
     @Test func aHalfPrecisionBatchSamplesTheRoundedModelAloneAndTogether() throws {
         // 512 x 2048 matrices: rounded on any CPU, split by columns across the pool; a batch
         // of more than two rows reads its parts packed from the rounded values.
         let bytes = Vocabulary.bytes
         let model = try SamplingBatchTests.model(.lstm, layers: 1, hidden: 512, vocabulary: bytes.count)
-        let (reference, roundsAny) = Self.rounded(model)
-        #expect(roundsAny == (Kernels.table.pointee.vecmat_many_half != nil))
-        #expect(reference.parameters != model.parameters || !roundsAny)
+        let reference = model.sampled(in: .half)
+        let roundsAny = Kernels.table.pointee.vecmat_many_half != nil
+        #expect((reference.parameters != model.parameters) == roundsAny)
         for threads in [2, 1] {
             try KernelThreads.with(threads) {
                 try SamplingBatchTests().check(
