@@ -44,6 +44,8 @@ final class BatchState {
     @exclusivity(unchecked) var unitSplitDecided = false
     /// The input and recurrent weights the products read (per ``SamplingPrecision``).
     let weights: SamplingWeights
+    /// `capacity x max(E, H)`: a product's inputs times an int8 matrix's row scales.
+    let scaledInput: FloatBuffer
 
     /// Buffers for `capacity` rows of a model whose parameters are at `p` (which a batch
     /// never changes): ``rowBias`` filled, ``weights`` rounded as `precision` asks.
@@ -70,6 +72,8 @@ final class BatchState {
         rowBias = (0..<layers).map { _ in FloatBuffer(width) }
         splitsProducts = SamplingBatch.splitsProducts(configuration)
         weights = SamplingWeights(configuration, layout: layout, parameters: p, precision: precision)
+        scaledInput = FloatBuffer(
+            precision == .int8 ? capacity * layout.layers.map(\.inputSize).reduce(h, max) : 0)
         for (l, offsets) in layout.layers.enumerated() {
             let bias = rowBias[l].base
             bias.update(from: p + offsets.inputBias, count: width)
@@ -82,7 +86,7 @@ final class BatchState {
     /// Lays the weights out for the many-row products, at the first step of more than two
     /// rows (a batch that never has three keeps no copy): whole matrices, or for a model
     /// whose products split by columns, each column chunk as ``VectorProducts`` splits it;
-    /// from the values ``weights`` gives, rounded or not.
+    /// from the values ``weights`` gives, reduced or not.
     /// Any chunks of ``VectorProducts/columnChunks(k:n:threads:)`` give every element the
     /// same arithmetic, so chunks made for this thread count serve a step on any other.
     func packWeights(_ p: UnsafePointer<Float>) {
@@ -148,8 +152,8 @@ final class BatchState {
 
     /// The lone row's unit split (see ``unitSplit``), made now if not yet decided.
     func unitSplit(parameters p: UnsafePointer<Float>) -> UnitSplit? {
-        // A split runs only products the kernels keep in L2, which are never rounded.
-        if !unitSplitDecided, !weights.roundsAny {
+        // A split runs only products the kernels keep in L2, which are never reduced.
+        if !unitSplitDecided, !weights.reducesAny {
             unitSplit = UnitSplit.make(
                 configuration, layout: layout, parameters: p, rowBias: rowBias, threads: BLAS.threadCount)
             unitSplitDecided = true

@@ -62,8 +62,18 @@ extension SamplingBatch {
         let (r0, m) = (rows.lowerBound, rows.count)
         let gates = state.gates[r0 * width]
         func product(
-            k: Int, _ x: UnsafePointer<Float>, layer l: Int, recurrent: Bool, _ y: UnsafeMutablePointer<Float>
+            k: Int, _ input: UnsafePointer<Float>, layer l: Int, recurrent: Bool, _ y: UnsafeMutablePointer<Float>
         ) {
+            let source = state.weights.source(layer: l, recurrent: recurrent, layout: layout, parameters: p)
+            var x = input
+            if case .int8(_, let scales) = source {
+                // The scales go on the inputs, so that every path multiplies the same integers.
+                let scaled = state.scaledInput.base
+                for r in 0..<m {
+                    for i in 0..<k { scaled[r * k + i] = input[r * k + i] * scales[i] }
+                }
+                x = UnsafePointer(scaled)
+            }
             let (packed, pieces) = state.laidOut(layer: l, recurrent: recurrent)
             let kernel = Kernels.table.pointee.vecmat_many_packed!
             // One or two rows take the unpacked weights, in tiles wide enough for few rows.
@@ -75,14 +85,19 @@ extension SamplingBatch {
                     kernel(m, k, piece.width, 1, x, k, piece.weights.base, 1, y + piece.start, width)
                 }
             } else {
-                switch state.weights.source(layer: l, recurrent: recurrent, layout: layout, parameters: p) {
+                let kernels = Kernels.table.pointee
+                switch source {
                 case .single(let b):
                     VectorProducts.vectorMatrixRows(
                         m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
                 case .half(let b):
                     VectorProducts.vectorMatrixRows(
-                        m: m, k: k, n: width, x: x, ldx: k, halfFloats: b, y: y, ldy: width,
-                        splitColumns: splitColumns)
+                        m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernels.vecmat_many_half!, y: y,
+                        ldy: width, splitColumns: splitColumns)
+                case .int8(let b, _):
+                    VectorProducts.vectorMatrixRows(
+                        m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernels.vecmat_many_int8!, y: y,
+                        ldy: width, splitColumns: splitColumns)
                 }
             }
         }

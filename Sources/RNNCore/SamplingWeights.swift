@@ -1,24 +1,32 @@
 import RNNKernels
 
 /// How a ``SamplingBatch`` holds the weights of its products.
+///
+/// Only input and recurrent weight matrices too large for the kernels to keep in L2 between
+/// characters are reduced (the products whose speed is memory bandwidth, such as a 2x512
+/// LSTM's three of 4 MiB); smaller matrices, the embedding, the decoder and the biases are
+/// left alone, and so is a matrix with a weight that is not finite. The arithmetic stays
+/// single precision, and every row of a batch reads the same reduced values, so a seeded
+/// text does not depend on what else is in the batch. The portable kernel path reduces
+/// nothing.
 public enum SamplingPrecision: String, CaseIterable, Sendable {
     /// The model's weights as they are.
     case single
-    /// Every input and recurrent weight matrix too large for the kernels to keep in L2
-    /// between characters (the products whose speed is memory bandwidth, such as a 2x512
-    /// LSTM's three of 4 MiB) rounded to IEEE half precision, 11 significant bits, and stored
-    /// as half floats where the kernel path converts them: half the bytes to read per
-    /// character. The arithmetic stays single precision, and every row of the batch reads the
-    /// same rounded values, so a seeded text still does not depend on what else is in the
-    /// batch. Smaller matrices, the embedding, the decoder and the biases are left alone, and
-    /// so is a matrix with a weight beyond half precision's range (±65504).
+    /// Rounded to IEEE half precision (11 significant bits) and stored as half floats: half
+    /// the bytes to read per character. A matrix with a weight beyond ±65504 is left alone.
     case half
+    /// Each row of a matrix (the weights of one input) as signed bytes times the row's
+    /// scale, its largest magnitude over 127: a quarter of the bytes, which two cores' L2
+    /// caches hold for a 2x512 LSTM. The scale multiplies the input (`x_i·s_i`), not the
+    /// weights; the text is the model's only up to that rounding.
+    case int8
 }
 
 extension CharRNN {
-    /// The model a ``SamplingBatch`` reading its weights in `precision` samples from: with
-    /// ``SamplingPrecision/half``, this one with the matrices it rounds rounded (on this CPU
-    /// and kernel path, which decide which matrices those are), to score or compare against.
+    /// The model a ``SamplingBatch`` reading its weights in `precision` samples from (on this
+    /// CPU and kernel path, which decide which matrices are reduced), to score or compare
+    /// against: exactly for ``SamplingPrecision/half``; for ``SamplingPrecision/int8`` with
+    /// each weight `s_i·q_ij`, where the batch rounds `x_i·s_i` instead.
     public func sampled(in precision: SamplingPrecision) -> CharRNN {
         let layout = ParameterLayout(configuration)
         let weights = parameters.withUnsafeBufferPointer {
@@ -26,11 +34,16 @@ extension CharRNN {
         }
         var copy = self
         for (l, offsets) in layout.layers.enumerated() {
-            for (matrix, offset) in [
-                (weights.input[l], offsets.inputWeights), (weights.hidden[l], offsets.hiddenWeights),
-            ] {
-                guard let matrix else { continue }
-                for i in 0..<matrix.count { copy.parameters[offset + i] = Float(Float16(bitPattern: matrix.base[i])) }
+            for recurrent in [false, true] {
+                guard let matrix = weights.reduced(layer: l, recurrent: recurrent) else { continue }
+                let offset = recurrent ? offsets.hiddenWeights : offsets.inputWeights
+                let floats = matrix.widened()
+                for r in 0..<matrix.rows {
+                    let scale = matrix.scales?[r] ?? 1
+                    for j in 0..<matrix.columns {
+                        copy.parameters[offset + r * matrix.columns + j] = scale * floats[r * matrix.columns + j]
+                    }
+                }
             }
         }
         return copy
@@ -38,21 +51,23 @@ extension CharRNN {
 }
 
 /// The input and recurrent weights a ``SamplingBatch``'s products read: the model's own,
-/// or per ``SamplingPrecision/half`` rounded copies of the large ones.
+/// or per ``SamplingPrecision`` reduced copies of the large ones.
 final class SamplingWeights {
     /// Where a product finds its weights, row-major `k x G·H`.
     enum Source {
         case single(UnsafePointer<Float>)
         /// Half floats, for `vecmat_many_half`.
         case half(UnsafePointer<UInt16>)
+        /// Signed bytes, for `vecmat_many_int8`, each row's scale to multiply its input by.
+        case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
     }
 
-    /// Per layer, the input and recurrent matrices as half floats, or nil where the batch reads
-    /// the model's own weights.
-    let input: [HalfBuffer?]
-    let hidden: [HalfBuffer?]
-    /// Whether any matrix is rounded.
-    var roundsAny: Bool { (input + hidden).contains { $0 != nil } }
+    /// Per layer, the reduced input and recurrent matrices, or nil where the batch reads the
+    /// model's own weights.
+    let input: [ReducedMatrix?]
+    let hidden: [ReducedMatrix?]
+    /// Whether any matrix is reduced.
+    var reducesAny: Bool { (input + hidden).contains { $0 != nil } }
 
     init(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
@@ -60,56 +75,117 @@ final class SamplingWeights {
     ) {
         let width = configuration.architecture.gateCount * configuration.hiddenSize
         let kernels = Kernels.table.pointee
-        func rounded(_ weights: UnsafePointer<Float>, rows: Int) -> HalfBuffer? {
-            // The portable path has no kernel for half floats; matrices the kernels keep in L2
-            // gain nothing from half the bytes.
-            guard precision == .half, kernels.vecmat_many_half != nil, kernels.vecmat_packs(rows, width) == 0
-            else { return nil }
-            return HalfBuffer(rounding: UnsafeBufferPointer(start: weights, count: rows * width))
+        func reduced(_ weights: UnsafePointer<Float>, rows: Int) -> ReducedMatrix? {
+            // Matrices the kernels keep in L2 gain nothing from fewer bytes.
+            guard kernels.vecmat_packs(rows, width) == 0 else { return nil }
+            let matrix = UnsafeBufferPointer(start: weights, count: rows * width)
+            switch precision {
+            case .single: return nil
+            case .half:
+                guard kernels.vecmat_many_half != nil else { return nil }
+                return ReducedMatrix(half: matrix, rows: rows)
+            case .int8:
+                guard kernels.vecmat_many_int8 != nil else { return nil }
+                return ReducedMatrix(int8: matrix, rows: rows)
+            }
         }
         input = layout.layers.enumerated().map { l, offsets in
-            l == 0 && layout.embedding == nil ? nil : rounded(p + offsets.inputWeights, rows: offsets.inputSize)
+            l == 0 && layout.embedding == nil ? nil : reduced(p + offsets.inputWeights, rows: offsets.inputSize)
         }
-        hidden = layout.layers.map { rounded(p + $0.hiddenWeights, rows: configuration.hiddenSize) }
+        hidden = layout.layers.map { reduced(p + $0.hiddenWeights, rows: configuration.hiddenSize) }
     }
 
-    /// Layer `l`'s input (or, when `recurrent`, recurrent) weights, `p` the model's parameters.
+    /// Layer `l`'s reduced input (or, when `recurrent`, recurrent) matrix, if it is reduced.
+    func reduced(layer l: Int, recurrent: Bool) -> ReducedMatrix? { recurrent ? hidden[l] : input[l] }
+
+    /// Layer `l`'s input (or recurrent) weights, `p` the model's parameters.
     func source(layer l: Int, recurrent: Bool, layout: ParameterLayout, parameters p: UnsafePointer<Float>) -> Source {
-        if let half = recurrent ? hidden[l] : input[l] { return .half(half.base) }
-        return .single(p + (recurrent ? layout.layers[l].hiddenWeights : layout.layers[l].inputWeights))
+        guard let matrix = reduced(layer: l, recurrent: recurrent) else {
+            return .single(p + (recurrent ? layout.layers[l].hiddenWeights : layout.layers[l].inputWeights))
+        }
+        return matrix.source
     }
 
-    /// Calls `body` with layer `l`'s weights as floats: the model's own, or the rounded values
-    /// widened into a scratch copy (for packing them).
+    /// Calls `body` with the floats the kernels multiply layer `l`'s inputs by: the model's
+    /// weights, or the reduced values widened into a scratch copy (for int8, the integers:
+    /// the scales go on the inputs), for packing them.
     func withFloats<R>(
         layer l: Int, recurrent: Bool, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
         _ body: (UnsafePointer<Float>) -> R
     ) -> R {
-        switch source(layer: l, recurrent: recurrent, layout: layout, parameters: p) {
-        case .single(let weights): return body(weights)
-        case .half(let weights):
-            let half = (recurrent ? hidden[l] : input[l])!
-            let floats = FloatBuffer(half.count)
-            for i in 0..<half.count { floats.base[i] = Float(Float16(bitPattern: weights[i])) }
-            return body(floats.base)
+        guard let matrix = reduced(layer: l, recurrent: recurrent) else {
+            return body(p + (recurrent ? layout.layers[l].hiddenWeights : layout.layers[l].inputWeights))
         }
+        return matrix.widened().withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }
 
-/// IEEE half floats in memory of their own.
-final class HalfBuffer {
-    let base: UnsafeMutablePointer<UInt16>
-    let count: Int
+/// A weight matrix (`rows x columns`, row-major) in fewer bytes: half floats, or signed
+/// bytes with a scale per row.
+final class ReducedMatrix {
+    let rows: Int
+    let columns: Int
+    private let storage: UnsafeMutableRawPointer
+    /// Per row, the factor of its bytes (int8 only).
+    let scales: UnsafeMutablePointer<Float>?
 
     /// `values` rounded to the nearest half float (ties to even); nil when one is not finite
     /// or beyond half precision's range, which rounding would turn into an infinity.
-    init?(rounding values: UnsafeBufferPointer<Float>) {
+    init?(half values: UnsafeBufferPointer<Float>, rows: Int) {
         let limit = Float(Float16.greatestFiniteMagnitude)
-        guard values.allSatisfy({ $0.isFinite && abs($0) <= limit }) else { return nil }
-        count = values.count
-        base = .allocate(capacity: max(count, 1))
-        for (i, value) in values.enumerated() { base[i] = Float16(value).bitPattern }
+        guard rows > 0, values.allSatisfy({ $0.isFinite && abs($0) <= limit }) else { return nil }
+        self.rows = rows
+        columns = values.count / rows
+        let half = UnsafeMutablePointer<UInt16>.allocate(capacity: values.count)
+        for (i, value) in values.enumerated() { half[i] = Float16(value).bitPattern }
+        storage = UnsafeMutableRawPointer(half)
+        scales = nil
     }
 
-    deinit { base.deallocate() }
+    /// Each row of `values` as the nearest multiples of its scale (its largest magnitude over
+    /// 127), stored as those multiples; nil when a value is not finite.
+    init?(int8 values: UnsafeBufferPointer<Float>, rows: Int) {
+        guard rows > 0, values.allSatisfy(\.isFinite) else { return nil }
+        self.rows = rows
+        let columns = values.count / rows
+        self.columns = columns
+        let bytes = UnsafeMutablePointer<Int8>.allocate(capacity: values.count)
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+        for r in 0..<rows {
+            let row = values[(r * columns)..<((r + 1) * columns)]
+            let largest = row.reduce(0) { max($0, abs($1)) }
+            let scale = largest / 127
+            scales[r] = scale
+            for (j, value) in row.enumerated() {
+                bytes[r * columns + j] = scale == 0 ? 0 : Int8(max(-127, min(127, (value / scale).rounded())))
+            }
+        }
+        storage = UnsafeMutableRawPointer(bytes)
+        self.scales = scales
+    }
+
+    deinit {
+        storage.deallocate()
+        scales?.deallocate()
+    }
+
+    var count: Int { rows * columns }
+
+    /// Where the kernels read it.
+    var source: SamplingWeights.Source {
+        if let scales {
+            return .int8(UnsafePointer(storage.assumingMemoryBound(to: Int8.self)), scales: UnsafePointer(scales))
+        }
+        return .half(UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)))
+    }
+
+    /// The stored values as floats, exactly (for int8, the integers, unscaled).
+    func widened() -> [Float] {
+        if scales != nil {
+            let bytes = storage.assumingMemoryBound(to: Int8.self)
+            return (0..<count).map { Float(bytes[$0]) }
+        }
+        let half = storage.assumingMemoryBound(to: UInt16.self)
+        return (0..<count).map { Float(Float16(bitPattern: half[$0])) }
+    }
 }

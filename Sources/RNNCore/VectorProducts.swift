@@ -68,14 +68,18 @@ enum VectorProducts {
         }
     }
 
-    /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements stored as
-    /// IEEE half floats (a product on the kernels' row path, on a path that has
-    /// `vecmat_many_half`): the same bits as over them widened to floats, by the same columns.
-    static func vectorMatrixRows(
-        m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, halfFloats b: UnsafePointer<UInt16>,
+    /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements stored in
+    /// fewer bytes, multiplied by `kernel` (`vecmat_many_half` or `vecmat_many_int8`, on a
+    /// product on the kernels' row path): the same bits as over them widened to floats, by the
+    /// same columns.
+    static func vectorMatrixRows<Element>(
+        m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, reduced b: UnsafePointer<Element>,
+        kernel: (
+            Int, Int, Int, Float, UnsafePointer<Float>?, Int, UnsafePointer<Element>?, Int, Float,
+            UnsafeMutablePointer<Float>?, Int
+        ) -> Void,
         y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
     ) {
-        let kernel = Kernels.table.pointee.vecmat_many_half!
         forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
             kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy)
         }

@@ -461,6 +461,7 @@ const rk_kernels KERNEL_TABLE = {
     .vecmat_many_packed = k_vecmat_many_packed,
 #if defined(RK_HALF_AVX512) || defined(RK_HALF_F16C)
     .vecmat_many_half = k_vecmat_many_half,
+    .vecmat_many_int8 = k_vecmat_many_int8,
 #endif
     .exp = k_exp,
     .sigmoid = k_sigmoid,

@@ -41,7 +41,7 @@ import TOMLKit
 /// feed_validation_fraction = 0.05 # of fed text held out to validate online learning
 ///
 /// [sampling]
-/// weights = "half"               # or "single"; see SamplingPrecision
+/// weights = "half"               # "single", "half" or "int8"; see SamplingPrecision
 /// ```
 public struct DaemonConfiguration: Sendable, Hashable {
     public struct Paths: Sendable, Hashable {
@@ -98,7 +98,8 @@ public struct DaemonConfiguration: Sendable, Hashable {
 
     public struct Sampling: Sendable, Hashable {
         /// How samples read a model's large weight matrices: rounded to half precision (half
-        /// the bytes for products bound by memory bandwidth), or as they are.
+        /// the bytes for products bound by memory bandwidth; the default), as bytes with a
+        /// scale per row (a quarter), or as they are.
         public var weights = SamplingPrecision.half
         public init() {}
     }

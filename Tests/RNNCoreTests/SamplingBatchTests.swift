@@ -98,12 +98,32 @@ import Testing
         return (String(out), sampler.stopReason, sampler.fingerprint)
     }
 
+    /// A request alone in a batch of its own, reading the weights in `precision`.
+    func aloneInBatch(
+        _ model: CharRNN, _ vocabulary: Vocabulary, _ options: SamplingOptions, _ precision: SamplingPrecision
+    )
+        throws -> (String, StopReason?, UInt64)
+    {
+        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: 1, precision: precision)
+        try batch.add(id: 0, options: options)
+        var text = String.UnicodeScalarView()
+        var ending: (StopReason?, UInt64) = (nil, 0)
+        while !batch.isEmpty {
+            batch.step { progress in
+                text.append(contentsOf: progress.text)
+                if let reason = progress.stopReason { ending = (reason, progress.fingerprint) }
+            }
+        }
+        return (String(text), ending.0, ending.1)
+    }
+
     /// Runs `requests` through one batch reading the weights in `precision`, the second half
     /// joining after `lateJoin` steps and request 5 dropped at step 3, and checks every other
-    /// one against ``Sampler`` alone on `reference` (by default the model itself).
+    /// one against ``Sampler`` alone on `reference` (by default the model itself), or with
+    /// `aloneInBatch` against a batch of its own in the same precision.
     func check(
         _ model: CharRNN, _ vocabulary: Vocabulary, capacity: Int = 16, lateJoin: Int = 4,
-        precision: SamplingPrecision = .single, reference: CharRNN? = nil
+        precision: SamplingPrecision = .single, reference: CharRNN? = nil, aloneInBatch: Bool = false
     ) throws {
         let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: capacity, precision: precision)
         var texts = [String.UnicodeScalarView](repeating: .init(), count: Self.requests.count)
@@ -131,7 +151,10 @@ import Testing
             #expect(steps < 10_000)
         }
         for (i, options) in Self.requests.enumerated() where i != 5 {
-            let (text, reason, fingerprint) = try alone(reference ?? model, vocabulary, options)
+            let (text, reason, fingerprint) =
+                try aloneInBatch
+                ? self.aloneInBatch(model, vocabulary, options, precision)
+                : alone(reference ?? model, vocabulary, options)
             #expect(String(texts[i]) == text, "request \(i): batched \(String(texts[i]).debugDescription)")
             #expect(reasons[i] == reason, "request \(i)")
             // The same bits in every logit drawn from, not only the same text.

@@ -49,6 +49,10 @@ typedef struct {
     /// bytes to read. NULL on paths without half-float conversions (portable).
     void (*vecmat_many_half)(long m, long k, long n, float alpha, const float *x, long ldx, const uint16_t *b,
                              long ldb, float beta, float *y, long ldy);
+    /// `vecmat_many_half` with `B`'s elements as signed bytes: bit for bit `vecmat_many` over
+    /// them widened to floats, a quarter of the bytes. NULL on the portable path.
+    void (*vecmat_many_int8)(long m, long k, long n, float alpha, const float *x, long ldx, const int8_t *b,
+                             long ldb, float beta, float *y, long ldy);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
     void (*matvec)(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
     /// `y_t = alpha·(B·x_t) + beta·y_t` for `m` vectors `x_t`, each exactly as `matvec`
