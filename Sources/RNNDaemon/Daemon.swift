@@ -80,7 +80,8 @@ public final class Daemon: Sendable {
         BLAS.threadCount = threads
         logger.log(
             level: BLAS.openBLASProblem == nil ? .info : .warning,
-            "engine: \(Kernels.summary) threads=\(BLAS.threadCount)")
+            "engine: \(Kernels.summary) threads=\(BLAS.threadCount) sampling_weights=\(configuration.sampling.weights.rawValue)"
+        )
         let pool = NIOThreadPool(numberOfThreads: max(2, System.coreCount))
         pool.start()
         let eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)

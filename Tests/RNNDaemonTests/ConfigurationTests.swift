@@ -34,6 +34,7 @@ import Testing
         ("[limits]\nmax_job = 3\n", "unknown key limits.max_job"),
         ("[limits\n", "invalid TOML"),
         ("[limits]\nmax_jobs = \"many\"\n", "must be an integer"),
+        ("[sampling]\nweights = \"fp8\"\n", "sampling.weights must be one of \"single\", \"half\", \"int8\""),
     ])
     func aBadConfigurationIsRefusedAtStart(_ text: String, _ expected: String) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rnnd-bad-\(UUID()).toml").path

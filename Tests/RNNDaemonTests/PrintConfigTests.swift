@@ -32,6 +32,8 @@ import Testing
         max_parameters = 1234
         [training]
         autosave_seconds = 9
+        [sampling]
+        weights = "int8"
         """.write(toFile: original, atomically: true, encoding: .utf8)
         let (status, printed) = try run(["--config", original, "--print-config"])
         #expect(status == 0, "\(printed)")
@@ -39,10 +41,11 @@ import Testing
             "state_directory", "socket_directory", "corpus_directories", "import_directories", "export_directories",
             "plugin_directories", "max_message_bytes", "max_connections", "max_admin_connections",
             "idle_connection_seconds", "max_loaded_models", "max_parameters", "max_import_bytes", "max_spool_bytes",
-            "blas_threads", "autosave_seconds",
+            "blas_threads", "autosave_seconds", "weights",
         ] {
             #expect(printed.contains("\n\(key) = "), "\(key) missing from --print-config")
         }
+        #expect(printed.contains("[sampling]\nweights = \"int8\"\n"))
         let copy = folder + "/out.toml"
         try printed.write(toFile: copy, atomically: true, encoding: .utf8)
         let (again, reprinted) = try run(["--config", copy, "--print-config"])
