@@ -21,7 +21,7 @@ struct SpeedCommand: ParsableCommand {
     @Option(help: "Samples stepped together for the batched sampling figure.")
     var sampleRows: Int = 16
 
-    @Option(help: "How batch-1 and batched sampling read the weights: half (as rnnd samples by default), int8 or single.")
+    @Option(help: "How sampling reads large weight matrices: half (as rnnd by default), int8 or single.")
     var sampleWeights: String = SamplingPrecision.half.rawValue
 
     @Option(help: "Training text (UTF-8).")
