@@ -67,8 +67,9 @@ extension SamplingBatch {
             let source = state.weights.source(layer: l, recurrent: recurrent, layout: layout, parameters: p)
             var x = input
             if case .int8(_, let scales) = source {
-                // The scales go on the inputs, so that every path multiplies the same integers.
-                let scaled = state.scaledInput.base
+                // The scales go on the inputs, so that every path multiplies the same integers;
+                // each part of a step split by rows scales its own rows' share.
+                let scaled = state.scaledInput.base + r0 * k
                 for r in 0..<m {
                     for i in 0..<k { scaled[r * k + i] = input[r * k + i] * scales[i] }
                 }
@@ -87,17 +88,24 @@ extension SamplingBatch {
             } else {
                 let kernels = Kernels.table.pointee
                 switch source {
-                case .single(let b):
-                    VectorProducts.vectorMatrixRows(
-                        m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
-                case .half(let b):
+                case .half(let b) where kernels.vecmat_many_half != nil:
                     VectorProducts.vectorMatrixRows(
                         m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernels.vecmat_many_half!, y: y,
                         ldy: width, splitColumns: splitColumns)
-                case .int8(let b, _):
+                case .int8(let b, _) where kernels.vecmat_many_int8 != nil:
                     VectorProducts.vectorMatrixRows(
                         m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernels.vecmat_many_int8!, y: y,
                         ldy: width, splitColumns: splitColumns)
+                case .single(let b):
+                    VectorProducts.vectorMatrixRows(
+                        m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+                default:
+                    // Kernels switched to a path without the reduced kernel after the batch
+                    // was made: the same values, widened for every step.
+                    state.weights.withFloats(layer: l, recurrent: recurrent, layout: layout, parameters: p) { b in
+                        VectorProducts.vectorMatrixRows(
+                            m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+                    }
                 }
             }
         }

@@ -2,9 +2,11 @@
 /// step, primes through the batch one token per step, draws one character per step, and
 /// leaves when its length is produced or a stop string appears.
 ///
-/// Every row computes exactly what ``Sampler`` computes for it alone (per element the same
+/// Every row computes exactly what it computes alone in a batch (per element the same
 /// operations in the same order: the kernels' `vecmat_many`), so a seeded sample gives the
-/// same text whatever else shares the batch. The gain is in the products: each weight loaded
+/// same text whatever else shares the batch; in ``SamplingPrecision/single`` that is what
+/// ``Sampler`` computes, in ``SamplingPrecision/half`` what it computes for
+/// ``CharRNN/sampled(in:)``. The gain is in the products: each weight loaded
 /// serves several rows. Confined to one thread; spreads its rows over the kernel pool.
 public final class SamplingBatch {
     /// What one step did to one sample, as ``step(_:)`` reports it.

@@ -2,13 +2,15 @@ import RNNKernels
 
 /// How a ``SamplingBatch`` holds the weights of its products.
 ///
-/// Only input and recurrent weight matrices too large for the kernels to keep in L2 between
-/// characters are reduced (the products whose speed is memory bandwidth, such as a 2x512
-/// LSTM's three of 4 MiB); smaller matrices, the embedding, the decoder and the biases are
-/// left alone, and so is a matrix with a weight that is not finite. The arithmetic stays
-/// single precision, and every row of a batch reads the same reduced values, so a seeded
-/// text does not depend on what else is in the batch. The portable kernel path reduces
-/// nothing.
+/// Only input and recurrent weight matrices past an eighth of this CPU's L2 are reduced
+/// (those the one-row kernels stream rather than keep in L2, whose speed is memory
+/// bandwidth, such as a 2x512 LSTM's three of 4 MiB); smaller matrices, the embedding, the
+/// decoder and the biases are left alone, and so is a matrix with a weight that is not
+/// finite. Steps of one or two rows read the reduced bytes; a batch of more rows packs the
+/// same values widened to floats (its products reuse each weight across rows and are bound
+/// by arithmetic, not bytes). The arithmetic stays single precision, and every row reads the
+/// same values, so a seeded text does not depend on what else is in the batch. The portable
+/// kernel path reduces nothing.
 public enum SamplingPrecision: String, CaseIterable, Sendable {
     /// The model's weights as they are.
     case single
@@ -16,9 +18,9 @@ public enum SamplingPrecision: String, CaseIterable, Sendable {
     /// the bytes to read per character. A matrix with a weight beyond ±65504 is left alone.
     case half
     /// Each row of a matrix (the weights of one input) as signed bytes times the row's
-    /// scale, its largest magnitude over 127: a quarter of the bytes, which two cores' L2
-    /// caches hold for a 2x512 LSTM. The scale multiplies the input (`x_i·s_i`), not the
-    /// weights; the text is the model's only up to that rounding.
+    /// scale, its largest magnitude over 127: a quarter of the bytes. The scale multiplies
+    /// the input (`x_i·s_i`), not the weights; the text is the model's only up to that
+    /// rounding.
     case int8
 }
 
@@ -67,7 +69,7 @@ final class SamplingWeights {
     let input: [ReducedMatrix?]
     let hidden: [ReducedMatrix?]
     /// Whether any matrix is reduced.
-    var reducesAny: Bool { (input + hidden).contains { $0 != nil } }
+    let reducesAny: Bool
 
     init(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
@@ -93,6 +95,7 @@ final class SamplingWeights {
             l == 0 && layout.embedding == nil ? nil : reduced(p + offsets.inputWeights, rows: offsets.inputSize)
         }
         hidden = layout.layers.map { reduced(p + $0.hiddenWeights, rows: configuration.hiddenSize) }
+        reducesAny = (input + hidden).contains { $0 != nil }
     }
 
     /// Layer `l`'s reduced input (or, when `recurrent`, recurrent) matrix, if it is reduced.
@@ -130,14 +133,17 @@ final class ReducedMatrix {
     let scales: UnsafeMutablePointer<Float>?
 
     /// `values` rounded to the nearest half float (ties to even); nil when one is not finite
-    /// or beyond half precision's range, which rounding would turn into an infinity.
-    init?(half values: UnsafeBufferPointer<Float>, rows: Int) {
-        let limit = Float(Float16.greatestFiniteMagnitude)
-        guard rows > 0, values.allSatisfy({ $0.isFinite && abs($0) <= limit }) else { return nil }
+    /// or beyond half precision's range, which rounding would turn into an infinity, or when
+    /// `kernels` (a path's table) cannot round (the portable path).
+    init?(half values: UnsafeBufferPointer<Float>, rows: Int, kernels: rk_kernels = Kernels.table.pointee) {
+        guard rows > 0, let round = kernels.to_half else { return nil }
+        let half = UnsafeMutablePointer<UInt16>.allocate(capacity: values.count)
+        guard round(values.count, values.baseAddress, half) != 0 else {
+            half.deallocate()
+            return nil
+        }
         self.rows = rows
         columns = values.count / rows
-        let half = UnsafeMutablePointer<UInt16>.allocate(capacity: values.count)
-        for (i, value) in values.enumerated() { half[i] = Float16(value).bitPattern }
         storage = UnsafeMutableRawPointer(half)
         scales = nil
     }

@@ -353,6 +353,32 @@ static inline vf ld_half(const uint16_t *p) {
 #endif
 }
 #define HALF_AT(p, j) _cvtsh_ss((p)[j])
+
+/// `out[i]` = `x[i]` rounded to the nearest half float (ties to even); 0, with `out`
+/// unspecified, when an element is not finite or beyond ±65504 (rounding would make it
+/// infinite), else 1.
+static int k_to_half(long n, const float *x, uint16_t *out) {
+    const vf limit = splat(65504.0f);
+    vi bad = (vi){0};
+    long i = 0;
+    for (; i + W <= n; i += W) {
+        vf v = ld(x + i);
+        // NaN fails `<=` too.
+        bad |= ~(vi)(__builtin_elementwise_abs(v) <= limit);
+#if defined(RK_HALF_AVX512)
+        _mm256_storeu_si256((__m256i *)(out + i), _mm512_cvtps_ph((__m512)v, _MM_FROUND_TO_NEAREST_INT));
+#else
+        _mm_storeu_si128((__m128i *)(out + i), _mm256_cvtps_ph((__m256)v, _MM_FROUND_TO_NEAREST_INT));
+#endif
+    }
+    int ok = 1;
+    for (int lane = 0; lane < W; lane++) ok &= bad[lane] == 0;
+    for (; i < n; i++) {
+        if (!(__builtin_fabsf(x[i]) <= 65504.0f)) ok = 0;
+        out[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+    }
+    return ok;
+}
 VECMAT_ROWS(vecmat_rows_half, uint16_t, ld_half, HALF_AT)
 
 /// W bytes (signed) widened to floats, exactly.

@@ -462,6 +462,7 @@ const rk_kernels KERNEL_TABLE = {
 #if defined(RK_HALF_AVX512) || defined(RK_HALF_F16C)
     .vecmat_many_half = k_vecmat_many_half,
     .vecmat_many_int8 = k_vecmat_many_int8,
+    .to_half = k_to_half,
 #endif
     .exp = k_exp,
     .sigmoid = k_sigmoid,

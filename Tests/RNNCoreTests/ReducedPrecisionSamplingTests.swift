@@ -25,7 +25,7 @@ import Testing
             #expect(table.vecmat_packs(k, n) == 0, "k \(k) n \(n) is meant for the row path")
             let weights = KernelPathTests.values(k * ldb, seed: 31).map { $0 * 3 }
             let matrices = weights.withUnsafeBufferPointer {
-                [ReducedMatrix(half: $0, rows: k)!, ReducedMatrix(int8: $0, rows: k)!]
+                [ReducedMatrix(half: $0, rows: k, kernels: table)!, ReducedMatrix(int8: $0, rows: k)!]
             }
             for matrix in matrices {
                 let widened = matrix.widened()
@@ -58,7 +58,19 @@ import Testing
         }
         #expect(half([1, 70_000]) == nil)
         #expect(half([1, .nan]) == nil)
-        #expect(half([65_504, -1e-9, 0.1])!.widened() == [65_504, -1e-9, 0.1].map { Float(Float16($0)) })
+        if Kernels.table.pointee.to_half != nil {
+            #expect(half([65_504, -1e-9, 0.1])?.widened() == [65_504, -1e-9, 0.1].map { Float(Float16($0)) })
+            // The kernels' rounding (vector body and scalar tail) is Swift's Float16 rounding,
+            // on magnitudes from subnormal halves to the largest finite one.
+            let spread = KernelPathTests.values(1001, seed: 41).enumerated().map { i, v in
+                v * [1e-7, 3e-5, 0.02, 1, 700, 65_000][i % 6]
+            }
+            #expect(half(spread)?.widened().map(\.bitPattern) == spread.map { Float(Float16($0)).bitPattern })
+            #expect(half(spread + [-65_520]) == nil)
+            #expect(half([.infinity] + spread) == nil)
+        } else {
+            #expect(half([1]) == nil, "the portable path rounds nothing")
+        }
         let values: [Float] = [2.54, -1, 0.01, 0, 0, 0, -3, 1.5, 0.5]
         let bytes = values.withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: 3)! }
         // Row 0's scale is 2.54/127 = 0.02; an all-zero row keeps scale 0 and zero bytes.
@@ -68,35 +80,45 @@ import Testing
         #expect([Float.infinity].withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: 1) } == nil)
     }
 
-    /// A 1x512 LSTM over bytes: its 512 x 2048 matrix is reduced on any CPU and split by
-    /// columns across the pool; a batch of more than two rows reads its parts packed from
-    /// the same reduced values.
-    static func model() throws -> CharRNN {
-        try SamplingBatchTests.model(.lstm, layers: 1, hidden: 512, vocabulary: Vocabulary.bytes.count)
+    /// A 1x512 LSTM over bytes, whose 512 x 2048 matrix is reduced on any CPU and split by
+    /// columns across the pool (a batch of more than two rows reads its parts packed from the
+    /// same reduced values); and a 1x256 one, whose 1 MiB matrix is reduced on CPUs with up to
+    /// 8 MiB of L2 and whose batches split their rows across the pool instead (each part
+    /// scales its own rows' inputs for int8).
+    static func models() throws -> [CharRNN] {
+        try [512, 256].map { try SamplingBatchTests.model(.lstm, layers: 1, hidden: $0, vocabulary: 256) }
+    }
+
+    /// Whether `precision` reduces a matrix of `model`, as it should on this CPU.
+    static func expectReduced(_ model: CharRNN, _ precision: SamplingPrecision) {
+        let kernels = Kernels.table.pointee
+        let h = model.configuration.hiddenSize
+        let available = precision == .half ? kernels.vecmat_many_half != nil : kernels.vecmat_many_int8 != nil
+        let expected = available && kernels.vecmat_packs(h, 4 * h) == 0
+        #expect((model.sampled(in: precision).parameters != model.parameters) == expected)
     }
 
     @Test func aHalfPrecisionBatchSamplesTheRoundedModelAloneAndTogether() throws {
-        let model = try Self.model()
-        let reference = model.sampled(in: .half)
-        let reduces = Kernels.table.pointee.vecmat_many_half != nil
-        #expect((reference.parameters != model.parameters) == reduces)
-        for threads in [2, 1] {
-            try KernelThreads.with(threads) {
-                try SamplingBatchTests().check(
-                    model, .bytes, capacity: 20, lateJoin: 1, precision: .half, reference: reference)
+        for model in try Self.models() {
+            Self.expectReduced(model, .half)
+            let reference = model.sampled(in: .half)
+            for threads in [2, 1] {
+                try KernelThreads.with(threads) {
+                    try SamplingBatchTests().check(
+                        model, .bytes, capacity: 20, lateJoin: 1, precision: .half, reference: reference)
+                }
             }
         }
     }
 
     @Test func anInt8SampleIsTheSameAloneAndInABatch() throws {
-        let model = try Self.model()
-        #expect(
-            (model.sampled(in: .int8).parameters != model.parameters) == (Kernels.table.pointee.vecmat_many_int8 != nil)
-        )
-        for threads in [2, 1] {
-            try KernelThreads.with(threads) {
-                try SamplingBatchTests().check(
-                    model, .bytes, capacity: 20, lateJoin: 1, precision: .int8, aloneInBatch: true)
+        for model in try Self.models() {
+            Self.expectReduced(model, .int8)
+            for threads in [2, 1] {
+                try KernelThreads.with(threads) {
+                    try SamplingBatchTests().check(
+                        model, .bytes, capacity: 20, lateJoin: 1, precision: .int8, aloneInBatch: true)
+                }
             }
         }
     }

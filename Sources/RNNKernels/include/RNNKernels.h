@@ -53,6 +53,9 @@ typedef struct {
     /// them widened to floats, a quarter of the bytes. NULL on the portable path.
     void (*vecmat_many_int8)(long m, long k, long n, float alpha, const float *x, long ldx, const int8_t *b,
                              long ldb, float beta, float *y, long ldy);
+    /// `out = x` rounded to half floats (ties to even): 1, or 0 when an element is not finite
+    /// or beyond ±65504. NULL on the portable path.
+    int (*to_half)(long n, const float *x, uint16_t *out);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
     void (*matvec)(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
     /// `y_t = alpha·(B·x_t) + beta·y_t` for `m` vectors `x_t`, each exactly as `matvec`
