@@ -72,4 +72,41 @@ import Testing
         let sampling = try daemon.client().call("daemon.status")["sampling"]
         #expect((sampling?["largest_batch"]?.int ?? 0) >= 8, "\(String(describing: sampling))")
     }
+
+    /// With `sampling.weights = "int8"`, a model whose recurrent matrix is reduced (1x256:
+    /// 1 MiB of floats, past an eighth of L2 on any CPU up to 8 MiB of L2) still gives a
+    /// seeded sample the same text alone and beside seven others.
+    @Test func anInt8SampleIsTheSameAloneAndAmongOthers() throws {
+        let daemon = try DaemonProcess(config: "[sampling]\nweights = \"int8\"")
+        defer { daemon.stop() }
+        #expect(daemon.startupLog.contains("sampling_weights=int8"), "\(daemon.startupLog)")
+        try daemon.client().call(
+            "model.create",
+            [
+                "model": .string("m"), "hidden_size": .number(256), "layers": .number(1),
+                "corpus": .object(["text": .string(shakespeare(3_000))]), "seed": .number(5),
+            ])
+        let ours = Self.request(0, seed: 9, length: 120, temperature: 1.2, prime: "KING")
+        let alone = try daemon.client(readOnly: true)
+        try alone.send(ours)
+        var ignored = ""
+        let expected = try Self.result(alone, streamed: &ignored)
+        var clients: [RNNClient] = []
+        for i in 0..<8 {
+            let client = try daemon.client(readOnly: true)
+            try client.send(
+                i == 3
+                    ? ours
+                    : Self.request(
+                        i, seed: 100 + i, length: 40 + 11 * i, temperature: 0.8, prime: "", stream: i % 2 == 0))
+            clients.append(client)
+        }
+        for (i, client) in clients.enumerated() {
+            var streamed = ""
+            let result = try Self.result(client, streamed: &streamed)
+            if i == 3 { #expect(result["text"] == expected["text"], "the same seed gave another text in a batch") }
+        }
+        let sampling = try daemon.client().call("daemon.status")["sampling"]
+        #expect((sampling?["largest_batch"]?.int ?? 0) >= 4, "\(String(describing: sampling))")
+    }
 }
