@@ -221,6 +221,9 @@ final class SampleBatchLoop: Sendable {
             for id in settingAside {
                 if let suspended = batch.suspend(id: id) { rows.parked[id] = suspended }
             }
+            // A step keeps its core busy from one to the next; between steps, a thread waiting
+            // for a core (the event loop with answers to write and requests to read) gets it.
+            sched_yield()
         }
     }
 
