@@ -29,20 +29,28 @@ import Testing
         }
     }
 
-    @Test func aSeededSampleIsTheSameAloneAndAmongFifteenOthers() throws {
-        let daemon = try DaemonProcess()
-        defer { daemon.stop() }
+    /// Creates model "m" (`hidden` x `layers`, seeded) and returns the result of `request`
+    /// sent alone on the read-only socket.
+    static func createAndSampleAlone(_ daemon: DaemonProcess, hidden: Int, layers: Int, seed: Int, request: String)
+        throws -> JSON
+    {
         try daemon.client().call(
             "model.create",
             [
-                "model": .string("m"), "hidden_size": .number(64), "layers": .number(2),
-                "corpus": .object(["text": .string(shakespeare(5_000))]), "seed": .number(3),
+                "model": .string("m"), "hidden_size": .integer(hidden), "layers": .integer(layers),
+                "corpus": .object(["text": .string(shakespeare(5_000))]), "seed": .integer(seed),
             ])
-        let ours = Self.request(0, seed: 42, length: 400, temperature: 0.9, prime: "ROMEO:")
         let alone = try daemon.client(readOnly: true)
-        try alone.send(ours)
+        try alone.send(request)
         var ignored = ""
-        let expected = try Self.result(alone, streamed: &ignored)
+        return try result(alone, streamed: &ignored)
+    }
+
+    @Test func aSeededSampleIsTheSameAloneAndAmongFifteenOthers() throws {
+        let daemon = try DaemonProcess()
+        defer { daemon.stop() }
+        let ours = Self.request(0, seed: 42, length: 400, temperature: 0.9, prime: "ROMEO:")
+        let expected = try Self.createAndSampleAlone(daemon, hidden: 64, layers: 2, seed: 3, request: ours)
         #expect(expected["characters"]?.int == 400)
 
         // Sixteen clients at once, ours among fifteen others of other seeds, lengths, primes
@@ -80,17 +88,8 @@ import Testing
         let daemon = try DaemonProcess(config: "[sampling]\nweights = \"int8\"")
         defer { daemon.stop() }
         #expect(daemon.startupLog.contains("sampling_weights=int8"), "\(daemon.startupLog)")
-        try daemon.client().call(
-            "model.create",
-            [
-                "model": .string("m"), "hidden_size": .number(256), "layers": .number(1),
-                "corpus": .object(["text": .string(shakespeare(3_000))]), "seed": .number(5),
-            ])
         let ours = Self.request(0, seed: 9, length: 120, temperature: 1.2, prime: "KING")
-        let alone = try daemon.client(readOnly: true)
-        try alone.send(ours)
-        var ignored = ""
-        let expected = try Self.result(alone, streamed: &ignored)
+        let expected = try Self.createAndSampleAlone(daemon, hidden: 256, layers: 1, seed: 5, request: ours)
         var clients: [RNNClient] = []
         for i in 0..<8 {
             let client = try daemon.client(readOnly: true)
