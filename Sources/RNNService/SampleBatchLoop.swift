@@ -223,7 +223,9 @@ final class SampleBatchLoop: Sendable {
             }
             // A step keeps its core busy from one to the next; between steps, a thread waiting
             // for a core (the event loop with answers to write and requests to read) gets it.
-            sched_yield()
+            // Not while training or an evaluation runs: a yield to it would cost the samples a
+            // scheduler time slice (see ComputeActivity).
+            if ComputeActivity.isIdle { sched_yield() }
         }
     }
 
