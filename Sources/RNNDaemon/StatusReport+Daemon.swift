@@ -27,7 +27,8 @@ extension StatusReport {
                 idleUnloadSeconds: limits.idleUnloadSeconds),
             engine: EngineReport(
                 cpu: Kernels.cpuName, kernels: .init(Kernels.path), selectedBy: Kernels.selectionReason,
-                supportedKernels: supportedKernels, gemm: BLAS.backend.rawValue, threads: BLAS.threadCount),
+                supportedKernels: supportedKernels, gemm: BLAS.backend.rawValue, threads: BLAS.threadCount,
+                samplingWeights: .init(configuration.sampling.weights)),
             sampling: SamplingReport(service.sampling))
     }
 }

@@ -92,6 +92,17 @@ extension EngineReport.Kernels {
     }
 }
 
+extension EngineReport.SamplingWeights {
+    init(_ precision: SamplingPrecision) {
+        self =
+            switch precision {
+            case .single: .single
+            case .half: .half
+            case .int8: .int8
+            }
+    }
+}
+
 extension OptimizerRule {
     init(_ wire: OptimizerName) {
         self =

@@ -2313,6 +2313,15 @@ public let openRPCDocumentText = #"""
           "threads": {
             "type": "integer",
             "description": "Threads one large product uses."
+          },
+          "sampling_weights": {
+            "type": "string",
+            "enum": [
+              "single",
+              "half",
+              "int8"
+            ],
+            "description": "How samples read each weight matrix past an eighth of L2 (the configuration's sampling.weights, for sample loops started from now on): \"half\" rounds it to half precision, \"int8\" stores each row as bytes times a scale, \"single\" reads it as trained. The arithmetic is single precision either way; evaluate, score and training use the weights as trained."
           }
         },
         "required": [
@@ -2321,7 +2330,8 @@ public let openRPCDocumentText = #"""
           "selected_by",
           "supported_kernels",
           "gemm",
-          "threads"
+          "threads",
+          "sampling_weights"
         ],
         "additionalProperties": false
       },

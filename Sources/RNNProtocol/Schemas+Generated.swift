@@ -3881,18 +3881,21 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
     public var gemm: String
     /// Threads one large product uses.
     public var threads: Int
+    /// How samples read each weight matrix past an eighth of L2 (the configuration's sampling.weights, for sample loops started from now on): "half" rounds it to half precision, "int8" stores each row as bytes times a scale, "single" reads it as trained. The arithmetic is single precision either way; evaluate, score and training use the weights as trained.
+    public var samplingWeights: SamplingWeights
 
     /// Wire names of the members, in by-position order.
-    public static let fields: [String] = ["cpu", "kernels", "selected_by", "supported_kernels", "gemm", "threads"]
+    public static let fields: [String] = ["cpu", "kernels", "selected_by", "supported_kernels", "gemm", "threads", "sampling_weights"]
 
     /// Creates a value with every member.
-    public init(cpu: String, kernels: Kernels, selectedBy: String, supportedKernels: [String], gemm: String, threads: Int) {
+    public init(cpu: String, kernels: Kernels, selectedBy: String, supportedKernels: [String], gemm: String, threads: Int, samplingWeights: SamplingWeights) {
         self.cpu = cpu
         self.kernels = kernels
         self.selectedBy = selectedBy
         self.supportedKernels = supportedKernels
         self.gemm = gemm
         self.threads = threads
+        self.samplingWeights = samplingWeights
     }
 
     public init(wire: JSON, at path: WirePath) throws(RPCError) {
@@ -3940,6 +3943,13 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
             let v = try Int(wire: raw, at: p)
             self.threads = v
         }
+        do {
+            let p = path.appending("sampling_weights")
+            guard let raw = members["sampling_weights"] else { throw RPCError.missing(p) }
+            found += 1
+            let v = try SamplingWeights(wire: raw, at: p)
+            self.samplingWeights = v
+        }
         if members.count > found { try WireObject.refuseUnknown(members, allowed: Self.fields, at: path) }
     }
 
@@ -3950,6 +3960,7 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
         var readSupportedKernels: [String]? = nil
         var readGemm: String? = nil
         var readThreads: Int? = nil
+        var readSamplingWeights: SamplingWeights? = nil
         try reader.readObject { key, reader in
             switch key {
             case "cpu": readCpu = try String(reading: &reader)
@@ -3958,6 +3969,7 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
             case "supported_kernels": readSupportedKernels = try [String](reading: &reader)
             case "gemm": readGemm = try String(reading: &reader)
             case "threads": readThreads = try Int(reading: &reader)
+            case "sampling_weights": readSamplingWeights = try SamplingWeights(reading: &reader)
             default: throw JSONReader.Mismatch()
             }
         }
@@ -3973,6 +3985,8 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
         self.gemm = v
         guard let v = readThreads else { throw JSONReader.Mismatch() }
         self.threads = v
+        guard let v = readSamplingWeights else { throw JSONReader.Mismatch() }
+        self.samplingWeights = v
     }
 
     public init(from decoder: any Decoder) throws { try self.init(wire: JSON(from: decoder), at: .root) }
@@ -3980,10 +3994,11 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
     public func encode(to encoder: any Encoder) throws { try wire.encode(to: encoder) }
 
     public var wire: JSON {
-        var o = JSONObject(capacity: 6)
+        var o = JSONObject(capacity: 7)
         o["cpu"] = cpu.wire
         o["gemm"] = gemm.wire
         o["kernels"] = kernels.wire
+        o["sampling_weights"] = samplingWeights.wire
         o["selected_by"] = selectedBy.wire
         o["supported_kernels"] = supportedKernels.wire
         o["threads"] = threads.wire
@@ -4000,6 +4015,9 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
         out.append(UInt8(ascii: ","))
         JSONWriter.writeRaw("\"kernels\":", into: &out)
         kernels.writeWire(into: &out)
+        out.append(UInt8(ascii: ","))
+        JSONWriter.writeRaw("\"sampling_weights\":", into: &out)
+        samplingWeights.writeWire(into: &out)
         out.append(UInt8(ascii: ","))
         JSONWriter.writeRaw("\"selected_by\":", into: &out)
         selectedBy.writeWire(into: &out)
@@ -4021,6 +4039,29 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
             let text = try String(wire: wire, at: p)
             guard let value = Self(rawValue: text) else {
                 throw RPCError.invalid(p, "enum", "must be one of portable, avx2, avx512, got \(text.debugDescription.prefix(80))")
+            }
+            self = value
+        }
+
+        public init(reading reader: inout JSONReader) throws {
+            guard let value = Self(rawValue: try reader.readString()) else { throw JSONReader.Mismatch() }
+            self = value
+        }
+
+        public var wire: JSON { .string(rawValue) }
+
+        public func writeWire(into out: inout [UInt8]) { JSONWriter.writeString(rawValue, into: &out) }
+    }
+    /// The values of `sampling_weights`.
+    public enum SamplingWeights: String, Sendable, Hashable, CaseIterable, Codable, WireReadable {
+        case single = "single"
+        case half = "half"
+        case int8 = "int8"
+
+        public init(wire: JSON, at p: WirePath) throws(RPCError) {
+            let text = try String(wire: wire, at: p)
+            guard let value = Self(rawValue: text) else {
+                throw RPCError.invalid(p, "enum", "must be one of single, half, int8, got \(text.debugDescription.prefix(80))")
             }
             self = value
         }

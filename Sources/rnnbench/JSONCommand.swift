@@ -25,7 +25,7 @@ struct JSONCommand: ParsableCommand {
                 maxJobs: 4, maxVocabulary: 4096, idleUnloadSeconds: 0),
             engine: EngineReport(
                 cpu: "Intel(R) Xeon(R) Processor (family 6 model 207)", kernels: .avx512, selectedBy: "cpuid",
-                supportedKernels: ["portable", "avx2", "avx512"], gemm: "kernels", threads: 2),
+                supportedKernels: ["portable", "avx2", "avx512"], gemm: "kernels", threads: 2, samplingWeights: .half),
             sampling: SamplingReport(
                 inProgress: 0, samples: 100, characters: 20_000, steps: 2_000, meanBatch: 10, largestBatch: 16))
         let response = RPCResponse(id: .number(7), outcome: .success(status.wire))

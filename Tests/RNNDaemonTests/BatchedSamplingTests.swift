@@ -88,6 +88,7 @@ import Testing
         let daemon = try DaemonProcess(config: "[sampling]\nweights = \"int8\"")
         defer { daemon.stop() }
         #expect(daemon.startupLog.contains("sampling_weights=int8"), "\(daemon.startupLog)")
+        #expect(try daemon.client().call("daemon.status")["engine"]?["sampling_weights"] == "int8")
         let ours = Self.request(0, seed: 9, length: 120, temperature: 1.2, prime: "KING")
         let expected = try Self.createAndSampleAlone(daemon, hidden: 256, layers: 1, seed: 5, request: ours)
         var clients: [RNNClient] = []

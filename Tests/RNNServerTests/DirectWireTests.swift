@@ -7,7 +7,7 @@ import Testing
 @Suite struct DirectWireTests {
     static let status =
         #"{"engine":{"cpu":"Intel(R) Xeon(R) \"quoted\" \u0001","gemm":"kernels","kernels":"avx512","selected_by":"cpuid","#
-        + #""supported_kernels":["portable","avx2","avx512"],"threads":2},"jobs_running":0,"limits":{"idle_unload_seconds":0,"#
+        + #""sampling_weights":"half","supported_kernels":["portable","avx2","avx512"],"threads":2},"jobs_running":0,"limits":{"idle_unload_seconds":0,"#
         + #""max_connections":256,"max_jobs":4,"max_loaded_models":8,"max_message_bytes":1048576,"max_sample_length":100000,"#
         + #""max_vocabulary":4096},"models_loaded":0,"models_total":-3,"pid":16120,"resident_bytes":31465472,"sampling":{"#
         + #""characters":0,"in_progress":0,"largest_batch":0,"mean_batch":2.5,"samples":0,"steps":0},"#

@@ -13,7 +13,8 @@ struct StubService: RPCService {
             maxMessageBytes: 1, maxConnections: 1, maxLoadedModels: 1, maxSampleLength: 1, maxJobs: 1,
             maxVocabulary: 1, idleUnloadSeconds: 1),
         engine: EngineReport(
-            cpu: "test", kernels: .portable, selectedBy: "test", supportedKernels: [], gemm: "kernels", threads: 1),
+            cpu: "test", kernels: .portable, selectedBy: "test", supportedKernels: [], gemm: "kernels", threads: 1,
+            samplingWeights: .single),
         sampling: SamplingReport(inProgress: 0, samples: 0, characters: 0, steps: 0, meanBatch: 0, largestBatch: 0))
 
     func rpcDiscover(_ params: RPCDiscover.Params, _ call: RPCCall) throws -> JSON { [:] }
