@@ -192,6 +192,13 @@ final class ReducedMatrix {
             return (0..<count).map { Float(bytes[$0]) }
         }
         let half = storage.assumingMemoryBound(to: UInt16.self)
+        // The kernels' conversion: Swift's own calls a software routine per element.
+        if let widen = Kernels.table.pointee.from_half {
+            return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                widen(count, half, buffer.baseAddress)
+                initialized = count
+            }
+        }
         return (0..<count).map { Float(Float16(bitPattern: half[$0])) }
     }
 }

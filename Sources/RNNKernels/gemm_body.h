@@ -354,6 +354,13 @@ static inline vf ld_half(const uint16_t *p) {
 }
 #define HALF_AT(p, j) _cvtsh_ss((p)[j])
 
+/// `out[i]` = the half float `h[i]` widened, exactly.
+static void k_from_half(long n, const uint16_t *h, float *out) {
+    long i = 0;
+    for (; i + W <= n; i += W) st(out + i, ld_half(h + i));
+    for (; i < n; i++) out[i] = _cvtsh_ss(h[i]);
+}
+
 /// `out[i]` = `x[i]` rounded to the nearest half float (ties to even); 0, with `out`
 /// unspecified, when an element is not finite or beyond ±65504 (rounding would make it
 /// infinite), else 1.

@@ -463,6 +463,7 @@ const rk_kernels KERNEL_TABLE = {
     .vecmat_many_half = k_vecmat_many_half,
     .vecmat_many_int8 = k_vecmat_many_int8,
     .to_half = k_to_half,
+    .from_half = k_from_half,
 #endif
     .exp = k_exp,
     .sigmoid = k_sigmoid,

@@ -56,6 +56,8 @@ typedef struct {
     /// `out = x` rounded to half floats (ties to even): 1, or 0 when an element is not finite
     /// or beyond ±65504. NULL on the portable path.
     int (*to_half)(long n, const float *x, uint16_t *out);
+    /// `out = h` widened from half floats, exactly. NULL on the portable path.
+    void (*from_half)(long n, const uint16_t *h, float *out);
     /// `y = alpha·(B·x) + beta·y`, `B` `n x k`, `x` of length `k`.
     void (*matvec)(long n, long k, float alpha, const float *b, long ldb, const float *x, float beta, float *y);
     /// `y_t = alpha·(B·x_t) + beta·y_t` for `m` vectors `x_t`, each exactly as `matvec`
