@@ -87,18 +87,21 @@ extension SamplingBatch {
                 }
             } else {
                 let kernels = Kernels.table.pointee
+                func rows<Element>(
+                    _ b: UnsafePointer<Element>,
+                    _ kernel: (
+                        Int, Int, Int, Float, UnsafePointer<Float>?, Int, UnsafePointer<Element>?, Int, Float,
+                        UnsafeMutablePointer<Float>?, Int
+                    ) -> Void
+                ) {
+                    VectorProducts.vectorMatrixRows(
+                        m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernel, y: y, ldy: width,
+                        splitColumns: splitColumns)
+                }
                 switch source {
-                case .half(let b) where kernels.vecmat_many_half != nil:
-                    VectorProducts.vectorMatrixRows(
-                        m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernels.vecmat_many_half!, y: y,
-                        ldy: width, splitColumns: splitColumns)
-                case .int8(let b, _) where kernels.vecmat_many_int8 != nil:
-                    VectorProducts.vectorMatrixRows(
-                        m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernels.vecmat_many_int8!, y: y,
-                        ldy: width, splitColumns: splitColumns)
-                case .single(let b):
-                    VectorProducts.vectorMatrixRows(
-                        m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+                case .half(let b) where kernels.vecmat_many_half != nil: rows(b, kernels.vecmat_many_half!)
+                case .int8(let b, _) where kernels.vecmat_many_int8 != nil: rows(b, kernels.vecmat_many_int8!)
+                case .single(let b): rows(b, kernels.vecmat_many!)
                 default:
                     // Kernels switched to a path without the reduced kernel after the batch
                     // was made: the same values, widened for every step.

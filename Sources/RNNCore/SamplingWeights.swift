@@ -101,12 +101,16 @@ final class SamplingWeights {
     /// Layer `l`'s reduced input (or, when `recurrent`, recurrent) matrix, if it is reduced.
     func reduced(layer l: Int, recurrent: Bool) -> ReducedMatrix? { recurrent ? hidden[l] : input[l] }
 
+    /// Layer `l`'s input (or recurrent) weights as the model holds them at `p`.
+    private static func modelWeights(
+        _ l: Int, _ recurrent: Bool, _ layout: ParameterLayout, _ p: UnsafePointer<Float>
+    ) -> UnsafePointer<Float> {
+        p + (recurrent ? layout.layers[l].hiddenWeights : layout.layers[l].inputWeights)
+    }
+
     /// Layer `l`'s input (or recurrent) weights, `p` the model's parameters.
     func source(layer l: Int, recurrent: Bool, layout: ParameterLayout, parameters p: UnsafePointer<Float>) -> Source {
-        guard let matrix = reduced(layer: l, recurrent: recurrent) else {
-            return .single(p + (recurrent ? layout.layers[l].hiddenWeights : layout.layers[l].inputWeights))
-        }
-        return matrix.source
+        reduced(layer: l, recurrent: recurrent)?.source ?? .single(Self.modelWeights(l, recurrent, layout, p))
     }
 
     /// Calls `body` with the floats the kernels multiply layer `l`'s inputs by: the model's
@@ -116,10 +120,10 @@ final class SamplingWeights {
         layer l: Int, recurrent: Bool, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
         _ body: (UnsafePointer<Float>) -> R
     ) -> R {
-        guard let matrix = reduced(layer: l, recurrent: recurrent) else {
-            return body(p + (recurrent ? layout.layers[l].hiddenWeights : layout.layers[l].inputWeights))
+        if let matrix = reduced(layer: l, recurrent: recurrent) {
+            return matrix.widened().withUnsafeBufferPointer { body($0.baseAddress!) }
         }
-        return matrix.widened().withUnsafeBufferPointer { body($0.baseAddress!) }
+        return body(Self.modelWeights(l, recurrent, layout, p))
     }
 }
 

@@ -62,16 +62,15 @@ enum VectorProducts {
         m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, b: UnsafePointer<Float>,
         y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
     ) {
-        let kernel = Kernels.table.pointee.vecmat_many!
-        forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
-            kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy)
-        }
+        vectorMatrixRows(
+            m: m, k: k, n: n, x: x, ldx: ldx, reduced: b, kernel: Kernels.table.pointee.vecmat_many!, y: y, ldy: ldy,
+            splitColumns: splitColumns)
     }
 
-    /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements stored in
-    /// fewer bytes, multiplied by `kernel` (`vecmat_many_half` or `vecmat_many_int8`, on a
-    /// product on the kernels' row path): the same bits as over them widened to floats, by the
-    /// same columns.
+    /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements of any
+    /// type, multiplied by `kernel` (`vecmat_many` for floats; `vecmat_many_half` or
+    /// `vecmat_many_int8` on a product on the kernels' row path, the same bits as over the
+    /// elements widened to floats), by the same columns.
     static func vectorMatrixRows<Element>(
         m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, reduced b: UnsafePointer<Element>,
         kernel: (

@@ -83,16 +83,22 @@ struct SpeedCommand: ParsableCommand {
             trainer.model, vocabulary: vocabulary, rows: sampleRows, precision: precision)
         // What sampling's rounding costs the model: the loss on the corpus's last 10,000
         // characters (training read them too; only the difference counts).
+        // A model with nothing reduced (on this CPU, in this precision) changes by nothing:
+        // its two evaluations would be the same.
         let heldOut = Array(tokens.suffix(10_000))
-        let loss = try Evaluator.evaluate(trainer.model, tokens: heldOut, batchSize: 10).natsPerCharacter
-        let sampledLoss = try Evaluator.evaluate(trainer.model.sampled(in: precision), tokens: heldOut, batchSize: 10)
-            .natsPerCharacter
+        let sampled = trainer.model.sampled(in: precision)
+        var lossChange = 0.0
+        if sampled.parameters != trainer.model.parameters {
+            lossChange =
+                try Evaluator.evaluate(sampled, tokens: heldOut, batchSize: 10).natsPerCharacter
+                - Evaluator.evaluate(trainer.model, tokens: heldOut, batchSize: 10).natsPerCharacter
+        }
         print(
             "config=\(c.name) threads=\(BLAS.threadCount) params=\(model.parameterCount) batch=\(c.batch) seq=\(c.steps) "
                 + "train_steps=\(steps) train_chars_per_s=\(Int(trainRate)) train_loss=\(format(lossSum / Double(max(steps, 1)))) "
                 + "sample_chars=\(produced) sample_weights=\(precision.rawValue) sample_chars_per_s=\(Int(sampleRate)) "
                 + "sample_single_chars_per_s=\(Int(singleRate)) sampler_chars_per_s=\(Int(samplerRate)) "
-                + "sample_weights_loss_change_nats=\(sampledLoss - loss) "
+                + "sample_weights_loss_change_nats=\(lossChange) "
                 + "batched_sample_rows=\(sampleRows) batched_sample_chars_per_s=\(Int(batchedRate)) "
                 + "peak_rss_mib=\(format(peakResidentMiB()))"
         )
