@@ -95,14 +95,14 @@ final class BatchState {
         let width = configuration.architecture.gateCount * h
         let kernels = Kernels.table.pointee
         let threads = BLAS.threadCount
-        func packed(_ weights: UnsafePointer<Float>, rows: Int) -> FloatBuffer? {
-            guard !splitsProducts else { return nil }
+        func packed(_ weights: UnsafePointer<Float>?, rows: Int) -> FloatBuffer? {
+            guard !splitsProducts, let weights else { return nil }
             let buffer = FloatBuffer(rows * width)
             kernels.vecmat_pack(rows, width, weights, width, buffer.base)
             return buffer
         }
-        func parts(_ weights: UnsafePointer<Float>, rows: Int) -> [PackedColumns] {
-            guard splitsProducts else { return [] }
+        func parts(_ weights: UnsafePointer<Float>?, rows: Int) -> [PackedColumns] {
+            guard splitsProducts, let weights else { return [] }
             return VectorProducts.columnChunks(k: rows, n: width, threads: threads).map { chunk in
                 let buffer = FloatBuffer(rows * chunk.width)
                 kernels.vecmat_pack(rows, chunk.width, weights + chunk.start, width, buffer.base)

@@ -77,7 +77,8 @@ extension SamplingBatch {
             }
             let (packed, pieces) = state.laidOut(layer: l, recurrent: recurrent)
             let kernel = Kernels.table.pointee.vecmat_many_packed!
-            // One or two rows take the unpacked weights, in tiles wide enough for few rows.
+            // One or two rows take the unpacked weights, in tiles wide enough for few rows (and
+            // int8 matrices, never packed, always their own kernel).
             if let packed, m > 2 {
                 kernel(m, k, width, 1, x, k, packed.base, 1, y, width)
             } else if m > 2, splitColumns, !pieces.isEmpty {
@@ -100,14 +101,14 @@ extension SamplingBatch {
                 }
                 switch source {
                 case .half(let b) where kernels.vecmat_many_half != nil: rows(b, kernels.vecmat_many_half!)
-                case .int8(let b, _) where kernels.vecmat_many_int8 != nil: rows(b, kernels.vecmat_many_int8!)
+                case .int8(let b, _): rows(b, kernels.vecmat_many_int8!)
                 case .single(let b): rows(b, kernels.vecmat_many!)
-                default:
-                    // Kernels switched to a path without the reduced kernel after the batch
-                    // was made: the same values, widened for every step.
+                case .half:
+                    // Kernels switched to a path without the half kernel after the batch was
+                    // made: the same values, widened for every step.
                     state.weights.withFloats(layer: l, recurrent: recurrent, layout: layout, parameters: p) { b in
                         VectorProducts.vectorMatrixRows(
-                            m: m, k: k, n: width, x: x, ldx: k, b: b, y: y, ldy: width, splitColumns: splitColumns)
+                            m: m, k: k, n: width, x: x, ldx: k, b: b!, y: y, ldy: width, splitColumns: splitColumns)
                     }
                 }
             }

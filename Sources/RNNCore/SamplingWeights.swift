@@ -6,11 +6,13 @@ import RNNKernels
 /// (those the one-row kernels stream rather than keep in L2, whose speed is memory
 /// bandwidth, such as a 2x512 LSTM's three of 4 MiB); smaller matrices, the embedding, the
 /// decoder and the biases are left alone, and so is a matrix with a weight that is not
-/// finite. Steps of one or two rows read the reduced bytes; a batch of more rows packs the
-/// same values widened to floats (its products reuse each weight across rows and are bound
-/// by arithmetic, not bytes). The arithmetic stays single precision, and every row reads the
-/// same values, so a seeded text does not depend on what else is in the batch. The portable
-/// kernel path reduces nothing.
+/// finite. In half precision, steps of one or two rows read the reduced bytes, and a batch
+/// of more rows packs the same values widened to floats (its products reuse each weight
+/// across rows and are bound by arithmetic, not bytes); the arithmetic stays single
+/// precision. In int8, every step multiplies the bytes by its inputs rounded to 15-bit
+/// integers, summed exactly. Either way every row meets the same values and operations, so
+/// a seeded text does not depend on what else is in the batch. Half precision needs F16C
+/// (the portable kernel path rounds nothing to half).
 public enum SamplingPrecision: String, CaseIterable, Sendable {
     /// The model's weights as they are.
     case single
@@ -19,8 +21,10 @@ public enum SamplingPrecision: String, CaseIterable, Sendable {
     case half
     /// Each row of a matrix (the weights of one input) as signed bytes times the row's
     /// scale, its largest magnitude over 127: a quarter of the bytes. The scale multiplies
-    /// the input (`x_i·s_i`), not the weights; the text is the model's only up to that
-    /// rounding.
+    /// the input (`x_i·s_i`), and each step rounds those inputs to integers of 15 bits (the
+    /// largest to 32767 or less) and sums their products with the bytes exactly, in
+    /// integers: no conversion of the weights to floats, which is what makes it fast. The
+    /// text is the model's only up to those roundings.
     case int8
 }
 
@@ -28,7 +32,7 @@ extension CharRNN {
     /// The model a ``SamplingBatch`` reading its weights in `precision` samples from (on this
     /// CPU and kernel path, which decide which matrices are reduced), to score or compare
     /// against: exactly for ``SamplingPrecision/half``; for ``SamplingPrecision/int8`` with
-    /// each weight `s_i·q_ij`, where the batch rounds `x_i·s_i` instead.
+    /// each weight `s_i·q_ij`, where the batch also rounds its inputs `x_i·s_i` to integers.
     public func sampled(in precision: SamplingPrecision) -> CharRNN {
         let layout = ParameterLayout(configuration)
         let weights = parameters.withUnsafeBufferPointer {
@@ -60,8 +64,9 @@ final class SamplingWeights {
         case single(UnsafePointer<Float>)
         /// Half floats, for `vecmat_many_half`.
         case half(UnsafePointer<UInt16>)
-        /// Signed bytes, for `vecmat_many_int8`, each row's scale to multiply its input by.
-        case int8(UnsafePointer<Int8>, scales: UnsafePointer<Float>)
+        /// Signed bytes in pairs of rows (`int8_pack`), for `vecmat_many_int8`, each row's
+        /// scale to multiply its input by.
+        case int8(UnsafePointer<Int16>, scales: UnsafePointer<Float>)
     }
 
     /// Per layer, the reduced input and recurrent matrices, or nil where the batch reads the
@@ -87,7 +92,6 @@ final class SamplingWeights {
                 guard kernels.vecmat_many_half != nil else { return nil }
                 return ReducedMatrix(half: matrix, rows: rows)
             case .int8:
-                guard kernels.vecmat_many_int8 != nil else { return nil }
                 return ReducedMatrix(int8: matrix, rows: rows)
             }
         }
@@ -114,21 +118,22 @@ final class SamplingWeights {
     }
 
     /// Calls `body` with the floats the kernels multiply layer `l`'s inputs by: the model's
-    /// weights, or the reduced values widened into a scratch copy (for int8, the integers:
-    /// the scales go on the inputs), for packing them.
+    /// weights, or the half floats widened into a scratch copy, for packing them; nil for an
+    /// int8 matrix, which every step multiplies as bytes.
     func withFloats<R>(
         layer l: Int, recurrent: Bool, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
-        _ body: (UnsafePointer<Float>) -> R
+        _ body: (UnsafePointer<Float>?) -> R
     ) -> R {
         if let matrix = reduced(layer: l, recurrent: recurrent) {
+            if matrix.scales != nil { return body(nil) }
             return matrix.widened().withUnsafeBufferPointer { body($0.baseAddress!) }
         }
         return body(Self.modelWeights(l, recurrent, layout, p))
     }
 }
 
-/// A weight matrix (`rows x columns`, row-major) in fewer bytes: half floats, or signed
-/// bytes with a scale per row.
+/// A weight matrix (`rows x columns`) in fewer bytes: half floats (row-major), or signed
+/// bytes with a scale per row (in pairs of rows, as `int8_pack` lays them out).
 final class ReducedMatrix {
     let rows: Int
     let columns: Int
@@ -159,7 +164,7 @@ final class ReducedMatrix {
         self.rows = rows
         let columns = values.count / rows
         self.columns = columns
-        let bytes = UnsafeMutablePointer<Int8>.allocate(capacity: values.count)
+        var bytes = [Int8](repeating: 0, count: values.count)
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: rows)
         for r in 0..<rows {
             let row = values[(r * columns)..<((r + 1) * columns)]
@@ -170,7 +175,10 @@ final class ReducedMatrix {
                 bytes[r * columns + j] = scale == 0 ? 0 : Int8(max(-127, min(127, (value / scale).rounded())))
             }
         }
-        storage = UnsafeMutableRawPointer(bytes)
+        let kernels = Kernels.table.pointee
+        let pairs = UnsafeMutablePointer<Int16>.allocate(capacity: kernels.int8_packed_size(rows, columns))
+        kernels.int8_pack(rows, columns, bytes, columns, pairs)
+        storage = UnsafeMutableRawPointer(pairs)
         self.scales = scales
     }
 
@@ -184,16 +192,20 @@ final class ReducedMatrix {
     /// Where the kernels read it.
     var source: SamplingWeights.Source {
         if let scales {
-            return .int8(UnsafePointer(storage.assumingMemoryBound(to: Int8.self)), scales: UnsafePointer(scales))
+            return .int8(UnsafePointer(storage.assumingMemoryBound(to: Int16.self)), scales: UnsafePointer(scales))
         }
         return .half(UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)))
     }
 
-    /// The stored values as floats, exactly (for int8, the integers, unscaled).
+    /// The stored values as floats, row-major, exactly (for int8, the integers, unscaled).
     func widened() -> [Float] {
         if scales != nil {
-            let bytes = storage.assumingMemoryBound(to: Int8.self)
-            return (0..<count).map { Float(bytes[$0]) }
+            let pairs = storage.assumingMemoryBound(to: Int16.self)
+            return (0..<count).map { i in
+                let (r, j) = i.quotientAndRemainder(dividingBy: columns)
+                let pair = UInt16(bitPattern: pairs[r / 2 * columns + j])
+                return Float(Int8(truncatingIfNeeded: r % 2 == 0 ? pair : pair >> 8))
+            }
         }
         let half = storage.assumingMemoryBound(to: UInt16.self)
         // The kernels' conversion: Swift's own calls a software routine per element.

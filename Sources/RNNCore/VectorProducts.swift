@@ -68,9 +68,9 @@ enum VectorProducts {
     }
 
     /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements of any
-    /// type, multiplied by `kernel` (`vecmat_many` for floats; `vecmat_many_half` or
-    /// `vecmat_many_int8` on a product on the kernels' row path, the same bits as over the
-    /// elements widened to floats), by the same columns.
+    /// type, multiplied by `kernel` (`vecmat_many` for floats; `vecmat_many_half` on a
+    /// product on the kernels' row path, the same bits as over the elements widened to
+    /// floats; `vecmat_many_int8` over pairs of rows of bytes), by the same columns.
     static func vectorMatrixRows<Element>(
         m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, reduced b: UnsafePointer<Element>,
         kernel: (

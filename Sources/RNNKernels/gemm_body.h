@@ -388,24 +388,6 @@ static int k_to_half(long n, const float *x, uint16_t *out) {
 }
 VECMAT_ROWS(vecmat_rows_half, uint16_t, ld_half, HALF_AT)
 
-/// W bytes (signed) widened to floats, exactly.
-static inline vf ld_int8(const int8_t *p) {
-#if defined(RK_HALF_AVX512)
-    return (vf)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)p)));
-#else
-    return (vf)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
-#endif
-}
-#define INT8_AT(p, j) ((float)(p)[j])
-VECMAT_ROWS(vecmat_rows_int8, int8_t, ld_int8, INT8_AT)
-
-/// `k_vecmat_many_half` with B's elements stored as signed bytes: bit for bit `k_vecmat_many`
-/// over them widened to floats, a quarter of the bytes to read.
-static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float *x, long ldx, const int8_t *b,
-                               long ldb, float beta, float *y, long ldy) {
-    for (long r = 0; r < m; r++) vecmat_rows_int8(k, n, alpha, x + r * ldx, b, ldb, beta, y + r * ldy);
-}
-
 /// `k_vecmat_many` on its row path (for `k x n` that `k_vecmat_packs` rejects) with B's
 /// elements stored as half floats: every element gets the operations it gets from
 /// `k_vecmat_many` over B's values widened to floats, in the same order, so the results are

@@ -446,6 +446,7 @@ static void k_add_column_sums(long rows, long columns, const float *m, long stri
 }
 
 #include "gemm_body.h"
+#include "vecmat_int8_body.h"
 
 const rk_kernels KERNEL_TABLE = {
     .sgemm = k_sgemm,
@@ -459,9 +460,11 @@ const rk_kernels KERNEL_TABLE = {
     .vecmat_packs = k_vecmat_packs,
     .vecmat_pack = k_vecmat_pack,
     .vecmat_many_packed = k_vecmat_many_packed,
+    .vecmat_many_int8 = k_vecmat_many_int8,
+    .int8_packed_size = k_int8_packed_size,
+    .int8_pack = k_int8_pack,
 #if defined(RK_HALF_AVX512) || defined(RK_HALF_F16C)
     .vecmat_many_half = k_vecmat_many_half,
-    .vecmat_many_int8 = k_vecmat_many_int8,
     .to_half = k_to_half,
     .from_half = k_from_half,
 #endif

@@ -41,7 +41,7 @@ import TOMLKit
 /// feed_validation_fraction = 0.05 # of fed text held out to validate online learning
 ///
 /// [sampling]
-/// weights = "half"               # "single", "half" or "int8"; see SamplingPrecision
+/// weights = "int8"               # "single", "half" or "int8"; see SamplingPrecision
 /// ```
 public struct DaemonConfiguration: Sendable, Hashable {
     public struct Paths: Sendable, Hashable {
@@ -100,7 +100,7 @@ public struct DaemonConfiguration: Sendable, Hashable {
         /// How samples read a model's large weight matrices: rounded to half precision (half
         /// the bytes for products bound by memory bandwidth; the default), as bytes with a
         /// scale per row (a quarter), or as they are.
-        public var weights = SamplingPrecision.half
+        public var weights = SamplingPrecision.int8
         public init() {}
     }
 

@@ -3,8 +3,9 @@ import Testing
 
 @testable import RNNCore
 
-/// Sampling from reduced weights (``SamplingPrecision``): the half-float and byte kernels
-/// give the bits the single kernel gives over the widened values; a half-precision batch,
+/// Sampling from reduced weights (``SamplingPrecision``): the half-float kernel gives the bits
+/// the single kernel gives over the widened values, the byte kernel exact integer sums of
+/// its rounded inputs; a half-precision batch,
 /// its rows alone or together, draws the texts ``Sampler`` draws from the rounded model; an
 /// int8 batch draws the same text for a row alone as beside fifteen others.
 @Suite struct ReducedPrecisionSamplingTests {
@@ -15,39 +16,100 @@ import Testing
     static let shapes: [(k: Int, n: Int, ldb: Int)] = [(512, 2048, 2048), (301, 1100, 1100), (603, 517, 530)]
 
     @Test(arguments: paths)
-    func reducedProductsAreTheProductsOfTheWidenedWeights(path: KernelPath) {
+    func halfFloatProductsAreTheProductsOfTheWidenedWeights(path: KernelPath) {
         let table = Kernels.table(for: path)!.pointee
-        guard let half = table.vecmat_many_half, let int8 = table.vecmat_many_int8 else {
-            #expect(path == .portable, "every vector path widens half floats and bytes")
+        guard let half = table.vecmat_many_half else {
+            #expect(path == .portable, "every vector path widens half floats")
             return
         }
         for (k, n, ldb) in Self.shapes {
             #expect(table.vecmat_packs(k, n) == 0, "k \(k) n \(n) is meant for the row path")
             let weights = KernelPathTests.values(k * ldb, seed: 31).map { $0 * 3 }
-            let matrices = weights.withUnsafeBufferPointer {
-                [ReducedMatrix(half: $0, rows: k, kernels: table)!, ReducedMatrix(int8: $0, rows: k)!]
-            }
-            for matrix in matrices {
-                let widened = matrix.widened()
-                for (m, alpha, beta) in [(1, Float(1), Float(1)), (2, 1, 0), (3, 0.5, 2)] {
-                    let x = KernelPathTests.values(m * k, seed: 32)
-                    let start = KernelPathTests.values(m * n, seed: 33)
-                    var fromReduced = start
-                    var fromFloats = start
-                    switch matrix.source {
-                    case .half(let b): half(m, k, n, alpha, x, k, b, ldb, beta, &fromReduced, n)
-                    case .int8(let b, _): int8(m, k, n, alpha, x, k, b, ldb, beta, &fromReduced, n)
-                    case .single: Issue.record("a reduced matrix reads as single")
-                    }
-                    table.vecmat_many(m, k, n, alpha, x, k, widened, ldb, beta, &fromFloats, n)
-                    let differs = fromReduced.indices.first {
-                        fromReduced[$0].bitPattern != fromFloats[$0].bitPattern
-                    }
-                    #expect(
-                        differs == nil,
-                        "\(path) \(matrix.scales == nil ? "half" : "int8") k \(k) n \(n) m \(m): first differing output \(differs ?? -1)"
-                    )
+            let matrix = weights.withUnsafeBufferPointer { ReducedMatrix(half: $0, rows: k, kernels: table)! }
+            let widened = matrix.widened()
+            for (m, alpha, beta) in [(1, Float(1), Float(1)), (2, 1, 0), (3, 0.5, 2)] {
+                let x = KernelPathTests.values(m * k, seed: 32)
+                let start = KernelPathTests.values(m * n, seed: 33)
+                var fromReduced = start
+                var fromFloats = start
+                guard case .half(let b) = matrix.source else {
+                    Issue.record("not half floats")
+                    return
                 }
+                half(m, k, n, alpha, x, k, b, ldb, beta, &fromReduced, n)
+                table.vecmat_many(m, k, n, alpha, x, k, widened, ldb, beta, &fromFloats, n)
+                let differs = fromReduced.indices.first { fromReduced[$0].bitPattern != fromFloats[$0].bitPattern }
+                #expect(differs == nil, "\(path) half k \(k) n \(n) m \(m): first differing output \(differs ?? -1)")
+            }
+        }
+    }
+
+    /// What `vecmat_many_int8` computes, in Swift: each row of `x` rounded to integers at
+    /// `limit / max|x|`, their exact sums with the bytes (`bytes`, row-major `k x ldb`), then
+    /// `alpha·unit·sum + beta·y` one rounding at a time.
+    static func int8Products(
+        m: Int, k: Int, n: Int, alpha: Float, x: [Float], bytes: [Float], ldb: Int, beta: Float, y: inout [Float]
+    ) {
+        let padded = (k + 7) / 8 * 8
+        let limit = min(32767, Int(Int32.max) / (padded * 127))
+        for r in 0..<m {
+            let row = x[(r * k)..<((r + 1) * k)]
+            let largest = row.reduce(Float(0)) { max($0, abs($1)) }
+            var unit = largest / Float(limit)
+            var integers = [Int](repeating: 0, count: k)
+            if !row.allSatisfy(\.isFinite) {
+                unit = .nan
+            } else if largest > 0 {
+                let inverse = Float(limit) / largest
+                integers = row.map { Int(($0 * inverse).rounded(.toNearestOrEven)) }
+            }
+            let scale = alpha * unit
+            var sums = [Int](repeating: 0, count: n)
+            bytes.withUnsafeBufferPointer { bytes in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for i in 0..<k where integers[i] != 0 {
+                        for j in 0..<n { sums[j] += integers[i] * Int(bytes[i * ldb + j]) }
+                    }
+                }
+            }
+            let within = sums.allSatisfy { abs($0) < Int(Int32.max) }
+            #expect(within, "integer sums within 32 bits")
+            for j in 0..<n {
+                let t = scale * Float(Int32(sums[j]))
+                let old = y[r * n + j]
+                y[r * n + j] = beta == 0 ? t : beta == 1 ? old + t : beta * old + t
+            }
+        }
+    }
+
+    @Test(arguments: paths)
+    func int8ProductsAreExactIntegerSums(path: KernelPath) {
+        let table = Kernels.table(for: path)!.pointee
+        for (k, n, ldb) in Self.shapes {
+            let weights = KernelPathTests.values(k * ldb, seed: 31).map { $0 * 3 }
+            let matrix = weights.withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: k)! }
+            let bytes = matrix.widened()
+            #expect(bytes.allSatisfy { abs($0) <= 127 && $0 == $0.rounded() })
+            // Rows one at a time and in tiles of four and a remainder; every column tail.
+            for (m, alpha, beta) in [(1, Float(1), Float(1)), (2, 1, 0), (5, 0.5, 2)] {
+                var x = KernelPathTests.values(m * k, seed: 32)
+                if m == 5 {
+                    for i in 0..<k { x[k + i] = 0 }  // a row of zeros: beta·y
+                    x[4 * k + 3] = .nan  // a row with a NaN: NaN, as a float product would be
+                }
+                let start = KernelPathTests.values(m * n, seed: 33)
+                var fromKernel = start
+                var expected = start
+                guard case .int8(let b, _) = matrix.source else {
+                    Issue.record("not bytes")
+                    return
+                }
+                table.vecmat_many_int8(m, k, n, alpha, x, k, b, ldb, beta, &fromKernel, n)
+                Self.int8Products(
+                    m: m, k: k, n: n, alpha: alpha, x: x, bytes: bytes, ldb: ldb, beta: beta, y: &expected)
+                let differs = fromKernel.indices.first { fromKernel[$0].bitPattern != expected[$0].bitPattern }
+                #expect(differs == nil, "\(path) int8 k \(k) n \(n) m \(m): first differing output \(differs ?? -1)")
+                if m == 5 { #expect(fromKernel[(4 * n)..<(5 * n)].allSatisfy { $0.isNaN }) }
             }
         }
     }
@@ -82,7 +144,7 @@ import Testing
 
     /// A 1x512 LSTM over bytes, whose 512 x 2048 matrix is reduced on any CPU and split by
     /// columns across the pool (a batch of more than two rows reads its parts packed from the
-    /// same reduced values); and a 1x256 one, whose 1 MiB matrix is reduced on CPUs with up to
+    /// same reduced values, int8 its own kernel); and a 1x256 one, whose 1 MiB matrix is reduced on CPUs with up to
     /// 8 MiB of L2 and whose batches split their rows across the pool instead (each part
     /// scales its own rows' inputs for int8).
     static func models() throws -> [CharRNN] {
@@ -93,9 +155,27 @@ import Testing
     static func expectReduced(_ model: CharRNN, _ precision: SamplingPrecision) {
         let kernels = Kernels.table.pointee
         let h = model.configuration.hiddenSize
-        let available = precision == .half ? kernels.vecmat_many_half != nil : kernels.vecmat_many_int8 != nil
+        let available = precision == .int8 || kernels.vecmat_many_half != nil
         let expected = available && kernels.vecmat_packs(h, 4 * h) == 0
         #expect((model.sampled(in: precision).parameters != model.parameters) == expected)
+    }
+
+    /// A batch scores a text (teacher-forced through its own products) as the evaluator does,
+    /// and only when empty.
+    @Test func aBatchScoresTextAsTheEvaluatorDoes() throws {
+        let model = try SamplingBatchTests.model(.lstm, layers: 2, hidden: 48, vocabulary: 256)
+        let vocabulary = Vocabulary.bytes
+        let tokens = KernelPathTests.values(400, seed: 51).map { Int32(abs($0 * 1000)) % 256 }
+        let expected = try Evaluator.evaluate(model, tokens: tokens).natsPerCharacter
+        func nats(_ precision: SamplingPrecision) throws -> Double {
+            try SamplingBatch(model: model, vocabulary: vocabulary, capacity: 2, precision: precision)
+                .natsPerCharacter(of: tokens)
+        }
+        let single = try nats(.single)
+        #expect(abs(single - expected) < 1e-5 * expected, "single \(single) against the evaluator's \(expected)")
+        let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: 1)
+        try batch.add(id: 1, options: SamplingOptions())
+        #expect(throws: RNNCoreError.self) { try batch.natsPerCharacter(of: tokens) }
     }
 
     @Test func aHalfPrecisionBatchSamplesTheRoundedModelAloneAndTogether() throws {

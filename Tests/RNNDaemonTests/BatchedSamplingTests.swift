@@ -81,14 +81,15 @@ import Testing
         #expect((sampling?["largest_batch"]?.int ?? 0) >= 8, "\(String(describing: sampling))")
     }
 
-    /// With `sampling.weights = "int8"`, a model whose recurrent matrix is reduced (1x256:
-    /// 1 MiB of floats, past an eighth of L2 on any CPU up to 8 MiB of L2) still gives a
-    /// seeded sample the same text alone and beside seven others.
-    @Test func anInt8SampleIsTheSameAloneAndAmongOthers() throws {
-        let daemon = try DaemonProcess(config: "[sampling]\nweights = \"int8\"")
+    /// With `sampling.weights` int8 (the default) or half, a model whose recurrent matrix is
+    /// reduced (1x256: 1 MiB of floats, past an eighth of L2 on any CPU up to 8 MiB of L2)
+    /// still gives a seeded sample the same text alone and beside seven others.
+    @Test(arguments: ["int8", "half"])
+    func aReducedSampleIsTheSameAloneAndAmongOthers(weights: String) throws {
+        let daemon = try DaemonProcess(config: weights == "int8" ? "" : "[sampling]\nweights = \"\(weights)\"")
         defer { daemon.stop() }
-        #expect(daemon.startupLog.contains("sampling_weights=int8"), "\(daemon.startupLog)")
-        #expect(try daemon.client().call("daemon.status")["engine"]?["sampling_weights"] == "int8")
+        #expect(daemon.startupLog.contains("sampling_weights=\(weights)"), "\(daemon.startupLog)")
+        #expect(try daemon.client().call("daemon.status")["engine"]?["sampling_weights"] == .string(weights))
         let ours = Self.request(0, seed: 9, length: 120, temperature: 1.2, prime: "KING")
         let expected = try Self.createAndSampleAlone(daemon, hidden: 256, layers: 1, seed: 5, request: ours)
         var clients: [RNNClient] = []

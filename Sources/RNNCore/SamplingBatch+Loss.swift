@@ -1,0 +1,31 @@
+extension SamplingBatch {
+    /// Nats per character with which this batch's own products predict `tokens`: fed one at a
+    /// time through a row from a zero state (teacher forcing), each next token scored
+    /// against the row's logits. What a ``SamplingPrecision`` costs a model, measured on the
+    /// arithmetic its samples run (for int8, the rounded inputs as well as the weights).
+    ///
+    /// - Throws: ``RNNCoreError`` when the batch is not empty, there are fewer than two
+    ///   tokens, or a token is outside the vocabulary.
+    public func natsPerCharacter(of tokens: [Int32]) throws(RNNCoreError) -> Double {
+        guard rows.isEmpty else { throw RNNCoreError(.invalidArgument, "scoring needs an empty batch") }
+        guard tokens.count >= 2 else { throw RNNCoreError(.invalidArgument, "scoring needs two tokens or more") }
+        let v = state.vocabularySize
+        guard tokens.allSatisfy({ $0 >= 0 && Int($0) < v }) else {
+            throw RNNCoreError(.invalidArgument, "a token is outside the vocabulary of \(v)")
+        }
+        let draw = try SampleDraw(options: SamplingOptions(length: 0), vocabulary: vocabulary)
+        state.zero(slot: 0)
+        // The row primes with every token but the last, so it never draws nor ends.
+        rows.append(Row(id: -1, draw: draw, prime: Array(tokens.dropLast())))
+        defer { rows.removeAll() }
+        var nats = 0.0
+        for t in 1..<tokens.count {
+            step { _ in }
+            let logits = UnsafeBufferPointer(start: state.logits[0], count: v)
+            let largest = Double(logits.max()!)
+            let sum = logits.reduce(0.0) { $0 + _exp(Double($1) - largest) }
+            nats += largest + _log(sum) - Double(logits[Int(tokens[t])])
+        }
+        return nats / Double(tokens.count - 1)
+    }
+}
