@@ -152,10 +152,10 @@ final class BatchState {
 
     /// The lone row's unit split (see ``unitSplit``), made now if not yet decided.
     func unitSplit(parameters p: UnsafePointer<Float>) -> UnitSplit? {
-        // A split runs only products the kernels keep in L2, which are never reduced.
-        if !unitSplitDecided, !weights.reducesAny {
+        if !unitSplitDecided {
             unitSplit = UnitSplit.make(
-                configuration, layout: layout, parameters: p, rowBias: rowBias, threads: BLAS.threadCount)
+                configuration, layout: layout, parameters: p, rowBias: rowBias, weights: weights,
+                threads: BLAS.threadCount)
             unitSplitDecided = true
         }
         return unitSplit

@@ -22,6 +22,12 @@ final class UnitSplit {
     /// and, for GRU, `b_hh`, regrouped alike.
     let inputWeights: [FloatBuffer]
     let hiddenWeights: [FloatBuffer]
+    /// Per layer, where the batch reads a matrix as bytes (``SamplingPrecision/int8``), the
+    /// same bytes for each segment's regrouped columns, which the products read instead.
+    let inputBytes: [SegmentBytes?]
+    let hiddenBytes: [SegmentBytes?]
+    /// Per segment, room for a product's input times an int8 matrix's row scales.
+    let scaledInput: FloatBuffer
     let rowBias: [FloatBuffer]
     let hiddenBias: [FloatBuffer]
     /// One row's gates (and GRU's hidden part), regrouped.
@@ -38,11 +44,12 @@ final class UnitSplit {
     /// a step too short to share (below `minimumParameters`), no count of segments from
     /// `threads` down to 2 that divides the hidden units into at least `minimumUnits` each, a
     /// model whose products split by columns already (``SamplingBatch/splitsProducts(_:)``),
-    /// or a product that its size sends down the kernels' other one-row path.
+    /// or a product that its size sends down the kernels' other one-row path. `weights` are
+    /// the batch's (its int8 matrices are multiplied as bytes here too).
     static func make(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
-        rowBias: [FloatBuffer], threads: Int, cores: Int = Int(rk_cores()), minimumUnits: Int = minimumUnits,
-        minimumParameters: Int = minimumParameters, blockColumns: Int = 128
+        rowBias: [FloatBuffer], weights: SamplingWeights? = nil, threads: Int, cores: Int = Int(rk_cores()),
+        minimumUnits: Int = minimumUnits, minimumParameters: Int = minimumParameters, blockColumns: Int = 128
     ) -> UnitSplit? {
         let h = configuration.hiddenSize
         let width = configuration.architecture.gateCount * h
@@ -58,14 +65,20 @@ final class UnitSplit {
                 h % $0 == 0 && h / $0 >= minimumUnits
             })
         else { return nil }
+        // Half floats go only to products past an eighth of L2, which a split never runs.
+        if let weights, (weights.input + weights.hidden).contains(where: { $0 != nil && $0!.scales == nil }) {
+            return nil
+        }
         return UnitSplit(
-            configuration, layout: layout, parameters: p, rowBias: rowBias, segments: segments,
+            configuration, layout: layout, parameters: p, rowBias: rowBias, weights: weights, segments: segments,
             blockColumns: blockColumns)
     }
 
     /// Columns of a block of stored weights: by default a lone row's widest register tile
     /// (eight vectors of 16 lanes).
     let blockColumns: Int
+    /// The largest input of a layer's products (``scaledInput`` holds one per segment).
+    let widestInput: Int
 
     /// Units a segment needs for its share to outweigh the threads' meeting.
     static let minimumUnits = 32
@@ -74,7 +87,7 @@ final class UnitSplit {
 
     private init(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
-        rowBias: [FloatBuffer], segments: Int, blockColumns: Int
+        rowBias: [FloatBuffer], weights: SamplingWeights?, segments: Int, blockColumns: Int
     ) {
         let h = configuration.hiddenSize
         let gateCount = configuration.architecture.gateCount
@@ -111,13 +124,29 @@ final class UnitSplit {
             }
             return buffer
         }
+        func bytes(_ l: Int, recurrent: Bool) -> SegmentBytes? {
+            guard let matrix = weights?.reduced(layer: l, recurrent: recurrent) else { return nil }
+            return SegmentBytes(matrix, segments: segments, columns: columns, source: source)
+        }
+        let inputBytes = layout.layers.indices.map { bytes($0, recurrent: false) }
+        let hiddenBytes = layout.layers.indices.map { bytes($0, recurrent: true) }
+        self.inputBytes = inputBytes
+        self.hiddenBytes = hiddenBytes
+        // A matrix read as bytes needs no floats.
         inputWeights = layout.layers.enumerated().map { l, offsets in
             let oneHot = l == 0 && layout.embedding == nil
+            if inputBytes[l] != nil { return FloatBuffer(0) }
             return oneHot
                 ? regroup(p + offsets.inputWeights, rows: offsets.inputSize)
                 : blocked(p + offsets.inputWeights, rows: offsets.inputSize)
         }
-        hiddenWeights = layout.layers.map { blocked(p + $0.hiddenWeights, rows: h) }
+        hiddenWeights = layout.layers.enumerated().map { l, offsets in
+            hiddenBytes[l] != nil ? FloatBuffer(0) : blocked(p + offsets.hiddenWeights, rows: h)
+        }
+        let widestInput = layout.layers.map(\.inputSize).reduce(h, max)
+        scaledInput = FloatBuffer(
+            inputBytes.contains { $0 != nil } || hiddenBytes.contains { $0 != nil } ? segments * widestInput : 0)
+        self.widestInput = widestInput
         self.rowBias = rowBias.map { regroup($0.base, rows: 1) }
         hiddenBias = configuration.architecture == .gru ? layout.layers.map { regroup(p + $0.hiddenBias, rows: 1) } : []
         gates = FloatBuffer(width)
@@ -152,6 +181,7 @@ extension SamplingBatch {
                 to: UnitSplit.LayerStep(
                     inputWeights: UnsafePointer(split.inputWeights[l].base),
                     hiddenWeights: UnsafePointer(split.hiddenWeights[l].base),
+                    inputBytes: split.inputBytes[l]?.step, hiddenBytes: split.hiddenBytes[l]?.step,
                     rowBias: UnsafePointer(split.rowBias[l].base),
                     hiddenBias: split.hiddenBias.isEmpty ? nil : UnsafePointer(split.hiddenBias[l].base),
                     input: input, inputSize: layout.layers[l].inputSize, hPrev: UnsafePointer(state.hidden[l].base),
@@ -162,7 +192,8 @@ extension SamplingBatch {
             architecture: configuration.architecture, hidden: configuration.hiddenSize, units: split.units,
             segments: split.segments, layers: configuration.layers, blockColumns: split.blockColumns,
             gates: split.gates.base, hiddenPart: split.hiddenPart.base, tanhCell: state.tanhCell.base,
-            token: Int(token), barrier: split.barrier.state)
+            scaledInput: split.scaledInput.base, widestInput: split.widestInput, token: Int(token),
+            barrier: split.barrier.state)
         let (v, h) = (configuration.vocabularySize, configuration.hiddenSize)
         let decoderWeights = p + layout.decoderWeight
         let decoderBias = p + layout.decoderBias
@@ -189,6 +220,9 @@ extension UnitSplit {
     struct LayerStep {
         var inputWeights: UnsafePointer<Float>
         var hiddenWeights: UnsafePointer<Float>
+        /// The same matrices as bytes, when the batch reads them so (the floats unused).
+        var inputBytes: SegmentBytes.Step?
+        var hiddenBytes: SegmentBytes.Step?
         var rowBias: UnsafePointer<Float>
         var hiddenBias: UnsafePointer<Float>?
         /// The layer's input: the embedded token, or the state of the layer below; nil for a
@@ -214,17 +248,29 @@ extension UnitSplit {
         let gates: UnsafeMutablePointer<Float>
         let hiddenPart: UnsafeMutablePointer<Float>
         let tanhCell: UnsafeMutablePointer<Float>
+        /// ``UnitSplit/scaledInput``, `widestInput` floats per segment.
+        let scaledInput: UnsafeMutablePointer<Float>
+        let widestInput: Int
         let token: Int
         let barrier: UnsafeMutablePointer<rk_barrier>
     }
 
     /// `y += x·W` for segment `s`'s columns of `weights` (laid out by the initializer's
     /// blocks), `x` of length `k`: each block with the one-row kernel, the same arithmetic
-    /// per element as over the whole row.
+    /// per element as over the whole row; or, with `bytes`, the int8 kernel over the
+    /// segment's bytes, the same integer sums as over the whole row.
     static func product(
-        _ weights: UnsafePointer<Float>, segment s: Int, k: Int, columns: Int, blockColumns: Int,
-        _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
+        _ weights: UnsafePointer<Float>, bytes: SegmentBytes.Step?, segment s: Int, k: Int, columns: Int,
+        _ shape: StepShape, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
     ) {
+        if let bytes {
+            let scaled = shape.scaledInput + s * shape.widestInput
+            for i in 0..<k { scaled[i] = x[i] * bytes.scales[i] }
+            Kernels.table.pointee.vecmat_many_int8(
+                1, k, columns, 1, scaled, k, bytes.pairs + s * bytes.perSegment, columns, 1, y, columns)
+            return
+        }
+        let blockColumns = shape.blockColumns
         let vecmat = Kernels.table.pointee.vecmat!
         let base = weights + s * k * columns
         for c in stride(from: 0, to: columns, by: blockColumns) {
@@ -248,14 +294,14 @@ extension UnitSplit {
         } else if let input = step.input {
             gates.update(from: bias, count: columns)
             product(
-                step.inputWeights, segment: s, k: step.inputSize, columns: columns, blockColumns: shape.blockColumns,
+                step.inputWeights, bytes: step.inputBytes, segment: s, k: step.inputSize, columns: columns, shape,
                 input, gates)
         }
         let hNext = step.hNext + s * u
         switch shape.architecture {
         case .rnnTanh, .rnnReLU:
             product(
-                step.hiddenWeights, segment: s, k: h, columns: columns, blockColumns: shape.blockColumns, step.hPrev,
+                step.hiddenWeights, bytes: step.hiddenBytes, segment: s, k: h, columns: columns, shape, step.hPrev,
                 gates)
             if shape.architecture == .rnnReLU {
                 for i in 0..<u { hNext[i] = max(gates[i], 0) }
@@ -264,7 +310,7 @@ extension UnitSplit {
             }
         case .lstm:
             product(
-                step.hiddenWeights, segment: s, k: h, columns: columns, blockColumns: shape.blockColumns, step.hPrev,
+                step.hiddenWeights, bytes: step.hiddenBytes, segment: s, k: h, columns: columns, shape, step.hPrev,
                 gates)
             Kernels.table.pointee.lstm_forward(
                 1, u, gates, step.cPrev! + s * u, step.cNext! + s * u, shape.tanhCell + s * u, hNext)
@@ -272,8 +318,7 @@ extension UnitSplit {
             let gh = shape.hiddenPart + start
             gh.update(from: step.hiddenBias! + start, count: columns)
             product(
-                step.hiddenWeights, segment: s, k: h, columns: columns, blockColumns: shape.blockColumns, step.hPrev,
-                gh)
+                step.hiddenWeights, bytes: step.hiddenBytes, segment: s, k: h, columns: columns, shape, step.hPrev, gh)
             Kernels.table.pointee.gru_forward(1, u, gates, gh, step.hPrev + s * u, hNext)
         }
     }

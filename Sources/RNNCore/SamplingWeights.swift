@@ -2,11 +2,11 @@ import RNNKernels
 
 /// How a ``SamplingBatch`` holds the weights of its products.
 ///
-/// Only input and recurrent weight matrices past an eighth of this CPU's L2 are reduced
-/// (those the one-row kernels stream rather than keep in L2, whose speed is memory
-/// bandwidth, such as a 2x512 LSTM's three of 4 MiB); smaller matrices, the embedding, the
-/// decoder and the biases are left alone, and so is a matrix with a weight that is not
-/// finite. In half precision, steps of one or two rows read the reduced bytes, and a batch
+/// Only input and recurrent weight matrices are reduced; the embedding, the decoder and the
+/// biases are left alone, and so is a matrix with a weight that is not finite. Half
+/// precision reduces the matrices past an eighth of this CPU's L2 (those the one-row kernels
+/// stream rather than keep in L2, whose speed is memory bandwidth, such as a 2x512 LSTM's
+/// three of 4 MiB); int8 those of 64 Ki weights or more. In half precision, steps of one or two rows read the reduced bytes, and a batch
 /// of more rows packs the same values widened to floats (its products reuse each weight
 /// across rows and are bound by arithmetic, not bytes); the arithmetic stays single
 /// precision. In int8, every step multiplies the bytes by its inputs rounded to 15-bit
@@ -75,6 +75,8 @@ final class SamplingWeights {
     let hidden: [ReducedMatrix?]
     /// Whether any matrix is reduced.
     let reducesAny: Bool
+    /// Weights below which int8 leaves a matrix alone (a 2x128 LSTM's have 64 Ki).
+    static let minimumInt8Weights = 1 << 16
 
     init(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
@@ -83,15 +85,17 @@ final class SamplingWeights {
         let width = configuration.architecture.gateCount * configuration.hiddenSize
         let kernels = Kernels.table.pointee
         func reduced(_ weights: UnsafePointer<Float>, rows: Int) -> ReducedMatrix? {
-            // Matrices the kernels keep in L2 gain nothing from fewer bytes.
-            guard kernels.vecmat_packs(rows, width) == 0 else { return nil }
             let matrix = UnsafeBufferPointer(start: weights, count: rows * width)
             switch precision {
             case .single: return nil
             case .half:
-                guard kernels.vecmat_many_half != nil else { return nil }
+                // Matrices the kernels keep in L2 gain nothing from fewer bytes.
+                guard kernels.vecmat_packs(rows, width) == 0, kernels.vecmat_many_half != nil else { return nil }
                 return ReducedMatrix(half: matrix, rows: rows)
             case .int8:
+                // Integers gain in L2 too (half the instructions of floats per weight), but
+                // rounding each input costs more than a small product takes.
+                guard matrix.count >= Self.minimumInt8Weights else { return nil }
                 return ReducedMatrix(int8: matrix, rows: rows)
             }
         }
@@ -197,16 +201,20 @@ final class ReducedMatrix {
         return .half(UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)))
     }
 
+    /// The signed bytes, row-major (int8 only).
+    func bytes() -> [Int8] {
+        precondition(scales != nil, "a half-float matrix has no bytes")
+        let pairs = storage.assumingMemoryBound(to: Int16.self)
+        return (0..<count).map { i in
+            let (r, j) = i.quotientAndRemainder(dividingBy: columns)
+            let pair = UInt16(bitPattern: pairs[r / 2 * columns + j])
+            return Int8(truncatingIfNeeded: r % 2 == 0 ? pair : pair >> 8)
+        }
+    }
+
     /// The stored values as floats, row-major, exactly (for int8, the integers, unscaled).
     func widened() -> [Float] {
-        if scales != nil {
-            let pairs = storage.assumingMemoryBound(to: Int16.self)
-            return (0..<count).map { i in
-                let (r, j) = i.quotientAndRemainder(dividingBy: columns)
-                let pair = UInt16(bitPattern: pairs[r / 2 * columns + j])
-                return Float(Int8(truncatingIfNeeded: r % 2 == 0 ? pair : pair >> 8))
-            }
-        }
+        if scales != nil { return bytes().map(Float.init) }
         let half = storage.assumingMemoryBound(to: UInt16.self)
         // The kernels' conversion: Swift's own calls a software routine per element.
         if let widen = Kernels.table.pointee.from_half {

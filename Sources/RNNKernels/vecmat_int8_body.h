@@ -37,9 +37,23 @@ static void k_int8_pack(long k, long n, const int8_t *b, long ldb, int16_t *out)
 /// (with `q` zero) when an element is not finite, so that the product is NaN as a float one
 /// would be.
 static float i8_quantize(long k, long kp, int limit, const float *x, int16_t *q) {
+    // NaN fails `<=` (and `max` passes it over): `bad` catches what `largest` would not.
+    const vf finiteLimit = splat(3.40282347e38f);
+    vf most = splat(0);
+    vi bad = (vi){0};
+    long i = 0;
+    for (; i + W <= k; i += W) {
+        vf a = __builtin_elementwise_abs(ld(x + i));
+        bad |= ~(vi)(a <= finiteLimit);
+        most = __builtin_elementwise_max(most, a);
+    }
     float largest = 0;
     int finite = 1;
-    for (long i = 0; i < k; i++) {
+    for (int lane = 0; lane < W; lane++) {
+        finite &= bad[lane] == 0;
+        largest = most[lane] > largest ? most[lane] : largest;
+    }
+    for (; i < k; i++) {
         float a = __builtin_fabsf(x[i]);
         finite &= a <= 3.40282347e38f;
         largest = a > largest ? a : largest;
@@ -49,8 +63,8 @@ static float i8_quantize(long k, long kp, int limit, const float *x, int16_t *q)
         return finite ? 0 : __builtin_nanf("");
     }
     float inverse = (float)limit / largest;
-    for (long i = 0; i < k; i++) q[i] = (int16_t)__builtin_rintf(x[i] * inverse);
-    for (long i = k; i < kp; i++) q[i] = 0;
+    for (i = 0; i < k; i++) q[i] = (int16_t)__builtin_rintf(x[i] * inverse);
+    for (i = k; i < kp; i++) q[i] = 0;
     return largest / (float)limit;
 }
 
@@ -91,48 +105,74 @@ static inline vi i8_madd(vw a, vw b) {
 #endif
 }
 
-/// Rows of x per tile (each widened weight serves them all) and columns per block (the
-/// tile's sums stay in L1).
-#define I8_RB 4
-#define I8_CB 1024
-
-/// `acc[r][j]` (rows `I8_CB` apart) = the integer sums of row `r` of `q` (`kp` apart) times
-/// the first `nb` columns of B at `b` (pair rows `ldb` apart): four pair rows at a time,
-/// each vector of weights widened once for all `rb` rows.
-static inline __attribute__((always_inline)) void i8_tile(const int rb, long kp, long nb, const int16_t *q,
-                                                         const int16_t *b, long ldb, int32_t *acc) {
-    for (int r = 0; r < rb; r++) memset(acc + r * I8_CB, 0, (size_t)nb * sizeof *acc);
-    long wide = nb / W * W;
-    for (long i = 0; i < kp / 2; i += 4) {
-        vw x[I8_RB][4];
-        for (int r = 0; r < rb; r++)
-            for (int u = 0; u < 4; u++) {
-                int32_t pair;
-                memcpy(&pair, q + r * kp + 2 * (i + u), sizeof pair);
-                x[r][u] = (vw)((vi){0} + pair);
-            }
-        const int16_t *b0 = b + i * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
-        long j = 0;
-        for (; j < wide; j += W) {
-            vw w0 = i8_widen(b0 + j), w1 = i8_widen(b1 + j), w2 = i8_widen(b2 + j), w3 = i8_widen(b3 + j);
-            for (int r = 0; r < rb; r++) {
-                int32_t *a = acc + r * I8_CB + j;
-                vi sum;
-                memcpy(&sum, a, sizeof sum);
-                sum += (i8_madd(x[r][0], w0) + i8_madd(x[r][1], w1)) + (i8_madd(x[r][2], w2) + i8_madd(x[r][3], w3));
-                memcpy(a, &sum, sizeof sum);
-            }
-        }
-        for (; j < nb; j++)
-            for (int r = 0; r < rb; r++) {
-                const int16_t *qr = q + r * kp + 2 * i;
-                int32_t sum = 0;
-                const int16_t *rows[4] = {b0, b1, b2, b3};
-                for (int u = 0; u < 4; u++)
-                    sum += qr[2 * u] * (int8_t)(rows[u][j] & 0xff) + qr[2 * u + 1] * (int8_t)(rows[u][j] >> 8);
-                acc[r * I8_CB + j] += sum;
-            }
+/// The integer sum of `q`'s `kp` integers times column `j` of B (pair rows `ldb` apart).
+static int32_t i8_column(long kp, const int16_t *q, const int16_t *b, long ldb, long j) {
+    int32_t sum = 0;
+    for (long i = 0; i < kp / 2; i++) {
+        int16_t pair = b[i * ldb + j];
+        sum += q[2 * i] * (int8_t)(pair & 0xff) + q[2 * i + 1] * (int8_t)(pair >> 8);
     }
+    return sum;
+}
+
+/// Register tiles: rows of a batch's tile (weights widened once serve them all) and its
+/// vectors of columns; a lone row's vectors of columns.
+#if W == 16
+#define I8_RB 8
+#else
+#define I8_RB 4
+#endif
+#define I8_CV 2
+#define I8_CV_ONE 8
+
+/// `out[r][c·W + lane]` (rows `ldo` apart) = the integer sums of row `r` of `q` (`kp` apart)
+/// times `cv` vectors of columns of B at `b` (pair rows `ldb` apart), kept in registers over
+/// the whole depth: each vector of weights widened once for all `rb` rows. For batches and
+/// for weights that stay in L2.
+static inline __attribute__((always_inline)) void i8_register_tile(const int rb, const int cv, long kp,
+                                                                  const int16_t *q, const int16_t *b, long ldb,
+                                                                  int32_t *out, long ldo) {
+    vi a[I8_RB][I8_CV_ONE];
+    for (int r = 0; r < rb; r++)
+        for (int c = 0; c < cv; c++) a[r][c] = (vi){0};
+    for (long i = 0; i < kp / 2; i++) {
+        vw w[I8_CV_ONE];
+        for (int c = 0; c < cv; c++) w[c] = i8_widen(b + i * ldb + c * W);
+        for (int r = 0; r < rb; r++) {
+            int32_t pair;
+            memcpy(&pair, q + r * kp + 2 * i, sizeof pair);
+            vw x = (vw)((vi){0} + pair);
+            for (int c = 0; c < cv; c++) a[r][c] += i8_madd(x, w[c]);
+        }
+    }
+    for (int r = 0; r < rb; r++)
+        for (int c = 0; c < cv; c++) memcpy(out + r * ldo + c * W, &a[r][c], sizeof a[r][c]);
+}
+
+/// `acc[j]` = the integer sums of one row of `q` times the first `n` columns of B (pair rows
+/// `ldb` apart), streaming: four pair rows at a time across all the columns, the sums in
+/// `acc` (L1), so that B is read row after row, as memory streams best when it does not
+/// stay in L2 between steps.
+static void i8_stream(long kp, long n, const int16_t *q, const int16_t *b, long ldb, int32_t *acc) {
+    memset(acc, 0, (size_t)n * sizeof *acc);
+    long wide = n / W * W;
+    for (long i = 0; i < kp / 2; i += 4) {
+        vw x[4];
+        for (int u = 0; u < 4; u++) {
+            int32_t pair;
+            memcpy(&pair, q + 2 * (i + u), sizeof pair);
+            x[u] = (vw)((vi){0} + pair);
+        }
+        const int16_t *b0 = b + i * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+        for (long j = 0; j < wide; j += W) {
+            vi sum;
+            memcpy(&sum, acc + j, sizeof sum);
+            sum += (i8_madd(x[0], i8_widen(b0 + j)) + i8_madd(x[1], i8_widen(b1 + j))) +
+                   (i8_madd(x[2], i8_widen(b2 + j)) + i8_madd(x[3], i8_widen(b3 + j)));
+            memcpy(acc + j, &sum, sizeof sum);
+        }
+    }
+    for (long j = wide; j < n; j++) acc[j] = i8_column(kp, q, b, ldb, j);
 }
 
 /// `y = scale·sums + beta·y` over `nb` columns, one rounding per operation (never fused):
@@ -145,34 +185,58 @@ static void i8_finish(long nb, float scale, const int32_t *acc, float beta, floa
     }
 }
 
+#define I8_TILE_CASES(CV)                                                                     \
+    case 1: i8_register_tile(1, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
+    case 2: i8_register_tile(2, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
+    case 3: i8_register_tile(3, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
+    case 4: i8_register_tile(4, CV, kp, q, b + j, ldb, sums + j, n); break;
+#if I8_RB == 8
+#define I8_MORE_CASES(CV)                                                                     \
+    case 5: i8_register_tile(5, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
+    case 6: i8_register_tile(6, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
+    case 7: i8_register_tile(7, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
+    case 8: i8_register_tile(8, CV, kp, q, b + j, ldb, sums + j, n); break;
+#else
+#define I8_MORE_CASES(CV)
+#endif
+
+/// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
+/// register tiles; the columns past the last whole vector one at a time.
+static void i8_tiles(int rb, long kp, long n, const int16_t *q, const int16_t *b, long ldb, int32_t *sums) {
+    long j = 0;
+    if (rb == 1)
+        for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W) i8_register_tile(1, I8_CV_ONE, kp, q, b + j, ldb, sums + j, n);
+    for (; j + I8_CV * W <= n; j += I8_CV * W) switch (rb) { I8_TILE_CASES(I8_CV) I8_MORE_CASES(I8_CV) }
+    for (; j + W <= n; j += W) switch (rb) { I8_TILE_CASES(1) I8_MORE_CASES(1) }
+    for (; j < n; j++)
+        for (int r = 0; r < rb; r++) sums[r * n + j] = i8_column(kp, q + r * kp, b, ldb, j);
+}
+
 /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows of x (`ldx` apart; y's `ldy` apart),
 /// B the bytes of a `k x n` matrix laid out by `k_int8_pack` (`ldb` 16-bit elements per pair
 /// of rows, n of them used), x̂_r row r of x rounded to integers with `q_r` their unit: the
-/// exact integer sums, rounded to floats once. Rows are taken four at a time; columns in
-/// blocks of I8_CB.
+/// exact integer sums, rounded to floats once. A lone row over weights past an eighth of L2
+/// streams them row after row; otherwise rows go I8_RB at a time through register tiles.
 static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float *x, long ldx, const int16_t *b,
                                long ldb, float beta, float *y, long ldy) {
     long kp = i8_padded_rows(k);
     int limit = i8_limit(kp);
-    size_t bytes = (size_t)I8_RB * (size_t)kp * sizeof(int16_t) + I8_RB * I8_CB * sizeof(int32_t);
-    void *scratch = malloc(bytes);
+    long rows = m < I8_RB ? m : I8_RB;
+    size_t bytes = (size_t)rows * ((size_t)kp * sizeof(int16_t) + (size_t)n * sizeof(int32_t));
+    // A lone row's scratch (the common case, several times a character) fits the stack.
+    int32_t local[4096];
+    void *scratch = bytes <= sizeof local ? local : malloc(bytes);
     if (!scratch) abort();
-    int32_t *acc = scratch;
-    int16_t *q = (int16_t *)(acc + I8_RB * I8_CB);
+    int32_t *sums = scratch;
+    int16_t *q = (int16_t *)(sums + rows * n);
+    int streams = m == 1 && (size_t)(kp * n) > rk_l2_bytes() / 8;
     for (long r0 = 0; r0 < m; r0 += I8_RB) {
         int rb = m - r0 < I8_RB ? (int)(m - r0) : I8_RB;
         float scale[I8_RB];
         for (int r = 0; r < rb; r++) scale[r] = alpha * i8_quantize(k, kp, limit, x + (r0 + r) * ldx, q + r * kp);
-        for (long j0 = 0; j0 < n; j0 += I8_CB) {
-            long nb = n - j0 < I8_CB ? n - j0 : I8_CB;
-            switch (rb) {
-            case 1: i8_tile(1, kp, nb, q, b + j0, ldb, acc); break;
-            case 2: i8_tile(2, kp, nb, q, b + j0, ldb, acc); break;
-            case 3: i8_tile(3, kp, nb, q, b + j0, ldb, acc); break;
-            default: i8_tile(4, kp, nb, q, b + j0, ldb, acc); break;
-            }
-            for (int r = 0; r < rb; r++) i8_finish(nb, scale[r], acc + r * I8_CB, beta, y + (r0 + r) * ldy + j0);
-        }
+        if (streams) i8_stream(kp, n, q, b, ldb, sums);
+        else i8_tiles(rb, kp, n, q, b, ldb, sums);
+        for (int r = 0; r < rb; r++) i8_finish(n, scale[r], sums + r * n, beta, y + (r0 + r) * ldy);
     }
-    free(scratch);
+    if (scratch != local) free(scratch);
 }

@@ -85,7 +85,9 @@ import Testing
     @Test(arguments: paths)
     func int8ProductsAreExactIntegerSums(path: KernelPath) {
         let table = Kernels.table(for: path)!.pointee
-        for (k, n, ldb) in Self.shapes {
+        // The row path's shapes (a lone row streams them) and two that stay in L2 (a lone
+        // row's register tiles), one with tails of every kind.
+        for (k, n, ldb) in Self.shapes + [(128, 512, 512), (67, 203, 213)] {
             let weights = KernelPathTests.values(k * ldb, seed: 31).map { $0 * 3 }
             let matrix = weights.withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: k)! }
             let bytes = matrix.widened()
@@ -155,8 +157,10 @@ import Testing
     static func expectReduced(_ model: CharRNN, _ precision: SamplingPrecision) {
         let kernels = Kernels.table.pointee
         let h = model.configuration.hiddenSize
-        let available = precision == .int8 || kernels.vecmat_many_half != nil
-        let expected = available && kernels.vecmat_packs(h, 4 * h) == 0
+        let expected =
+            precision == .int8
+            ? h * 4 * h >= SamplingWeights.minimumInt8Weights
+            : kernels.vecmat_many_half != nil && kernels.vecmat_packs(h, 4 * h) == 0
         #expect((model.sampled(in: precision).parameters != model.parameters) == expected)
     }
 
@@ -191,8 +195,47 @@ import Testing
         }
     }
 
+    /// A lone int8 sample split by units (two and four segments, on two threads and on one)
+    /// draws the text it draws unsplit: each segment's bytes give the whole row's sums. A 2x128
+    /// LSTM, every matrix reduced (64 Ki weights), each kept in L2 where a split needs it.
+    @Test func anInt8SampleSplitByUnitsIsTheSampleUnsplit() throws {
+        let model = try SamplingBatchTests.model(.lstm, layers: 2, hidden: 128, vocabulary: 256)
+        guard Kernels.table.pointee.vecmat_packs(128, 512) != 0 else {
+            // An L2 below 2 MiB streams these products, and no step splits them by units.
+            return
+        }
+        let options = SamplingOptions(temperature: 1.1, seed: 17, prime: "ab", length: 150)
+        func draw(_ batch: SamplingBatch) throws -> String? {
+            try batch.add(id: 0, options: options)
+            return UnitSplitTests().drain(batch)[0]?.0
+        }
+        let unsplit = try SamplingBatch(model: model, vocabulary: .bytes, capacity: 1, precision: .int8)
+        unsplit.splitsUnits = false
+        let expected = try draw(unsplit)
+        #expect(expected?.unicodeScalars.count == 150)
+        for threads in [2, 1] {
+            try KernelThreads.with(threads) {
+                for segments in [2, 4] {
+                    let batch = try SamplingBatch(model: model, vocabulary: .bytes, capacity: 1, precision: .int8)
+                    let split = model.parameters.withUnsafeBufferPointer {
+                        UnitSplit.make(
+                            model.configuration, layout: batch.state.layout, parameters: $0.baseAddress!,
+                            rowBias: batch.state.rowBias, weights: batch.state.weights, threads: segments,
+                            cores: segments, minimumUnits: 8, minimumParameters: 0)
+                    }
+                    let made = try #require(split)
+                    #expect(made.hiddenBytes.allSatisfy { $0 != nil } && made.inputBytes[1] != nil)
+                    batch.state.unitSplit = made
+                    batch.state.unitSplitDecided = true
+                    #expect(try draw(batch) == expected, "threads \(threads) segments \(segments)")
+                }
+            }
+        }
+    }
+
     @Test func anInt8SampleIsTheSameAloneAndInABatch() throws {
-        for model in try Self.models() {
+        let models = try Self.models() + [SamplingBatchTests.model(.lstm, layers: 2, hidden: 128, vocabulary: 256)]
+        for model in models {
             Self.expectReduced(model, .int8)
             for threads in [2, 1] {
                 try KernelThreads.with(threads) {
