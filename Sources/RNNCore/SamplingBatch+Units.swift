@@ -42,10 +42,11 @@ final class UnitSplit {
     /// A split for `configuration` over at most `threads` threads (never more than the
     /// `cores`), or nil when the model does not gain from one or would not give the same bits:
     /// a step too short to share (below `minimumParameters`), no count of segments from
-    /// `threads` down to 2 that divides the hidden units into at least `minimumUnits` each, a
-    /// model whose products split by columns already (``SamplingBatch/splitsProducts(_:)``),
-    /// or a product that its size sends down the kernels' other one-row path. `weights` are
-    /// the batch's (its int8 matrices are multiplied as bytes here too).
+    /// `threads` down to 2 that divides the hidden units into at least `minimumUnits` each, or
+    /// (unless every product is read as bytes) a model whose products split by columns already
+    /// (``SamplingBatch/splitsProducts(_:)``) or a product that its size sends down the
+    /// kernels' other one-row path. `weights` are the batch's (its int8 matrices are
+    /// multiplied as bytes here too).
     static func make(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
         rowBias: [FloatBuffer], weights: SamplingWeights? = nil, threads: Int, cores: Int = Int(rk_cores()),
@@ -58,9 +59,20 @@ final class UnitSplit {
         let products = layout.layers.enumerated().flatMap { l, offsets in
             l == 0 && layout.embedding == nil ? [h] : [offsets.inputSize, h]
         }
+        // Products read as bytes (int8) take no float path, and gain from a split at any size:
+        // the cell's work is shared too, and the threads meet once per layer, not per product.
+        let allBytes =
+            weights.map { weights in
+                layout.layers.indices.allSatisfy { l in
+                    (l == 0 && layout.embedding == nil || weights.input[l]?.scales != nil)
+                        && weights.hidden[l]?.scales != nil
+                }
+            } ?? false
         let most = min(threads, cores)
-        guard most > 1, layout.count >= minimumParameters, !SamplingBatch.splitsProducts(configuration),
-            products.allSatisfy({ kernels.vecmat_packs($0, width) != 0 }),
+        guard most > 1, layout.count >= minimumParameters,
+            allBytes
+                || (!SamplingBatch.splitsProducts(configuration)
+                    && products.allSatisfy({ kernels.vecmat_packs($0, width) != 0 })),
             let segments = stride(from: most, through: 2, by: -1).first(where: {
                 h % $0 == 0 && h / $0 >= minimumUnits
             })

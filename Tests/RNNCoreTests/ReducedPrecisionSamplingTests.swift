@@ -144,8 +144,8 @@ import Testing
         #expect([Float.infinity].withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: 1) } == nil)
     }
 
-    /// A 1x512 LSTM over bytes, whose 512 x 2048 matrix is reduced on any CPU and split by
-    /// columns across the pool (a batch of more than two rows reads its parts packed from the
+    /// A 1x512 LSTM over bytes, whose 512 x 2048 matrix is reduced on any CPU and (in half
+    /// precision; in int8 a lone row splits its units) split by columns across the pool (a batch of more than two rows reads its parts packed from the
     /// same reduced values, int8 its own kernel); and a 1x256 one, whose 1 MiB matrix is reduced on CPUs with up to
     /// 8 MiB of L2 and whose batches split their rows across the pool instead (each part
     /// scales its own rows' inputs for int8).
@@ -239,6 +239,13 @@ import Testing
             Self.expectReduced(model, .int8)
             for threads in [2, 1] {
                 try KernelThreads.with(threads) {
+                    // On two threads a lone row splits its units: every product is read as bytes
+                    // (even the 1x512's, which floats would split by columns).
+                    let lone = try SamplingBatch(model: model, vocabulary: .bytes, capacity: 1, precision: .int8)
+                    let split = model.parameters.withUnsafeBufferPointer {
+                        lone.state.unitSplit(parameters: $0.baseAddress!)
+                    }
+                    #expect((split != nil) == (threads == 2 && rk_cores() > 1), "\(model.configuration.hiddenSize)")
                     try SamplingBatchTests().check(
                         model, .bytes, capacity: 20, lateJoin: 1, precision: .int8, aloneInBatch: true)
                 }
