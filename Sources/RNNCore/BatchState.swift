@@ -44,8 +44,6 @@ final class BatchState {
     @exclusivity(unchecked) var unitSplitDecided = false
     /// The input and recurrent weights the products read (per ``SamplingPrecision``).
     let weights: SamplingWeights
-    /// `capacity x max(E, H)`: a product's inputs times an int8 matrix's row scales.
-    let scaledInput: FloatBuffer
 
     /// Buffers for `capacity` rows of a model whose parameters are at `p` (which a batch
     /// never changes): ``rowBias`` filled, ``weights`` rounded as `precision` asks.
@@ -72,8 +70,6 @@ final class BatchState {
         rowBias = (0..<layers).map { _ in FloatBuffer(width) }
         splitsProducts = SamplingBatch.splitsProducts(configuration)
         weights = SamplingWeights(configuration, layout: layout, parameters: p, precision: precision)
-        scaledInput = FloatBuffer(
-            precision == .int8 ? capacity * layout.layers.map(\.inputSize).reduce(h, max) : 0)
         for (l, offsets) in layout.layers.enumerated() {
             let bias = rowBias[l].base
             bias.update(from: p + offsets.inputBias, count: width)

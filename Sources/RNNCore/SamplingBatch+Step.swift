@@ -65,15 +65,12 @@ extension SamplingBatch {
             k: Int, _ input: UnsafePointer<Float>, layer l: Int, recurrent: Bool, _ y: UnsafeMutablePointer<Float>
         ) {
             let source = state.weights.source(layer: l, recurrent: recurrent, layout: layout, parameters: p)
-            var x = input
-            if case .int8(_, let scales) = source {
-                // The scales go on the inputs, so that every path multiplies the same integers;
-                // each part of a step split by rows scales its own rows' share.
-                let scaled = state.scaledInput.base + r0 * k
-                for r in 0..<m {
-                    for i in 0..<k { scaled[r * k + i] = input[r * k + i] * scales[i] }
-                }
-                x = UnsafePointer(scaled)
+            let x = input
+            if case .int8(let b, let scales) = source {
+                VectorProducts.int8Rows(
+                    m: m, k: k, n: width, x: x, ldx: k, scales: scales, b: b, y: y, ldy: width,
+                    splitColumns: splitColumns)
+                return
             }
             let (packed, pieces) = state.laidOut(layer: l, recurrent: recurrent)
             let kernel = Kernels.table.pointee.vecmat_many_packed!
@@ -101,9 +98,8 @@ extension SamplingBatch {
                 }
                 switch source {
                 case .half(let b) where kernels.vecmat_many_half != nil: rows(b, kernels.vecmat_many_half!)
-                case .int8(let b, _): rows(b, kernels.vecmat_many_int8!)
                 case .single(let b): rows(b, kernels.vecmat_many!)
-                case .half:
+                case .half, .int8:
                     // Kernels switched to a path without the half kernel after the batch was
                     // made: the same values, widened for every step.
                     state.weights.withFloats(layer: l, recurrent: recurrent, layout: layout, parameters: p) { b in

@@ -26,8 +26,6 @@ final class UnitSplit {
     /// same bytes for each segment's regrouped columns, which the products read instead.
     let inputBytes: [SegmentBytes?]
     let hiddenBytes: [SegmentBytes?]
-    /// Per segment, room for a product's input times an int8 matrix's row scales.
-    let scaledInput: FloatBuffer
     let rowBias: [FloatBuffer]
     let hiddenBias: [FloatBuffer]
     /// One row's gates (and GRU's hidden part), regrouped.
@@ -89,8 +87,6 @@ final class UnitSplit {
     /// Columns of a block of stored weights: by default a lone row's widest register tile
     /// (eight vectors of 16 lanes).
     let blockColumns: Int
-    /// The largest input of a layer's products (``scaledInput`` holds one per segment).
-    let widestInput: Int
 
     /// Units a segment needs for its share to outweigh the threads' meeting.
     static let minimumUnits = 32
@@ -155,10 +151,6 @@ final class UnitSplit {
         hiddenWeights = layout.layers.enumerated().map { l, offsets in
             hiddenBytes[l] != nil ? FloatBuffer(0) : blocked(p + offsets.hiddenWeights, rows: h)
         }
-        let widestInput = layout.layers.map(\.inputSize).reduce(h, max)
-        scaledInput = FloatBuffer(
-            inputBytes.contains { $0 != nil } || hiddenBytes.contains { $0 != nil } ? segments * widestInput : 0)
-        self.widestInput = widestInput
         self.rowBias = rowBias.map { regroup($0.base, rows: 1) }
         hiddenBias = configuration.architecture == .gru ? layout.layers.map { regroup(p + $0.hiddenBias, rows: 1) } : []
         gates = FloatBuffer(width)
@@ -204,8 +196,7 @@ extension SamplingBatch {
             architecture: configuration.architecture, hidden: configuration.hiddenSize, units: split.units,
             segments: split.segments, layers: configuration.layers, blockColumns: split.blockColumns,
             gates: split.gates.base, hiddenPart: split.hiddenPart.base, tanhCell: state.tanhCell.base,
-            scaledInput: split.scaledInput.base, widestInput: split.widestInput, token: Int(token),
-            barrier: split.barrier.state)
+            token: Int(token), barrier: split.barrier.state)
         let (v, h) = (configuration.vocabularySize, configuration.hiddenSize)
         let decoderWeights = p + layout.decoderWeight
         let decoderBias = p + layout.decoderBias
@@ -260,9 +251,6 @@ extension UnitSplit {
         let gates: UnsafeMutablePointer<Float>
         let hiddenPart: UnsafeMutablePointer<Float>
         let tanhCell: UnsafeMutablePointer<Float>
-        /// ``UnitSplit/scaledInput``, `widestInput` floats per segment.
-        let scaledInput: UnsafeMutablePointer<Float>
-        let widestInput: Int
         let token: Int
         let barrier: UnsafeMutablePointer<rk_barrier>
     }
@@ -276,10 +264,8 @@ extension UnitSplit {
         _ shape: StepShape, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>
     ) {
         if let bytes {
-            let scaled = shape.scaledInput + s * shape.widestInput
-            for i in 0..<k { scaled[i] = x[i] * bytes.scales[i] }
             Kernels.table.pointee.vecmat_many_int8(
-                1, k, columns, 1, scaled, k, bytes.pairs + s * bytes.perSegment, columns, 1, y, columns)
+                1, k, columns, 1, x, k, bytes.scales, bytes.pairs + s * bytes.perSegment, columns, 1, y, columns)
             return
         }
         let blockColumns = shape.blockColumns

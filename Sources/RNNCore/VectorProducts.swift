@@ -70,7 +70,7 @@ enum VectorProducts {
     /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)`` with `B`'s elements of any
     /// type, multiplied by `kernel` (`vecmat_many` for floats; `vecmat_many_half` on a
     /// product on the kernels' row path, the same bits as over the elements widened to
-    /// floats; `vecmat_many_int8` over pairs of rows of bytes), by the same columns.
+    /// floats), by the same columns.
     static func vectorMatrixRows<Element>(
         m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, reduced b: UnsafePointer<Element>,
         kernel: (
@@ -81,6 +81,21 @@ enum VectorProducts {
     ) {
         forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
             kernel(m, k, width, 1, x, ldx, b + start, n, 1, y + start, ldy)
+        }
+    }
+
+    /// `y_r = q_r·(x̂_r·B) + y_r` for `m` rows, `B` the bytes of a `k x n` matrix in pairs of
+    /// rows (`int8_pack`) and `x̂_r` row `r` of `x` times `scales` rounded to integers (see
+    /// `vecmat_many_int8`), split by the same columns as
+    /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)``; integer sums, so the same
+    /// bits however it is split.
+    static func int8Rows(
+        m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, scales: UnsafePointer<Float>,
+        b: UnsafePointer<Int16>, y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
+    ) {
+        let kernel = Kernels.table.pointee.vecmat_many_int8!
+        forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
+            kernel(m, k, width, 1, x, ldx, scales, b + start, n, 1, y + start, ldy)
         }
     }
 

@@ -32,18 +32,18 @@ static void k_int8_pack(long k, long n, const int8_t *b, long ldb, int16_t *out)
         }
 }
 
-/// Rounds `x` (`k` floats) to integers in `q` (`kp`, zero past `k`) at `limit / max|x|`, and
-/// returns what their sums are worth per unit: `max|x| / limit`; 0 when x is all zero, NaN
-/// (with `q` zero) when an element is not finite, so that the product is NaN as a float one
-/// would be.
-static float i8_quantize(long k, long kp, int limit, const float *x, int16_t *q) {
+/// Rounds `v = x·s` (`k` floats, elementwise; `x` itself when `s` is NULL) to integers in `q`
+/// (`kp`, zero past `k`) at `limit / max|v|`, and returns what their sums are worth per
+/// unit: `max|v| / limit`; 0 when v is all zero, NaN (with `q` zero) when an element is not
+/// finite, so that the product is NaN as a float one would be.
+static float i8_quantize(long k, long kp, int limit, const float *x, const float *s, int16_t *q) {
     // NaN fails `<=` (and `max` passes it over): `bad` catches what `largest` would not.
     const vf finiteLimit = splat(3.40282347e38f);
     vf most = splat(0);
     vi bad = (vi){0};
     long i = 0;
     for (; i + W <= k; i += W) {
-        vf a = __builtin_elementwise_abs(ld(x + i));
+        vf a = __builtin_elementwise_abs(s ? ld(x + i) * ld(s + i) : ld(x + i));
         bad |= ~(vi)(a <= finiteLimit);
         most = __builtin_elementwise_max(most, a);
     }
@@ -54,7 +54,7 @@ static float i8_quantize(long k, long kp, int limit, const float *x, int16_t *q)
         largest = most[lane] > largest ? most[lane] : largest;
     }
     for (; i < k; i++) {
-        float a = __builtin_fabsf(x[i]);
+        float a = __builtin_fabsf(s ? x[i] * s[i] : x[i]);
         finite &= a <= 3.40282347e38f;
         largest = a > largest ? a : largest;
     }
@@ -63,7 +63,10 @@ static float i8_quantize(long k, long kp, int limit, const float *x, int16_t *q)
         return finite ? 0 : __builtin_nanf("");
     }
     float inverse = (float)limit / largest;
-    for (i = 0; i < k; i++) q[i] = (int16_t)__builtin_rintf(x[i] * inverse);
+    if (s)
+        for (i = 0; i < k; i++) q[i] = (int16_t)__builtin_rintf(x[i] * s[i] * inverse);
+    else
+        for (i = 0; i < k; i++) q[i] = (int16_t)__builtin_rintf(x[i] * inverse);
     for (i = k; i < kp; i++) q[i] = 0;
     return largest / (float)limit;
 }
@@ -149,30 +152,36 @@ static inline __attribute__((always_inline)) void i8_register_tile(const int rb,
         for (int c = 0; c < cv; c++) memcpy(out + r * ldo + c * W, &a[r][c], sizeof a[r][c]);
 }
 
-/// `acc[j]` = the integer sums of one row of `q` times the first `n` columns of B (pair rows
-/// `ldb` apart), streaming: four pair rows at a time across all the columns, the sums in
-/// `acc` (L1), so that B is read row after row, as memory streams best when it does not
-/// stay in L2 between steps.
-static void i8_stream(long kp, long n, const int16_t *q, const int16_t *b, long ldb, int32_t *acc) {
-    memset(acc, 0, (size_t)n * sizeof *acc);
+/// `acc[r][j]` (rows `n` apart) = the integer sums of row `r` of `q` (`kp` apart) times the
+/// first `n` columns of B (pair rows `ldb` apart), streaming: four pair rows at a time across
+/// all the columns, each vector of weights widened once for all `rb` rows, the sums in `acc`
+/// (L1), so that B is read row after row, as memory streams best when it does not stay in
+/// L2 between steps.
+static inline __attribute__((always_inline)) void i8_stream(const int rb, long kp, long n, const int16_t *q,
+                                                           const int16_t *b, long ldb, int32_t *acc) {
+    for (int r = 0; r < rb; r++) memset(acc + r * n, 0, (size_t)n * sizeof *acc);
     long wide = n / W * W;
     for (long i = 0; i < kp / 2; i += 4) {
-        vw x[4];
-        for (int u = 0; u < 4; u++) {
-            int32_t pair;
-            memcpy(&pair, q + 2 * (i + u), sizeof pair);
-            x[u] = (vw)((vi){0} + pair);
-        }
+        vw x[I8_RB][4];
+        for (int r = 0; r < rb; r++)
+            for (int u = 0; u < 4; u++) {
+                int32_t pair;
+                memcpy(&pair, q + r * kp + 2 * (i + u), sizeof pair);
+                x[r][u] = (vw)((vi){0} + pair);
+            }
         const int16_t *b0 = b + i * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
         for (long j = 0; j < wide; j += W) {
-            vi sum;
-            memcpy(&sum, acc + j, sizeof sum);
-            sum += (i8_madd(x[0], i8_widen(b0 + j)) + i8_madd(x[1], i8_widen(b1 + j))) +
-                   (i8_madd(x[2], i8_widen(b2 + j)) + i8_madd(x[3], i8_widen(b3 + j)));
-            memcpy(acc + j, &sum, sizeof sum);
+            vw w0 = i8_widen(b0 + j), w1 = i8_widen(b1 + j), w2 = i8_widen(b2 + j), w3 = i8_widen(b3 + j);
+            for (int r = 0; r < rb; r++) {
+                vi sum;
+                memcpy(&sum, acc + r * n + j, sizeof sum);
+                sum += (i8_madd(x[r][0], w0) + i8_madd(x[r][1], w1)) + (i8_madd(x[r][2], w2) + i8_madd(x[r][3], w3));
+                memcpy(acc + r * n + j, &sum, sizeof sum);
+            }
         }
     }
-    for (long j = wide; j < n; j++) acc[j] = i8_column(kp, q, b, ldb, j);
+    for (long j = wide; j < n; j++)
+        for (int r = 0; r < rb; r++) acc[r * n + j] = i8_column(kp, q + r * kp, b, ldb, j);
 }
 
 /// `y = scale·sums + beta·y` over `nb` columns, one rounding per operation (never fused):
@@ -200,6 +209,21 @@ static void i8_finish(long nb, float scale, const int32_t *acc, float beta, floa
 #define I8_MORE_CASES(CV)
 #endif
 
+#define I8_STREAM_CASES                                                                       \
+    case 1: i8_stream(1, kp, n, q, b, ldb, sums); break;                                      \
+    case 2: i8_stream(2, kp, n, q, b, ldb, sums); break;                                      \
+    case 3: i8_stream(3, kp, n, q, b, ldb, sums); break;                                      \
+    case 4: i8_stream(4, kp, n, q, b, ldb, sums); break;
+#if I8_RB == 8
+#define I8_MORE_STREAM_CASES                                                                  \
+    case 5: i8_stream(5, kp, n, q, b, ldb, sums); break;                                      \
+    case 6: i8_stream(6, kp, n, q, b, ldb, sums); break;                                      \
+    case 7: i8_stream(7, kp, n, q, b, ldb, sums); break;                                      \
+    case 8: i8_stream(8, kp, n, q, b, ldb, sums); break;
+#else
+#define I8_MORE_STREAM_CASES
+#endif
+
 /// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
 /// register tiles; the columns past the last whole vector one at a time.
 static void i8_tiles(int rb, long kp, long n, const int16_t *q, const int16_t *b, long ldb, int32_t *sums) {
@@ -214,11 +238,11 @@ static void i8_tiles(int rb, long kp, long n, const int16_t *q, const int16_t *b
 
 /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows of x (`ldx` apart; y's `ldy` apart),
 /// B the bytes of a `k x n` matrix laid out by `k_int8_pack` (`ldb` 16-bit elements per pair
-/// of rows, n of them used), x̂_r row r of x rounded to integers with `q_r` their unit: the
-/// exact integer sums, rounded to floats once. A lone row over weights past an eighth of L2
+/// of rows, n of them used), x̂_r row r of x times `scales` (B's rows' scales, or none)
+/// rounded to integers with `q_r` their unit: the exact integer sums, rounded to floats once. A lone row over weights past an eighth of L2
 /// streams them row after row; otherwise rows go I8_RB at a time through register tiles.
-static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float *x, long ldx, const int16_t *b,
-                               long ldb, float beta, float *y, long ldy) {
+static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float *x, long ldx, const float *scales,
+                               const int16_t *b, long ldb, float beta, float *y, long ldy) {
     long kp = i8_padded_rows(k);
     int limit = i8_limit(kp);
     long rows = m < I8_RB ? m : I8_RB;
@@ -229,12 +253,12 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
     if (!scratch) abort();
     int32_t *sums = scratch;
     int16_t *q = (int16_t *)(sums + rows * n);
-    int streams = m == 1 && (size_t)(kp * n) > rk_l2_bytes() / 8;
+    int streams = (size_t)(kp * n) > rk_l2_bytes() / 8;
     for (long r0 = 0; r0 < m; r0 += I8_RB) {
         int rb = m - r0 < I8_RB ? (int)(m - r0) : I8_RB;
         float scale[I8_RB];
-        for (int r = 0; r < rb; r++) scale[r] = alpha * i8_quantize(k, kp, limit, x + (r0 + r) * ldx, q + r * kp);
-        if (streams) i8_stream(kp, n, q, b, ldb, sums);
+        for (int r = 0; r < rb; r++) scale[r] = alpha * i8_quantize(k, kp, limit, x + (r0 + r) * ldx, scales, q + r * kp);
+        if (streams) switch (rb) { I8_STREAM_CASES I8_MORE_STREAM_CASES }
         else i8_tiles(rb, kp, n, q, b, ldb, sums);
         for (int r = 0; r < rb; r++) i8_finish(n, scale[r], sums + r * n, beta, y + (r0 + r) * ldy);
     }

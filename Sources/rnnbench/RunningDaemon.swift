@@ -1,5 +1,6 @@
 import ArgumentParser
 import RNNClient
+import RNNCore
 
 #if canImport(Glibc)
     import Glibc
@@ -11,14 +12,16 @@ final class RunningDaemon {
     let folder: String
     var socketPath: String { folder + "/run/rnnd.sock" }
 
-    /// Starts `executable` with a configuration that allows reading `corpusDirectory`, and
-    /// waits up to 10 s for its admin socket.
-    init(executable: String, corpusDirectory: String) throws {
+    /// Starts `executable` with a configuration that allows reading `corpusDirectory` (and
+    /// reads sampled weights as `sampleWeights` says, or as rnnd does by default), and waits
+    /// up to 10 s for its admin socket.
+    init(executable: String, corpusDirectory: String, sampleWeights: String? = nil) throws {
         var template = Array("/tmp/rnnbench.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary folder") }
         folder = String(cString: made)
         let config = folder + "/rnnd.toml"
-        let toml = "[paths]\ncorpus_directories = [\"\(corpusDirectory)\"]\n"
+        var toml = "[paths]\ncorpus_directories = [\"\(corpusDirectory)\"]\n"
+        if let sampleWeights { toml += "[sampling]\nweights = \"\(sampleWeights)\"\n" }
         guard let file = fopen(config, "w") else { throw ValidationError("cannot write \(config)") }
         fputs(toml, file)
         fclose(file)
@@ -99,13 +102,22 @@ struct DaemonOptions: ParsableArguments {
     var rnnd: String?
     @Option(help: "Training text (UTF-8) for the model that trains during the measurement.")
     var corpus: String = "Tests/corpora/tinyshakespeare.txt"
+    @Option(help: "How samples read large weight matrices: int8, half or single (default: rnnd's, int8).")
+    var sampleWeights: String?
+
+    func validate() throws {
+        if let sampleWeights, SamplingPrecision(rawValue: sampleWeights) == nil {
+            throw ValidationError("--sample-weights must be single, half or int8, got '\(sampleWeights)'")
+        }
+    }
 
     /// Reads the corpus and starts rnnd allowed to read its folder.
     func start() throws -> (daemon: RunningDaemon, corpusPath: String, text: String) {
         let corpusPath = absolutePath(corpus)
         guard let bytes = readFile(corpusPath) else { throw ValidationError("cannot read the corpus at \(corpus)") }
         let daemon = try RunningDaemon(
-            executable: rnnd ?? siblingExecutable("rnnd"), corpusDirectory: directoryName(corpusPath))
+            executable: rnnd ?? siblingExecutable("rnnd"), corpusDirectory: directoryName(corpusPath),
+            sampleWeights: sampleWeights)
         return (daemon, corpusPath, String(decoding: bytes, as: UTF8.self))
     }
 }

@@ -44,16 +44,17 @@ import Testing
         }
     }
 
-    /// What `vecmat_many_int8` computes, in Swift: each row of `x` rounded to integers at
-    /// `limit / max|x|`, their exact sums with the bytes (`bytes`, row-major `k x ldb`), then
-    /// `alpha·unit·sum + beta·y` one rounding at a time.
+    /// What `vecmat_many_int8` computes, in Swift: each row of `x` times `scales` rounded to
+    /// integers at `limit / max|x·s|`, their exact sums with the bytes (`bytes`, row-major
+    /// `k x ldb`), then `alpha·unit·sum + beta·y` one rounding at a time.
     static func int8Products(
-        m: Int, k: Int, n: Int, alpha: Float, x: [Float], bytes: [Float], ldb: Int, beta: Float, y: inout [Float]
+        m: Int, k: Int, n: Int, alpha: Float, x: [Float], scales: [Float]?, bytes: [Float], ldb: Int, beta: Float,
+        y: inout [Float]
     ) {
         let padded = (k + 7) / 8 * 8
         let limit = min(32767, Int(Int32.max) / (padded * 127))
         for r in 0..<m {
-            let row = x[(r * k)..<((r + 1) * k)]
+            let row = (0..<k).map { i in scales.map { x[r * k + i] * $0[i] } ?? x[r * k + i] }
             let largest = row.reduce(Float(0)) { max($0, abs($1)) }
             var unit = largest / Float(limit)
             var integers = [Int](repeating: 0, count: k)
@@ -102,13 +103,16 @@ import Testing
                 let start = KernelPathTests.values(m * n, seed: 33)
                 var fromKernel = start
                 var expected = start
-                guard case .int8(let b, _) = matrix.source else {
+                guard case .int8(let b, let matrixScales) = matrix.source else {
                     Issue.record("not bytes")
                     return
                 }
-                table.vecmat_many_int8(m, k, n, alpha, x, k, b, ldb, beta, &fromKernel, n)
+                // The rows' scales on the inputs, as sampling passes them, or none.
+                let scales = m == 2 ? nil : Array(UnsafeBufferPointer(start: matrixScales, count: k))
+                table.vecmat_many_int8(m, k, n, alpha, x, k, scales, b, ldb, beta, &fromKernel, n)
                 Self.int8Products(
-                    m: m, k: k, n: n, alpha: alpha, x: x, bytes: bytes, ldb: ldb, beta: beta, y: &expected)
+                    m: m, k: k, n: n, alpha: alpha, x: x, scales: scales, bytes: bytes, ldb: ldb, beta: beta,
+                    y: &expected)
                 let differs = fromKernel.indices.first { fromKernel[$0].bitPattern != expected[$0].bitPattern }
                 #expect(differs == nil, "\(path) int8 k \(k) n \(n) m \(m): first differing output \(differs ?? -1)")
                 if m == 5 { #expect(fromKernel[(4 * n)..<(5 * n)].allSatisfy { $0.isNaN }) }
