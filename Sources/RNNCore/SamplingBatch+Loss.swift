@@ -15,7 +15,8 @@ extension SamplingBatch {
         }
         let draw = try SampleDraw(options: SamplingOptions(length: 0), vocabulary: vocabulary)
         state.zero(slot: 0)
-        // The row primes with every token but the last, so it never draws nor ends.
+        // The row primes with every token but the last, so it never draws; it ends (asking
+        // for no characters) at the last step, which leaves its logits in place.
         rows.append(Row(id: -1, draw: draw, prime: Array(tokens.dropLast())))
         defer { rows.removeAll() }
         var nats = 0.0

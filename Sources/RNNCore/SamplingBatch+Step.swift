@@ -99,13 +99,14 @@ extension SamplingBatch {
                 switch source {
                 case .half(let b) where kernels.vecmat_many_half != nil: rows(b, kernels.vecmat_many_half!)
                 case .single(let b): rows(b, kernels.vecmat_many!)
-                case .half, .int8:
+                case .half:
                     // Kernels switched to a path without the half kernel after the batch was
                     // made: the same values, widened for every step.
                     state.weights.withFloats(layer: l, recurrent: recurrent, layout: layout, parameters: p) { b in
                         VectorProducts.vectorMatrixRows(
                             m: m, k: k, n: width, x: x, ldx: k, b: b!, y: y, ldy: width, splitColumns: splitColumns)
                     }
+                case .int8: preconditionFailure("int8 products returned above")
                 }
             }
         }

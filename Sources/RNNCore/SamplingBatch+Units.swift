@@ -17,9 +17,9 @@ final class UnitSplit {
     /// Per layer, the weights `W_ihᵀ` and `W_hhᵀ` with columns regrouped and each segment's
     /// blocks of up to ``blockColumns`` columns stored whole, one after the other (a product
     /// then streams contiguous weights; the rows of a whole matrix, 4·G·H bytes apart, left
-    /// every load of a lone row waiting on L2); a one-hot first layer's `W_ihᵀ`, whose one
-    /// row per step is gathered, only regrouped. The row bias (as ``BatchState/rowBias``)
-    /// and, for GRU, `b_hh`, regrouped alike.
+    /// every load of a lone row waiting on L2); none for a one-hot first layer, whose one row
+    /// per step is gathered from the model's own weights through ``sourceColumns``. The row
+    /// bias (as ``BatchState/rowBias``) and, for GRU, `b_hh`, regrouped.
     let inputWeights: [FloatBuffer]
     let hiddenWeights: [FloatBuffer]
     /// Per layer, where the batch reads a matrix as bytes (``SamplingPrecision/int8``), the
@@ -34,8 +34,14 @@ final class UnitSplit {
     let barrier = PartBarrier()
     /// One step's addresses per layer, filled by the calling thread before the parts run.
     let steps: UnsafeMutableBufferPointer<LayerStep>
+    /// Per regrouped column, the model's column it holds (a vocabulary of thousands would
+    /// make a regrouped copy of a one-hot layer's weights hundreds of MiB).
+    let sourceColumns: UnsafeMutableBufferPointer<Int32>
 
-    deinit { steps.deallocate() }
+    deinit {
+        steps.deallocate()
+        sourceColumns.deallocate()
+    }
 
     /// A split for `configuration` over at most `threads` threads (never more than the
     /// `cores`), or nil when the model does not gain from one or would not give the same bits:
@@ -143,10 +149,8 @@ final class UnitSplit {
         // A matrix read as bytes needs no floats.
         inputWeights = layout.layers.enumerated().map { l, offsets in
             let oneHot = l == 0 && layout.embedding == nil
-            if inputBytes[l] != nil { return FloatBuffer(0) }
-            return oneHot
-                ? regroup(p + offsets.inputWeights, rows: offsets.inputSize)
-                : blocked(p + offsets.inputWeights, rows: offsets.inputSize)
+            if inputBytes[l] != nil || oneHot { return FloatBuffer(0) }
+            return blocked(p + offsets.inputWeights, rows: offsets.inputSize)
         }
         hiddenWeights = layout.layers.enumerated().map { l, offsets in
             hiddenBytes[l] != nil ? FloatBuffer(0) : blocked(p + offsets.hiddenWeights, rows: h)
@@ -157,6 +161,8 @@ final class UnitSplit {
         hiddenPart = FloatBuffer(configuration.architecture == .gru ? width : 0)
         // Plain addresses, written whole before each use.
         steps = .allocate(capacity: configuration.layers)
+        sourceColumns = .allocate(capacity: width)
+        _ = sourceColumns.initialize(from: source.map { Int32($0) })
     }
 }
 
@@ -183,7 +189,8 @@ extension SamplingBatch {
             }
             (steps.baseAddress! + l).initialize(
                 to: UnitSplit.LayerStep(
-                    inputWeights: UnsafePointer(split.inputWeights[l].base),
+                    inputWeights: input == nil
+                        ? p + layout.layers[l].inputWeights : UnsafePointer(split.inputWeights[l].base),
                     hiddenWeights: UnsafePointer(split.hiddenWeights[l].base),
                     inputBytes: split.inputBytes[l]?.step, hiddenBytes: split.hiddenBytes[l]?.step,
                     rowBias: UnsafePointer(split.rowBias[l].base),
@@ -196,7 +203,8 @@ extension SamplingBatch {
             architecture: configuration.architecture, hidden: configuration.hiddenSize, units: split.units,
             segments: split.segments, layers: configuration.layers, blockColumns: split.blockColumns,
             gates: split.gates.base, hiddenPart: split.hiddenPart.base, tanhCell: state.tanhCell.base,
-            token: Int(token), barrier: split.barrier.state)
+            sourceColumns: UnsafePointer(split.sourceColumns.baseAddress!), token: Int(token),
+            barrier: split.barrier.state)
         let (v, h) = (configuration.vocabularySize, configuration.hiddenSize)
         let decoderWeights = p + layout.decoderWeight
         let decoderBias = p + layout.decoderBias
@@ -221,6 +229,7 @@ extension SamplingBatch {
 extension UnitSplit {
     /// One layer's addresses for one step.
     struct LayerStep {
+        /// Regrouped in blocks; for a one-hot first layer, the model's own `W_ihᵀ`.
         var inputWeights: UnsafePointer<Float>
         var hiddenWeights: UnsafePointer<Float>
         /// The same matrices as bytes, when the batch reads them so (the floats unused).
@@ -251,6 +260,8 @@ extension UnitSplit {
         let gates: UnsafeMutablePointer<Float>
         let hiddenPart: UnsafeMutablePointer<Float>
         let tanhCell: UnsafeMutablePointer<Float>
+        /// ``UnitSplit/sourceColumns``.
+        let sourceColumns: UnsafePointer<Int32>
         let token: Int
         let barrier: UnsafeMutablePointer<rk_barrier>
     }
@@ -287,8 +298,10 @@ extension UnitSplit {
         let gates = shape.gates + start
         let bias = step.rowBias + start
         if oneHot {
-            let w = step.inputWeights + shape.token * width + start
-            for j in 0..<columns { gates[j] = w[j] + bias[j] }
+            // The token's row of the model's own weights, its columns in this segment's order.
+            let w = step.inputWeights + shape.token * width
+            let source = shape.sourceColumns + start
+            for j in 0..<columns { gates[j] = w[Int(source[j])] + bias[j] }
         } else if let input = step.input {
             gates.update(from: bias, count: columns)
             product(

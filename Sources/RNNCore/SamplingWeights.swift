@@ -29,8 +29,8 @@ public enum SamplingPrecision: String, CaseIterable, Sendable {
 }
 
 extension CharRNN {
-    /// The model a ``SamplingBatch`` reading its weights in `precision` samples from (on this
-    /// CPU and kernel path, which decide which matrices are reduced), to score or compare
+    /// The model a ``SamplingBatch`` reading its weights in `precision` samples from (for
+    /// half, on this CPU and kernel path, which decide which matrices are reduced), to score or compare
     /// against: exactly for ``SamplingPrecision/half``; for ``SamplingPrecision/int8`` with
     /// each weight `s_i·q_ij`, where the batch also rounds its inputs `x_i·s_i` to integers.
     public func sampled(in precision: SamplingPrecision) -> CharRNN {

@@ -1,8 +1,9 @@
 // ---- bytes times 16-bit integers (int8 sampling) ----
 //
 // Included by kernels_body.h after gemm_body.h. B's weights are signed bytes (±127), laid out
-// by `k_int8_pack`; each row of x is rounded to integers of at most 15 bits (its largest
-// magnitude to `i8_limit`), and the products are summed exactly in 32-bit integers. Integer
+// by `k_int8_pack`; each row of x is rounded to integers of at most 15 bits and a sign (its
+// largest magnitude to `i8_limit`, fewer bits past 512 rows), and the products are summed
+// exactly in 32-bit integers. Integer
 // sums do not depend on their order: any tile of rows, any split of columns and every path
 // (AVX-512, AVX2, SSE2 or plain C) gives the same sums, hence the same floats, so a seeded
 // sample's text does not depend on what else is in its batch.
@@ -11,7 +12,8 @@
 static long i8_padded_rows(long k) { return (k + 7) / 8 * 8; }
 
 /// The largest integer a row of x is rounded to for `kp` padded rows of bytes: every sum
-/// then stays within `kp·127·limit < 2^31`.
+/// then stays within `kp·127·limit < 2^31`. 32767 (15 bits and a sign) up to 512 rows; fewer
+/// bits beyond (16,512 at 1,024 rows, 8,256 at 2,048, 2,064 at 8,192).
 static int i8_limit(long kp) {
     long limit = 2147483647L / (kp * 127);
     return limit < 32767 ? (int)limit : 32767;
@@ -20,7 +22,8 @@ static int i8_limit(long kp) {
 /// 16-bit integers of B laid out by `k_int8_pack` for a `k x n` matrix.
 static long k_int8_packed_size(long k, long n) { return i8_padded_rows(k) / 2 * n; }
 
-/// Lays out the signed bytes of B (`k x n`, leading dimension `ldb`) for `k_vecmat_many_int8`:
+/// Lays out the signed bytes of B (`k x n`, leading dimension `ldb`, each within ±127: the
+/// sums' bound assumes it) for `k_vecmat_many_int8`:
 /// rows in pairs, each 16-bit element holding row 2i's byte of a column (low) and row
 /// 2i+1's (high), `n` elements per pair; zero rows pad `k` to a multiple of 8.
 static void k_int8_pack(long k, long n, const int8_t *b, long ldb, int16_t *out) {
@@ -63,6 +66,12 @@ static float i8_quantize(long k, long kp, int limit, const float *x, const float
         return finite ? 0 : __builtin_nanf("");
     }
     float inverse = (float)limit / largest;
+    // Below about 1e-34 the factor overflows; inputs that small contribute nothing a float
+    // sum would keep either, and rounding infinities to integers is undefined.
+    if (!(inverse <= 3.40282347e38f)) {
+        memset(q, 0, (size_t)kp * sizeof *q);
+        return 0;
+    }
     if (s)
         for (i = 0; i < k; i++) q[i] = (int16_t)__builtin_rintf(x[i] * s[i] * inverse);
     else
@@ -239,8 +248,9 @@ static void i8_tiles(int rb, long kp, long n, const int16_t *q, const int16_t *b
 /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows of x (`ldx` apart; y's `ldy` apart),
 /// B the bytes of a `k x n` matrix laid out by `k_int8_pack` (`ldb` 16-bit elements per pair
 /// of rows, n of them used), x̂_r row r of x times `scales` (B's rows' scales, or none)
-/// rounded to integers with `q_r` their unit: the exact integer sums, rounded to floats once. A lone row over weights past an eighth of L2
-/// streams them row after row; otherwise rows go I8_RB at a time through register tiles.
+/// rounded to integers with `q_r` their unit: the exact integer sums, rounded to floats once.
+/// Rows go I8_RB at a time: over weights past an eighth of L2 streaming them row after row,
+/// otherwise through register tiles.
 static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float *x, long ldx, const float *scales,
                                const int16_t *b, long ldb, float beta, float *y, long ldy) {
     long kp = i8_padded_rows(k);

@@ -97,9 +97,9 @@ public struct DaemonConfiguration: Sendable, Hashable {
     }
 
     public struct Sampling: Sendable, Hashable {
-        /// How samples read a model's large weight matrices: rounded to half precision (half
-        /// the bytes for products bound by memory bandwidth; the default), as bytes with a
-        /// scale per row (a quarter), or as they are.
+        /// How samples read a model's larger weight matrices: as bytes with a scale per row,
+        /// multiplied in integers (the default), rounded to half precision (half the bytes for
+        /// products bound by memory bandwidth), or as they are.
         public var weights = SamplingPrecision.int8
         public init() {}
     }

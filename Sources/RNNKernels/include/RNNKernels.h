@@ -52,14 +52,15 @@ typedef struct {
     /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows, `B` the signed bytes (±127) of a
     /// `k x n` matrix laid out by `int8_pack` (`ldb` elements per pair of rows), `x̂_r` row
     /// `r` of `x` times `scales` elementwise (NULL: none) rounded to integers of at most 15
-    /// bits at `q_r` each (its largest magnitude to the largest integer): exact integer sums,
-    /// so every row, tile, column split and path gives the same bits. Every path.
+    /// bits and a sign (fewer past 512 rows, so that no sum leaves 32 bits) at `q_r` each:
+    /// exact integer sums, so every row, tile, column split and path gives the same bits.
+    /// Every path.
     void (*vecmat_many_int8)(long m, long k, long n, float alpha, const float *x, long ldx, const float *scales,
                              const int16_t *b, long ldb, float beta, float *y, long ldy);
     /// 16-bit elements `int8_pack` writes for a `k x n` matrix.
     long (*int8_packed_size)(long k, long n);
-    /// Lays out signed bytes (`k x n`, leading dimension `ldb`) for `vecmat_many_int8`: rows
-    /// in pairs, each element row 2i's byte (low) and row 2i+1's (high), zero rows padding `k`
+    /// Lays out signed bytes (`k x n`, leading dimension `ldb`, each within ±127) for
+    /// `vecmat_many_int8`: rows in pairs, each element row 2i's byte (low) and row 2i+1's (high), zero rows padding `k`
     /// to a multiple of 8.
     void (*int8_pack)(long k, long n, const int8_t *b, long ldb, int16_t *out);
     /// `out = x` rounded to half floats (ties to even): 1, or 0 when an element is not finite
