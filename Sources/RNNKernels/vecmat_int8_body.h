@@ -238,7 +238,8 @@ static void i8_finish(long nb, float scale, const int32_t *acc, float beta, floa
 static void i8_tiles(int rb, long kp, long n, const int16_t *q, const int16_t *b, long ldb, int32_t *sums) {
     long j = 0;
     if (rb == 1)
-        for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W) i8_register_tile(1, I8_CV_ONE, kp, q, b + j, ldb, sums + j, n);
+        for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W)
+            i8_register_tile(1, I8_CV_ONE, kp, q, b + j, ldb, sums + j, n);
     for (; j + I8_CV * W <= n; j += I8_CV * W) switch (rb) { I8_TILE_CASES(I8_CV) I8_MORE_CASES(I8_CV) }
     for (; j + W <= n; j += W) switch (rb) { I8_TILE_CASES(1) I8_MORE_CASES(1) }
     for (; j < n; j++)
@@ -267,7 +268,8 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
     for (long r0 = 0; r0 < m; r0 += I8_RB) {
         int rb = m - r0 < I8_RB ? (int)(m - r0) : I8_RB;
         float scale[I8_RB];
-        for (int r = 0; r < rb; r++) scale[r] = alpha * i8_quantize(k, kp, limit, x + (r0 + r) * ldx, scales, q + r * kp);
+        for (int r = 0; r < rb; r++)
+            scale[r] = alpha * i8_quantize(k, kp, limit, x + (r0 + r) * ldx, scales, q + r * kp);
         if (streams) switch (rb) { I8_STREAM_CASES I8_MORE_STREAM_CASES }
         else i8_tiles(rb, kp, n, q, b, ldb, sums);
         for (int r = 0; r < rb; r++) i8_finish(n, scale[r], sums + r * n, beta, y + (r0 + r) * ldy);

@@ -153,11 +153,12 @@ import Testing
         #expect([Float.infinity].withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: 1) } == nil)
     }
 
-    /// A 1x512 LSTM over bytes, whose 512 x 2048 matrix is reduced on any CPU and (in half
-    /// precision; in int8 a lone row splits its units) split by columns across the pool (a batch of more than two rows reads its parts packed from the
-    /// same reduced values, int8 its own kernel); and a 1x256 one, whose 1 MiB matrix is reduced on CPUs with up to
-    /// 8 MiB of L2 and whose batches split their rows across the pool instead (each part
-    /// scales its own rows' inputs for int8).
+    /// A 1x512 LSTM over bytes, whose 512 x 2048 matrix is reduced on any CPU and split by
+    /// columns across the pool (a lone half-precision row; a lone int8 row splits its units; a
+    /// batch of more than two rows reads half floats packed from the same reduced values, int8
+    /// through its own kernel); and a 1x256 one, whose 1 MiB matrix is reduced in half
+    /// precision on CPUs with up to 8 MiB of L2 (in int8 on any) and whose batches split their
+    /// rows across the pool instead.
     static func models() throws -> [CharRNN] {
         try [512, 256].map { try SamplingBatchTests.model(.lstm, layers: 1, hidden: $0, vocabulary: 256) }
     }
