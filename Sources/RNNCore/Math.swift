@@ -9,4 +9,3 @@
 @inline(__always) func _log(_ x: Float) -> Float { logf(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { cos(x) }
 @inline(__always) func _exp(_ x: Float) -> Float { expf(x) }
-@inline(__always) func _exp(_ x: Double) -> Double { exp(x) }

@@ -1,3 +1,5 @@
+import RNNKernels
+
 extension SamplingBatch {
     /// Nats per character with which this batch's own products predict `tokens`: fed one at a
     /// time through a row from a zero state (teacher forcing), each next token scored
@@ -19,14 +21,14 @@ extension SamplingBatch {
         // for no characters) at the last step, which leaves its logits in place.
         rows.append(Row(id: -1, draw: draw, prime: Array(tokens.dropLast())))
         defer { rows.removeAll() }
-        var nats = 0.0
+        // The evaluator's loss kernel (it overwrites the logits, which the next step refills).
+        let crossEntropy = Kernels.table.pointee.softmax_xent!
+        var sums = [0.0, 0.0]
         for t in 1..<tokens.count {
             step { _ in }
-            let logits = UnsafeBufferPointer(start: state.logits[0], count: v)
-            let largest = Double(logits.max()!)
-            let sum = logits.reduce(0.0) { $0 + _exp(Double($1) - largest) }
-            nats += largest + _log(sum) - Double(logits[Int(tokens[t])])
+            var target = tokens[t]
+            crossEntropy(1, v, state.logits[0], &target, nil, 1, &sums)
         }
-        return nats / Double(tokens.count - 1)
+        return sums[0] / Double(tokens.count - 1)
     }
 }

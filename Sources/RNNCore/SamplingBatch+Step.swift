@@ -65,10 +65,9 @@ extension SamplingBatch {
             k: Int, _ input: UnsafePointer<Float>, layer l: Int, recurrent: Bool, _ y: UnsafeMutablePointer<Float>
         ) {
             let source = state.weights.source(layer: l, recurrent: recurrent, layout: layout, parameters: p)
-            let x = input
             if case .int8(let b, let scales) = source {
                 VectorProducts.int8Rows(
-                    m: m, k: k, n: width, x: x, ldx: k, scales: scales, b: b, y: y, ldy: width,
+                    m: m, k: k, n: width, x: input, ldx: k, scales: scales, b: b, y: y, ldy: width,
                     splitColumns: splitColumns)
                 return
             }
@@ -77,11 +76,11 @@ extension SamplingBatch {
             // One or two rows take the unpacked weights, in tiles wide enough for few rows (and
             // int8 matrices, never packed, always their own kernel).
             if let packed, m > 2 {
-                kernel(m, k, width, 1, x, k, packed.base, 1, y, width)
+                kernel(m, k, width, 1, input, k, packed.base, 1, y, width)
             } else if m > 2, splitColumns, !pieces.isEmpty {
                 Parallel.forEachItem(of: pieces.count) { i in
                     let piece = pieces[i]
-                    kernel(m, k, piece.width, 1, x, k, piece.weights.base, 1, y + piece.start, width)
+                    kernel(m, k, piece.width, 1, input, k, piece.weights.base, 1, y + piece.start, width)
                 }
             } else {
                 let kernels = Kernels.table.pointee
@@ -93,7 +92,7 @@ extension SamplingBatch {
                     ) -> Void
                 ) {
                     VectorProducts.vectorMatrixRows(
-                        m: m, k: k, n: width, x: x, ldx: k, reduced: b, kernel: kernel, y: y, ldy: width,
+                        m: m, k: k, n: width, x: input, ldx: k, reduced: b, kernel: kernel, y: y, ldy: width,
                         splitColumns: splitColumns)
                 }
                 switch source {
@@ -104,7 +103,7 @@ extension SamplingBatch {
                     // made: the same values, widened for every step.
                     state.weights.withFloats(layer: l, recurrent: recurrent, layout: layout, parameters: p) { b in
                         VectorProducts.vectorMatrixRows(
-                            m: m, k: k, n: width, x: x, ldx: k, b: b!, y: y, ldy: width, splitColumns: splitColumns)
+                            m: m, k: k, n: width, x: input, ldx: k, b: b!, y: y, ldy: width, splitColumns: splitColumns)
                     }
                 case .int8: preconditionFailure("int8 products returned above")
                 }

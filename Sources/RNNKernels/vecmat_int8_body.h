@@ -3,10 +3,13 @@
 // Included by kernels_body.h after gemm_body.h. B's weights are signed bytes (±127), laid out
 // by `k_int8_pack`; each row of x is rounded to integers of at most 15 bits and a sign (its
 // largest magnitude to `i8_limit`, fewer bits past 512 rows), and the products are summed
-// exactly in 32-bit integers. Integer
-// sums do not depend on their order: any tile of rows, any split of columns and every path
-// (AVX-512, AVX2, SSE2 or plain C) gives the same sums, hence the same floats, so a seeded
-// sample's text does not depend on what else is in its batch.
+// exactly in 32-bit integers. Integer sums do not depend on their order: any tile of rows,
+// any split of columns and every path (AVX-512, AVX2, SSE2 or plain C) gives the same sums,
+// hence the same floats, so a seeded sample's text does not depend on what else is in its
+// batch.
+
+/// The largest finite float.
+#define I8_FINITE 3.40282347e38f
 
 /// Rows of B padded to whole groups of the kernel: four pairs of rows.
 static long i8_padded_rows(long k) { return (k + 7) / 8 * 8; }
@@ -41,7 +44,7 @@ static void k_int8_pack(long k, long n, const int8_t *b, long ldb, int16_t *out)
 /// finite, so that the product is NaN as a float one would be.
 static float i8_quantize(long k, long kp, int limit, const float *x, const float *s, int16_t *q) {
     // NaN fails `<=` (and `max` passes it over): `bad` catches what `largest` would not.
-    const vf finiteLimit = splat(3.40282347e38f);
+    const vf finiteLimit = splat(I8_FINITE);
     vf most = splat(0);
     vi bad = (vi){0};
     long i = 0;
@@ -58,7 +61,7 @@ static float i8_quantize(long k, long kp, int limit, const float *x, const float
     }
     for (; i < k; i++) {
         float a = __builtin_fabsf(s ? x[i] * s[i] : x[i]);
-        finite &= a <= 3.40282347e38f;
+        finite &= a <= I8_FINITE;
         largest = a > largest ? a : largest;
     }
     if (!finite || largest == 0) {
@@ -68,7 +71,7 @@ static float i8_quantize(long k, long kp, int limit, const float *x, const float
     float inverse = (float)limit / largest;
     // Below about 1e-34 the factor overflows; inputs that small contribute nothing a float
     // sum would keep either, and rounding infinities to integers is undefined.
-    if (!(inverse <= 3.40282347e38f)) {
+    if (!(inverse <= I8_FINITE)) {
         memset(q, 0, (size_t)kp * sizeof *q);
         return 0;
     }
@@ -117,6 +120,14 @@ static inline vi i8_madd(vw a, vw b) {
 #endif
 }
 
+/// W copies of the pair of integers at `q` (two consecutive rows' inputs), as `i8_madd`
+/// multiplies them with W pairs of bytes.
+static inline vw i8_pair(const int16_t *q) {
+    int32_t pair;
+    memcpy(&pair, q, sizeof pair);
+    return (vw)((vi){0} + pair);
+}
+
 /// The integer sum of `q`'s `kp` integers times column `j` of B (pair rows `ldb` apart).
 static int32_t i8_column(long kp, const int16_t *q, const int16_t *b, long ldb, long j) {
     int32_t sum = 0;
@@ -151,9 +162,7 @@ static inline __attribute__((always_inline)) void i8_register_tile(const int rb,
         vw w[I8_CV_ONE];
         for (int c = 0; c < cv; c++) w[c] = i8_widen(b + i * ldb + c * W);
         for (int r = 0; r < rb; r++) {
-            int32_t pair;
-            memcpy(&pair, q + r * kp + 2 * i, sizeof pair);
-            vw x = (vw)((vi){0} + pair);
+            vw x = i8_pair(q + r * kp + 2 * i);
             for (int c = 0; c < cv; c++) a[r][c] += i8_madd(x, w[c]);
         }
     }
@@ -173,11 +182,7 @@ static inline __attribute__((always_inline)) void i8_stream(const int rb, long k
     for (long i = 0; i < kp / 2; i += 4) {
         vw x[I8_RB][4];
         for (int r = 0; r < rb; r++)
-            for (int u = 0; u < 4; u++) {
-                int32_t pair;
-                memcpy(&pair, q + r * kp + 2 * (i + u), sizeof pair);
-                x[r][u] = (vw)((vi){0} + pair);
-            }
+            for (int u = 0; u < 4; u++) x[r][u] = i8_pair(q + r * kp + 2 * (i + u));
         const int16_t *b0 = b + i * ldb, *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
         for (long j = 0; j < wide; j += W) {
             vw w0 = i8_widen(b0 + j), w1 = i8_widen(b1 + j), w2 = i8_widen(b2 + j), w3 = i8_widen(b3 + j);
@@ -203,34 +208,28 @@ static void i8_finish(long nb, float scale, const int32_t *acc, float beta, floa
     }
 }
 
-#define I8_TILE_CASES(CV)                                                                     \
-    case 1: i8_register_tile(1, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
-    case 2: i8_register_tile(2, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
-    case 3: i8_register_tile(3, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
-    case 4: i8_register_tile(4, CV, kp, q, b + j, ldb, sums + j, n); break;
+/// `switch (rb)` over every row count of a tile, 1 to I8_RB, each case `CALL(count)`: the
+/// tile functions inline with their row count a constant.
 #if I8_RB == 8
-#define I8_MORE_CASES(CV)                                                                     \
-    case 5: i8_register_tile(5, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
-    case 6: i8_register_tile(6, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
-    case 7: i8_register_tile(7, CV, kp, q, b + j, ldb, sums + j, n); break;                   \
-    case 8: i8_register_tile(8, CV, kp, q, b + j, ldb, sums + j, n); break;
+#define I8_SWITCH_ROWS(rb, CALL)                                                              \
+    switch (rb) {                                                                             \
+    case 1: CALL(1); break;                                                                   \
+    case 2: CALL(2); break;                                                                   \
+    case 3: CALL(3); break;                                                                   \
+    case 4: CALL(4); break;                                                                   \
+    case 5: CALL(5); break;                                                                   \
+    case 6: CALL(6); break;                                                                   \
+    case 7: CALL(7); break;                                                                   \
+    default: CALL(8); break;                                                                  \
+    }
 #else
-#define I8_MORE_CASES(CV)
-#endif
-
-#define I8_STREAM_CASES                                                                       \
-    case 1: i8_stream(1, kp, n, q, b, ldb, sums); break;                                      \
-    case 2: i8_stream(2, kp, n, q, b, ldb, sums); break;                                      \
-    case 3: i8_stream(3, kp, n, q, b, ldb, sums); break;                                      \
-    case 4: i8_stream(4, kp, n, q, b, ldb, sums); break;
-#if I8_RB == 8
-#define I8_MORE_STREAM_CASES                                                                  \
-    case 5: i8_stream(5, kp, n, q, b, ldb, sums); break;                                      \
-    case 6: i8_stream(6, kp, n, q, b, ldb, sums); break;                                      \
-    case 7: i8_stream(7, kp, n, q, b, ldb, sums); break;                                      \
-    case 8: i8_stream(8, kp, n, q, b, ldb, sums); break;
-#else
-#define I8_MORE_STREAM_CASES
+#define I8_SWITCH_ROWS(rb, CALL)                                                              \
+    switch (rb) {                                                                             \
+    case 1: CALL(1); break;                                                                   \
+    case 2: CALL(2); break;                                                                   \
+    case 3: CALL(3); break;                                                                   \
+    default: CALL(4); break;                                                                  \
+    }
 #endif
 
 /// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
@@ -240,8 +239,12 @@ static void i8_tiles(int rb, long kp, long n, const int16_t *q, const int16_t *b
     if (rb == 1)
         for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W)
             i8_register_tile(1, I8_CV_ONE, kp, q, b + j, ldb, sums + j, n);
-    for (; j + I8_CV * W <= n; j += I8_CV * W) switch (rb) { I8_TILE_CASES(I8_CV) I8_MORE_CASES(I8_CV) }
-    for (; j + W <= n; j += W) switch (rb) { I8_TILE_CASES(1) I8_MORE_CASES(1) }
+#define I8_TILE(count) i8_register_tile(count, I8_CV, kp, q, b + j, ldb, sums + j, n)
+#define I8_TILE_ONE_VECTOR(count) i8_register_tile(count, 1, kp, q, b + j, ldb, sums + j, n)
+    for (; j + I8_CV * W <= n; j += I8_CV * W) I8_SWITCH_ROWS(rb, I8_TILE)
+    for (; j + W <= n; j += W) I8_SWITCH_ROWS(rb, I8_TILE_ONE_VECTOR)
+#undef I8_TILE
+#undef I8_TILE_ONE_VECTOR
     for (; j < n; j++)
         for (int r = 0; r < rb; r++) sums[r * n + j] = i8_column(kp, q + r * kp, b, ldb, j);
 }
@@ -270,8 +273,10 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
         float scale[I8_RB];
         for (int r = 0; r < rb; r++)
             scale[r] = alpha * i8_quantize(k, kp, limit, x + (r0 + r) * ldx, scales, q + r * kp);
-        if (streams) switch (rb) { I8_STREAM_CASES I8_MORE_STREAM_CASES }
+#define I8_STREAM(count) i8_stream(count, kp, n, q, b, ldb, sums)
+        if (streams) I8_SWITCH_ROWS(rb, I8_STREAM)
         else i8_tiles(rb, kp, n, q, b, ldb, sums);
+#undef I8_STREAM
         for (int r = 0; r < rb; r++) i8_finish(n, scale[r], sums + r * n, beta, y + (r0 + r) * ldy);
     }
     if (scratch != local) free(scratch);

@@ -15,13 +15,13 @@ final class RunningDaemon {
     /// Starts `executable` with a configuration that allows reading `corpusDirectory` (and
     /// reads sampled weights as `sampleWeights` says, or as rnnd does by default), and waits
     /// up to 10 s for its admin socket.
-    init(executable: String, corpusDirectory: String, sampleWeights: String? = nil) throws {
+    init(executable: String, corpusDirectory: String, sampleWeights: SamplingPrecision? = nil) throws {
         var template = Array("/tmp/rnnbench.XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw ValidationError("cannot make a temporary folder") }
         folder = String(cString: made)
         let config = folder + "/rnnd.toml"
         var toml = "[paths]\ncorpus_directories = [\"\(corpusDirectory)\"]\n"
-        if let sampleWeights { toml += "[sampling]\nweights = \"\(sampleWeights)\"\n" }
+        if let sampleWeights { toml += "[sampling]\nweights = \"\(sampleWeights.rawValue)\"\n" }
         guard let file = fopen(config, "w") else { throw ValidationError("cannot write \(config)") }
         fputs(toml, file)
         fclose(file)
@@ -103,13 +103,7 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: "Training text (UTF-8) for the model that trains during the measurement.")
     var corpus: String = "Tests/corpora/tinyshakespeare.txt"
     @Option(help: "How samples read large weight matrices: int8, half or single (default: rnnd's, int8).")
-    var sampleWeights: String?
-
-    func validate() throws {
-        if let sampleWeights, SamplingPrecision(rawValue: sampleWeights) == nil {
-            throw ValidationError("--sample-weights must be single, half or int8, got '\(sampleWeights)'")
-        }
-    }
+    var sampleWeights: SamplingPrecision?
 
     /// Reads the corpus and starts rnnd allowed to read its folder.
     func start() throws -> (daemon: RunningDaemon, corpusPath: String, text: String) {

@@ -22,16 +22,10 @@ struct SpeedCommand: ParsableCommand {
     var sampleRows: Int = 16
 
     @Option(help: "How sampling reads large weight matrices: int8 (as rnnd by default), half or single.")
-    var sampleWeights: String = SamplingPrecision.int8.rawValue
+    var sampleWeights: SamplingPrecision = .int8
 
     @Option(help: "Training text (UTF-8).")
     var corpus: String = "Tests/corpora/tinyshakespeare.txt"
-
-    func validate() throws {
-        guard SamplingPrecision(rawValue: sampleWeights) != nil else {
-            throw ValidationError("--sample-weights must be single, half or int8, got '\(sampleWeights)'")
-        }
-    }
 
     func run() throws {
         BLAS.threadCount = threads
@@ -76,7 +70,7 @@ struct SpeedCommand: ParsableCommand {
         let samplerRate = Double(produced) / (monotonicSeconds() - sampleStart)
         // Batch 1 as rnnd serves a lone client: a one-row batch, its step spread over the
         // kernel pool when the model gains from it; in single precision too, for comparison.
-        let precision = SamplingPrecision(rawValue: sampleWeights)!
+        let precision = sampleWeights
         let sampleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1, precision: precision)
         let singleRate = try batchedSampling(trainer.model, vocabulary: vocabulary, rows: 1, precision: .single)
         let batchedRate = try batchedSampling(
