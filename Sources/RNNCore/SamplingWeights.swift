@@ -65,9 +65,9 @@ final class SamplingWeights {
         case single(UnsafePointer<Float>)
         /// Half floats, for `vecmat_many_half`.
         case half(UnsafePointer<UInt16>)
-        /// Signed bytes in pairs of rows (`int8_pack`), for `vecmat_many_int8`, each row's
-        /// scale to multiply its input by.
-        case int8(UnsafePointer<Int16>, scales: UnsafePointer<Float>)
+        /// Signed bytes in groups of four rows (`int8_pack`), for `vecmat_many_int8`, each
+        /// row's scale to multiply its input by.
+        case int8(UnsafePointer<UInt32>, scales: UnsafePointer<Float>)
     }
 
     /// Per layer, the reduced input and recurrent matrices, or nil where the batch reads the
@@ -78,6 +78,9 @@ final class SamplingWeights {
     let reducesAny: Bool
     /// Weights below which int8 leaves a matrix alone (a 2x128 LSTM's have 64 Ki).
     static let minimumInt8Weights = 1 << 16
+
+    /// Rows past which `vecmat_many_int8`'s sums could leave 32 bits (it takes fewer than 66,000).
+    static let maximumInt8Rows = 65_536
 
     init(
         _ configuration: ModelConfiguration, layout: ParameterLayout, parameters p: UnsafePointer<Float>,
@@ -94,9 +97,10 @@ final class SamplingWeights {
                 guard kernels.vecmat_packs(rows, width) == 0, kernels.vecmat_many_half != nil else { return nil }
                 return ReducedMatrix(half: matrix, rows: rows)
             case .int8:
-                // Integers gain in L2 too (half the instructions of floats per weight), but
-                // rounding each input costs more than a small product takes.
-                guard matrix.count >= Self.minimumInt8Weights else { return nil }
+                // Integers gain in L2 too (a quarter of the instructions of floats per weight
+                // with VNNI), but rounding each input costs more than a small product takes;
+                // past `maximumInt8Rows` a sum could leave 32 bits.
+                guard matrix.count >= Self.minimumInt8Weights, rows <= Self.maximumInt8Rows else { return nil }
                 return ReducedMatrix(int8: matrix, rows: rows)
             }
         }
@@ -138,7 +142,7 @@ final class SamplingWeights {
 }
 
 /// A weight matrix (`rows x columns`) in fewer bytes: half floats (row-major), or signed
-/// bytes with a scale per row (in pairs of rows, as `int8_pack` lays them out).
+/// bytes with a scale per row (in groups of four rows, as `int8_pack` lays them out).
 final class ReducedMatrix {
     let rows: Int
     let columns: Int
@@ -181,9 +185,9 @@ final class ReducedMatrix {
             }
         }
         let kernels = Kernels.table.pointee
-        let pairs = UnsafeMutablePointer<Int16>.allocate(capacity: kernels.int8_packed_size(rows, columns))
-        kernels.int8_pack(rows, columns, bytes, columns, pairs)
-        storage = UnsafeMutableRawPointer(pairs)
+        let groups = UnsafeMutablePointer<UInt32>.allocate(capacity: kernels.int8_packed_size(rows, columns))
+        kernels.int8_pack(rows, columns, bytes, columns, groups)
+        storage = UnsafeMutableRawPointer(groups)
         self.scales = scales
     }
 
@@ -197,7 +201,7 @@ final class ReducedMatrix {
     /// Where the kernels read it.
     var source: SamplingWeights.Source {
         if let scales {
-            return .int8(UnsafePointer(storage.assumingMemoryBound(to: Int16.self)), scales: UnsafePointer(scales))
+            return .int8(UnsafePointer(storage.assumingMemoryBound(to: UInt32.self)), scales: UnsafePointer(scales))
         }
         return .half(UnsafePointer(storage.assumingMemoryBound(to: UInt16.self)))
     }
@@ -205,11 +209,12 @@ final class ReducedMatrix {
     /// The signed bytes, row-major (int8 only).
     func bytes() -> [Int8] {
         precondition(scales != nil, "a half-float matrix has no bytes")
-        let pairs = storage.assumingMemoryBound(to: Int16.self)
+        let groups = storage.assumingMemoryBound(to: UInt32.self)
         return (0..<count).map { i in
             let (r, j) = i.quotientAndRemainder(dividingBy: columns)
-            let pair = UInt16(bitPattern: pairs[r / 2 * columns + j])
-            return Int8(truncatingIfNeeded: r % 2 == 0 ? pair : pair >> 8)
+            // Each byte is stored plus 128 (`int8_pack`).
+            let stored = UInt8(truncatingIfNeeded: groups[r / 4 * columns + j] >> (8 * UInt32(r % 4)))
+            return Int8(Int(stored) - 128)
         }
     }
 

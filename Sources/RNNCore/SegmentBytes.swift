@@ -5,14 +5,14 @@ import RNNKernels
 final class SegmentBytes {
     /// What a step reads.
     struct Step {
-        let pairs: UnsafePointer<Int16>
-        /// 16-bit elements per segment.
+        let groups: UnsafePointer<UInt32>
+        /// 32-bit elements per segment.
         let perSegment: Int
         let scales: UnsafePointer<Float>
     }
 
     private let matrix: ReducedMatrix
-    private let pairs: UnsafeMutablePointer<Int16>
+    private let groups: UnsafeMutablePointer<UInt32>
     let step: Step
 
     /// `matrix`'s bytes, column `c` of segment `s` (of `columns`) taken from `source[s·columns + c]`.
@@ -21,17 +21,17 @@ final class SegmentBytes {
         let (rows, width) = (matrix.rows, matrix.columns)
         let bytes = matrix.bytes()
         let perSegment = kernels.int8_packed_size(rows, columns)
-        pairs = .allocate(capacity: segments * perSegment)
+        groups = .allocate(capacity: segments * perSegment)
         var regrouped = [Int8](repeating: 0, count: rows * columns)
         for s in 0..<segments {
             for r in 0..<rows {
                 for c in 0..<columns { regrouped[r * columns + c] = bytes[r * width + source[s * columns + c]] }
             }
-            kernels.int8_pack(rows, columns, regrouped, columns, pairs + s * perSegment)
+            kernels.int8_pack(rows, columns, regrouped, columns, groups + s * perSegment)
         }
         self.matrix = matrix
-        step = Step(pairs: UnsafePointer(pairs), perSegment: perSegment, scales: UnsafePointer(matrix.scales!))
+        step = Step(groups: UnsafePointer(groups), perSegment: perSegment, scales: UnsafePointer(matrix.scales!))
     }
 
-    deinit { pairs.deallocate() }
+    deinit { groups.deallocate() }
 }

@@ -84,14 +84,14 @@ enum VectorProducts {
         }
     }
 
-    /// `y_r = q_r·(x̂_r·B) + y_r` for `m` rows, `B` the bytes of a `k x n` matrix in pairs of
-    /// rows (`int8_pack`) and `x̂_r` row `r` of `x` times `scales` rounded to integers (see
+    /// `y_r = q_r·(x̂_r·B) + y_r` for `m` rows, `B` the bytes of a `k x n` matrix in groups of
+    /// four rows (`int8_pack`) and `x̂_r` row `r` of `x` times `scales` rounded to bytes (see
     /// `vecmat_many_int8`), split by the same columns as
     /// ``vectorMatrixRows(m:k:n:x:ldx:b:y:ldy:splitColumns:)``; integer sums, so the same
     /// bits however it is split.
     static func int8Rows(
         m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, scales: UnsafePointer<Float>,
-        b: UnsafePointer<Int16>, y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
+        b: UnsafePointer<UInt32>, y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
     ) {
         let kernel = Kernels.table.pointee.vecmat_many_int8!
         forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in

@@ -114,6 +114,34 @@ const char *rk_selection_reason(void) {
     return reason;
 }
 
+/// Whether the CPU has AVX-512 VNNI (and the OS saves the AVX-512 state).
+static int cpu_has_avx512_vnni(void) {
+#if defined(__x86_64__)
+    unsigned int a, b, c, d;
+    if (!rk_supported(RK_PATH_AVX512) || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (c >> 11) & 1;
+#else
+    return 0;
+#endif
+}
+
+/// -1 until first asked; then 0 or 1.
+static _Atomic int int8_vnni = -1;
+
+int rk_int8_vnni(void) {
+    int on = atomic_load(&int8_vnni);
+    if (on >= 0) return on;
+    const char *wanted = getenv("RNND_INT8_VNNI");
+    on = cpu_has_avx512_vnni() && !(wanted && (strcmp(wanted, "off") == 0 || strcmp(wanted, "0") == 0));
+    atomic_store(&int8_vnni, on);
+    return on;
+}
+
+int rk_set_int8_vnni(int on) {
+    atomic_store(&int8_vnni, on && cpu_has_avx512_vnni());
+    return rk_int8_vnni();
+}
+
 size_t rk_l2_bytes(void) {
     static _Atomic size_t cached;
     size_t bytes = atomic_load(&cached);

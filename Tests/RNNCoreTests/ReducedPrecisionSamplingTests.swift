@@ -45,14 +45,13 @@ import Testing
     }
 
     /// What `vecmat_many_int8` computes, in Swift: each row of `x` times `scales` rounded to
-    /// integers at `limit / max|x·s|`, their exact sums with the bytes (`bytes`, row-major
+    /// signed bytes at `127 / max|x·s|`, their exact sums with the bytes (`bytes`, row-major
     /// `k x ldb`), then `alpha·unit·sum + beta·y` one rounding at a time.
     static func int8Products(
         m: Int, k: Int, n: Int, alpha: Float, x: [Float], scales: [Float]?, bytes: [Float], ldb: Int, beta: Float,
         y: inout [Float]
     ) {
-        let padded = (k + 7) / 8 * 8
-        let limit = min(32767, Int(Int32.max) / (padded * 127))
+        let limit = 127
         for r in 0..<m {
             let row = (0..<k).map { i in scales.map { x[r * k + i] * $0[i] } ?? x[r * k + i] }
             let largest = row.reduce(Float(0)) { max($0, abs($1)) }
@@ -65,7 +64,7 @@ import Testing
                 if inverse.isFinite {
                     integers = row.map { Int(($0 * inverse).rounded(.toNearestOrEven)) }
                 } else {
-                    unit = 0  // inputs below about 1e-34: nothing
+                    unit = 0  // inputs below about 4e-37: nothing
                 }
             }
             let scale = alpha * unit
@@ -87,8 +86,19 @@ import Testing
         }
     }
 
+    /// On the AVX-512 path, with VNNI (where the CPU has it) and without: the same sums.
     @Test(arguments: paths)
     func int8ProductsAreExactIntegerSums(path: KernelPath) {
+        let before = rk_int8_vnni()
+        defer { _ = rk_set_int8_vnni(before) }
+        let instructions = path == .avx512 && rk_set_int8_vnni(1) == 1 ? [1, 0] : [before]
+        for vnni in instructions {
+            _ = rk_set_int8_vnni(Int32(vnni))
+            expectExactIntegerSums(path: path, label: "\(path) vnni \(vnni)")
+        }
+    }
+
+    private func expectExactIntegerSums(path: KernelPath, label: String) {
         let table = Kernels.table(for: path)!.pointee
         // The row path's shapes (a lone row streams them) and two that stay in L2 (a lone
         // row's register tiles), one with tails of every kind.
@@ -103,7 +113,7 @@ import Testing
                 if m == 5 {
                     for i in 0..<k { x[k + i] = 0 }  // a row of zeros: beta·y
                     x[4 * k + 3] = .nan  // a row with a NaN: NaN, as a float product would be
-                    for i in 0..<k { x[2 * k + i] *= 1e-36 }  // too small to round: nothing
+                    for i in 0..<k { x[2 * k + i] *= 1e-38 }  // too small to round: nothing
                 }
                 let start = KernelPathTests.values(m * n, seed: 33)
                 var fromKernel = start
@@ -119,7 +129,7 @@ import Testing
                     m: m, k: k, n: n, alpha: alpha, x: x, scales: scales, bytes: bytes, ldb: ldb, beta: beta,
                     y: &expected)
                 let differs = fromKernel.indices.first { fromKernel[$0].bitPattern != expected[$0].bitPattern }
-                #expect(differs == nil, "\(path) int8 k \(k) n \(n) m \(m): first differing output \(differs ?? -1)")
+                #expect(differs == nil, "\(label) int8 k \(k) n \(n) m \(m): first differing output \(differs ?? -1)")
                 if m == 5 { #expect(fromKernel[(4 * n)..<(5 * n)].allSatisfy { $0.isNaN }) }
             }
         }

@@ -50,19 +50,20 @@ typedef struct {
     void (*vecmat_many_half)(long m, long k, long n, float alpha, const float *x, long ldx, const uint16_t *b,
                              long ldb, float beta, float *y, long ldy);
     /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows, `B` the signed bytes (±127) of a
-    /// `k x n` matrix laid out by `int8_pack` (`ldb` elements per pair of rows), `x̂_r` row
-    /// `r` of `x` times `scales` elementwise (NULL: none) rounded to integers of at most 15
-    /// bits and a sign (fewer past 512 rows, so that no sum leaves 32 bits) at `q_r` each:
-    /// exact integer sums, so every row, tile, column split and path gives the same bits.
-    /// Every path.
+    /// `k x n` matrix (`k` below 66,000) laid out by `int8_pack` (`ldb` elements per group of
+    /// four rows), `x̂_r` row `r` of `x` times `scales` elementwise (NULL: none) rounded to
+    /// signed bytes (its largest magnitude to ±127) at `q_r` each: exact integer sums, so
+    /// every row, tile, column split, path and instruction (VNNI or not) gives the same
+    /// bits. Every path.
     void (*vecmat_many_int8)(long m, long k, long n, float alpha, const float *x, long ldx, const float *scales,
-                             const int16_t *b, long ldb, float beta, float *y, long ldy);
-    /// 16-bit elements `int8_pack` writes for a `k x n` matrix.
+                             const uint32_t *b, long ldb, float beta, float *y, long ldy);
+    /// 32-bit elements `int8_pack` writes for a `k x n` matrix.
     long (*int8_packed_size)(long k, long n);
     /// Lays out signed bytes (`k x n`, leading dimension `ldb`, each within ±127) for
-    /// `vecmat_many_int8`: rows in pairs, each element row 2i's byte (low) and row 2i+1's (high), zero rows padding `k`
-    /// to a multiple of 8.
-    void (*int8_pack)(long k, long n, const int8_t *b, long ldb, int16_t *out);
+    /// `vecmat_many_int8`: rows in groups of four, each element one column's four bytes (row
+    /// 4i's lowest) each plus 128, zero rows padding `k` to a multiple of 8. The same layout
+    /// on every path.
+    void (*int8_pack)(long k, long n, const int8_t *b, long ldb, uint32_t *out);
     /// `out = x` rounded to half floats (ties to even): 1, or 0 when an element is not finite
     /// or beyond ±65504. NULL on the portable path.
     int (*to_half)(long n, const float *x, uint16_t *out);
@@ -135,6 +136,14 @@ const char *rk_cpu_name(void);
 /// Why the active path was chosen: "cpuid" or "RNND_KERNELS", with a note when the
 /// requested path could not run here.
 const char *rk_selection_reason(void);
+
+/// Whether int8 products use AVX-512 VNNI (`vpdpbusd`) on the AVX-512 path: 1 when the CPU
+/// has it, unless turned off by `rk_set_int8_vnni(0)` or RNND_INT8_VNNI=off. The sums are
+/// the same either way.
+int rk_int8_vnni(void);
+
+/// Turns VNNI for int8 products on (when the CPU has it) or off; returns `rk_int8_vnni()`.
+int rk_set_int8_vnni(int on);
 
 /// This CPU's L2 cache per core, in bytes (256 KiB when the system does not say).
 size_t rk_l2_bytes(void);

@@ -1,0 +1,90 @@
+// The integer sums of int8 sampling, in register tiles: one variant per inclusion, named by
+// I8_VARIANT(name). With I8_USE_VNNI (AVX-512 VNNI, W 16), `vpdpbusd` takes four bytes of
+// each of 16 columns and four of x's at once; otherwise each column's bytes are widened to
+// 16 bits and `pmaddwd` sums them in pairs. Both give the exact sums of vecmat_int8_body.h.
+
+#if defined(I8_USE_VNNI)
+/// Column vectors of a batch's tile (8 rows x 2 vectors: 16 accumulators) and of a lone row's.
+#define I8_CV 2
+#define I8_CV_ONE 8
+#else
+/// A widened vector of columns needs two accumulators per row (its columns' first two rows
+/// of each group in one, the last two in the other): 8 rows x 1 vector, or a lone row x 4.
+#define I8_CV 1
+#define I8_CV_ONE 4
+#endif
+
+/// `out[r][c·W + lane]` (rows `ldo` apart) = the integer sums of row `r` of `q` (`kp` apart,
+/// summing to `totals[r]`) times `cv` vectors of columns of B at `b` (groups `ldb` apart),
+/// kept in registers over the whole depth, each vector of weights loaded once for all `rb`
+/// rows.
+static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int rb, const int cv, long kp,
+                                                                     const int8_t *q, const int32_t *totals,
+                                                                     const uint32_t *b, long ldb, int32_t *out,
+                                                                     long ldo) {
+#if defined(I8_USE_VNNI)
+    __m512i a[I8_RB][I8_CV_ONE];
+    for (int r = 0; r < rb; r++)
+        for (int c = 0; c < cv; c++) a[r][c] = _mm512_setzero_si512();
+    for (long g = 0; g < kp / 4; g++) {
+        __m512i w[I8_CV_ONE];
+        for (int c = 0; c < cv; c++) w[c] = _mm512_loadu_si512(b + g * ldb + c * W);
+        for (int r = 0; r < rb; r++) {
+            int32_t quad;
+            memcpy(&quad, q + r * kp + 4 * g, sizeof quad);
+            __m512i x = _mm512_set1_epi32(quad);
+            for (int c = 0; c < cv; c++) a[r][c] = _mm512_dpbusd_epi32(a[r][c], w[c], x);
+        }
+    }
+    // The bytes were stored plus 128: Σ(b + 128)·x̂ = Σb·x̂ + 128·Σx̂.
+    for (int r = 0; r < rb; r++) {
+        __m512i offset = _mm512_set1_epi32(128 * totals[r]);
+        for (int c = 0; c < cv; c++) _mm512_storeu_si512(out + r * ldo + c * W, _mm512_sub_epi32(a[r][c], offset));
+    }
+#else
+    (void)totals;
+    vi lo[I8_RB][I8_CV_ONE], hi[I8_RB][I8_CV_ONE];
+    for (int r = 0; r < rb; r++)
+        for (int c = 0; c < cv; c++) lo[r][c] = hi[r][c] = (vi){0};
+    for (long g = 0; g < kp / 4; g++) {
+        vw wl[I8_CV_ONE], wh[I8_CV_ONE];
+        for (int c = 0; c < cv; c++) i8_widen_quads(b + g * ldb + c * W, &wl[c], &wh[c]);
+        for (int r = 0; r < rb; r++) {
+            vw x = i8_quad_pattern(q + r * kp + 4 * g);
+            for (int c = 0; c < cv; c++) {
+                lo[r][c] += i8_madd(x, wl[c]);
+                hi[r][c] += i8_madd(x, wh[c]);
+            }
+        }
+    }
+    // Lanes 2i and 2i+1 of a half hold column i's two pairs of rows.
+    for (int r = 0; r < rb; r++)
+        for (int c = 0; c < cv; c++) {
+            int32_t t[2 * W];
+            memcpy(t, &lo[r][c], sizeof lo[r][c]);
+            memcpy(t + W, &hi[r][c], sizeof hi[r][c]);
+            for (int i = 0; i < W; i++) out[r * ldo + c * W + i] = t[2 * i] + t[2 * i + 1];
+        }
+#endif
+}
+
+/// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
+/// register tiles; the columns past the last whole vector one at a time.
+static void I8_VARIANT(i8_sums)(int rb, long kp, long n, const int8_t *q, const int32_t *totals,
+                                const uint32_t *b, long ldb, int32_t *sums) {
+    long j = 0;
+    if (rb == 1)
+        for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W)
+            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, q, totals, b + j, ldb, sums + j, n);
+#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, q, totals, b + j, ldb, sums + j, n)
+#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, q, totals, b + j, ldb, sums + j, n)
+    for (; j + I8_CV * W <= n; j += I8_CV * W) I8_SWITCH_ROWS(rb, I8_TILE)
+    for (; j + W <= n; j += W) I8_SWITCH_ROWS(rb, I8_TILE_ONE_VECTOR)
+#undef I8_TILE
+#undef I8_TILE_ONE_VECTOR
+    for (; j < n; j++)
+        for (int r = 0; r < rb; r++) sums[r * n + j] = i8_column(kp, q + r * kp, b, ldb, j);
+}
+
+#undef I8_CV
+#undef I8_CV_ONE
