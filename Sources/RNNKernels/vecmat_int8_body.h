@@ -85,16 +85,6 @@ static float i8_quantize(long k, long kp, const float *x, const float *s, int8_t
     return largest / (float)I8_LIMIT;
 }
 
-/// The integer sum of `q`'s `kp` bytes times column `j` of B (groups `ldb` apart).
-static int32_t i8_column(long kp, const int8_t *q, const uint32_t *b, long ldb, long j) {
-    int32_t sum = 0;
-    for (long i = 0; i < kp / 4; i++) {
-        uint32_t quad = b[i * ldb + j];
-        for (int u = 0; u < 4; u++) sum += q[4 * i + u] * ((int32_t)((quad >> (8 * u)) & 0xff) - 128);
-    }
-    return sum;
-}
-
 /// `y = scale·sums + beta·y` over `nb` columns, one rounding per operation (never fused):
 /// the same bits whichever columns are vectors.
 static void i8_finish(long nb, float scale, const int32_t *acc, float beta, float *y) {
@@ -141,8 +131,8 @@ typedef int16_t vw __attribute__((vector_size(W * 4)));
 /// W/2 64-bit lanes, to repeat four 16-bit integers.
 typedef int64_t vl __attribute__((vector_size(W * 4)));
 
-/// The groups of W columns at `p` (4W bytes, each stored plus 128) widened to 16 bits less
-/// 128: the first W/2 columns' four bytes each in `lo`, the last W/2's in `hi`.
+/// The groups of W columns at `p` (4W bytes, each stored plus 128) widened to 16 bits as
+/// they are stored: the first W/2 columns' four bytes each in `lo`, the last W/2's in `hi`.
 static inline void i8_widen_quads(const uint32_t *p, vw *lo, vw *hi) {
 #if W == 16 && defined(RK_MASKED_AVX512)
     __m512i v = _mm512_loadu_si512(p);
@@ -163,8 +153,6 @@ static inline void i8_widen_quads(const uint32_t *p, vw *lo, vw *hi) {
         (*hi)[i] = bytes[2 * W + i];
     }
 #endif
-    *lo -= 128;
-    *hi -= 128;
 }
 
 /// Per lane, the sum of the products of the lane's two 16-bit halves of `a` and `b`.
@@ -182,12 +170,12 @@ static inline vi i8_madd(vw a, vw b) {
 #endif
 }
 
-/// x's four bytes at `q` (one group's inputs) widened to 16 bits and repeated W/2 times, as
-/// `i8_madd` multiplies them with the widened groups of W/2 columns.
-static inline vw i8_quad_pattern(const int8_t *q) {
-    uint64_t four = 0;
-    for (int u = 0; u < 4; u++) four |= (uint64_t)(uint16_t)(int16_t)q[u] << (16 * u);
-    return (vw)((vl){0} + (int64_t)four);
+/// x's four 16-bit integers at `q` (one group's inputs) repeated W/2 times, as `i8_madd`
+/// multiplies them with the widened groups of W/2 columns.
+static inline vw i8_quad_pattern(const int16_t *q) {
+    int64_t four;
+    memcpy(&four, q, sizeof four);
+    return (vw)((vl){0} + four);
 }
 
 #define I8_VARIANT(name) name##_widened
@@ -198,7 +186,7 @@ static inline vw i8_quad_pattern(const int8_t *q) {
 /// The same sums by AVX-512 VNNI: `i8_sums_vnni`, which kernels_avx512.c compiles under a
 /// target of its own after this file (a tentative definition here, a pointer because a
 /// declaration of the function itself would take this file's target).
-static void (*i8_sums_by_vnni)(int rb, long kp, long n, const int8_t *q, const int32_t *totals, const uint32_t *b,
+static void (*i8_sums_by_vnni)(int rb, long kp, long n, const void *q, const int32_t *totals, const uint32_t *b,
                                long ldb, int32_t *sums);
 #endif
 
@@ -211,15 +199,16 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
                                const uint32_t *b, long ldb, float beta, float *y, long ldy) {
     long kp = i8_padded_rows(k);
     long rows = m < I8_RB ? m : I8_RB;
-    size_t bytes = (size_t)rows * ((size_t)n * sizeof(int32_t) + (size_t)kp);
-    // A lone row's scratch (the common case, several times a character) fits the stack.
-    int32_t local[4096];
-    void *scratch = bytes <= sizeof local ? local : malloc(bytes);
-    if (!scratch) abort();
-    int32_t *sums = scratch;
+    // The sums, the rows' bytes and (widened) their 16-bit copies, in this thread's scratch
+    // (no GEMM, its other user, is running on this thread while this does).
+    size_t words = (size_t)rows * ((size_t)n + (size_t)kp / 4 + (size_t)kp / 2);
+    int32_t *sums = (int32_t *)rk_scratch(0, words);
     int8_t *q = (int8_t *)(sums + rows * n);
+    int16_t *wide = (int16_t *)(q + rows * kp);
 #if defined(RK_MASKED_AVX512)
     int vnni = rk_int8_vnni();
+#else
+    const int vnni = 0;
 #endif
     for (long r0 = 0; r0 < m; r0 += I8_RB) {
         int rb = m - r0 < I8_RB ? (int)(m - r0) : I8_RB;
@@ -227,12 +216,14 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
         int32_t totals[I8_RB];
         for (int r = 0; r < rb; r++)
             scale[r] = alpha * i8_quantize(k, kp, x + (r0 + r) * ldx, scales, q + r * kp, totals + r);
+        if (vnni) {
 #if defined(RK_MASKED_AVX512)
-        if (vnni) i8_sums_by_vnni(rb, kp, n, q, totals, b, ldb, sums);
-        else
+            i8_sums_by_vnni(rb, kp, n, q, totals, b, ldb, sums);
 #endif
-            i8_sums_widened(rb, kp, n, q, totals, b, ldb, sums);
+        } else {
+            for (long i = 0; i < rb * kp; i++) wide[i] = q[i];
+            i8_sums_widened(rb, kp, n, wide, totals, b, ldb, sums);
+        }
         for (int r = 0; r < rb; r++) i8_finish(n, scale[r], sums + r * n, beta, y + (r0 + r) * ldy);
     }
-    if (scratch != local) free(scratch);
 }

@@ -1,7 +1,9 @@
 // The integer sums of int8 sampling, in register tiles: one variant per inclusion, named by
 // I8_VARIANT(name). With I8_USE_VNNI (AVX-512 VNNI, W 16), `vpdpbusd` takes four bytes of
-// each of 16 columns and four of x's at once; otherwise each column's bytes are widened to
-// 16 bits and `pmaddwd` sums them in pairs. Both give the exact sums of vecmat_int8_body.h.
+// each of 16 columns and four of x's at once (x's rows as bytes); otherwise each column's
+// bytes are widened to 16 bits and `pmaddwd` sums them in pairs (x's rows as 16-bit
+// integers). Both sum the bytes as stored, plus 128, and take 128·Σx̂ off: the exact sums of
+// vecmat_int8_body.h.
 
 #if defined(I8_USE_VNNI)
 /// Column vectors of a batch's tile (8 rows x 2 vectors: 16 accumulators) and of a lone row's.
@@ -14,15 +16,33 @@
 #define I8_CV_ONE 4
 #endif
 
+#if defined(I8_USE_VNNI)
+typedef int8_t I8_VARIANT(i8_input);
+#else
+typedef int16_t I8_VARIANT(i8_input);
+#endif
+
+/// The integer sum of row `r` of `rows` (`kp` apart) times column `j` of B (groups `ldb` apart).
+static int32_t I8_VARIANT(i8_column)(long kp, const void *rows, int r, const uint32_t *b, long ldb, long j) {
+    const I8_VARIANT(i8_input) *q = (const I8_VARIANT(i8_input) *)rows + r * kp;
+    int32_t sum = 0;
+    for (long i = 0; i < kp / 4; i++) {
+        uint32_t quad = b[i * ldb + j];
+        for (int u = 0; u < 4; u++) sum += q[4 * i + u] * ((int32_t)((quad >> (8 * u)) & 0xff) - 128);
+    }
+    return sum;
+}
+
 /// `out[r][c·W + lane]` (rows `ldo` apart) = the integer sums of row `r` of `q` (`kp` apart,
 /// summing to `totals[r]`) times `cv` vectors of columns of B at `b` (groups `ldb` apart),
 /// kept in registers over the whole depth, each vector of weights loaded once for all `rb`
-/// rows.
+/// rows. `q` holds bytes (VNNI) or 16-bit integers.
 static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int rb, const int cv, long kp,
-                                                                     const int8_t *q, const int32_t *totals,
+                                                                     const void *rows, const int32_t *totals,
                                                                      const uint32_t *b, long ldb, int32_t *out,
                                                                      long ldo) {
 #if defined(I8_USE_VNNI)
+    const int8_t *q = rows;
     __m512i a[I8_RB][I8_CV_ONE];
     for (int r = 0; r < rb; r++)
         for (int c = 0; c < cv; c++) a[r][c] = _mm512_setzero_si512();
@@ -42,7 +62,7 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
         for (int c = 0; c < cv; c++) _mm512_storeu_si512(out + r * ldo + c * W, _mm512_sub_epi32(a[r][c], offset));
     }
 #else
-    (void)totals;
+    const int16_t *q = rows;
     vi lo[I8_RB][I8_CV_ONE], hi[I8_RB][I8_CV_ONE];
     for (int r = 0; r < rb; r++)
         for (int c = 0; c < cv; c++) lo[r][c] = hi[r][c] = (vi){0};
@@ -63,27 +83,27 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
             int32_t t[2 * W];
             memcpy(t, &lo[r][c], sizeof lo[r][c]);
             memcpy(t + W, &hi[r][c], sizeof hi[r][c]);
-            for (int i = 0; i < W; i++) out[r * ldo + c * W + i] = t[2 * i] + t[2 * i + 1];
+            for (int i = 0; i < W; i++) out[r * ldo + c * W + i] = t[2 * i] + t[2 * i + 1] - 128 * totals[r];
         }
 #endif
 }
 
 /// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
 /// register tiles; the columns past the last whole vector one at a time.
-static void I8_VARIANT(i8_sums)(int rb, long kp, long n, const int8_t *q, const int32_t *totals,
+static void I8_VARIANT(i8_sums)(int rb, long kp, long n, const void *rows, const int32_t *totals,
                                 const uint32_t *b, long ldb, int32_t *sums) {
     long j = 0;
     if (rb == 1)
         for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W)
-            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, q, totals, b + j, ldb, sums + j, n);
-#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, q, totals, b + j, ldb, sums + j, n)
-#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, q, totals, b + j, ldb, sums + j, n)
+            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, rows, totals, b + j, ldb, sums + j, n);
+#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, rows, totals, b + j, ldb, sums + j, n)
+#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, rows, totals, b + j, ldb, sums + j, n)
     for (; j + I8_CV * W <= n; j += I8_CV * W) I8_SWITCH_ROWS(rb, I8_TILE)
     for (; j + W <= n; j += W) I8_SWITCH_ROWS(rb, I8_TILE_ONE_VECTOR)
 #undef I8_TILE
 #undef I8_TILE_ONE_VECTOR
     for (; j < n; j++)
-        for (int r = 0; r < rb; r++) sums[r * n + j] = i8_column(kp, q + r * kp, b, ldb, j);
+        for (int r = 0; r < rb; r++) sums[r * n + j] = I8_VARIANT(i8_column)(kp, rows, r, b, ldb, j);
 }
 
 #undef I8_CV
