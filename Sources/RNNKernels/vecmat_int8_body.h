@@ -76,8 +76,19 @@ static float i8_quantize(long k, long kp, const float *x, const float *s, int8_t
     // Below about 4e-37 the factor overflows; inputs that small contribute nothing a float
     // sum would keep either, and rounding infinities to integers is undefined.
     if (!(inverse <= I8_FINITE)) return 0;
+    // Vectors, then the tail one at a time: the same product and rounding for every element.
+    vi sums = (vi){0};
+    for (i = 0; i + W <= k; i += W) {
+        vf v = s ? ld(x + i) * ld(s + i) * inverse : ld(x + i) * inverse;
+        typedef int8_t vb __attribute__((vector_size(W)));
+        vi rounded = __builtin_convertvector(__builtin_elementwise_roundeven(v), vi);
+        sums += rounded;
+        vb narrow = __builtin_convertvector(rounded, vb);
+        memcpy(q + i, &narrow, sizeof narrow);
+    }
     int32_t sum = 0;
-    for (i = 0; i < k; i++) {
+    for (int lane = 0; lane < W; lane++) sum += sums[lane];
+    for (; i < k; i++) {
         q[i] = (int8_t)__builtin_rintf(s ? x[i] * s[i] * inverse : x[i] * inverse);
         sum += q[i];
     }
