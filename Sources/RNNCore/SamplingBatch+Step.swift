@@ -143,8 +143,14 @@ extension SamplingBatch {
                 }
             case .lstm:
                 product(k: h, hPrev, layer: l, recurrent: true, gates)
-                Kernels.table.pointee.lstm_forward(
-                    m, h, gates, state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h], hNext)
+                let (cell, nextCell, tanhCell) = (
+                    state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h]
+                )
+                forEachRowPart(m, hidden: h, split: splitColumns) { start, count in
+                    Kernels.table.pointee.lstm_forward(
+                        count, h, gates + start * width, cell + start * h, nextCell + start * h, tanhCell + start * h,
+                        hNext + start * h)
+                }
             case .gru:
                 let gh = state.hiddenPart[r0 * width]
                 for r in rows { state.hiddenPart[r * width].update(from: p + offsets.hiddenBias, count: width) }
@@ -153,6 +159,25 @@ extension SamplingBatch {
             }
         }
         decode(rows: rows, parameters: p, splitColumns: splitColumns)
+    }
+
+    /// Cells of a step below which its gates stay on one thread: a 16-row 2x512 batch's
+    /// (8,192 cells, about 35 us a layer) are split, a handful of rows of 2x128 are not.
+    static let minimumSplitCells = 4096
+
+    /// Calls `body(start, count)` for parts of `m` rows of a step's gates: one part per pool
+    /// thread when `split` (the batch's products are split too) and the step has
+    /// ``minimumSplitCells`` cells or more, else all rows at once. Each row's cells are its
+    /// own, so the split never changes a bit.
+    private func forEachRowPart(_ m: Int, hidden h: Int, split: Bool, _ body: (Int, Int) -> Void) {
+        guard split, m >= 2, m * h >= Self.minimumSplitCells, BLAS.threadCount > 1 else {
+            body(0, m)
+            return
+        }
+        Parallel.forEachPart { part, parts in
+            let range = Parallel.part(part, of: parts, count: m)
+            if !range.isEmpty { body(range.lowerBound, range.count) }
+        }
     }
 
     /// The logits of `rows` from the top layer's new state.
