@@ -23,14 +23,16 @@ enum CellKernels {
         }
     }
 
-    /// LSTM: `i f g o = σ σ tanh σ (a + hPrev·W_hhᵀ)`, `c = f∘cPrev + i∘g`, `h = o∘tanh(c)`.
+    /// LSTM: `i f g o = σ σ tanh σ (a + hPrev·W_hhᵀ)`, `c = f∘cPrev + i∘g`, `h = o∘tanh(c)`;
+    /// by the sampling kernel's quicker activations when `sampling`.
     static func lstmForward(
         batch: Int, hidden: Int, a: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, wh: RecurrentWeights, h: UnsafeMutablePointer<Float>,
-        c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>
+        c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, sampling: Bool = false
     ) {
         wh.multiply(m: batch, hPrev, beta: 1, a)
-        Kernels.table.pointee.lstm_forward(batch, hidden, a, cPrev, c, tanhC, h)
+        let kernels = Kernels.table.pointee
+        (sampling ? kernels.lstm_forward_sampling : kernels.lstm_forward)(batch, hidden, a, cPrev, c, tanhC, h)
     }
 
     /// GRU (PyTorch's form): `gh = hPrev·W_hhᵀ + b_hh`; `r = σ(a_r + gh_r)`, `z = σ(a_z + gh_z)`,

@@ -56,11 +56,17 @@ public enum Kernels {
     /// Why the path in use was chosen ("cpuid" or the `RNND_KERNELS` setting).
     public static var selectionReason: String { String(cString: rk_selection_reason()) }
 
-    /// One line for logs and benchmarks: CPU, kernel path and why, and who runs the matrix
-    /// products (with OpenBLAS's core, or why `RNND_GEMM=openblas` could not be honoured).
+    /// How int8 sampling multiplies its bytes: `vnni` (AVX-512 VNNI's `vpdpbusd`, the
+    /// RNND_INT8_VNNI=off environment turns it off) or `widened` (to 16 bits, `pmaddwd`);
+    /// the same sums either way.
+    public static var int8Products: String { path == .avx512 && rk_int8_vnni() == 1 ? "vnni" : "widened" }
+
+    /// One line for logs and benchmarks: CPU, kernel path and why, who runs the matrix
+    /// products (with OpenBLAS's core, or why `RNND_GEMM=openblas` could not be honoured) and
+    /// how int8 sampling multiplies.
     public static var summary: String {
         var gemm = BLAS.openBLASCore.map { "openblas (core \($0))" } ?? BLAS.backend.rawValue
         if let problem = BLAS.openBLASProblem { gemm += " (RNND_GEMM=openblas refused: \(problem))" }
-        return "cpu=\"\(cpuName)\" kernels=\(path.rawValue) (\(selectionReason)) gemm=\(gemm)"
+        return "cpu=\"\(cpuName)\" kernels=\(path.rawValue) (\(selectionReason)) gemm=\(gemm) int8=\(int8Products)"
     }
 }

@@ -147,7 +147,7 @@ extension SamplingBatch {
                     state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h]
                 )
                 forEachRowPart(m, hidden: h, split: splitColumns) { start, count in
-                    Kernels.table.pointee.lstm_forward(
+                    Kernels.table.pointee.lstm_forward_sampling(
                         count, h, gates + start * width, cell + start * h, nextCell + start * h, tanhCell + start * h,
                         hNext + start * h)
                 }

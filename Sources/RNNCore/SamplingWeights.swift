@@ -21,9 +21,10 @@ public enum SamplingPrecision: String, CaseIterable, Sendable {
     case half
     /// Each row of a matrix (the weights of one input) as signed bytes times the row's
     /// scale, its largest magnitude over 127: a quarter of the bytes. The scale multiplies
-    /// the input (`x_i·s_i`), and each step rounds those inputs to integers of 15 bits (the
-    /// largest to 32767 or less) and sums their products with the bytes exactly, in
-    /// integers: no conversion of the weights to floats, which is what makes it fast. The
+    /// the input (`x_i·s_i`), and each step rounds those inputs to signed bytes too (the
+    /// largest to ±127) and sums their products with the weights' bytes exactly, in
+    /// integers: four pairs of bytes per lane and instruction where the CPU has AVX-512 VNNI,
+    /// and no conversion of the weights to floats anywhere, which is what makes it fast. The
     /// text is the model's only up to those roundings.
     case int8
 }

@@ -2321,7 +2321,7 @@ public let openRPCDocumentText = #"""
               "half",
               "int8"
             ],
-            "description": "How samples read their larger weight matrices (the configuration's sampling.weights, for sample loops started from now on): \"int8\" stores each row of every matrix of 64 Ki weights or more as bytes times a scale and multiplies them by the inputs rounded to 15-bit integers, summed exactly; \"half\" rounds each matrix past an eighth of L2 to half precision; \"single\" reads them as trained. Half and single do their arithmetic in single precision; evaluate, score and training use the weights as trained."
+            "description": "How samples read their larger weight matrices (the configuration's sampling.weights, for sample loops started from now on): \"int8\" stores each row of every matrix of 64 Ki weights or more as bytes times a scale and multiplies them by the inputs rounded to bytes too, summed exactly in integers; \"half\" rounds each matrix past an eighth of L2 to half precision; \"single\" reads them as trained. Half and single do their arithmetic in single precision; evaluate, score and training use the weights as trained."
           }
         },
         "required": [

@@ -3881,7 +3881,7 @@ public struct EngineReport: Sendable, Hashable, Codable, WireStruct, WireReadabl
     public var gemm: String
     /// Threads one large product uses.
     public var threads: Int
-    /// How samples read their larger weight matrices (the configuration's sampling.weights, for sample loops started from now on): "int8" stores each row of every matrix of 64 Ki weights or more as bytes times a scale and multiplies them by the inputs rounded to 15-bit integers, summed exactly; "half" rounds each matrix past an eighth of L2 to half precision; "single" reads them as trained. Half and single do their arithmetic in single precision; evaluate, score and training use the weights as trained.
+    /// How samples read their larger weight matrices (the configuration's sampling.weights, for sample loops started from now on): "int8" stores each row of every matrix of 64 Ki weights or more as bytes times a scale and multiplies them by the inputs rounded to bytes too, summed exactly in integers; "half" rounds each matrix past an eighth of L2 to half precision; "single" reads them as trained. Half and single do their arithmetic in single precision; evaluate, score and training use the weights as trained.
     public var samplingWeights: SamplingWeights
 
     /// Wire names of the members, in by-position order.
