@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "RNNKernels.h"
@@ -132,9 +133,12 @@ int rk_int8_vnni(void) {
     int on = atomic_load(&int8_vnni);
     if (on >= 0) return on;
     const char *wanted = getenv("RNND_INT8_VNNI");
-    on = cpu_has_avx512_vnni() && !(wanted && (strcmp(wanted, "off") == 0 || strcmp(wanted, "0") == 0));
-    atomic_store(&int8_vnni, on);
-    return on;
+    int off = wanted && (strcasecmp(wanted, "off") == 0 || strcmp(wanted, "0") == 0 || strcasecmp(wanted, "false") == 0 ||
+                         strcasecmp(wanted, "no") == 0);
+    int unset = -1;
+    // A concurrent rk_set_int8_vnni wins over the first look at the environment.
+    atomic_compare_exchange_strong(&int8_vnni, &unset, cpu_has_avx512_vnni() && !off);
+    return atomic_load(&int8_vnni);
 }
 
 int rk_set_int8_vnni(int on) {

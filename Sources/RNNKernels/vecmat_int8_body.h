@@ -18,7 +18,7 @@
 /// The largest magnitude a row of x is rounded to.
 #define I8_LIMIT 127
 
-/// Rows of B padded to whole groups of four, and a whole number of pairs of groups.
+/// Rows of B padded to a multiple of 8 (whole groups of four; the padding's bytes mean 0).
 static long i8_padded_rows(long k) { return (k + 7) / 8 * 8; }
 
 /// 32-bit elements of B laid out by `k_int8_pack` for a `k x n` matrix: one per column per
@@ -76,7 +76,8 @@ static float i8_quantize(long k, long kp, const float *x, const float *s, int8_t
     // Below about 4e-37 the factor overflows; inputs that small contribute nothing a float
     // sum would keep either, and rounding infinities to integers is undefined.
     if (!(inverse <= I8_FINITE)) return 0;
-    // Vectors, then the tail one at a time: the same product and rounding for every element.
+    // Vectors, then the tail one at a time: the same product and rounding (to nearest, ties
+    // to even, whatever the rounding mode) for every element.
     vi sums = (vi){0};
     for (i = 0; i + W <= k; i += W) {
         vf v = s ? ld(x + i) * ld(s + i) * inverse : ld(x + i) * inverse;
@@ -89,7 +90,7 @@ static float i8_quantize(long k, long kp, const float *x, const float *s, int8_t
     int32_t sum = 0;
     for (int lane = 0; lane < W; lane++) sum += sums[lane];
     for (; i < k; i++) {
-        q[i] = (int8_t)__builtin_rintf(s ? x[i] * s[i] * inverse : x[i] * inverse);
+        q[i] = (int8_t)__builtin_roundevenf(s ? x[i] * s[i] * inverse : x[i] * inverse);
         sum += q[i];
     }
     *total = sum;

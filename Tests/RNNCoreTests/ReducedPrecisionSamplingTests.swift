@@ -86,29 +86,59 @@ import Testing
         }
     }
 
-    /// On the AVX-512 path, with VNNI (where the CPU has it) and without: the same sums.
-    @Test(arguments: paths)
+    /// On the AVX-512 path, with VNNI (where the CPU has it) and without: the same sums. Its
+    /// cases run one at a time, as only the AVX-512 one switches VNNI (for the whole process:
+    /// other tests' results cannot change with it, their sums being the same either way).
+    @Test(.serialized, arguments: paths)
     func int8ProductsAreExactIntegerSums(path: KernelPath) {
+        guard path == .avx512 else {
+            expectExactIntegerSums(path: path, label: "\(path)")
+            expectSumsAtTheRowLimit(path: path, label: "\(path)")
+            return
+        }
         let before = rk_int8_vnni()
         defer { _ = rk_set_int8_vnni(before) }
-        let instructions = path == .avx512 && rk_set_int8_vnni(1) == 1 ? [1, 0] : [before]
+        let instructions: [Int32] = rk_set_int8_vnni(1) == 1 ? [1, 0] : [0]
         for vnni in instructions {
-            _ = rk_set_int8_vnni(Int32(vnni))
+            #expect(rk_set_int8_vnni(vnni) == vnni)
             expectExactIntegerSums(path: path, label: "\(path) vnni \(vnni)")
+            expectSumsAtTheRowLimit(path: path, label: "\(path) vnni \(vnni)")
+        }
+    }
+
+    /// The most rows a matrix may have (``SamplingWeights/maximumInt8Rows``), every byte and
+    /// every input at its largest: the largest sums there are (with VNNI, those of the stored
+    /// bytes, plus 128), still exact.
+    private func expectSumsAtTheRowLimit(path: KernelPath, label: String) {
+        let (k, n) = (SamplingWeights.maximumInt8Rows, 32)
+        let weights = [Float](repeating: 1, count: k * n)
+        let matrix = weights.withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: k)! }
+        guard case .int8(let b, let scales) = matrix.source else {
+            Issue.record("not bytes")
+            return
+        }
+        for sign: Float in [1, -1] {
+            let x = [Float](repeating: sign, count: 2 * k)
+            var y = [Float](repeating: 0, count: 2 * n)
+            Kernels.table(for: path)!.pointee.vecmat_many_int8(2, k, n, 1, x, k, scales, b, n, 0, &y, n)
+            // Every input and byte 127, each unit worth 1/127²: k.
+            let expected = sign * Float(k)
+            #expect(y.allSatisfy { abs($0 - expected) <= 1e-5 * Float(k) }, "\(label): \(y[0]) for \(expected)")
         }
     }
 
     private func expectExactIntegerSums(path: KernelPath, label: String) {
         let table = Kernels.table(for: path)!.pointee
-        // The row path's shapes (a lone row streams them) and two that stay in L2 (a lone
-        // row's register tiles), one with tails of every kind.
-        for (k, n, ldb) in Self.shapes + [(128, 512, 512), (67, 203, 213)] {
+        // The one-row kernels' shapes, a 2x128 LSTM's, one with tails of every kind and one
+        // whose last columns fill a one-vector tile on every path (240 = 7·32 + 16).
+        for (k, n, ldb) in Self.shapes + [(128, 512, 512), (67, 203, 213), (40, 240, 240)] {
             let weights = KernelPathTests.values(k * ldb, seed: 31).map { $0 * 3 }
             let matrix = weights.withUnsafeBufferPointer { ReducedMatrix(int8: $0, rows: k)! }
             let bytes = matrix.widened()
             #expect(bytes.allSatisfy { abs($0) <= 127 && $0 == $0.rounded() })
-            // Rows one at a time and in tiles of four and a remainder; every column tail.
-            for (m, alpha, beta) in [(1, Float(1), Float(1)), (2, 1, 0), (5, 0.5, 2)] {
+            // Rows one at a time, in part-filled tiles, and in whole tiles and a remainder (16
+            // and 17: tiles of 8 rows on AVX-512, 4 elsewhere); every column tail.
+            for (m, alpha, beta) in [(1, Float(1), Float(1)), (2, 1, 0), (5, 0.5, 2), (16, 1, 1), (17, 1, 0)] {
                 var x = KernelPathTests.values(m * k, seed: 32)
                 if m == 5 {
                     for i in 0..<k { x[k + i] = 0 }  // a row of zeros: beta·y

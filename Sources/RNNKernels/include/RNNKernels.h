@@ -142,8 +142,8 @@ const char *rk_cpu_name(void);
 const char *rk_selection_reason(void);
 
 /// Whether int8 products use AVX-512 VNNI (`vpdpbusd`) on the AVX-512 path: 1 when the CPU
-/// has it, unless turned off by `rk_set_int8_vnni(0)` or RNND_INT8_VNNI=off. The sums are
-/// the same either way.
+/// has it, unless turned off by `rk_set_int8_vnni(0)` or RNND_INT8_VNNI=off (or 0, false,
+/// no). The sums are the same either way.
 int rk_int8_vnni(void);
 
 /// Turns VNNI for int8 products on (when the CPU has it) or off; returns `rk_int8_vnni()`.
@@ -153,7 +153,8 @@ int rk_set_int8_vnni(int on);
 size_t rk_l2_bytes(void);
 
 /// This thread's scratch buffer `slot` (0 or 1) of at least `floats` floats, 64-byte
-/// aligned; freed when the thread ends.
+/// aligned; freed when the thread ends. Held only within one kernel call: slot 0 serves the
+/// GEMM's packed rows and the int8 products' sums, slot 1 the GEMM's packed columns.
 float *rk_scratch(int slot, size_t floats);
 
 /// A share of parallel work: part `part` of `parts`.

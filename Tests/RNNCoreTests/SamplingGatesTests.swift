@@ -1,0 +1,51 @@
+import RNNKernels
+import Testing
+
+@testable import RNNCore
+
+/// Sampling's LSTM gates (`lstm_forward_sampling`): within 2e-7 of training's on every path,
+/// NaN kept, saturating without infinities.
+@Suite struct SamplingGatesTests {
+    /// `lstm_forward` and `lstm_forward_sampling` on the same pre-activations (within ±20, so
+    /// both saturated and linear ranges, and every lane count: 67 units).
+    @Test(arguments: Kernels.supportedPaths)
+    func samplingGatesAreTrainingGatesWithinTwoTenMillionths(path: KernelPath) {
+        let table = Kernels.table(for: path)!.pointee
+        let (batch, hidden) = (3, 67)
+        var pre = KernelPathTests.values(batch * 4 * hidden, seed: 41).map { $0 * 20 }
+        pre[5] = .nan  // row 0's input gate of unit 5
+        pre[4 * hidden + 2 * hidden + 7] = .infinity  // row 1's candidate of unit 7
+        pre[2 * 4 * hidden + 3 * hidden + 9] = -.infinity  // row 2's output gate of unit 9
+        let cPrev = KernelPathTests.values(batch * hidden, seed: 42).map { $0 * 3 }
+        func run(
+            _ kernel: (
+                Int, Int, UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+                UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?
+            ) -> Void
+        ) -> (gates: [Float], c: [Float], h: [Float]) {
+            var gates = pre
+            var (c, tanhC, h) = (
+                [Float](repeating: 0, count: batch * hidden), [Float](repeating: 0, count: batch * hidden),
+                [Float](repeating: 0, count: batch * hidden)
+            )
+            kernel(batch, hidden, &gates, cPrev, &c, &tanhC, &h)
+            return (gates, c, h)
+        }
+        let exact = run(table.lstm_forward)
+        let quick = run(table.lstm_forward_sampling)
+        for (name, a, b) in [("gates", exact.gates, quick.gates), ("c", exact.c, quick.c), ("h", exact.h, quick.h)] {
+            for i in a.indices {
+                if a[i].isNaN || b[i].isNaN {
+                    #expect(a[i].isNaN && b[i].isNaN, "\(path) \(name)[\(i)]: \(a[i]) against \(b[i])")
+                } else {
+                    #expect(
+                        b[i].isFinite && abs(a[i] - b[i]) <= 2e-7 * max(1, abs(a[i])),
+                        "\(path) \(name)[\(i)]: \(a[i]) against \(b[i])")
+                }
+            }
+        }
+        #expect(quick.h[5].isNaN && !quick.h[6].isNaN, "a NaN stays in its unit")
+        #expect(quick.gates[4 * hidden + 2 * hidden + 7] == 1, "tanh(+inf) saturates to 1")
+        #expect(quick.gates[2 * 4 * hidden + 3 * hidden + 9] < 1e-37, "σ(−inf) saturates to 0 (e^-88 past)")
+    }
+}
