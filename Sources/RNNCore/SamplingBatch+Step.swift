@@ -146,7 +146,7 @@ extension SamplingBatch {
                 let (cell, nextCell, tanhCell) = (
                     state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h]
                 )
-                forEachRowPart(m, hidden: h, split: splitColumns) { start, count in
+                forEachRowPart(m, hidden: h, split: splitColumns && state.splitsProducts) { start, count in
                     Kernels.table.pointee.lstm_forward_sampling(
                         count, h, gates + start * width, cell + start * h, nextCell + start * h, tanhCell + start * h,
                         hNext + start * h)
@@ -166,7 +166,9 @@ extension SamplingBatch {
     static let minimumSplitCells = 4096
 
     /// Calls `body(start, count)` for parts of `m` rows of a step's gates: one part per pool
-    /// thread when `split` (the batch's products are split too) and the step has
+    /// thread when `split` (the batch's products are split across the pool too: never for a
+    /// model below ``splitsProducts(_:)``, whose daemon loops run one per core, where a helper
+    /// woken for the gates would take a core from the other loop) and the step has
     /// ``minimumSplitCells`` cells or more, else all rows at once. Each row's cells are its
     /// own, so the split never changes a bit.
     private func forEachRowPart(_ m: Int, hidden h: Int, split: Bool, _ body: (Int, Int) -> Void) {
