@@ -30,10 +30,12 @@ enum Parallel {
     }
 
     /// Calls `body(rows)` for contiguous ranges of `0..<count` at once, one per thread, when
-    /// each range would have at least ``minimumRows`` rows and all of them at least
-    /// `elements` (rows times columns, for elementwise work: ``minimumSplitWork``); else once
-    /// for all rows.
-    static func forEachRange(of count: Int, elements: Int = .max, _ body: (Range<Int>) -> Void) {
+    /// each range would have at least `minimumRows` rows (by default ``minimumRows``, for
+    /// products) and all of them at least `elements` (rows times columns, for elementwise
+    /// work: ``minimumSplitWork``); else once for all rows.
+    static func forEachRange(
+        of count: Int, minimumRows: Int = minimumRows, elements: Int = .max, _ body: (Range<Int>) -> Void
+    ) {
         guard count >= 2 * minimumRows, elements >= minimumSplitWork, BLAS.threadCount > 1 else {
             body(0..<count)
             return

@@ -146,10 +146,19 @@ extension SamplingBatch {
                 let (cell, nextCell, tanhCell) = (
                     state.cell[l][r0 * h], state.nextCell[l][r0 * h], state.tanhCell[r0 * h]
                 )
-                forEachRowPart(m, hidden: h, split: splitColumns && state.splitsProducts) { start, count in
+                func activate(_ part: Range<Int>) {
+                    let (start, count) = (part.lowerBound, part.count)
                     Kernels.table.pointee.lstm_forward_sampling(
                         count, h, gates + start * width, cell + start * h, nextCell + start * h, tanhCell + start * h,
                         hNext + start * h)
+                }
+                // Only where the products are split across the pool too: a smaller model's
+                // daemon loops run one per core, and a helper woken for their gates would take
+                // a core from the other loop.
+                if splitColumns, state.splitsProducts, m * h >= Self.minimumSplitCells {
+                    Parallel.forEachRange(of: m, minimumRows: 1, activate)
+                } else {
+                    activate(0..<m)
                 }
             case .gru:
                 let gh = state.hiddenPart[r0 * width]
@@ -162,25 +171,9 @@ extension SamplingBatch {
     }
 
     /// Cells of a step below which its gates stay on one thread: a 16-row 2x512 batch's
-    /// (8,192 cells, about 35 us a layer) are split, a handful of rows of 2x128 are not.
+    /// (8,192 cells, about 35 us a layer) are split by rows across the pool, a handful of
+    /// rows are not. Each row's cells are its own, so the split never changes a bit.
     static let minimumSplitCells = 4096
-
-    /// Calls `body(start, count)` for parts of `m` rows of a step's gates: one part per pool
-    /// thread when `split` (the batch's products are split across the pool too: never for a
-    /// model below ``splitsProducts(_:)``, whose daemon loops run one per core, where a helper
-    /// woken for the gates would take a core from the other loop) and the step has
-    /// ``minimumSplitCells`` cells or more, else all rows at once. Each row's cells are its
-    /// own, so the split never changes a bit.
-    private func forEachRowPart(_ m: Int, hidden h: Int, split: Bool, _ body: (Int, Int) -> Void) {
-        guard split, m >= 2, m * h >= Self.minimumSplitCells, BLAS.threadCount > 1 else {
-            body(0, m)
-            return
-        }
-        Parallel.forEachPart { part, parts in
-            let range = Parallel.part(part, of: parts, count: m)
-            if !range.isEmpty { body(range.lowerBound, range.count) }
-        }
-    }
 
     /// The logits of `rows` from the top layer's new state.
     private func decode(rows: Range<Int>, parameters p: UnsafePointer<Float>, splitColumns: Bool) {

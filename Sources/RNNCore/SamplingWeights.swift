@@ -6,13 +6,14 @@ import RNNKernels
 /// biases are left alone, and so is a matrix with a weight that is not finite. Half
 /// precision reduces the matrices past an eighth of this CPU's L2 (those the one-row kernels
 /// stream rather than keep in L2, whose speed is memory bandwidth, such as a 2x512 LSTM's
-/// three of 4 MiB); int8 those of 64 Ki weights or more and at most ``maximumInt8Rows`` rows. In half precision, steps of one or
-/// two rows read the reduced bytes, and a batch of more rows packs the same values widened
-/// to floats (its products reuse each weight across rows and are bound by arithmetic, not
-/// bytes); the arithmetic stays single precision. In int8, every step multiplies the bytes
-/// by its inputs rounded to bytes too, summed exactly in integers. Either way every row meets the
-/// same values and operations, so a seeded text does not depend on what else is in the
-/// batch. Half precision needs F16C (the portable kernel path rounds nothing to half).
+/// three of 4 MiB); int8 those of 64 Ki weights or more and at most ``maximumInt8Rows``
+/// rows. In half precision, steps of one or two rows read the reduced bytes, and a batch of
+/// more rows packs the same values widened to floats (its products reuse each weight across
+/// rows and are bound by arithmetic, not bytes); the arithmetic stays single precision. In
+/// int8, every step multiplies the bytes by its inputs rounded to bytes too, summed exactly
+/// in integers. Either way every row meets the same values and operations, so a seeded text
+/// does not depend on what else is in the batch. Half precision needs F16C (the portable
+/// kernel path rounds nothing to half).
 public enum SamplingPrecision: String, CaseIterable, Sendable {
     /// The model's weights as they are.
     case single
@@ -34,7 +35,7 @@ extension CharRNN {
     /// half, on this CPU and kernel path, which decide which matrices are reduced), to score
     /// or compare against: exactly for ``SamplingPrecision/half``; for
     /// ``SamplingPrecision/int8`` with each weight `s_i·q_ij`, where the batch also rounds
-    /// its inputs `x_i·s_i` to integers.
+    /// its inputs `x_i·s_i` to bytes.
     public func sampled(in precision: SamplingPrecision) -> CharRNN {
         let layout = ParameterLayout(configuration)
         let weights = parameters.withUnsafeBufferPointer {

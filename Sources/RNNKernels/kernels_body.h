@@ -69,14 +69,11 @@ static inline void st2(float *p, vf2 v) { __builtin_memcpy(p, &v, sizeof v); }
 
 // ---- exp, sigmoid, tanh (Cephes' expf; the same math as the engine's reference) ----
 
-/// Defines `select_where<S>`, `v_exp<S>`, `v_sigmoid<S>` and `v_tanh<S>` over the vector
-/// type `T` (integer twin `TI`): per lane the same operations whatever the width.
-#define ACTIVATIONS(S, T, TI)                                                                 \
-    static inline T select_where##S(TI m, T a, T b) { return (T)((m & (TI)a) | (~m & (TI)b)); } \
-                                                                                              \
-    static inline T v_exp##S(T x) {                                                           \
-        /* Unfused, as the engine's reference: the same digits on every path. */              \
-        _Pragma("clang fp contract(off)")                                                     \
+/// Defines `NAME<S>(x)`: Cephes' expf over the vector type `T` (integer twin `TI`), its
+/// multiply-adds fused or not as the pragma `CONTRACT` says; needs `select_where<S>`.
+#define EXP_FUNCTION(NAME, CONTRACT, S, T, TI)                                                \
+    static inline T NAME##S(T x) {                                                            \
+        _Pragma(CONTRACT)                                                                     \
         const T zero = -(T){0};                                                               \
         /* Compare-and-select rather than min/max, so that NaN stays NaN. */                  \
         x = select_where##S(x < zero - 87.3f, zero - 87.3f, x);                               \
@@ -95,7 +92,15 @@ static inline void st2(float *p, vf2 v) { __builtin_memcpy(p, &v, sizeof v); }
         TI e = (TI)shifted - 0x4B400000;                                                      \
         T scale = (T)((e + 127) << 23);                                                       \
         return p * scale;                                                                     \
-    }                                                                                         \
+    }
+
+/// Defines `select_where<S>`, `v_exp<S>`, `v_sigmoid<S>` and `v_tanh<S>` over the vector
+/// type `T` (integer twin `TI`): per lane the same operations whatever the width.
+#define ACTIVATIONS(S, T, TI)                                                                 \
+    static inline T select_where##S(TI m, T a, T b) { return (T)((m & (TI)a) | (~m & (TI)b)); } \
+                                                                                              \
+    /* Unfused, as the engine's reference: the same digits on every path. */                  \
+    EXP_FUNCTION(v_exp, "clang fp contract(off)", S, T, TI)                                   \
                                                                                               \
     static inline T v_sigmoid##S(T x) { return 1.0f / (1.0f + v_exp##S(-x)); }               \
                                                                                               \
@@ -130,26 +135,8 @@ ACTIVATIONS(2, vf2, vi2)
 /// path has them, and tanh as `2σ(2x) − 1` (an absolute error near 0, not a relative one).
 /// NaN stays NaN.
 #define QUICK_ACTIVATIONS(S, T, TI)                                                           \
-    static inline T q_exp##S(T x) {                                                           \
-        /* Fused where the path has FMA: these need not match the reference's digits. */       \
-        _Pragma("clang fp contract(on)")                                                      \
-        const T zero = -(T){0};                                                               \
-        x = select_where##S(x < zero - 87.3f, zero - 87.3f, x);                               \
-        x = select_where##S(x > zero + 88.0f, zero + 88.0f, x);                               \
-        T shifted = x * 1.44269504f + 12582912.0f;                                            \
-        T n = shifted - 12582912.0f;                                                          \
-        T r = x - n * 0.693359375f + n * 2.1219444e-4f;                                       \
-        T p = zero + 1.98756915e-4f;                                                          \
-        p = p * r + 1.3981999507e-3f;                                                         \
-        p = p * r + 8.3334519073e-3f;                                                         \
-        p = p * r + 4.1665795894e-2f;                                                         \
-        p = p * r + 1.6666665459e-1f;                                                         \
-        p = p * r + 5.0000001201e-1f;                                                         \
-        p = p * r * r + r + 1.0f;                                                             \
-        TI e = (TI)shifted - 0x4B400000;                                                      \
-        T scale = (T)((e + 127) << 23);                                                       \
-        return p * scale;                                                                     \
-    }                                                                                         \
+    /* Fused where the path has FMA: these need not match the reference's digits. */          \
+    EXP_FUNCTION(q_exp, "clang fp contract(on)", S, T, TI)                                    \
     static inline T q_sigmoid##S(T x) { return 1.0f / (1.0f + q_exp##S(-x)); }               \
     static inline T q_tanh##S(T x) { return 2.0f / (1.0f + q_exp##S(-2.0f * x)) - 1.0f; }
 QUICK_ACTIVATIONS(, vf, vi)
