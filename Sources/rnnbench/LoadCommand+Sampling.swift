@@ -20,14 +20,21 @@ extension LoadCommand {
         let model = "\(layers)x\(hidden)"
         var ratios: [Double] = []
         var latencyRatios: [Double] = []
+        var togetherBatches: [Double] = []
         for round in 1...rounds {
-            let lone = try measureSamples(clients: 1, path: readOnlyPath, seconds: seconds / 2)
-            let many = try measureSamples(clients: clients, path: readOnlyPath, seconds: seconds / 2)
-            for (name, run) in [("alone", lone), ("together", many)] {
+            let (lone, loneBatch) = try measuringBatches(admin) {
+                try measureSamples(clients: 1, path: readOnlyPath, seconds: seconds / 2)
+            }
+            let (many, manyBatch) = try measuringBatches(admin) {
+                try measureSamples(clients: clients, path: readOnlyPath, seconds: seconds / 2)
+            }
+            togetherBatches.append(manyBatch)
+            for (name, run, batch) in [("alone", lone, loneBatch), ("together", many, manyBatch)] {
                 print(
                     "bench=load scenario=sample model=\(model) round=\(round) run=\(name) clients=\(run.clients) "
                         + "samples=\(run.times.count) failures=\(run.failures) "
-                        + "chars_per_s=\(Int(run.charactersPerSecond)) \(Latency(run.times).keyValues)")
+                        + "chars_per_s=\(Int(run.charactersPerSecond)) mean_batch=\(format(batch)) "
+                        + "\(Latency(run.times).keyValues)")
             }
             ratios.append(many.charactersPerSecond / max(lone.charactersPerSecond, 1))
             latencyRatios.append(Latency(many.times).quantile(0.99) / max(Latency(lone.times).p50, 1e-9))
@@ -39,8 +46,21 @@ extension LoadCommand {
                 + "median_throughput_ratio=\(format(median(ratios))) "
                 + "p99_over_lone_p50=\(latencyRatios.map(format).joined(separator: ",")) "
                 + "median_p99_over_lone_p50=\(format(median(latencyRatios))) "
-                + "mean_batch=\(format(sampling.meanBatch)) largest_batch=\(sampling.largestBatch) "
+                + "together_mean_batch=\(format(median(togetherBatches))) largest_batch=\(sampling.largestBatch) "
                 + "daemon_peak_rss_mib=\(format(daemon.residentMiB().peak))")
+    }
+
+    /// What `body` returns, and the rows per step of the batches stepped meanwhile (from the
+    /// daemon's totals before and after: its own mean covers every run since it started).
+    private func measuringBatches(
+        _ admin: RNNClient, _ body: () throws -> SampleRun
+    ) throws -> (SampleRun, Double) {
+        let before = try admin.daemonStatus().sampling
+        let run = try body()
+        let after = try admin.daemonStatus().sampling
+        let steps = after.steps - before.steps
+        let rows = after.meanBatch * Double(after.steps) - before.meanBatch * Double(before.steps)
+        return (run, steps > 0 ? rows / Double(steps) : 0)
     }
 
     /// `clients` clients sampling 200 characters in a loop for `seconds`.
