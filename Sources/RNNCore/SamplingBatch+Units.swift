@@ -276,7 +276,7 @@ extension UnitSplit {
     ) {
         if let bytes {
             Kernels.table.pointee.vecmat_many_int8(
-                1, k, columns, 1, x, k, bytes.scales, bytes.groups + s * bytes.perSegment, columns, 1, y, columns)
+                1, k, columns, 1, x, k, bytes.scales, bytes.groups + s * bytes.perSegment, 1, y, columns)
             return
         }
         let blockColumns = shape.blockColumns

@@ -93,9 +93,11 @@ enum VectorProducts {
         m: Int, k: Int, n: Int, x: UnsafePointer<Float>, ldx: Int, scales: UnsafePointer<Float>,
         b: UnsafePointer<UInt32>, y: UnsafeMutablePointer<Float>, ldy: Int, splitColumns: Bool
     ) {
-        let kernel = Kernels.table.pointee.vecmat_many_int8!
+        let kernels = Kernels.table.pointee
+        // The parts start at multiples of 32 columns, where the layout's blocks do.
         forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
-            kernel(m, k, width, 1, x, ldx, scales, b + start, n, 1, y + start, ldy)
+            kernels.vecmat_many_int8!(
+                m, k, width, 1, x, ldx, scales, b + kernels.int8_packed_size!(k, start), 1, y + start, ldy)
         }
     }
 

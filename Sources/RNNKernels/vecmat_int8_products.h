@@ -22,24 +22,24 @@ typedef int8_t I8_VARIANT(i8_input);
 typedef int16_t I8_VARIANT(i8_input);
 #endif
 
-/// The integer sum of row `r` of `rows` (`kp` apart) times column `j` of B (groups `ldb` apart).
-static int32_t I8_VARIANT(i8_column)(long kp, const void *rows, int r, const uint32_t *b, long ldb, long j) {
+/// The integer sum of row `r` of `rows` (`kp` apart) times column `j` of B (`I8_AT`).
+static int32_t I8_VARIANT(i8_column)(long kp, const void *rows, int r, const uint32_t *b, long j) {
     const I8_VARIANT(i8_input) *q = (const I8_VARIANT(i8_input) *)rows + r * kp;
     int32_t sum = 0;
     for (long i = 0; i < kp / 4; i++) {
-        uint32_t quad = b[i * ldb + j];
+        uint32_t quad = b[I8_AT(kp, i, j)];
         for (int u = 0; u < 4; u++) sum += q[4 * i + u] * ((int32_t)((quad >> (8 * u)) & 0xff) - 128);
     }
     return sum;
 }
 
 /// `out[r][c·W + lane]` (rows `ldo` apart) = the integer sums of row `r` of `q` (`kp` apart,
-/// summing to `totals[r]`) times `cv` vectors of columns of B at `b` (groups `ldb` apart),
+/// summing to `totals[r]`) times `cv` vectors of columns of B from `b` (`I8_AT`, from a column whose block starts at `b` or 16 past it),
 /// kept in registers over the whole depth, each vector of weights loaded once for all `rb`
 /// rows. `q` holds bytes (VNNI) or 16-bit integers.
 static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int rb, const int cv, long kp,
                                                                      const void *rows, const int32_t *totals,
-                                                                     const uint32_t *b, long ldb, int32_t *out,
+                                                                     const uint32_t *b, int32_t *out,
                                                                      long ldo) {
 #if defined(I8_USE_VNNI)
     const int8_t *q = rows;
@@ -48,7 +48,7 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
         for (int c = 0; c < cv; c++) a[r][c] = _mm512_setzero_si512();
     for (long g = 0; g < kp / 4; g++) {
         __m512i w[I8_CV_ONE];
-        for (int c = 0; c < cv; c++) w[c] = _mm512_loadu_si512(b + g * ldb + c * W);
+        for (int c = 0; c < cv; c++) w[c] = _mm512_loadu_si512(b + I8_AT(kp, g, c * W));
         for (int r = 0; r < rb; r++) {
             int32_t quad;
             memcpy(&quad, q + r * kp + 4 * g, sizeof quad);
@@ -68,7 +68,7 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
         for (int c = 0; c < cv; c++) lo[r][c] = hi[r][c] = (vi){0};
     for (long g = 0; g < kp / 4; g++) {
         vw wl[I8_CV_ONE], wh[I8_CV_ONE];
-        for (int c = 0; c < cv; c++) i8_widen_quads(b + g * ldb + c * W, &wl[c], &wh[c]);
+        for (int c = 0; c < cv; c++) i8_widen_quads(b + I8_AT(kp, g, c * W), &wl[c], &wh[c]);
         for (int r = 0; r < rb; r++) {
             vw x = i8_quad_pattern(q + r * kp + 4 * g);
             for (int c = 0; c < cv; c++) {
@@ -91,19 +91,19 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
 /// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
 /// register tiles; the columns past the last whole vector one at a time.
 static void I8_VARIANT(i8_sums)(int rb, long kp, long n, const void *rows, const int32_t *totals,
-                                const uint32_t *b, long ldb, int32_t *sums) {
+                                const uint32_t *b, int32_t *sums) {
     long j = 0;
     if (rb == 1)
         for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W)
-            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, rows, totals, b + j, ldb, sums + j, n);
-#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, rows, totals, b + j, ldb, sums + j, n)
-#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, rows, totals, b + j, ldb, sums + j, n)
+            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, rows, totals, b + I8_AT(kp, 0, j), sums + j, n);
+#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, rows, totals, b + I8_AT(kp, 0, j), sums + j, n)
+#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, rows, totals, b + I8_AT(kp, 0, j), sums + j, n)
     for (; j + I8_CV * W <= n; j += I8_CV * W) I8_SWITCH_ROWS(rb, I8_TILE)
     for (; j + W <= n; j += W) I8_SWITCH_ROWS(rb, I8_TILE_ONE_VECTOR)
 #undef I8_TILE
 #undef I8_TILE_ONE_VECTOR
     for (; j < n; j++)
-        for (int r = 0; r < rb; r++) sums[r * n + j] = I8_VARIANT(i8_column)(kp, rows, r, b, ldb, j);
+        for (int r = 0; r < rb; r++) sums[r * n + j] = I8_VARIANT(i8_column)(kp, rows, r, b, j);
 }
 
 #undef I8_CV

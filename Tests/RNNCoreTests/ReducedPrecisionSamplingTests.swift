@@ -120,7 +120,7 @@ import Testing
         for sign: Float in [1, -1] {
             let x = [Float](repeating: sign, count: 2 * k)
             var y = [Float](repeating: 0, count: 2 * n)
-            Kernels.table(for: path)!.pointee.vecmat_many_int8(2, k, n, 1, x, k, scales, b, n, 0, &y, n)
+            Kernels.table(for: path)!.pointee.vecmat_many_int8(2, k, n, 1, x, k, scales, b, 0, &y, n)
             // Every input and byte 127, each unit worth 1/127²: k.
             let expected = sign * Float(k)
             #expect(y.allSatisfy { abs($0 - expected) <= 1e-5 * Float(k) }, "\(label): \(y[0]) for \(expected)")
@@ -154,7 +154,7 @@ import Testing
                 }
                 // The rows' scales on the inputs, as sampling passes them, or none.
                 let scales = m == 2 ? nil : Array(UnsafeBufferPointer(start: matrixScales, count: k))
-                table.vecmat_many_int8(m, k, n, alpha, x, k, scales, b, ldb, beta, &fromKernel, n)
+                table.vecmat_many_int8(m, k, n, alpha, x, k, scales, b, beta, &fromKernel, n)
                 Self.int8Products(
                     m: m, k: k, n: n, alpha: alpha, x: x, scales: scales, bytes: bytes, ldb: ldb, beta: beta,
                     y: &expected)

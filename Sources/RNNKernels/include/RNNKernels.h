@@ -50,19 +50,21 @@ typedef struct {
     void (*vecmat_many_half)(long m, long k, long n, float alpha, const float *x, long ldx, const uint16_t *b,
                              long ldb, float beta, float *y, long ldy);
     /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows, `B` the signed bytes (±127) of a
-    /// `k x n` matrix (`k` below 66,000) laid out by `int8_pack` (`ldb` elements per group of
-    /// four rows), `x̂_r` row `r` of `x` times `scales` elementwise (NULL: none) rounded to
+    /// `k x n` matrix (`k` below 66,000) laid out by `int8_pack` (the first `n` columns of
+    /// what it laid out; column `j`, a multiple of 32, starts at `int8_packed_size(k, j)`
+    /// elements), `x̂_r` row `r` of `x` times `scales` elementwise (NULL: none) rounded to
     /// signed bytes (its largest magnitude to ±127) at `q_r` each: exact integer sums, so
     /// every row, tile, column split, path and instruction (VNNI or not) gives the same
     /// bits. Every path.
     void (*vecmat_many_int8)(long m, long k, long n, float alpha, const float *x, long ldx, const float *scales,
-                             const uint32_t *b, long ldb, float beta, float *y, long ldy);
+                             const uint32_t *b, float beta, float *y, long ldy);
     /// 32-bit elements `int8_pack` writes for a `k x n` matrix.
     long (*int8_packed_size)(long k, long n);
     /// Lays out signed bytes (`k x n`, leading dimension `ldb`, each within ±127) for
     /// `vecmat_many_int8`: rows in groups of four, each element one column's four bytes (row
-    /// 4i's lowest) each plus 128, zero rows padding `k` to a multiple of 8. The same layout
-    /// on every path.
+    /// 4i's lowest) each plus 128, in blocks of 32 columns (each block's groups one after
+    /// another), zero rows padding `k` to a multiple of 8 and zero columns the last block.
+    /// The same layout on every path.
     void (*int8_pack)(long k, long n, const int8_t *b, long ldb, uint32_t *out);
     /// `out = x` rounded to half floats (ties to even): 1, or 0 when an element is not finite
     /// or beyond ±65504. NULL on the portable path.
