@@ -6,6 +6,9 @@
 // while k runs. A's values are broadcast, B's loaded as vectors, so (BLIS's roles swapped)
 // A's micro-panel is the one kept in L1 while NC columns of B panels stream past it from L2.
 
+/// Steps of k between loading a row of B's panel and asking for it (`micro_tile`).
+#define PREFETCH_STEPS 16
+
 /// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with A's
 /// values for step k at `ap[0..<mr]` (then `ap += MR`) and B's at `bp[0..<NR]` (then `bp += NR`).
 /// With `half`, only the first W columns count (nvalid <= W, the last panel of a narrow
@@ -20,6 +23,14 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, const
         acc1[r] = splat(0);
     }
     for (long k = 0; k < kc; k++) {
+        // B's panel asked for PREFETCH_STEPS steps ahead: a thread's 16 rows of a 2x512
+        // recurrent step read 4 MiB of packed weights from L3, which the hardware's
+        // prefetchers did not keep up with (two threads at once: 16 x 2048 x 512 in 260-406
+        // us, 245-255 with these; see RNNCore's README).
+        __builtin_prefetch(bp + PREFETCH_STEPS * NR);
+#if W > 8
+        __builtin_prefetch(bp + PREFETCH_STEPS * NR + W);  // a second cache line per step
+#endif
         vf b0 = ld(bp), b1 = half ? splat(0) : ld(bp + W);
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
