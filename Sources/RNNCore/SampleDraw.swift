@@ -19,7 +19,7 @@ final class SampleDraw {
     @exclusivity(unchecked) var generator: RandomGenerator
     /// A hash of the bits of every logit drawn from: two runs with equal fingerprints saw
     /// the same numbers, not only the same text (what the tests of batching compare).
-    @exclusivity(unchecked) private(set) var fingerprint: UInt64 = 0xcbf2_9ce4_8422_2325
+    @exclusivity(unchecked) var fingerprint: UInt64 = 0xcbf2_9ce4_8422_2325
     @exclusivity(unchecked) var probabilities: [Float]
     @exclusivity(unchecked) var order: [Int32]
     @exclusivity(unchecked) private var decoder: TokenDecoder
@@ -54,13 +54,6 @@ final class SampleDraw {
         held.removeAll(keepingCapacity: true)
         stopReason = .length
         return true
-    }
-
-    /// Folds the logits of a draw into ``fingerprint``.
-    func record(_ logits: UnsafePointer<Float>) {
-        for j in 0..<probabilities.count {
-            fingerprint = (fingerprint ^ UInt64(logits[j].bitPattern)) &* 0x100_0000_01b3
-        }
     }
 
     /// Takes the drawn token `t`: decodes it and releases what cannot start a stop string.

@@ -19,6 +19,6 @@
 #define I8_VARIANT(name) name##_vnni
 #include "vecmat_int8_products.h"
 #pragma clang attribute pop
-static void (*i8_sums_by_vnni)(int, long, long, const void *, const int32_t *, const uint32_t *,
-                               int32_t *) = i8_sums_vnni;
+static void (*i8_products_by_vnni)(int, long, long, const void *, const int32_t *, const float *, const uint32_t *,
+                                   float, float *, long) = i8_products_vnni;
 #endif

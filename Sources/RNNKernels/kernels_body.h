@@ -450,6 +450,53 @@ static void k_softmax_xent(long rows, long v, float *logits, const int32_t *targ
     sums[1] += total;
 }
 
+/// A draw's weights from one row of `v` logits: `p_j = e^{(x_j − max)·invT}` (the exact
+/// exponential), their sum returned, summed in 16 running partials (element `j` into partial
+/// `j % 16`) and then a fixed tree, so every path gives the same bits; NULL `p` skips them.
+/// The logits' bits are folded into `*fingerprint` first (four interleaved FNV-1a chains, so
+/// that the fold is not one chain of dependent multiplies).
+static float k_draw_weights(long v, const float *logits, float invT, float *p, uint64_t *fingerprint) {
+    uint64_t chains[4] = {*fingerprint, *fingerprint ^ 1, *fingerprint ^ 2, *fingerprint ^ 3};
+    for (long j = 0; j < v; j++) {
+        uint32_t bits;
+        memcpy(&bits, logits + j, sizeof bits);
+        chains[j & 3] = (chains[j & 3] ^ bits) * 0x100000001b3ull;
+    }
+    uint64_t folded = *fingerprint;
+    for (int c = 0; c < 4; c++) folded = (folded ^ chains[c]) * 0x100000001b3ull;
+    *fingerprint = folded;
+    if (!p) return 0;
+    // The maximum as softmax_xent takes it (a NaN skipped, or held by its lane).
+    float m = logits[0];
+    long i = 0;
+    if (v >= W) {
+        vf mx = ld(logits);
+        for (i = W; i + W <= v; i += W) {
+            vf x = ld(logits + i);
+            mx = select_where(x > mx, x, mx);
+        }
+        for (int l = 0; l < W; l++)
+            if (mx[l] > m) m = mx[l];
+    }
+    for (; i < v; i++)
+        if (logits[i] > m) m = logits[i];
+    float partial[16] = {0};
+    for (i = 0; i + W <= v; i += W) {
+        vf e = v_exp((ld(logits + i) - m) * invT);
+        st(p + i, e);
+        // Element i + l into partial (i + l) % 16: W divides 16 on every path.
+        vf acc = ld(partial + i % 16);
+        st(partial + i % 16, acc + e);
+    }
+    if (i < v) {
+        st_n(p + i, v_exp((ld_n(logits + i, v - i) - m) * invT), v - i);
+        for (; i < v; i++) partial[i % 16] += p[i];
+    }
+    for (int width = 8; width >= 1; width /= 2)
+        for (int l = 0; l < width; l++) partial[l] += partial[l + width];
+    return partial[0];
+}
+
 static void k_add_column_sums(long rows, long columns, const float *m, long stride, float *out) {
     long j = 0;
     // Four vectors of columns summed down the rows in registers, then added once.
@@ -513,4 +560,5 @@ const rk_kernels KERNEL_TABLE = {
     .clamp = k_clamp,
     .softmax_xent = k_softmax_xent,
     .add_column_sums = k_add_column_sums,
+    .draw_weights = k_draw_weights,
 };

@@ -110,14 +110,24 @@ static float i8_quantize(long k, long kp, const float *x, const float *s, int8_t
     return largest / (float)I8_LIMIT;
 }
 
-/// `y = scale·sums + beta·y` over `nb` columns, one rounding per operation (never fused):
-/// the same bits whichever columns are vectors.
-static void i8_finish(long nb, float scale, const int32_t *acc, float beta, float *y) {
+/// `y = scale·sums + beta·y` for one column, one rounding per operation (never fused).
+static inline float i8_finish(int32_t sum, float scale, float beta, float y) {
 #pragma clang fp contract(off)
-    for (long j = 0; j < nb; j++) {
-        float t = scale * (float)acc[j];
-        y[j] = beta == 0 ? t : beta == 1 ? y[j] + t : beta * y[j] + t;
+    float t = scale * (float)sum;
+    return beta == 0 ? t : beta == 1 ? y + t : beta * y + t;
+}
+
+/// `i8_finish` for the `n` (at most W) columns of a vector of sums at `y`: each lane the
+/// same operations, so the same bits whichever columns are vectors.
+static inline void i8_finish_lanes(vi sums, float scale, float beta, float *y, long n) {
+#pragma clang fp contract(off)
+    vf t = splat(scale) * __builtin_convertvector(sums, vf);
+    if (beta != 0) {
+        vf old = n == W ? ld(y) : ld_n(y, n);
+        t = beta == 1 ? old + t : splat(beta) * old + t;
     }
+    if (n == W) st(y, t);
+    else st_n(y, t, n);
 }
 
 /// Rows of x that go through B together: the weights loaded once serve them all.
@@ -208,11 +218,11 @@ static inline vw i8_quad_pattern(const int16_t *q) {
 #undef I8_VARIANT
 
 #if defined(RK_MASKED_AVX512)
-/// The same sums by AVX-512 VNNI: `i8_sums_vnni`, which kernels_avx512.c compiles under a
+/// The same sums by AVX-512 VNNI: `i8_products_vnni`, which kernels_avx512.c compiles under a
 /// target of its own after this file (a tentative definition here, a pointer because a
 /// declaration of the function itself would take this file's target).
-static void (*i8_sums_by_vnni)(int rb, long kp, long n, const void *q, const int32_t *totals, const uint32_t *b,
-                               int32_t *sums);
+static void (*i8_products_by_vnni)(int rb, long kp, long n, const void *q, const int32_t *totals,
+                                   const float *scale, const uint32_t *b, float beta, float *y, long ldy);
 #endif
 
 /// `y_r = alpha·q_r·(x̂_r·B) + beta·y_r` for `m` rows of x (`ldx` apart; y's `ldy` apart),
@@ -224,11 +234,10 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
                                const uint32_t *b, float beta, float *y, long ldy) {
     long kp = i8_padded_rows(k);
     long rows = m < I8_RB ? m : I8_RB;
-    // The sums, the rows' bytes and (widened) their 16-bit copies, in this thread's scratch
-    // (no GEMM, its other user, is running on this thread while this does).
-    size_t words = (size_t)rows * ((size_t)n + (size_t)kp / 4 + (size_t)kp / 2);
-    int32_t *sums = (int32_t *)rk_scratch(0, words);
-    int8_t *q = (int8_t *)(sums + rows * n);
+    // The rows' bytes and (widened) their 16-bit copies, in this thread's scratch (no GEMM,
+    // its other user, is running on this thread while this does).
+    size_t words = (size_t)rows * ((size_t)kp / 4 + (size_t)kp / 2);
+    int8_t *q = (int8_t *)rk_scratch(0, words);
     int16_t *wide = (int16_t *)(q + rows * kp);
 #if defined(RK_MASKED_AVX512)
     int vnni = rk_int8_vnni();
@@ -241,14 +250,14 @@ static void k_vecmat_many_int8(long m, long k, long n, float alpha, const float 
         int32_t totals[I8_RB];
         for (int r = 0; r < rb; r++)
             scale[r] = alpha * i8_quantize(k, kp, x + (r0 + r) * ldx, scales, q + r * kp, totals + r);
+        float *yr = y + r0 * ldy;
         if (vnni) {
 #if defined(RK_MASKED_AVX512)
-            i8_sums_by_vnni(rb, kp, n, q, totals, b, sums);
+            i8_products_by_vnni(rb, kp, n, q, totals, scale, b, beta, yr, ldy);
 #endif
         } else {
             for (long i = 0; i < rb * kp; i++) wide[i] = q[i];
-            i8_sums_widened(rb, kp, n, wide, totals, b, sums);
+            i8_products_widened(rb, kp, n, wide, totals, scale, b, beta, yr, ldy);
         }
-        for (int r = 0; r < rb; r++) i8_finish(n, scale[r], sums + r * n, beta, y + (r0 + r) * ldy);
     }
 }

@@ -33,14 +33,15 @@ static int32_t I8_VARIANT(i8_column)(long kp, const void *rows, int r, const uin
     return sum;
 }
 
-/// `out[r][c·W + lane]` (rows `ldo` apart) = the integer sums of row `r` of `q` (`kp` apart,
-/// summing to `totals[r]`) times `cv` vectors of columns of B from `b` (`I8_AT`, from a column whose block starts at `b` or 16 past it),
+/// `y[r][c·W + lane]` (rows `ldy` apart) finished (`i8_finish`, by `scale[r]` and `beta`)
+/// from the integer sums of row `r` of `q` (`kp` apart, summing to `totals[r]`) times `cv`
+/// vectors of columns of B from `b` (`I8_AT`: `b` is where the tile's first column lies),
 /// kept in registers over the whole depth, each vector of weights loaded once for all `rb`
 /// rows. `q` holds bytes (VNNI) or 16-bit integers.
 static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int rb, const int cv, long kp,
                                                                      const void *rows, const int32_t *totals,
-                                                                     const uint32_t *b, int32_t *out,
-                                                                     long ldo) {
+                                                                     const float *scale, const uint32_t *b,
+                                                                     float beta, float *y, long ldy) {
 #if defined(I8_USE_VNNI)
     const int8_t *q = rows;
     __m512i a[I8_RB][I8_CV_ONE];
@@ -59,7 +60,8 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
     // The bytes were stored plus 128: Σ(b + 128)·x̂ = Σb·x̂ + 128·Σx̂.
     for (int r = 0; r < rb; r++) {
         __m512i offset = _mm512_set1_epi32(128 * totals[r]);
-        for (int c = 0; c < cv; c++) _mm512_storeu_si512(out + r * ldo + c * W, _mm512_sub_epi32(a[r][c], offset));
+        for (int c = 0; c < cv; c++)
+            i8_finish_lanes((vi)_mm512_sub_epi32(a[r][c], offset), scale[r], beta, y + r * ldy + c * W, W);
     }
 #else
     const int16_t *q = rows;
@@ -83,27 +85,32 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
             int32_t t[2 * W];
             memcpy(t, &lo[r][c], sizeof lo[r][c]);
             memcpy(t + W, &hi[r][c], sizeof hi[r][c]);
-            for (int i = 0; i < W; i++) out[r * ldo + c * W + i] = t[2 * i] + t[2 * i + 1] - 128 * totals[r];
+            vi sums;
+            for (int i = 0; i < W; i++) sums[i] = t[2 * i] + t[2 * i + 1] - 128 * totals[r];
+            i8_finish_lanes(sums, scale[r], beta, y + r * ldy + c * W, W);
         }
 #endif
 }
 
-/// `sums[r][j]` (rows `n` apart) for `rb` (at most I8_RB) rows of `q` and `n` columns, in
-/// register tiles; the columns past the last whole vector one at a time.
-static void I8_VARIANT(i8_sums)(int rb, long kp, long n, const void *rows, const int32_t *totals,
-                                const uint32_t *b, int32_t *sums) {
+/// `y[r][j]` (rows `ldy` apart) finished from the sums of `rb` (at most I8_RB) rows of `q`
+/// and `n` columns, in register tiles; the columns past the last whole vector one at a time.
+static void I8_VARIANT(i8_products)(int rb, long kp, long n, const void *rows, const int32_t *totals,
+                                    const float *scale, const uint32_t *b, float beta, float *y, long ldy) {
     long j = 0;
+#define I8_AT_J b + I8_AT(kp, 0, j), beta, y + j, ldy
     if (rb == 1)
         for (; j + I8_CV_ONE * W <= n; j += I8_CV_ONE * W)
-            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, rows, totals, b + I8_AT(kp, 0, j), sums + j, n);
-#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, rows, totals, b + I8_AT(kp, 0, j), sums + j, n)
-#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, rows, totals, b + I8_AT(kp, 0, j), sums + j, n)
+            I8_VARIANT(i8_tile)(1, I8_CV_ONE, kp, rows, totals, scale, I8_AT_J);
+#define I8_TILE(count) I8_VARIANT(i8_tile)(count, I8_CV, kp, rows, totals, scale, I8_AT_J)
+#define I8_TILE_ONE_VECTOR(count) I8_VARIANT(i8_tile)(count, 1, kp, rows, totals, scale, I8_AT_J)
     for (; j + I8_CV * W <= n; j += I8_CV * W) I8_SWITCH_ROWS(rb, I8_TILE)
     for (; j + W <= n; j += W) I8_SWITCH_ROWS(rb, I8_TILE_ONE_VECTOR)
 #undef I8_TILE
 #undef I8_TILE_ONE_VECTOR
+#undef I8_AT_J
     for (; j < n; j++)
-        for (int r = 0; r < rb; r++) sums[r * n + j] = I8_VARIANT(i8_column)(kp, rows, r, b, j);
+        for (int r = 0; r < rb; r++)
+            y[r * ldy + j] = i8_finish(I8_VARIANT(i8_column)(kp, rows, r, b, j), scale[r], beta, y[r * ldy + j]);
 }
 
 #undef I8_CV

@@ -114,6 +114,10 @@ typedef struct {
                          double *sums);
     /// `out[j] += Σ_r m[r·stride + j]` for `rows x columns` of `m` (a bias's gradient).
     void (*add_column_sums)(long rows, long columns, const float *m, long stride, float *out);
+    /// A sample's draw from `v` logits: `p_j = e^{(x_j − max)·invT}` and their sum (returned)
+    /// in an order every path shares; first the logits' bits folded into `*fingerprint`
+    /// (alone when `p` is NULL).
+    float (*draw_weights)(long v, const float *logits, float invT, float *p, uint64_t *fingerprint);
 } rk_kernels;
 
 /// The kernels in use: chosen on first call from cpuid, or from `RNND_KERNELS`
