@@ -1,3 +1,5 @@
+import RNNKernels
+
 /// A fixed-size, zero-initialised scratch buffer owned by one workspace and freed with it.
 ///
 /// Workspaces allocate these once per shape so that nothing is allocated inside step loops.
@@ -19,5 +21,5 @@ final class FloatBuffer {
     @inline(__always) subscript(offset: Int) -> UnsafeMutablePointer<Float> { base + offset }
 
     /// Sets every element to zero.
-    func zero() { base.update(repeating: 0, count: count) }
+    func zero() { rk_zero_floats(base, count) }
 }

@@ -1,3 +1,5 @@
+import RNNKernels
+
 /// What one training step did.
 public struct StepReport: Sendable, Hashable {
     /// Mean loss per counted character, in nats.
@@ -71,7 +73,7 @@ public final class Trainer {
         }
         let ws = workspaceFor(batch: batch.batchSize, steps: batch.steps)
         ws.load(state)
-        for i in gradients.indices { gradients[i] = 0 }
+        gradients.withUnsafeMutableBufferPointer { rk_zero_floats($0.baseAddress, $0.count) }
         let rows = batch.batchSize * batch.steps
         let weightSum = batch.weights.map { Double($0.reduce(0, +)) } ?? Double(rows)
         let scale: Float = settings.reduction == .sum ? 1 : Float(1 / max(weightSum, 1e-12))

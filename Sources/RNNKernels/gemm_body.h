@@ -125,16 +125,20 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
                     st(panel + k * NR + W, ld(src + k * ldb + W));
                 }
             } else {
-                for (long k = 0; k < kc; k++) {
+                // A last panel of a few columns (a decoder's 65th) is mostly padding: zeroed
+                // at once, then the real columns copied.
+                memset(panel, 0, (size_t)kc * NR * sizeof(float));
+                for (long k = 0; k < kc; k++)
                     for (long j = 0; j < width; j++) panel[k * NR + j] = src[k * ldb + j];
-                    for (long j = width; j < NR; j++) panel[k * NR + j] = 0;
-                }
             }
         } else {
             // B stored n x k: row j of the storage is column j of op(B); 4 x 4 blocks turned
             // in registers, the rest one by one (the compiler's own vectorization of this loop
             // became gathers and scatters, four times slower than scalar).
             const float *src = b + jr * ldb + pc;
+            // The padding of a last panel zeroed at once (the seed's decoder packed 31 zero
+            // columns of its 65th one element at a time: as long as its product took).
+            if (width < NR) memset(panel, 0, (size_t)kc * NR * sizeof(float));
             long j = 0;
             for (; j + 4 <= width; j += 4) {
                 long k = 0;
@@ -142,14 +146,9 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
                 for (; k < kc; k++)
                     for (long q = 0; q < 4; q++) panel[k * NR + j + q] = src[(j + q) * ldb + k];
             }
-            for (; j < NR; j++) {
-                if (j < width) {
+            for (; j < width; j++) {
 #pragma clang loop vectorize(disable)
-                    for (long k = 0; k < kc; k++) panel[k * NR + j] = src[j * ldb + k];
-                } else {
-#pragma clang loop vectorize(disable)
-                    for (long k = 0; k < kc; k++) panel[k * NR + j] = 0;
-                }
+                for (long k = 0; k < kc; k++) panel[k * NR + j] = src[j * ldb + k];
             }
         }
     }

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -192,6 +193,13 @@ void rk_barrier_wait(rk_barrier *barrier, int parts);
 /// The cores this process may run on (its CPU affinity, which systemd's CPUAffinity= and
 /// cgroups narrow), at least 1.
 int rk_cores(void);
+
+/// `p[0..<n] = 0` by the C library's `memset`, which picks the CPU's widest stores: Swift's
+/// own loops compile for SSE2 (zeroing the seed's 23,466 gradients that way was 5% of its
+/// training step).
+static inline void rk_zero_floats(float *p, long n) {
+    if (n > 0) memset(p, 0, (size_t)n * sizeof(float));
+}
 
 // ---- OpenBLAS, for comparison only (loaded at first use, never linked) ----
 
