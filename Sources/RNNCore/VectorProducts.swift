@@ -96,6 +96,7 @@ enum VectorProducts {
         let kernels = Kernels.table.pointee
         // The parts start at multiples of 32 columns, where the layout's blocks do.
         forEachColumnPart(k: k, n: n, split: splitColumns) { start, width in
+            assert(start % 32 == 0, "an int8 column part starts inside a block of the layout")
             kernels.vecmat_many_int8!(
                 m, k, width, 1, x, ldx, scales, b + kernels.int8_packed_size!(k, start), 1, y + start, ldy)
         }

@@ -466,12 +466,13 @@ static float k_draw_weights(long v, const float *logits, float invT, float *p, u
     for (int c = 0; c < 4; c++) folded = (folded ^ chains[c]) * 0x100000001b3ull;
     *fingerprint = folded;
     if (!p) return 0;
-    // The maximum as softmax_xent takes it (a NaN skipped, or held by its lane).
+    // The maximum as a scalar loop from logits[0] takes it, whatever W: a NaN is skipped
+    // unless it is logits[0], which then makes it NaN.
     float m = logits[0];
     long i = 0;
     if (v >= W) {
-        vf mx = ld(logits);
-        for (i = W; i + W <= v; i += W) {
+        vf mx = splat(m);
+        for (i = 0; i + W <= v; i += W) {
             vf x = ld(logits + i);
             mx = select_where(x > mx, x, mx);
         }

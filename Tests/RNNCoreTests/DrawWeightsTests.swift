@@ -14,8 +14,10 @@ import Testing
         for v in Self.counts {
             let logits = KernelPathTests.values(v, seed: UInt64(50 + v)).map { $0 * 8 }
             let invT: Float = 1 / 0.7
-            let m = Double(logits.max()!)
-            let expected = logits.map { exp((Double($0) - m) * Double(invT)) }
+            // From the argument as floats compute it (a rounding of 1e-6 of an argument of 20
+            // is an error of 2e-5 in its exponential), exponentiated in double precision.
+            let m = logits.max()!
+            let expected = logits.map { exp(Double(($0 - m) * invT)) }
             var results: [(p: [Float], total: Float, fingerprint: UInt64)] = []
             for path in Kernels.supportedPaths {
                 var p = [Float](repeating: 0, count: v)
@@ -70,11 +72,23 @@ import Testing
 
     /// A NaN among the logits makes the weights NaN (a draw from them picks no real token),
     /// as the maximum and the exponential would in Swift.
-    @Test func aNaNLogitPoisonsTheSum() {
-        var logits = KernelPathTests.values(40, seed: 61)
-        logits[20] = .nan
-        var p = [Float](repeating: 0, count: 40)
-        var f: UInt64 = 0
-        #expect(Kernels.table.pointee.draw_weights(40, logits, 1, &p, &f).isNaN)
+    @Test func aNaNLogitPoisonsTheSumAndLeavesTheOthersAlike() {
+        // A NaN in a vector's first lanes, or first of all: the other weights are the same
+        // bits on every path (the maximum skips the NaN, or is NaN when it comes first).
+        for at in [0, 1, 20] {
+            var logits = KernelPathTests.values(40, seed: 61).map { $0 * 4 }
+            logits[at] = .nan
+            // The largest at 5: in the NaN's lane (1) of a 4-lane vector, not of 8 or 16.
+            logits[5] = 100
+            var weights: [[UInt32]] = []
+            for path in Kernels.supportedPaths {
+                var p = [Float](repeating: 0, count: 40)
+                var f: UInt64 = 0
+                #expect(Kernels.table(for: path)!.pointee.draw_weights(40, logits, 1, &p, &f).isNaN, "\(path) \(at)")
+                weights.append(p.map(\.bitPattern))
+                if at != 0 { #expect(p[5] == 1, "\(path) NaN at \(at): the maximum skips it") }
+            }
+            #expect(weights.allSatisfy { $0 == weights[0] }, "NaN at \(at)")
+        }
     }
 }

@@ -161,7 +161,7 @@ size_t rk_l2_bytes(void);
 
 /// This thread's scratch buffer `slot` (0 or 1) of at least `floats` floats, 64-byte
 /// aligned; freed when the thread ends. Held only within one kernel call: slot 0 serves the
-/// GEMM's packed rows and the int8 products' sums, slot 1 the GEMM's packed columns.
+/// GEMM's packed rows and the int8 products' rounded inputs, slot 1 the GEMM's packed columns.
 float *rk_scratch(int slot, size_t floats);
 
 /// A share of parallel work: part `part` of `parts`.
