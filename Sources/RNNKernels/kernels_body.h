@@ -402,28 +402,34 @@ static void k_clamp(long n, float limit, float *x) {
     for (; i < n; i++) x[i] = x[i] > limit ? limit : (x[i] < -limit ? -limit : x[i]);
 }
 
+/// The largest of `x[0..<v]` as a scalar loop from `x[0]` finds it, whatever W: a NaN is
+/// skipped unless it is `x[0]`, which then makes the result NaN.
+static inline float row_max(const float *x, long v) {
+    float m = x[0];
+    long i = 0;
+    if (v >= W) {
+        vf mx = splat(m);
+        for (; i + W <= v; i += W) {
+            vf e = ld(x + i);
+            mx = select_where(e > mx, e, mx);
+        }
+        for (int l = 0; l < W; l++)
+            if (mx[l] > m) m = mx[l];
+    }
+    for (; i < v; i++)
+        if (x[i] > m) m = x[i];
+    return m;
+}
+
 static void k_softmax_xent(long rows, long v, float *logits, const int32_t *targets, const float *weights,
                            float scale, double *sums) {
     double loss = 0, total = 0;
     for (long r = 0; r < rows; r++) {
         float *row = logits + r * v;
         float w = weights ? weights[r] : 1;
-        // The maximum. A NaN is skipped, or (in the first vector) holds its lane so that
-        // the lane's later values are skipped: either way it poisons the sum below, and the
-        // loss and the row come out NaN, as they should.
-        float m = row[0];
-        long i = 0;
-        if (v >= W) {
-            vf mx = ld(row);
-            for (i = W; i + W <= v; i += W) {
-                vf x = ld(row + i);
-                mx = select_where(x > mx, x, mx);
-            }
-            for (int l = 0; l < W; l++)
-                if (mx[l] > m) m = mx[l];
-        }
-        for (; i < v; i++)
-            if (row[i] > m) m = row[i];
+        // A NaN poisons the sum below, and the loss and the row come out NaN, as they should.
+        float m = row_max(row, v);
+        long i;
         long target = targets[r];
         // −log p = log Σ e^{x−m} − (x_target − m), taken before p[target] can underflow to 0.
         float shifted = row[target] - m;
@@ -466,21 +472,8 @@ static float k_draw_weights(long v, const float *logits, float invT, float *p, u
     for (int c = 0; c < 4; c++) folded = (folded ^ chains[c]) * 0x100000001b3ull;
     *fingerprint = folded;
     if (!p) return 0;
-    // The maximum as a scalar loop from logits[0] takes it, whatever W: a NaN is skipped
-    // unless it is logits[0], which then makes it NaN.
-    float m = logits[0];
-    long i = 0;
-    if (v >= W) {
-        vf mx = splat(m);
-        for (i = 0; i + W <= v; i += W) {
-            vf x = ld(logits + i);
-            mx = select_where(x > mx, x, mx);
-        }
-        for (int l = 0; l < W; l++)
-            if (mx[l] > m) m = mx[l];
-    }
-    for (; i < v; i++)
-        if (logits[i] > m) m = logits[i];
+    float m = row_max(logits, v);
+    long i;
     float partial[16] = {0};
     for (i = 0; i + W <= v; i += W) {
         vf e = v_exp((ld(logits + i) - m) * invT);
