@@ -212,11 +212,12 @@ final class ReducedMatrix {
     func bytes() -> [Int8] {
         precondition(scales != nil, "a half-float matrix has no bytes")
         let groups = storage.assumingMemoryBound(to: UInt32.self)
-        let groupCount = (rows + 7) / 8 * 2
+        let packedSize = Kernels.table.pointee.int8_packed_size!
         return (0..<count).map { i in
             let (r, j) = i.quotientAndRemainder(dividingBy: columns)
-            // Each byte is stored plus 128, in blocks of 32 columns (`int8_pack`).
-            let at = j / 32 * groupCount * 32 + r / 4 * 32 + j % 32
+            // Each byte is stored plus 128, in blocks of 32 columns each starting where
+            // `int8_packed_size` of the columns before it says (`int8_pack`).
+            let at = packedSize(rows, j / 32 * 32) + r / 4 * 32 + j % 32
             let stored = UInt8(truncatingIfNeeded: groups[at] >> (8 * UInt32(r % 4)))
             return Int8(Int(stored) - 128)
         }

@@ -117,6 +117,10 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
     for (long jr = 0; jr < n; jr += NR) {
         long width = n - jr < NR ? n - jr : NR;
         float *panel = out + (jr / NR) * kc * NR;
+        // A last panel of a few columns (a decoder's 65th) is mostly padding: zeroed at once,
+        // then the real columns copied. Zeroed element by element, the seed decoder's 31
+        // columns of padding had taken as long as its product.
+        if (width < NR) memset(panel, 0, (size_t)kc * NR * sizeof(float));
         if (!transB) {
             const float *src = b + pc * ldb + jr;
             if (width == NR) {
@@ -125,9 +129,6 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
                     st(panel + k * NR + W, ld(src + k * ldb + W));
                 }
             } else {
-                // A last panel of a few columns (a decoder's 65th) is mostly padding: zeroed
-                // at once, then the real columns copied.
-                memset(panel, 0, (size_t)kc * NR * sizeof(float));
                 for (long k = 0; k < kc; k++)
                     for (long j = 0; j < width; j++) panel[k * NR + j] = src[k * ldb + j];
             }
@@ -136,9 +137,6 @@ static void pack_panels(int transB, const float *b, long ldb, long pc, long kc, 
             // in registers, the rest one by one (the compiler's own vectorization of this loop
             // became gathers and scatters, four times slower than scalar).
             const float *src = b + jr * ldb + pc;
-            // The padding of a last panel zeroed at once (the seed's decoder packed 31 zero
-            // columns of its 65th one element at a time: as long as its product took).
-            if (width < NR) memset(panel, 0, (size_t)kc * NR * sizeof(float));
             long j = 0;
             for (; j + 4 <= width; j += 4) {
                 long k = 0;

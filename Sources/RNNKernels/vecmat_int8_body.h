@@ -117,17 +117,13 @@ static inline float i8_finish(int32_t sum, float scale, float beta, float y) {
     return beta == 0 ? t : beta == 1 ? y + t : beta * y + t;
 }
 
-/// `i8_finish` for the `n` (at most W) columns of a vector of sums at `y`: each lane the
-/// same operations, so the same bits whichever columns are vectors.
-static inline void i8_finish_lanes(vi sums, float scale, float beta, float *y, long n) {
+/// `i8_finish` for the W columns of a vector of sums at `y`: each lane the same operations,
+/// so the same bits whichever columns are vectors.
+static inline void i8_finish_lanes(vi sums, float scale, float beta, float *y) {
 #pragma clang fp contract(off)
     vf t = splat(scale) * __builtin_convertvector(sums, vf);
-    if (beta != 0) {
-        vf old = n == W ? ld(y) : ld_n(y, n);
-        t = beta == 1 ? old + t : splat(beta) * old + t;
-    }
-    if (n == W) st(y, t);
-    else st_n(y, t, n);
+    if (beta != 0) t = beta == 1 ? ld(y) + t : splat(beta) * ld(y) + t;
+    st(y, t);
 }
 
 /// Rows of x that go through B together: the weights loaded once serve them all.

@@ -61,7 +61,7 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
     for (int r = 0; r < rb; r++) {
         __m512i offset = _mm512_set1_epi32(128 * totals[r]);
         for (int c = 0; c < cv; c++)
-            i8_finish_lanes((vi)_mm512_sub_epi32(a[r][c], offset), scale[r], beta, y + r * ldy + c * W, W);
+            i8_finish_lanes((vi)_mm512_sub_epi32(a[r][c], offset), scale[r], beta, y + r * ldy + c * W);
     }
 #else
     const int16_t *q = rows;
@@ -87,7 +87,7 @@ static inline __attribute__((always_inline)) void I8_VARIANT(i8_tile)(const int 
             memcpy(t + W, &hi[r][c], sizeof hi[r][c]);
             vi sums;
             for (int i = 0; i < W; i++) sums[i] = t[2 * i] + t[2 * i + 1] - 128 * totals[r];
-            i8_finish_lanes(sums, scale[r], beta, y + r * ldy + c * W, W);
+            i8_finish_lanes(sums, scale[r], beta, y + r * ldy + c * W);
         }
 #endif
 }
