@@ -136,7 +136,7 @@ extension SequenceWorkspace {
             let dx = below.outputGradient!.base
             BLAS.gemm(transposeB: true, m: rows, n: h, k: width, da, p + offsets.inputWeights, dx)
             if let mask = below.dropoutMask {
-                for i in 0..<(rows * h) { dx[i] *= mask[i].pointee }
+                rk_multiply_floats(dx, mask.base, rows * h)
             }
         } else if let embedding = layout.embedding, let dEmbedded = embeddedGradient {
             let e = configuration.embeddingSize

@@ -1,3 +1,5 @@
+import RNNKernels
+
 extension SequenceWorkspace {
     /// Runs the model over `inputs` (`T·B` token indices, time-major) from the loaded state,
     /// leaving logits in ``logits``.
@@ -21,13 +23,8 @@ extension SequenceWorkspace {
             runRecurrence(layer: l, parameters: p)
             if let mask = layers[l].dropoutMask, let dropped = layers[l].dropped, dropout != nil {
                 let keep = 1 - configuration.dropout
-                let scale = 1 / keep
-                let out = layers[l].hidden[batch * h]
-                for i in 0..<(rows * h) {
-                    let m: Float = dropout!.nextUnitFloat() < keep ? scale : 0
-                    mask[i].pointee = m
-                    dropped[i].pointee = out[i] * m
-                }
+                Kernels.table.pointee.dropout(
+                    rows * h, keep, 1 / keep, dropout!.next(), layers[l].hidden[batch * h], mask.base, dropped.base)
             } else if let dropped = layers[l].dropped {
                 dropped.base.update(from: layers[l].hidden[batch * h], count: rows * h)
                 layers[l].dropoutMask?.base.update(repeating: 1, count: rows * h)

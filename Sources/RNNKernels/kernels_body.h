@@ -518,6 +518,7 @@ static void k_add_column_sums(long rows, long columns, const float *m, long stri
 
 #include "gemm_body.h"
 #include "vecmat_int8_body.h"
+#include "dropout_body.h"
 
 const rk_kernels KERNEL_TABLE = {
     .sgemm = k_sgemm,
@@ -555,4 +556,5 @@ const rk_kernels KERNEL_TABLE = {
     .softmax_xent = k_softmax_xent,
     .add_column_sums = k_add_column_sums,
     .draw_weights = k_draw_weights,
+    .dropout = k_dropout,
 };

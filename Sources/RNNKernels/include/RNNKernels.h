@@ -119,6 +119,10 @@ typedef struct {
     /// in an order every path shares; first the logits' bits folded into `*fingerprint`
     /// (alone when `p` is NULL).
     float (*draw_weights)(long v, const float *logits, float invT, float *p, uint64_t *fingerprint);
+    /// Dropout: `mask_i` = `scale` when element `i`'s uniform draw (24 bits, from generators
+    /// seeded by `seed`) is below `keep`, else 0; `out_i = in_i · mask_i`. The same masks on
+    /// every path.
+    void (*dropout)(long n, float keep, float scale, uint64_t seed, const float *in, float *mask, float *out);
 } rk_kernels;
 
 /// The kernels in use: chosen on first call from cpuid, or from `RNND_KERNELS`
@@ -199,6 +203,11 @@ int rk_cores(void);
 /// training step).
 static inline void rk_zero_floats(float *p, long n) {
     if (n > 0) memset(p, 0, (size_t)n * sizeof(float));
+}
+
+/// `x_i *= m_i`, a loop the C compiler vectorizes (Swift's, over typed pointers, did not).
+static inline void rk_multiply_floats(float *x, const float *m, long n) {
+    for (long i = 0; i < n; i++) x[i] *= m[i];
 }
 
 // ---- OpenBLAS, for comparison only (loaded at first use, never linked) ----
