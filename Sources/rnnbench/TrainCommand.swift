@@ -82,7 +82,8 @@ struct TrainCommand: ParsableCommand {
         let validation = try Evaluator.evaluate(
             trainer.model, tokens: Array(tokens[split...]), batchSize: batch, steps: seq)
         print(
-            "result seconds=\(format(trained)) steps=\(trainer.optimizer.step) val_loss=\(format(validation.natsPerCharacter)) "
+            "result seconds=\(format(trained)) steps=\(trainer.optimizer.step) "
+                + "chars_per_s=\(Int(Double(trainer.optimizer.step * batch * seq) / trained)) val_loss=\(format(validation.natsPerCharacter)) "
                 + "val_bits_per_char=\(format(validation.bitsPerCharacter)) uniform_loss=\(format(_logUniform(vocabulary.count))) "
                 + "peak_rss_mib=\(format(peakResidentMiB()))")
         let sampler = try Sampler(
