@@ -26,7 +26,7 @@ final class SequenceWorkspace {
     /// The recurrent weights of the layer being run, packed for the products of its steps.
     let packedWeights = PackedWeightsBuffer()
     /// LSTM gates by the sampling kernel (`lstm_forward_sampling`, activations within about
-    /// 2e-7 of training's): the ``Sampler``'s, so that it computes what a ``SamplingBatch`` does.
+    /// 4e-7 of training's): the ``Sampler``'s, so that it computes what a ``SamplingBatch`` does.
     var samplingGates = false
 
     init(configuration: ModelConfiguration, batch: Int, steps: Int, training: Bool) {

@@ -3,13 +3,13 @@ import Testing
 
 @testable import RNNCore
 
-/// Sampling's LSTM gates (`lstm_forward_sampling`): within 2e-7 of training's on every path,
+/// Sampling's LSTM gates (`lstm_forward_sampling`): within 5e-7 of training's on every path,
 /// NaN kept, saturating without infinities.
 @Suite struct SamplingGatesTests {
     /// `lstm_forward` and `lstm_forward_sampling` on the same pre-activations (within ±20, so
     /// both saturated and linear ranges, and every lane count: 67 units).
     @Test(arguments: Kernels.supportedPaths)
-    func samplingGatesAreTrainingGatesWithinTwoTenMillionths(path: KernelPath) {
+    func samplingGatesAreTrainingGatesWithinFiveTenMillionths(path: KernelPath) {
         let table = Kernels.table(for: path)!.pointee
         let (batch, hidden) = (3, 67)
         var pre = KernelPathTests.values(batch * 4 * hidden, seed: 41).map { $0 * 20 }
@@ -39,7 +39,7 @@ import Testing
                     #expect(a[i].isNaN && b[i].isNaN, "\(path) \(name)[\(i)]: \(a[i]) against \(b[i])")
                 } else {
                     #expect(
-                        b[i].isFinite && abs(a[i] - b[i]) <= 2e-7 * max(1, abs(a[i])),
+                        b[i].isFinite && abs(a[i] - b[i]) <= 5e-7 * max(1, abs(a[i])),
                         "\(path) \(name)[\(i)]: \(a[i]) against \(b[i])")
                 }
             }
