@@ -36,6 +36,50 @@ import Testing
         }
     }
 
+    /// Stream 0 is the generator `RandomGenerator(seed:)` makes (SplitMix64 expands the seed
+    /// into streams one after another): elements 16·b and 16·b + 8 are the high and low draws
+    /// of its output b. A short run's masks are the start of a long one's.
+    @Test func theFirstStreamIsTheEnginesGeneratorAndShortRunsArePrefixes() {
+        let n = 4099
+        let input = [Float](repeating: 1, count: n)
+        let keep: Float = 0.6
+        let below = UInt64((Double(keep) * 16_777_216).rounded(.up))
+        let table = Kernels.table.pointee
+        let mask = Self.run(table, n: n, keep: keep, seed: 1234, input: input).mask
+        var generator = RandomGenerator(seed: 1234)
+        for block in stride(from: 0, to: n, by: 16) {
+            let r = generator.next()
+            #expect((mask[block] != 0) == (r >> 40 < below), "element \(block)")
+            if block + 8 < n {
+                #expect((mask[block + 8] != 0) == ((r >> 8) & 0xFF_FFFF < below), "element \(block + 8)")
+            }
+        }
+        for m in Self.counts {
+            let short = Self.run(table, n: m, keep: keep, seed: 1234, input: input).mask
+            #expect(Array(short[..<m]) == Array(mask[..<m]), "n \(m)")
+        }
+    }
+
+    /// Neighbouring lanes (different streams) and the two halves of a block (the high and low
+    /// bits of one output) agree about half the time at keep 0.5: independent draws.
+    @Test func lanesAndHalvesAreIndependent() {
+        let n = 1 << 18
+        let input = [Float](repeating: 1, count: n)
+        let mask = Self.run(Kernels.table.pointee, n: n, keep: 0.5, seed: 77, input: input).mask
+        for distance in [1, 8] {
+            var (alike, pairs) = (0, 0)
+            for block in stride(from: 0, to: n, by: 16) {
+                for j in 0..<8 where j + distance < 16 {
+                    alike += (mask[block + j] == mask[block + j + distance]) ? 1 : 0
+                    pairs += 1
+                }
+            }
+            let share = Double(alike) / Double(pairs)
+            // 131,072 pairs: a standard deviation of 0.0014, and 7 of them.
+            #expect(abs(share - 0.5) < 0.01, "lanes \(distance) apart agree \(share) of the time")
+        }
+    }
+
     @Test func theKeptShareIsTheKeepProbabilityAndSeedsDiffer() {
         let n = 1 << 20
         let input = [Float](repeating: 1, count: n)
