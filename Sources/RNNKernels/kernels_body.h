@@ -135,7 +135,7 @@ ACTIVATIONS(2, vf2, vi2)
 /// over even degree 6, in fused multiply-adds where the path has them) on `x` clamped to ±9,
 /// its result clamped to ±1 (between about 8.2 and 9 it overshoots to ±1.00000024, which put
 /// gates outside [0, 1]); `σ(x) = ½ + ½·tanh(x/2)`. One division and no exponential each:
-/// the LSTM cell went from 2.0-2.6 to 1.4 ns a unit (AVX-512, 8 rows of 128 units), where the
+/// the LSTM cell went from 2.1 to 1.5 ns a unit (AVX-512, 8 rows of 128 units), where the
 /// exponential's polynomial and its clamps were most of the cost. NaN stays NaN.
 #define QUICK_ACTIVATIONS(S, T, TI)                                                           \
     static inline T q_tanh##S(T x) {                                                          \
