@@ -10,6 +10,16 @@ public enum GradientMath {
         }
     }
 
+    /// The L2 norm of `gradients` (as ``norm(_:)``), and then, with value clipping, each clamped
+    /// in place in the same pass; other clippings are left to ``clip(_:_:norm:)``.
+    public static func normThenClampValues(_ gradients: inout [Float], _ clipping: GradientClipping) -> Double {
+        guard case .value(let limit) = clipping else { return norm(gradients) }
+        return gradients.withUnsafeMutableBufferPointer { g in
+            guard let base = g.baseAddress else { return 0 }
+            return Kernels.table.pointee.sum_squares_then_clamp(g.count, limit, base).squareRoot()
+        }
+    }
+
     /// Clips `gradients` in place; `norm` is their L2 norm, already computed.
     public static func clip(_ gradients: inout [Float], _ clipping: GradientClipping, norm: Double) {
         switch clipping {

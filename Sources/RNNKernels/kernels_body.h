@@ -396,8 +396,13 @@ static inline vd ld_half_as_double(const float *p) {
     return __builtin_convertvector(h, vd);
 }
 
-static double k_sum_squares(long n, const float *x) {
+/// `Σ x_i²` in double, in the same order whether or not `clamping`; with it, each element is
+/// then clamped to ±`limit` in place (the value clipping's pass, which read the gradient
+/// again: 3% of the seed's step).
+static inline __attribute__((always_inline)) double sum_squares_then_clamp(long n, float *x, const int clamping,
+                                                                            float limit) {
     vd a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    vf hi = splat(limit), lo = splat(-limit);
     const long step = 2 * W;
     long i = 0;
     for (; i + step <= n; i += step) {
@@ -407,13 +412,27 @@ static double k_sum_squares(long n, const float *x) {
         a1 += d1 * d1;
         a2 += d2 * d2;
         a3 += d3 * d3;
+        if (clamping) {
+            for (long part = i; part < i + step; part += W) {
+                vf v = ld(x + part);
+                v = select_where(v > hi, hi, v);
+                st(x + part, select_where(v < lo, lo, v));
+            }
+        }
     }
     vd a = (a0 + a1) + (a2 + a3);
     double sum = 0;
     for (int l = 0; l < W / 2; l++) sum += a[l];
-    for (; i < n; i++) sum += (double)x[i] * (double)x[i];
+    for (; i < n; i++) {
+        sum += (double)x[i] * (double)x[i];
+        if (clamping) x[i] = x[i] > limit ? limit : (x[i] < -limit ? -limit : x[i]);
+    }
     return sum;
 }
+
+static double k_sum_squares(long n, const float *x) { return sum_squares_then_clamp(n, (float *)x, 0, 0); }
+
+static double k_sum_squares_then_clamp(long n, float limit, float *x) { return sum_squares_then_clamp(n, x, 1, limit); }
 
 static void k_clamp(long n, float limit, float *x) {
     vf hi = splat(limit), lo = splat(-limit);
@@ -577,6 +596,7 @@ const rk_kernels KERNEL_TABLE = {
     .adam = k_adam,
     .sum_squares = k_sum_squares,
     .clamp = k_clamp,
+    .sum_squares_then_clamp = k_sum_squares_then_clamp,
     .softmax_xent = k_softmax_xent,
     .add_column_sums = k_add_column_sums,
     .draw_weights = k_draw_weights,

@@ -93,6 +93,11 @@ import Testing
             table.clamp(count, 5, &clamped)
             #expect(clamped.dropLast() == x.map { min(max($0, -5), 5) }[...], "\(path) n \(count)")
             #expect(clamped.last == 1)
+            // In one pass: the same sum, bit for bit, and the same clamped values.
+            var fused = x + [1]
+            let fusedSum = table.sum_squares_then_clamp(count, 5, &fused)
+            #expect(fusedSum.bitPattern == sum.bitPattern, "\(path) n \(count): \(fusedSum) vs \(sum)")
+            #expect(fused == clamped, "\(path) n \(count)")
         }
         // In the vector body (5, 40) and in the scalar tail (97) of every path.
         for index in [5, 40, 97] {
@@ -102,8 +107,12 @@ import Testing
             var clamped = poisoned
             table.clamp(100, 5, &clamped)
             #expect(clamped[index].isNaN, "\(path) clamp keeps NaN at \(index)")
+            var fused = poisoned
+            #expect(table.sum_squares_then_clamp(100, 5, &fused).isNaN && fused[index].isNaN, "\(path) \(index)")
             poisoned[index] = .infinity
             #expect(table.sum_squares(100, poisoned) == .infinity, "\(path) infinity at \(index)")
+            fused = poisoned
+            #expect(table.sum_squares_then_clamp(100, 5, &fused) == .infinity && fused[index] == 5, "\(path) \(index)")
         }
     }
 

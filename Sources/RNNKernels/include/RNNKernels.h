@@ -108,6 +108,8 @@ typedef struct {
     double (*sum_squares)(long n, const float *x);
     /// `x_i = min(max(x_i, −limit), limit)` in place.
     void (*clamp)(long n, float limit, float *x);
+    /// `sum_squares` (the same sum, bit for bit), then `clamp` in the same pass.
+    double (*sum_squares_then_clamp)(long n, float limit, float *x);
     /// Softmax cross-entropy over `rows` rows of `v` logits, in place: each row becomes
     /// `(softmax(row) − onehot(target))·w·scale` (`w` the row's weight, 1 when `weights` is
     /// NULL); `sums[0] += Σ w·(−log p[target])` in nats and `sums[1] += Σ w`.
