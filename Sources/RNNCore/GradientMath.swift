@@ -10,10 +10,14 @@ public enum GradientMath {
         }
     }
 
-    /// The L2 norm of `gradients` (as ``norm(_:)``), and then, with value clipping, each clamped
-    /// in place in the same pass; other clippings are left to ``clip(_:_:norm:)``.
-    public static func normThenClampValues(_ gradients: inout [Float], _ clipping: GradientClipping) -> Double {
-        guard case .value(let limit) = clipping else { return norm(gradients) }
+    /// The L2 norm of `gradients` before clipping (as ``norm(_:)``), and `gradients` clipped
+    /// in place (as ``clip(_:_:norm:)``); value clipping clamps in the norm's own pass.
+    public static func normThenClip(_ gradients: inout [Float], _ clipping: GradientClipping) -> Double {
+        guard case .value(let limit) = clipping else {
+            let total = norm(gradients)
+            clip(&gradients, clipping, norm: total)
+            return total
+        }
         return gradients.withUnsafeMutableBufferPointer { g in
             guard let base = g.baseAddress else { return 0 }
             return Kernels.table.pointee.sum_squares_then_clamp(g.count, limit, base).squareRoot()

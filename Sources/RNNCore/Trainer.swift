@@ -113,16 +113,15 @@ public final class Trainer {
     @discardableResult
     public func step(_ batch: TokenBatch) throws(RNNCoreError) -> StepReport {
         let (loss, characters, nextState) = try lossAndGradient(batch)
-        // The norm is the gradient's before clipping; value clipping clamps in the same pass
-        // (a refused step leaves the weights alone, whatever the gradient buffer holds).
-        let norm = GradientMath.normThenClampValues(&gradients, settings.clipping)
+        // Clipped before the check: a refused step leaves the weights alone, whatever the
+        // gradient buffer then holds.
+        let norm = GradientMath.normThenClip(&gradients, settings.clipping)
         guard loss.isFinite, norm.isFinite else {
             throw RNNCoreError(
                 .nonFiniteStep,
                 "step \(optimizer.step + 1) produced a non-finite \(loss.isFinite ? "gradient" : "loss"); "
                     + "the update was refused and the weights are unchanged (lower the learning rate or clip harder)")
         }
-        if case .norm = settings.clipping { GradientMath.clip(&gradients, settings.clipping, norm: norm) }
         let lr = settings.learningRate(atStep: optimizer.step)
         optimizer.apply(to: &model.parameters, gradients: gradients, learningRate: lr)
         state = nextState

@@ -396,6 +396,15 @@ static inline vd ld_half_as_double(const float *p) {
     return __builtin_convertvector(h, vd);
 }
 
+/// `v` clamped to ±limit lane by lane (`hi` = limit, `lo` = −limit); NaN stays NaN.
+static inline vf clamp_lanes(vf v, vf hi, vf lo) {
+    v = select_where(v > hi, hi, v);
+    return select_where(v < lo, lo, v);
+}
+
+/// `x` clamped to ±limit; NaN stays NaN.
+static inline float clamp_one(float x, float limit) { return x > limit ? limit : (x < -limit ? -limit : x); }
+
 /// `Σ x_i²` in double, in the same order whether or not `clamping`; with it, each element is
 /// then clamped to ±`limit` in place (the value clipping's pass, which read the gradient
 /// again: 3% of the seed's step).
@@ -412,20 +421,15 @@ static inline __attribute__((always_inline)) double sum_squares_then_clamp(long 
         a1 += d1 * d1;
         a2 += d2 * d2;
         a3 += d3 * d3;
-        if (clamping) {
-            for (long part = i; part < i + step; part += W) {
-                vf v = ld(x + part);
-                v = select_where(v > hi, hi, v);
-                st(x + part, select_where(v < lo, lo, v));
-            }
-        }
+        if (clamping)
+            for (long part = i; part < i + step; part += W) st(x + part, clamp_lanes(ld(x + part), hi, lo));
     }
     vd a = (a0 + a1) + (a2 + a3);
     double sum = 0;
     for (int l = 0; l < W / 2; l++) sum += a[l];
     for (; i < n; i++) {
         sum += (double)x[i] * (double)x[i];
-        if (clamping) x[i] = x[i] > limit ? limit : (x[i] < -limit ? -limit : x[i]);
+        if (clamping) x[i] = clamp_one(x[i], limit);
     }
     return sum;
 }
@@ -437,12 +441,8 @@ static double k_sum_squares_then_clamp(long n, float limit, float *x) { return s
 static void k_clamp(long n, float limit, float *x) {
     vf hi = splat(limit), lo = splat(-limit);
     long i = 0;
-    for (; i + W <= n; i += W) {
-        vf v = ld(x + i);
-        v = select_where(v > hi, hi, v);
-        st(x + i, select_where(v < lo, lo, v));
-    }
-    for (; i < n; i++) x[i] = x[i] > limit ? limit : (x[i] < -limit ? -limit : x[i]);
+    for (; i + W <= n; i += W) st(x + i, clamp_lanes(ld(x + i), hi, lo));
+    for (; i < n; i++) x[i] = clamp_one(x[i], limit);
 }
 
 /// The largest of `x[0..<v]` as a scalar loop from `x[0]` finds it, whatever W: a NaN is
