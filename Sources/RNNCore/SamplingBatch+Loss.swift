@@ -19,7 +19,7 @@ extension SamplingBatch {
         state.zero(slot: 0)
         // The row primes with every token but the last, so it never draws; it ends (asking
         // for no characters) at the last step, which leaves its logits in place.
-        rows.append(Row(id: -1, draw: draw, prime: Array(tokens.dropLast())))
+        rows.append(Row(id: -1, draw: draw, prime: Array(tokens.dropLast()), streams: false))
         defer { rows.removeAll() }
         // The evaluator's loss kernel (it overwrites the logits, which the next step refills).
         let crossEntropy = Kernels.table.pointee.softmax_xent!

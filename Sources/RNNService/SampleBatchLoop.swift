@@ -126,7 +126,8 @@ final class SampleBatchLoop: Sendable {
 
         init(request: Request) {
             self.request = request
-            text.reserveCapacity(min(request.options.length, 1 << 16))
+            // A sample without a stream gets its text in one piece, at its end.
+            if request.stream != nil { text.reserveCapacity(min(request.options.length, 1 << 16)) }
         }
     }
 
@@ -175,7 +176,7 @@ final class SampleBatchLoop: Sendable {
                     continue
                 }
                 do {
-                    try batch.add(id: rows.nextID, options: request.options)
+                    try batch.add(id: rows.nextID, options: request.options, streams: request.stream != nil)
                     rows.active[rows.nextID] = Active(request: request)
                     rows.nextID += 1
                 } catch {
@@ -195,13 +196,12 @@ final class SampleBatchLoop: Sendable {
             batch.splitsUnits = alone.load(ordering: .relaxed) && ComputeActivity.isIdle
             let size = batch.count
             let now = ContinuousClock.now
-            var drawn = 0
             var leaving: [(sample: Active, id: Int, stopReason: StopReason?, gone: Bool)] = []
             var settingAside: [Int] = []
-            batch.step { progress in
+            // A sample without a stream is reported once, when it ends, with all its text.
+            let drawn = batch.step { progress in
                 guard let sample = rows.active[progress.id] else { return }
                 sample.text.append(contentsOf: progress.text)
-                drawn += progress.text.count
                 let gone = deliver(sample, progress, now: now)
                 if gone || progress.stopReason != nil {
                     leaving.append((sample, progress.id, progress.stopReason, gone))
@@ -245,7 +245,7 @@ final class SampleBatchLoop: Sendable {
         for request in waiting { refuse(request, StopFlag.stoppedError) }
         let stopped = rows.active.filter { $0.value.request.stop.isSet }
         for (id, sample) in stopped {
-            if rows.parked.removeValue(forKey: id) == nil { batch.remove(id: id) }
+            if rows.parked.removeValue(forKey: id) == nil { sample.text += batch.remove(id: id) }
             rows.active[id] = nil
             finish(sample, stopReason: nil)
         }

@@ -103,17 +103,20 @@ struct SpeedCommand: ParsableCommand {
 
 extension SpeedCommand {
     /// Characters per second of `rows` samples stepped together in one ``SamplingBatch``
-    /// (the engine alone, without the daemon around it).
+    /// (the engine alone, without the daemon around it), none of them streamed (as rnnd
+    /// samples a request without `stream`).
     func batchedSampling(_ model: CharRNN, vocabulary: Vocabulary, rows: Int, precision: SamplingPrecision) throws
         -> Double
     {
         let batch = try SamplingBatch(model: model, vocabulary: vocabulary, capacity: rows, precision: precision)
         for row in 0..<rows {
-            try batch.add(id: row, options: SamplingOptions(temperature: 0.8, seed: UInt64(row), length: sampleChars))
+            try batch.add(
+                id: row, options: SamplingOptions(temperature: 0.8, seed: UInt64(row), length: sampleChars),
+                streams: false)
         }
         let start = monotonicSeconds()
         var produced = 0
-        while !batch.isEmpty { batch.step { produced += $0.text.count } }
+        while !batch.isEmpty { produced += batch.step { _ in } }
         return Double(produced) / (monotonicSeconds() - start)
     }
 }

@@ -130,17 +130,26 @@ import Testing
         var reasons = [StopReason?](repeating: nil, count: Self.requests.count)
         var fingerprints = [UInt64](repeating: 0, count: Self.requests.count)
         var ended = Set<Int>()
-        for i in 0..<8 { try batch.add(id: i, options: Self.requests[i]) }
+        // Even requests stream (reported as they release text), odd ones are reported once,
+        // at their end, with all of it.
+        for i in 0..<8 { try batch.add(id: i, options: Self.requests[i], streams: i % 2 == 0) }
         var steps = 0
         var parked: SamplingBatch.Suspended?
+        var released = 0
+        var dropped = 0
         while !batch.isEmpty || steps <= 10 {
-            if steps == lateJoin { for i in 8..<16 { try batch.add(id: i, options: Self.requests[i]) } }
-            if steps == 3 { batch.remove(id: 5) }
+            if steps == lateJoin {
+                for i in 8..<16 { try batch.add(id: i, options: Self.requests[i], streams: i % 2 == 0) }
+            }
+            if steps == 3 { dropped = batch.remove(id: 5).count }
             // Request 4 sits out steps 6 to 9 (a slow reader), then goes on where it stopped.
             if steps == 6 { parked = batch.suspend(id: 4) }
             if steps == 10, let sample = parked { try batch.resume(sample) }
-            batch.step { progress in
+            released += batch.step { progress in
                 texts[progress.id].append(contentsOf: progress.text)
+                #expect(
+                    progress.id % 2 == 0 || progress.stopReason != nil,
+                    "request \(progress.id) does not stream but was reported before its end")
                 if let reason = progress.stopReason {
                     reasons[progress.id] = reason
                     fingerprints[progress.id] = progress.fingerprint
@@ -150,6 +159,10 @@ import Testing
             steps += 1
             #expect(steps < 10_000)
         }
+        // Every character released is counted once, reported or not (request 5's were
+        // handed back when it was dropped).
+        #expect(released == texts.reduce(0) { $0 + $1.count } + dropped)
+        #expect(dropped > 0 || Self.requests[5].length == 0)
         for (i, options) in Self.requests.enumerated() where i != 5 {
             let (text, reason, fingerprint) =
                 try aloneInBatch
