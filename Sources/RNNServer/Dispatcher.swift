@@ -26,6 +26,16 @@ public struct Dispatcher: Sendable {
     /// not hold up other connections.
     static let immediateLimit = 64 << 10
 
+    /// Methods whose handlers never block a thread: they compute nothing themselves and only
+    /// wait (a sample for its batch's loop), so their tasks may run on an event loop.
+    static let waitingMethods: Set<String> = ["sample"]
+
+    /// Whether `request` (a single request, parsed) calls a method of ``waitingMethods``.
+    static func waitsOnly(_ request: JSON?) -> Bool {
+        guard case .object(let members) = request, let name = members["method"]?.stringValue else { return false }
+        return waitingMethods.contains(name)
+    }
+
     /// What ``answerImmediately(line:readOnly:peer:)`` did.
     public enum Immediate: Sendable {
         /// Answered: the response line with its newline (nil: a notification, nothing to write).
