@@ -14,7 +14,8 @@ public final class SamplingBatch {
         /// The id the sample was added with.
         public let id: Int
         /// Characters released this step (none while priming or while a possible stop
-        /// string is held back); valid during the report only.
+        /// string is held back), or for a sample that does not stream, all of its text at
+        /// its end; valid during the report only.
         public let text: ArraySlice<Unicode.Scalar>
         /// Set when the sample ended this step; it has left the batch when the step returns.
         public let stopReason: StopReason?

@@ -168,10 +168,11 @@ public final class Daemon: Sendable {
             PeriodicService(description: "idle-unload", interval: .seconds(10)) { await registry.unloadIdle() },
         ]
         if let interval = notifier.watchdogInterval {
-            // Keep-alives only while the event loop and every worker thread answer.
+            // Keep-alives only while every event loop and every worker thread answer.
+            let loops = Array(eventLoops.makeIterator())
             services.append(
                 PeriodicService(description: "watchdog", interval: interval / 3) {
-                    guard (try? await eventLoops.next().submit({}).get()) != nil else { return }
+                    for loop in loops { guard (try? await loop.submit({}).get()) != nil else { return } }
                     if await registry.workersAlive(within: interval) { notifier.watchdog() }
                 })
         }

@@ -27,7 +27,10 @@ public struct Dispatcher: Sendable {
     static let immediateLimit = 64 << 10
 
     /// Methods whose handlers never block a thread: they compute nothing themselves and only
-    /// wait (a sample for its batch's loop), so their tasks may run on an event loop.
+    /// wait (a sample for its batch's loop), so their tasks may run on an event loop. Their
+    /// path must enter no actor either: an actor entered from a task that prefers the loop
+    /// runs there, with whatever other jobs it has queued (the sample path reads the
+    /// registry's published directory and seed outside it).
     static let waitingMethods: Set<String> = ["sample"]
 
     /// Whether `request` (a single request, parsed) calls a method of ``waitingMethods``.

@@ -23,7 +23,10 @@ package actor ModelRegistry {
     /// jobs as of the last change, republished on every change.
     nonisolated let published = Mutex(Directory())
     private var nextJob = 1
-    private var seedGenerator = SplitMix64(state: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue))
+    /// Seeds for requests that name none; outside the actor, so that a sample never waits for
+    /// it (nor pulls it onto the event loop its task runs on).
+    private nonisolated let seedGenerator = Mutex(
+        SplitMix64(state: UInt64(truncatingIfNeeded: ContinuousClock.now.hashValue)))
 
     init(settings: ConfigurationBox, pool: NIOThreadPool, logger: Logger) {
         self.settings = settings
@@ -56,7 +59,7 @@ package actor ModelRegistry {
     }
 
     /// The host of `name` (the published directory mirrors `hosts` at every change).
-    func host(_ name: String) throws(ServiceError) -> ModelHost { try publishedHost(name) }
+    nonisolated func host(_ name: String) throws(ServiceError) -> ModelHost { try publishedHost(name) }
 
     /// The host with its worker running, loading it (and unloading the least recently used
     /// idle model when at the limit) if needed.
@@ -180,7 +183,7 @@ package actor ModelRegistry {
     func add(_ host: ModelHost) { hosts[host.name] = host }
     func remove(_ name: String) { hosts[name] = nil }
 
-    func nextSeed() -> UInt64 { seedGenerator.next() >> 12 }
+    nonisolated func nextSeed() -> UInt64 { seedGenerator.withLock { $0.next() } >> 12 }
 
     // MARK: Jobs
 

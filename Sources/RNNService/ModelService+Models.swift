@@ -45,7 +45,7 @@ extension ModelService {
                     "corpus", "has \(vocabulary.count) distinct characters, more than max_vocabulary \(maxVocabulary)")
             }
         }
-        let randomSeed = Int(await registry.nextSeed())
+        let randomSeed = Int(registry.nextSeed())
         let seed = p.seed ?? randomSeed
         var record = ModelRecord(
             p.hyperparameters, initialization: p.initialization, maxVocabulary: maxVocabulary, seed: seed)
@@ -138,7 +138,7 @@ extension ModelService {
 
     /// Unloads a model, cancelling its job, and removes it with its files.
     package func delete(_ name: String) async throws(ServiceError) {
-        let host = try await registry.host(name)
+        let host = try registry.host(name)
         host.currentWorker?.currentJob?.cancel()
         await registry.unloadWorker(host)
         await registry.remove(name)
@@ -154,7 +154,7 @@ extension ModelService {
 
     /// Checkpoints and unloads an idle model.
     package func unload(_ name: String) async throws(ServiceError) -> ModelReport {
-        let host = try await registry.host(name)
+        let host = try registry.host(name)
         if let job = host.currentWorker?.currentJob {
             throw ServiceError(
                 .modelBusy, "model '\(name)' is training (job \(job.id)); cancel it first (train.cancel, rnnctl cancel)"
@@ -190,7 +190,7 @@ extension ModelService {
         } catch {
             throw ServiceError(.modelUnloadable, "\(path) cannot be imported: \(error.message)")
         }
-        let importSeed = Int(await registry.nextSeed())
+        let importSeed = Int(registry.nextSeed())
         let record = ModelRecord(
             TrainingHyperparameters(), initialization: .charrnn,
             maxVocabulary: max(limits.maxVocabulary, checkpoint.vocabulary.count), seed: importSeed)

@@ -14,7 +14,7 @@ extension ModelService {
         _ model: String, options requested: SamplingOptions, seed: UInt64?, stream: SampleStream? = nil,
         admin: Bool = false
     ) async throws(ServiceError) -> SampleOutcome {
-        let host = try await registry.host(model)
+        let host = try registry.host(model)
         guard let snapshot = host.snapshot else {
             if let reason = host.failureReason { throw ServiceError(.modelUnloadable, reason) }
             throw ServiceError(.modelBusy, "model '\(model)' is not loaded; load it first (model.load, rnnctl load)")
@@ -24,7 +24,7 @@ extension ModelService {
             throw ServiceError.invalid(
                 "length", "must be in 1...\(limits.maxSampleLength) (limits.max_sample_length), got \(length)")
         }
-        let randomSeed = await registry.nextSeed()
+        let randomSeed = registry.nextSeed()
         var options = requested
         options.seed = seed ?? randomSeed
         do {
@@ -106,7 +106,7 @@ extension ModelService {
 extension ModelService {
     /// The published weights of a loaded model (never waits for a training step).
     func loadedSnapshot(_ model: String) async throws(ServiceError) -> PublishedModel {
-        let host = try await registry.host(model)
+        let host = try registry.host(model)
         guard let snapshot = host.snapshot else {
             throw ServiceError(.modelBusy, "model '\(model)' is not loaded; load it first (model.load, rnnctl load)")
         }

@@ -224,10 +224,10 @@ final class SampleBatchLoop: Sendable {
             // A step keeps its core busy from one to the next; between steps, a thread waiting
             // for a core (the event loop with answers to write and requests to read) gets it.
             // Not while training or an evaluation runs: a yield to it would cost the samples a
-            // scheduler time slice (see ComputeActivity). Nor for a lone sample, whose one
-            // answer the event loop gets the core for when it wakes: the call cost it 0.37 us
-            // of a 5.4 us step (2x128), and 3-4% of its speed.
-            if ComputeActivity.isIdle, size > 1 { sched_yield() }
+            // scheduler time slice (see ComputeActivity). Nor for a lone sample in the daemon's
+            // only loop, whose one answer the event loop gets the core for when it wakes: the
+            // call cost it 0.37 us of a 5.4 us step (2x128), and 3-4% of its speed.
+            if ComputeActivity.isIdle, size > 1 || !alone.load(ordering: .relaxed) { sched_yield() }
         }
     }
 

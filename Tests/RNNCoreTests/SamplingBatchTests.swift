@@ -162,7 +162,6 @@ import Testing
         // Every character released is counted once, reported or not (request 5's were
         // handed back when it was dropped).
         #expect(released == texts.reduce(0) { $0 + $1.count } + dropped)
-        #expect(dropped > 0 || Self.requests[5].length == 0)
         for (i, options) in Self.requests.enumerated() where i != 5 {
             let (text, reason, fingerprint) =
                 try aloneInBatch
