@@ -102,10 +102,13 @@ public final class SamplingBatch {
             throw RNNCoreError(.invalidArgument, "the batch is full (\(capacity) rows)")
         }
         let draw = try SampleDraw(options: options, vocabulary: vocabulary)
-        if !streams { draw.ready.reserveCapacity(min(options.length, 1 << 16)) }
+        if !streams { draw.ready.reserveCapacity(Self.reservedCharacters(options)) }
         state.zero(slot: rows.count)
         rows.append(Row(id: id, draw: draw, prime: SampleDraw.primeTokens(options, vocabulary), streams: streams))
     }
+
+    /// Characters to reserve room for ahead of a sample's text: its length, up to 64 Ki.
+    public static func reservedCharacters(_ options: SamplingOptions) -> Int { min(options.length, 1 << 16) }
 
     /// Drops the sample `id` (its client went away) and returns the characters it released
     /// and did not report; nothing when it is not in the batch.

@@ -174,15 +174,6 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
         process(frame, channel: context.channel, loop: context.eventLoop)
     }
 
-    /// The connection's event loop as a task executor, made once.
-    private var executor: EventLoopTaskExecutor?
-    private func loopExecutor(_ loop: any EventLoop) -> EventLoopTaskExecutor {
-        if let executor { return executor }
-        let made = EventLoopTaskExecutor(loop)
-        executor = made
-        return made
-    }
-
     /// Answers one frame. Every answer counts as outstanding until the socket took it.
     private func process(_ frame: LineFrame, channel: any Channel, loop: any EventLoop) {
         switch frame {
@@ -225,7 +216,7 @@ final class RPCConnectionHandler: ChannelInboundHandler, @unchecked Sendable {
             open.started()
             // A sample only waits for its batch: its task runs on this event loop, which then
             // answers without a hop to the global pool and back (two thread wake-ups fewer).
-            let executor = Dispatcher.waitsOnly(parsed) ? loopExecutor(loop) : nil
+            let executor = Dispatcher.waitsOnly(parsed) ? EventLoopTaskExecutor(loop) : nil
             running[key] = Task(executorPreference: executor) {
                 defer { open.ended() }
                 let send: @Sendable (String, StreamWrite) -> StreamOffer = { line, mode in

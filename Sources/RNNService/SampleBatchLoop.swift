@@ -127,7 +127,7 @@ final class SampleBatchLoop: Sendable {
         init(request: Request) {
             self.request = request
             // A sample without a stream gets its text in one piece, at its end.
-            if request.stream != nil { text.reserveCapacity(min(request.options.length, 1 << 16)) }
+            if request.stream != nil { text.reserveCapacity(SamplingBatch.reservedCharacters(request.options)) }
         }
     }
 
