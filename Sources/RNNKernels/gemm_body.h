@@ -9,18 +9,21 @@
 /// Steps of k between loading a row of B's panel and asking for it (`micro_tile`).
 #define PREFETCH_STEPS 16
 
-/// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with A's
-/// values for step k at `ap[0..<mr]` (then `ap += MR`) and B's at `bp[0..<NR]` (then `bp += NR`).
+/// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with B's
+/// values for step k at `bp[0..<NR]` (then `bp += NR`) and A's at `ap[0..<mr]` (then `ap += MR`),
+/// or, `direct`, A read where it is stored: `ap[r·lda + k]`, no packing.
 /// With `half`, only the first W columns count (nvalid <= W, the last panel of a narrow
 /// product such as a decoder's 65 outputs): one vector per row, half the multiply-adds.
-static inline __attribute__((always_inline)) void micro_tile(const int mr, const int half, long kc, const float *ap,
-                                                             const float *bp, float *c, long ldc,
-                                                             long nvalid, float alpha, float beta) {
+static inline __attribute__((always_inline)) void micro_tile(const int mr, const int half, const int direct, long kc,
+                                                             const float *ap, long lda, const float *bp, float *c,
+                                                             long ldc, long nvalid, float alpha, float beta) {
     vf acc0[MR], acc1[MR];
+    const float *row[MR];
 #pragma clang loop unroll(full)
     for (int r = 0; r < mr; r++) {
         acc0[r] = splat(0);
         acc1[r] = splat(0);
+        row[r] = ap + r * lda;
     }
     for (long k = 0; k < kc; k++) {
         // B's panel asked for PREFETCH_STEPS steps ahead: a thread's 16 rows of a 2x512
@@ -34,11 +37,11 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, const
         vf b0 = ld(bp), b1 = half ? splat(0) : ld(bp + W);
 #pragma clang loop unroll(full)
         for (int r = 0; r < mr; r++) {
-            vf av = splat(ap[r]);
+            vf av = splat(direct ? row[r][k] : ap[r]);
             acc0[r] = av * b0 + acc0[r];
             if (!half) acc1[r] = av * b1 + acc1[r];
         }
-        ap += MR;
+        if (!direct) ap += MR;
         bp += NR;
     }
 #pragma clang loop unroll(full)
@@ -62,35 +65,36 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, const
     }
 }
 
-#define TILE_CASE(rows)                                                                       \
+#define TILE_CASE(rows, direct)                                                               \
     case rows:                                                                                \
-        if (nvalid <= W) micro_tile(rows, 1, kc, ap, bp, c, ldc, nvalid, alpha, beta);   \
-        else micro_tile(rows, 0, kc, ap, bp, c, ldc, nvalid, alpha, beta);               \
+        if (nvalid <= W) micro_tile(rows, 1, direct, kc, ap, lda, bp, c, ldc, nvalid, alpha, beta); \
+        else micro_tile(rows, 0, direct, kc, ap, lda, bp, c, ldc, nvalid, alpha, beta);      \
         break;
-
-static void tile(int mr, long kc, const float *ap, const float *bp, float *c, long ldc, long nvalid,
-                 float alpha, float beta) {
-    switch (mr) {
-        TILE_CASE(1)
-        TILE_CASE(2)
-        TILE_CASE(3)
-        TILE_CASE(4)
-        TILE_CASE(5)
-        TILE_CASE(6)
-#if MR > 6
-        TILE_CASE(7)
-        TILE_CASE(8)
-        TILE_CASE(9)
-        TILE_CASE(10)
-        TILE_CASE(11)
-        TILE_CASE(12)
-#endif
 #if MR > 12
-        TILE_CASE(13)
-        TILE_CASE(14)
+#define TILE_CASES_PAST_12(direct) TILE_CASE(13, direct) TILE_CASE(14, direct)
+#else
+#define TILE_CASES_PAST_12(direct)
 #endif
+#if MR > 6
+#define TILE_CASES_PAST_6(direct)                                                             \
+    TILE_CASE(7, direct) TILE_CASE(8, direct) TILE_CASE(9, direct) TILE_CASE(10, direct)      \
+    TILE_CASE(11, direct) TILE_CASE(12, direct) TILE_CASES_PAST_12(direct)
+#else
+#define TILE_CASES_PAST_6(direct)
+#endif
+/// `micro_tile` for `mr` rows: over A's packed micro-panel (`tile`, `lda` unused) or over A
+/// where it is stored (`tile_direct`).
+#define TILE_FUNCTION(NAME, direct)                                                           \
+    static void NAME(int mr, long kc, const float *ap, long lda, const float *bp, float *c, long ldc, \
+                     long nvalid, float alpha, float beta) {                                  \
+        switch (mr) {                                                                         \
+            TILE_CASE(1, direct) TILE_CASE(2, direct) TILE_CASE(3, direct)                    \
+            TILE_CASE(4, direct) TILE_CASE(5, direct) TILE_CASE(6, direct)                    \
+            TILE_CASES_PAST_6(direct)                                                         \
+        }                                                                                     \
     }
-}
+TILE_FUNCTION(tile, 0)
+TILE_FUNCTION(tile_direct, 1)
 
 typedef float f4 __attribute__((vector_size(16)));
 
@@ -202,6 +206,18 @@ static void scale_rows(long m, long n, float beta, float *c, long ldc) {
         for (long j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
 }
 
+/// The tile of `sgemm_blocks` at rows `ic + ir` and columns `jr` of C, in the KC-deep block
+/// at `pc` (A's micro-panel from `apack`, or from A itself when `direct`).
+static inline void block_tile(int direct, const float *a, long lda, const float *apack, long ic, long ir, long mc,
+                              long pc, long kc, const float *block, long jr, long n, float *c, long ldc, float alpha,
+                              float beta) {
+    int mr = (int)(mc - ir < MR ? mc - ir : MR);
+    long nvalid = n - jr < NR ? n - jr : NR;
+    const float *ap = direct ? a + (ic + ir) * lda + pc : apack + (ir / MR) * MR * kc;
+    const float *bp = block + (jr / NR) * kc * NR;
+    (direct ? tile_direct : tile)(mr, kc, ap, lda, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, beta);
+}
+
 /// The product over B packed ahead (`packed`, laid out by `k_pack`) or packed here per block.
 static void sgemm_blocks(int transA, int transB, long m, long n, long k, float alpha, const float *a, long lda,
                          const float *b, long ldb, const float *packed, float beta, float *c, long ldc) {
@@ -212,7 +228,12 @@ static void sgemm_blocks(int transA, int transB, long m, long n, long k, float a
     }
     long panels = (n + NR - 1) / NR;
     float *bpack = packed ? NULL : rk_scratch(1, (size_t)panels * NR * KC);
-    float *apack = rk_scratch(0, (size_t)MC * KC);
+    // A of one block of rows (a recurrent step's) is read where it lies: packing its
+    // micro-panels had taken a fifth of a 2x128 LSTM's backward step (25 x 128 x 512: 6.5 of
+    // 35 us, most of it the 11 rows past the first micro-panel, copied one by one). Not when its rows are a multiple of 4 KiB apart, which puts them all in one
+    // set of L1 (2x512's backward, rows of 2048 floats).
+    int direct = !transA && m <= MC && (lda * (long)sizeof(float)) % 4096 != 0;
+    float *apack = direct ? NULL : rk_scratch(0, (size_t)MC * KC);
     for (long pc = 0; pc < k; pc += KC) {
         long kc = k - pc < KC ? k - pc : KC;
         float blockBeta = pc == 0 ? beta : 1.0f;
@@ -224,17 +245,11 @@ static void sgemm_blocks(int transA, int transB, long m, long n, long k, float a
             long nc = n - jc < NC ? n - jc : NC;
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
-                if (transA) pack_rows_transposed(a, lda, ic, mc, pc, kc, apack);
-                else pack_rows(a, lda, ic, mc, pc, kc, apack);
-                for (long ir = 0; ir < mc; ir += MR) {
-                    int mr = (int)(mc - ir < MR ? mc - ir : MR);
-                    const float *ap = apack + (ir / MR) * MR * kc;
-                    for (long jr = jc; jr < jc + nc; jr += NR) {
-                        long nvalid = n - jr < NR ? n - jr : NR;
-                        const float *bp = block + (jr / NR) * kc * NR;
-                        tile(mr, kc, ap, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, blockBeta);
-                    }
-                }
+                if (!direct && transA) pack_rows_transposed(a, lda, ic, mc, pc, kc, apack);
+                else if (!direct) pack_rows(a, lda, ic, mc, pc, kc, apack);
+                for (long ir = 0; ir < mc; ir += MR)
+                    for (long jr = jc; jr < jc + nc; jr += NR)
+                        block_tile(direct, a, lda, apack, ic, ir, mc, pc, kc, block, jr, n, c, ldc, alpha, blockBeta);
             }
         }
     }
