@@ -72,7 +72,7 @@ extension SequenceWorkspace {
         let wh = packedWeights.pack(
             p + offsets.hiddenWeights, rows: h, columns: width, transposed: false, batch: batch)
         let architecture = configuration.architecture
-        let samplingGates = samplingGates
+        let quickGates = quickGates
         Parallel.forEachRange(of: batch) { rows in
             let (r0, n) = (rows.lowerBound, rows.count)
             for t in 0..<steps {
@@ -87,7 +87,7 @@ extension SequenceWorkspace {
                     CellKernels.lstmForward(
                         batch: n, hidden: h, a: a, hPrev: hPrev, cPrev: buffers.cell![t * stateStride + r0 * h],
                         wh: wh, h: hNext, c: buffers.cell![(t + 1) * stateStride + r0 * h],
-                        tanhC: buffers.tanhCell![t * stateStride + r0 * h], sampling: samplingGates)
+                        tanhC: buffers.tanhCell![t * stateStride + r0 * h], sampling: quickGates)
                 case .gru:
                     CellKernels.gruForward(
                         batch: n, hidden: h, a: a, gh: buffers.hiddenPart![(t * batch + r0) * width], hPrev: hPrev,
