@@ -24,7 +24,8 @@ enum CellKernels {
     }
 
     /// LSTM: `i f g o = σ σ tanh σ (a + hPrev·W_hhᵀ)`, `c = f∘cPrev + i∘g`, `h = o∘tanh(c)`;
-    /// by the sampling kernel's quicker activations when `sampling`.
+    /// by the quicker activations of `lstm_forward_sampling` when `sampling` (sampling and
+    /// training; evaluation keeps the exact ones).
     static func lstmForward(
         batch: Int, hidden: Int, a: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, wh: RecurrentWeights, h: UnsafeMutablePointer<Float>,

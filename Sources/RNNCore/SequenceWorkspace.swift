@@ -58,8 +58,9 @@ final class SequenceWorkspace {
 
     /// Whether this workspace fits a model of `configuration` and the given shape.
     func fits(_ configuration: ModelConfiguration, batch: Int, steps: Int, training: Bool) -> Bool {
+        // Evaluation never takes a training workspace's quicker gates.
         self.configuration == configuration && self.batch == batch && self.steps == steps
-            && (isTraining || !training)
+            && (isTraining || !training) && quickGates == training
     }
 
     /// Runs the next forward passes over `steps` (at most ``stepCapacity``) steps, in the

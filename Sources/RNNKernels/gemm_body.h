@@ -2,8 +2,8 @@
 //
 // The GEMM is BLIS's loop nest: for each KC-deep block of the shared dimension, B is packed
 // into NR-wide column panels (contiguous, so no cache-set conflicts from power-of-two
-// strides), A into MR-row micro-panels, and an MR x NR micro-tile of C is held in registers
-// while k runs. A's values are broadcast, B's loaded as vectors, so (BLIS's roles swapped)
+// strides), A into MR-row micro-panels (or, for one block of rows, read where it lies: see
+// `sgemm_blocks`), and an MR x NR micro-tile of C is held in registers while k runs. A's values are broadcast, B's loaded as vectors, so (BLIS's roles swapped)
 // A's micro-panel is the one kept in L1 while NC columns of B panels stream past it from L2.
 
 /// Steps of k between loading a row of B's panel and asking for it (`micro_tile`).
@@ -215,7 +215,8 @@ static inline void block_tile(int direct, const float *a, long lda, const float 
     long nvalid = n - jr < NR ? n - jr : NR;
     const float *ap = direct ? a + (ic + ir) * lda + pc : apack + (ir / MR) * MR * kc;
     const float *bp = block + (jr / NR) * kc * NR;
-    (direct ? tile_direct : tile)(mr, kc, ap, lda, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, beta);
+    if (direct) tile_direct(mr, kc, ap, lda, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, beta);
+    else tile(mr, kc, ap, 0, bp, c + (ic + ir) * ldc + jr, ldc, nvalid, alpha, beta);
 }
 
 /// The product over B packed ahead (`packed`, laid out by `k_pack`) or packed here per block.
@@ -249,7 +250,8 @@ static void sgemm_blocks(int transA, int transB, long m, long n, long k, float a
                 else if (!direct) pack_rows(a, lda, ic, mc, pc, kc, apack);
                 for (long ir = 0; ir < mc; ir += MR)
                     for (long jr = jc; jr < jc + nc; jr += NR)
-                        block_tile(direct, a, lda, apack, ic, ir, mc, pc, kc, block, jr, n, c, ldc, alpha, blockBeta);
+                        block_tile(direct, a, lda, apack, ic, ir, mc, pc, kc, block, jr, n, c, ldc, alpha,
+                                   blockBeta);
             }
         }
     }

@@ -130,7 +130,7 @@ static inline void st2(float *p, vf2 v) { __builtin_memcpy(p, &v, sizeof v); }
 ACTIVATIONS(, vf, vi)
 ACTIVATIONS(2, vf2, vi2)
 
-/// Defines `q_tanh<S>` and `q_sigmoid<S>`: quicker activations for sampling, within about
+/// Defines `q_tanh<S>` and `q_sigmoid<S>`: quicker activations for sampling and training's LSTM forward, within about
 /// 4e-7 (absolute) of the ones above. tanh is Eigen's rational approximation (odd degree 13
 /// over even degree 6, in fused multiply-adds where the path has them) on `x` clamped to ±9,
 /// its result clamped to ±1 (between about 8.2 and 9 it overshoots to ±1.00000024, which put
@@ -238,7 +238,7 @@ static void k_lstm_forward(long batch, long hidden, float *a, const float *cPrev
     }
 }
 
-/// `k_lstm_forward` with the quicker activations, for sampling.
+/// `k_lstm_forward` with the quicker activations, for sampling and training's forward.
 static void k_lstm_forward_sampling(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
                                     float *h) {
     for (long b = 0; b < batch; b++) {

@@ -3,13 +3,14 @@ import Testing
 
 @testable import RNNCore
 
-/// Sampling's LSTM gates (`lstm_forward_sampling`): within 1e-6 of training's on every path,
-/// NaN kept, saturating without infinities.
+/// The quicker LSTM gates of sampling and training's forward (`lstm_forward_sampling`):
+/// within 1e-6 of the exact ones (`lstm_forward`, evaluation's) on every path, NaN kept,
+/// saturating without infinities.
 @Suite struct SamplingGatesTests {
     /// `lstm_forward` and `lstm_forward_sampling` on the same pre-activations (within ±20, so
     /// both saturated and linear ranges, and every lane count: 67 units).
     @Test(arguments: Kernels.supportedPaths)
-    func samplingGatesAreTrainingGatesWithinAMillionth(path: KernelPath) {
+    func quickGatesAreTheExactGatesWithinAMillionth(path: KernelPath) {
         let table = Kernels.table(for: path)!.pointee
         let (batch, hidden) = (3, 67)
         var pre = KernelPathTests.values(batch * 4 * hidden, seed: 41).map { $0 * 20 }
