@@ -33,8 +33,8 @@ public final class Sampler: IteratorProtocol, Sequence {
         draw = try SampleDraw(options: options, vocabulary: vocabulary)
         try vocabulary.check(fits: model)
         self.model = model
-        self.workspace = SequenceWorkspace(configuration: model.configuration, batch: 1, steps: 1, training: false)
-        workspace.quickGates = true
+        self.workspace = SequenceWorkspace(
+            configuration: model.configuration, batch: 1, steps: 1, training: false, quickGates: true)
         workspace.load(state ?? RecurrentState(model.configuration, batchSize: 1))
         for (i, t) in SampleDraw.primeTokens(options, vocabulary).enumerated() {
             if i > 0 { workspace.carryOver() }

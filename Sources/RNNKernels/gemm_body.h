@@ -3,15 +3,15 @@
 // The GEMM is BLIS's loop nest: for each KC-deep block of the shared dimension, B is packed
 // into NR-wide column panels (contiguous, so no cache-set conflicts from power-of-two
 // strides), A into MR-row micro-panels (or, for one block of rows, read where it lies: see
-// `sgemm_blocks`), and an MR x NR micro-tile of C is held in registers while k runs. A's values are broadcast, B's loaded as vectors, so (BLIS's roles swapped)
-// A's micro-panel is the one kept in L1 while NC columns of B panels stream past it from L2.
+// `sgemm_blocks`), and an MR x NR micro-tile of C is held in registers while k runs. A's
+// values are broadcast, B's loaded as vectors, so (BLIS's roles swapped) A's micro-panel is the one kept in L1 while NC columns of B panels stream past it from L2.
 
 /// Steps of k between loading a row of B's panel and asking for it (`micro_tile`).
 #define PREFETCH_STEPS 16
 
 /// One MR x NR tile: `C[0..<mr, 0..<nvalid] = alpha·Σ_k A(r,k)·B(k,·) + beta·C`, with B's
-/// values for step k at `bp[0..<NR]` (then `bp += NR`) and A's at `ap[0..<mr]` (then `ap += MR`),
-/// or, `direct`, A read where it is stored: `ap[r·lda + k]`, no packing.
+/// values for step k at `bp[0..<NR]` (then `bp += NR`) and A's at `ap[0..<mr]` (then
+/// `ap += MR`), or, `direct`, A read where it is stored: `ap[r·lda + k]`, no packing.
 /// With `half`, only the first W columns count (nvalid <= W, the last panel of a narrow
 /// product such as a decoder's 65 outputs): one vector per row, half the multiply-adds.
 static inline __attribute__((always_inline)) void micro_tile(const int mr, const int half, const int direct, long kc,
@@ -23,7 +23,7 @@ static inline __attribute__((always_inline)) void micro_tile(const int mr, const
     for (int r = 0; r < mr; r++) {
         acc0[r] = splat(0);
         acc1[r] = splat(0);
-        row[r] = ap + r * lda;
+        if (direct) row[r] = ap + r * lda;
     }
     for (long k = 0; k < kc; k++) {
         // B's panel asked for PREFETCH_STEPS steps ahead: a thread's 16 rows of a 2x512
@@ -231,8 +231,9 @@ static void sgemm_blocks(int transA, int transB, long m, long n, long k, float a
     float *bpack = packed ? NULL : rk_scratch(1, (size_t)panels * NR * KC);
     // A of one block of rows (a recurrent step's) is read where it lies: packing its
     // micro-panels had taken a fifth of a 2x128 LSTM's backward step (25 x 128 x 512: 6.5 of
-    // 35 us, most of it the 11 rows past the first micro-panel, copied one by one). Not when its rows are a multiple of 4 KiB apart, which puts them all in one
-    // set of L1 (2x512's backward, rows of 2048 floats).
+    // 35 us, most of it the 11 rows past the first micro-panel, copied one by one). Not when
+    // its rows are a multiple of 4 KiB apart, which puts them all in one set of L1 (2x512's
+    // backward, rows of 2048 floats).
     int direct = !transA && m <= MC && (lda * (long)sizeof(float)) % 4096 != 0;
     float *apack = direct ? NULL : rk_scratch(0, (size_t)MC * KC);
     for (long pc = 0; pc < k; pc += KC) {
@@ -246,8 +247,10 @@ static void sgemm_blocks(int transA, int transB, long m, long n, long k, float a
             long nc = n - jc < NC ? n - jc : NC;
             for (long ic = 0; ic < m; ic += MC) {
                 long mc = m - ic < MC ? m - ic : MC;
-                if (!direct && transA) pack_rows_transposed(a, lda, ic, mc, pc, kc, apack);
-                else if (!direct) pack_rows(a, lda, ic, mc, pc, kc, apack);
+                if (!direct) {
+                    if (transA) pack_rows_transposed(a, lda, ic, mc, pc, kc, apack);
+                    else pack_rows(a, lda, ic, mc, pc, kc, apack);
+                }
                 for (long ir = 0; ir < mc; ir += MR)
                     for (long jr = jc; jr < jc + nc; jr += NR)
                         block_tile(direct, a, lda, apack, ic, ir, mc, pc, kc, block, jr, n, c, ldc, alpha,

@@ -130,8 +130,8 @@ static inline void st2(float *p, vf2 v) { __builtin_memcpy(p, &v, sizeof v); }
 ACTIVATIONS(, vf, vi)
 ACTIVATIONS(2, vf2, vi2)
 
-/// Defines `q_tanh<S>` and `q_sigmoid<S>`: quicker activations for sampling and training's LSTM forward, within about
-/// 4e-7 (absolute) of the ones above. tanh is Eigen's rational approximation (odd degree 13
+/// Defines `q_tanh<S>` and `q_sigmoid<S>`: quicker activations for sampling and training's
+/// LSTM forward, within about 4e-7 (absolute) of the ones above. tanh is Eigen's rational approximation (odd degree 13
 /// over even degree 6, in fused multiply-adds where the path has them) on `x` clamped to ±9,
 /// its result clamped to ±1 (between about 8.2 and 9 it overshoots to ±1.00000024, which put
 /// gates outside [0, 1]); `σ(x) = ½ + ½·tanh(x/2)`. One division and no exponential each:

@@ -85,8 +85,8 @@ typedef struct {
     /// `i f g o` out), `c = f∘cPrev + i∘g`, `tanhC = tanh(c)`, `h = o∘tanhC`.
     void (*lstm_forward)(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC, float *h);
     /// `lstm_forward` for sampling and training's forward (evaluation keeps `lstm_forward`):
-    /// the activations within about 4e-7 (absolute) of its own
-    /// (tanh a rational function, σ from tanh), about 3 times as fast.
+    /// the activations within about 4e-7 (absolute) of its own (tanh a rational function, σ
+    /// from tanh), about 3 times as fast.
     void (*lstm_forward_sampling)(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
                                   float *h);
     /// LSTM, one step back: pre-activation gradients into `da`, `dc` from `dc_t` to `dc_{t-1}`.
