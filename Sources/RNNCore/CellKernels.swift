@@ -24,16 +24,16 @@ enum CellKernels {
     }
 
     /// LSTM: `i f g o = σ σ tanh σ (a + hPrev·W_hhᵀ)`, `c = f∘cPrev + i∘g`, `h = o∘tanh(c)`;
-    /// by the quicker activations of `lstm_forward_sampling` when `sampling` (sampling and
+    /// by the quicker activations of `lstm_forward_quick` when `quickGates` (sampling and
     /// training; evaluation keeps the exact ones).
     static func lstmForward(
         batch: Int, hidden: Int, a: UnsafeMutablePointer<Float>, hPrev: UnsafePointer<Float>,
         cPrev: UnsafePointer<Float>, wh: RecurrentWeights, h: UnsafeMutablePointer<Float>,
-        c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, sampling: Bool = false
+        c: UnsafeMutablePointer<Float>, tanhC: UnsafeMutablePointer<Float>, quickGates: Bool = false
     ) {
         wh.multiply(m: batch, hPrev, beta: 1, a)
         let kernels = Kernels.table.pointee
-        (sampling ? kernels.lstm_forward_sampling : kernels.lstm_forward)(batch, hidden, a, cPrev, c, tanhC, h)
+        (quickGates ? kernels.lstm_forward_quick : kernels.lstm_forward)(batch, hidden, a, cPrev, c, tanhC, h)
     }
 
     /// GRU (PyTorch's form): `gh = hPrev·W_hhᵀ + b_hh`; `r = σ(a_r + gh_r)`, `z = σ(a_z + gh_z)`,

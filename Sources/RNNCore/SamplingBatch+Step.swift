@@ -148,7 +148,7 @@ extension SamplingBatch {
                 )
                 func activate(_ part: Range<Int>) {
                     let (start, count) = (part.lowerBound, part.count)
-                    Kernels.table.pointee.lstm_forward_sampling(
+                    Kernels.table.pointee.lstm_forward_quick(
                         count, h, gates + start * width, cell + start * h, nextCell + start * h, tanhCell + start * h,
                         hNext + start * h)
                 }

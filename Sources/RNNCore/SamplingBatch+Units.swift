@@ -323,7 +323,7 @@ extension UnitSplit {
             product(
                 step.hiddenWeights, bytes: step.hiddenBytes, segment: s, k: h, columns: columns, shape, step.hPrev,
                 gates)
-            Kernels.table.pointee.lstm_forward_sampling(
+            Kernels.table.pointee.lstm_forward_quick(
                 1, u, gates, step.cPrev! + s * u, step.cNext! + s * u, shape.tanhCell + s * u, hNext)
         case .gru:
             let gh = shape.hiddenPart + start

@@ -87,7 +87,7 @@ extension SequenceWorkspace {
                     CellKernels.lstmForward(
                         batch: n, hidden: h, a: a, hPrev: hPrev, cPrev: buffers.cell![t * stateStride + r0 * h],
                         wh: wh, h: hNext, c: buffers.cell![(t + 1) * stateStride + r0 * h],
-                        tanhC: buffers.tanhCell![t * stateStride + r0 * h], sampling: quickGates)
+                        tanhC: buffers.tanhCell![t * stateStride + r0 * h], quickGates: quickGates)
                 case .gru:
                     CellKernels.gruForward(
                         batch: n, hidden: h, a: a, gh: buffers.hiddenPart![(t * batch + r0) * width], hPrev: hPrev,

@@ -25,7 +25,7 @@ final class SequenceWorkspace {
     let carriedGradient: FloatBuffer
     /// The recurrent weights of the layer being run, packed for the products of its steps.
     let packedWeights = PackedWeightsBuffer()
-    /// LSTM gates by the quicker kernel (`lstm_forward_sampling`: a rational tanh, activations
+    /// LSTM gates by the quicker kernel (`lstm_forward_quick`: a rational tanh, activations
     /// within about 4e-7 of the exact ones). A training workspace's, whose steps it makes
     /// 3-6% quicker at 2x128 (its gradients are those of the exact cell at the activations
     /// it computed), and the ``Sampler``'s, so that it computes what a ``SamplingBatch`` does.

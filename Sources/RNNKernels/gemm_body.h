@@ -4,7 +4,8 @@
 // into NR-wide column panels (contiguous, so no cache-set conflicts from power-of-two
 // strides), A into MR-row micro-panels (or, for one block of rows, read where it lies: see
 // `sgemm_blocks`), and an MR x NR micro-tile of C is held in registers while k runs. A's
-// values are broadcast, B's loaded as vectors, so (BLIS's roles swapped) A's micro-panel is the one kept in L1 while NC columns of B panels stream past it from L2.
+// values are broadcast, B's loaded as vectors, so (BLIS's roles swapped) A's micro-panel is
+// the one kept in L1 while NC columns of B panels stream past it from L2.
 
 /// Steps of k between loading a row of B's panel and asking for it (`micro_tile`).
 #define PREFETCH_STEPS 16

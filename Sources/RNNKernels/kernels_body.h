@@ -131,12 +131,13 @@ ACTIVATIONS(, vf, vi)
 ACTIVATIONS(2, vf2, vi2)
 
 /// Defines `q_tanh<S>` and `q_sigmoid<S>`: quicker activations for sampling and training's
-/// LSTM forward, within about 4e-7 (absolute) of the ones above. tanh is Eigen's rational approximation (odd degree 13
-/// over even degree 6, in fused multiply-adds where the path has them) on `x` clamped to ±9,
-/// its result clamped to ±1 (between about 8.2 and 9 it overshoots to ±1.00000024, which put
-/// gates outside [0, 1]); `σ(x) = ½ + ½·tanh(x/2)`. One division and no exponential each:
-/// the LSTM cell went from 2.1 to 1.5 ns a unit (AVX-512, 8 rows of 128 units), where the
-/// exponential's polynomial and its clamps were most of the cost. NaN stays NaN.
+/// LSTM forward, within about 4e-7 (absolute) of the ones above. tanh is Eigen's rational
+/// approximation (odd degree 13 over even degree 6, in fused multiply-adds where the path
+/// has them) on `x` clamped to ±9, its result clamped to ±1 (between about 8.2 and 9 it
+/// overshoots to ±1.00000024, which put gates outside [0, 1]); `σ(x) = ½ + ½·tanh(x/2)`.
+/// One division and no exponential each: the LSTM cell went from 2.1 to 1.5 ns a unit
+/// (AVX-512, 8 rows of 128 units), where the exponential's polynomial and its clamps were
+/// most of the cost. NaN stays NaN.
 #define QUICK_ACTIVATIONS(S, T, TI)                                                           \
     static inline T q_tanh##S(T x) {                                                          \
         _Pragma("clang fp contract(on)")                                                      \
@@ -239,8 +240,8 @@ static void k_lstm_forward(long batch, long hidden, float *a, const float *cPrev
 }
 
 /// `k_lstm_forward` with the quicker activations, for sampling and training's forward.
-static void k_lstm_forward_sampling(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
-                                    float *h) {
+static void k_lstm_forward_quick(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
+                                 float *h) {
     for (long b = 0; b < batch; b++) {
         long s = b * hidden;
         WALK_LANES(hidden, lstm_sampling_lanes, a + b * 4 * hidden, hidden, cPrev + s, c + s, tanhC + s, h + s)
@@ -576,7 +577,7 @@ const rk_kernels KERNEL_TABLE = {
     .vecmat_pack = k_vecmat_pack,
     .vecmat_many_packed = k_vecmat_many_packed,
     .vecmat_many_int8 = k_vecmat_many_int8,
-    .lstm_forward_sampling = k_lstm_forward_sampling,
+    .lstm_forward_quick = k_lstm_forward_quick,
     .int8_packed_size = k_int8_packed_size,
     .int8_pack = k_int8_pack,
 #if defined(RK_HALF_AVX512) || defined(RK_HALF_F16C)

@@ -3,11 +3,11 @@ import Testing
 
 @testable import RNNCore
 
-/// The quicker LSTM gates of sampling and training's forward (`lstm_forward_sampling`):
+/// The quicker LSTM gates of sampling and training's forward (`lstm_forward_quick`):
 /// within 1e-6 of the exact ones (`lstm_forward`, evaluation's) on every path, NaN kept,
 /// saturating without infinities.
 @Suite struct SamplingGatesTests {
-    /// `lstm_forward` and `lstm_forward_sampling` on the same pre-activations (within ±20, so
+    /// `lstm_forward` and `lstm_forward_quick` on the same pre-activations (within ±20, so
     /// both saturated and linear ranges, and every lane count: 67 units).
     @Test(arguments: Kernels.supportedPaths)
     func quickGatesAreTheExactGatesWithinAMillionth(path: KernelPath) {
@@ -33,7 +33,7 @@ import Testing
             return (gates, c, h)
         }
         let exact = run(table.lstm_forward)
-        let quick = run(table.lstm_forward_sampling)
+        let quick = run(table.lstm_forward_quick)
         for (name, a, b) in [("gates", exact.gates, quick.gates), ("c", exact.c, quick.c), ("h", exact.h, quick.h)] {
             for i in a.indices {
                 if a[i].isNaN || b[i].isNaN {
@@ -65,7 +65,7 @@ import Testing
             [Float](repeating: 0, count: rows * units), [Float](repeating: 0, count: rows * units),
             [Float](repeating: 0, count: rows * units)
         )
-        table.lstm_forward_sampling(
+        table.lstm_forward_quick(
             rows, units, &edge, [Float](repeating: 0, count: rows * units), &c, &tanhC, &h)
         for r in 0..<rows {
             for j in 0..<units {

@@ -87,8 +87,8 @@ typedef struct {
     /// `lstm_forward` for sampling and training's forward (evaluation keeps `lstm_forward`):
     /// the activations within about 4e-7 (absolute) of its own (tanh a rational function, σ
     /// from tanh), about 3 times as fast.
-    void (*lstm_forward_sampling)(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
-                                  float *h);
+    void (*lstm_forward_quick)(long batch, long hidden, float *a, const float *cPrev, float *c, float *tanhC,
+                               float *h);
     /// LSTM, one step back: pre-activation gradients into `da`, `dc` from `dc_t` to `dc_{t-1}`.
     void (*lstm_backward)(long batch, long hidden, const float *gates, const float *cPrev, const float *tanhC,
                           const float *dh, float *dc, float *da);
